@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { runConfigCommand } from './commands/config.js'
+import { runServe } from './commands/serve.js'
+import { UsageError } from './usage-error.js'
+
+const help = `skillgate — an identity-aware gateway for CI jobs and agents in front of the Claude API
+
+Usage: skillgate <command> [options]
+
+Commands:
+  serve [--config F]              run the gateway (config from --config, $SKILLGATE_CONFIG,
+                                  ./skillgate.yaml, else the bundled example)
+  config validate [--config F]    report every configuration problem at once (exit 1 on any)
+  config schema                   print the JSON Schema of the configuration file
+
+Run "skillgate <command> --help" for a command's options.
+Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
+`
+
+type Command = (args: string[]) => Promise<number>
+
+const commands: Record<string, Command> = {
+  serve: runServe,
+  config: runConfigCommand,
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help)
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version') {
+    process.stdout.write('skillgate 0.1.0\n')
+    return 0
+  }
+  const command = commands[name]
+  if (!command) throw new UsageError(`unknown command "${name}"`)
+  return command(rest)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`skillgate: ${error.message}\nRun "skillgate --help" for usage.\n`)
+      process.exitCode = 2
+      return
+    }
+    process.stderr.write(`skillgate: ${(error as Error).message ?? String(error)}\n`)
+    process.exitCode = 1
+  },
+)

@@ -1,0 +1,133 @@
+import type { ParsedConfig, RuleConfig } from './schema.js'
+import { notYetEnforced } from './not-enforced.js'
+
+/** One problem found in a configuration file; `path` uses the YAML's own keys and indices. */
+export interface ConfigProblem {
+  readonly path: (string | number)[]
+  readonly message: string
+  readonly hint?: string
+}
+
+const symmetricOrNone = /^(none|HS\d+)$/i
+const modelEndpoints = new Set(['messages', 'count_tokens', 'batches'])
+const prefixDelimiters = new Set([':', '/', '@'])
+
+/**
+ * Checks that need more than one key at a time (references between sections, the tenant-pinning rule,
+ * rules that would identify nobody). Pure: it reports, it changes nothing, and it never stops early.
+ */
+export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  checkUpstream(config, problems)
+  checkIssuers(config, problems)
+  checkRules(config, problems)
+  problems.push(...notYetEnforced(config))
+  return problems
+}
+
+function checkUpstream(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const { upstream } = config
+  if ((upstream.apiKey === undefined) === (upstream.federation === undefined)) {
+    problems.push({
+      path: ['upstream'],
+      message: 'set exactly one upstream credential: apiKey or federation',
+      hint: 'e.g. apiKey: { fromEnv: ANTHROPIC_API_KEY }',
+    })
+  }
+  const url = new URL(upstream.url)
+  if (url.protocol !== 'https:' && !isLoopback(url.hostname)) {
+    problems.push({ path: ['upstream', 'url'], message: 'the upstream must use https (plain http only on a loopback address)' })
+  }
+  if (url.pathname !== '/' || url.search || url.hash) {
+    problems.push({ path: ['upstream', 'url'], message: 'the upstream url is an origin only (no path, query or fragment)' })
+  }
+}
+
+function checkIssuers(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const ids = new Set<string>()
+  const urls = new Set<string>()
+  config.issuers.forEach((issuer, index) => {
+    const at = ['issuers', index]
+    if (ids.has(issuer.id)) problems.push({ path: [...at, 'id'], message: `duplicate issuer id "${issuer.id}"` })
+    if (urls.has(issuer.issuer)) problems.push({ path: [...at, 'issuer'], message: `issuer ${issuer.issuer} is configured twice` })
+    ids.add(issuer.id)
+    urls.add(issuer.issuer)
+    issuer.algorithms.forEach((alg, i) => {
+      if (symmetricOrNone.test(alg)) {
+        problems.push({ path: [...at, 'algorithms', i], message: `algorithm ${alg} is not allowed for workload tokens`, hint: 'use asymmetric algorithms such as RS256 or ES256 (RFC 8725 §3.2)' })
+      }
+    })
+    const remote = issuer.jwks.uri ?? (issuer.jwks.discovery ? issuer.issuer : undefined)
+    if (remote !== undefined && !issuer.insecureAllowHttp && !remote.startsWith('https://')) {
+      problems.push({ path: [...at, 'jwks'], message: 'keys must be fetched over https', hint: 'for a local test issuer set insecureAllowHttp: true' })
+    }
+  })
+}
+
+function checkRules(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const issuers = new Map(config.issuers.map((issuer) => [issuer.id, issuer]))
+  const ruleIds = new Set<string>()
+  config.rules.forEach((rule, index) => {
+    const at = ['rules', index]
+    if (ruleIds.has(rule.id)) problems.push({ path: [...at, 'id'], message: `duplicate rule id "${rule.id}"` })
+    ruleIds.add(rule.id)
+    const issuer = issuers.get(rule.issuer)
+    if (!issuer) {
+      problems.push({ path: [...at, 'issuer'], message: `unknown issuer "${rule.issuer}"`, hint: `one of: ${[...issuers.keys()].join(', ') || '(no issuers configured)'}` })
+    }
+    checkMatch(rule, at, problems)
+    if (rule.effect === 'deny') {
+      if (rule.allow || rule.principal || rule.approval || rule.limits) {
+        problems.push({ path: at, message: 'a deny rule takes only id, issuer, effect and match' })
+      }
+      return
+    }
+    checkAllowRule(config, rule, at, problems)
+    if (issuer && issuer.tenantClaims.length > 0 && !issuer.tenantClaims.some((claim) => rule.match.claims?.[claim] !== undefined)) {
+      problems.push({
+        path: [...at, 'match', 'claims'],
+        message: `issuer "${issuer.id}" is shared by many tenants: the rule must pin one of ${issuer.tenantClaims.join(', ')}`,
+        hint: `e.g. claims: { ${issuer.tenantClaims[0]}: "<your id>" }`,
+      })
+    }
+  })
+}
+
+function checkMatch(rule: RuleConfig, at: (string | number)[], problems: ConfigProblem[]): void {
+  const { subject, claims, condition } = rule.match
+  if (subject === undefined && claims === undefined && condition === undefined) {
+    problems.push({ path: [...at, 'match'], message: 'the rule matches every token of its issuer: an audience alone identifies nobody', hint: 'pin a subject, claims or a condition' })
+  }
+  if (subject !== undefined) {
+    const star = subject.indexOf('*')
+    if (star !== -1 && (star !== subject.length - 1 || !prefixDelimiters.has(subject.at(-2) ?? ''))) {
+      problems.push({ path: [...at, 'match', 'subject'], message: 'a subject prefix must end in "*" right after ":", "/" or "@"', hint: 'e.g. "repo:acme/app:ref:refs/heads/*"' })
+    }
+  }
+  if (rule.principal !== undefined) {
+    const template = rule.principal.replace(/\{[A-Za-z0-9_.:-]+\}/g, '')
+    if (/[{}]/.test(template)) {
+      problems.push({ path: [...at, 'principal'], message: 'placeholders are {claim_name}; unbalanced or empty braces found' })
+    }
+  }
+}
+
+function checkAllowRule(config: ParsedConfig, rule: RuleConfig, at: (string | number)[], problems: ConfigProblem[]): void {
+  if (!rule.allow) {
+    problems.push({ path: [...at, 'allow'], message: 'an allow rule must say what it allows', hint: 'allow: { endpoints: [messages], models: ["claude-sonnet-*"] }' })
+    return
+  }
+  if (rule.allow.endpoints.some((e) => modelEndpoints.has(e)) && rule.allow.models.length === 0) {
+    problems.push({ path: [...at, 'allow', 'models'], message: 'the rule grants a model endpoint but no model', hint: 'list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model' })
+  }
+  rule.allow.skills?.forEach((alias, i) => {
+    if (!(alias in config.skills)) problems.push({ path: [...at, 'allow', 'skills', i], message: `unknown skill alias "${alias}"`, hint: 'define it under skills:' })
+  })
+  rule.masking?.forEach((profile, i) => {
+    if (!config.masking?.profiles[profile]) problems.push({ path: [...at, 'masking', i], message: `unknown masking profile "${profile}"` })
+  })
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname)
+}

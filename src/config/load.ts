@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LineCounter, parseDocument, isNode } from 'yaml'
+import type { z } from 'zod'
+import { checkSemantics, type ConfigProblem } from './check-semantics.js'
+import { configSchema, type ParsedConfig } from './schema.js'
+import { Secret, type SecretRef } from './secret-source.js'
+
+/** Secrets the running gateway needs, resolved once at load. */
+export interface ResolvedSecrets {
+  readonly upstreamApiKey?: Secret
+  readonly upstreamIdentityToken?: Secret
+  readonly adminTokens: readonly Secret[]
+}
+
+/** The loaded, validated configuration; deep-frozen at run time, so any write throws. */
+export type Config = Readonly<ParsedConfig> & {
+  readonly secrets: ResolvedSecrets
+  /** Where it came from, for logs and `config validate`. */
+  readonly source: string
+}
+
+export interface LocatedProblem extends ConfigProblem {
+  readonly line?: number
+}
+
+export type LoadResult = { ok: true; config: Config } | { ok: false; source: string; problems: LocatedProblem[] }
+
+/** The bundled example, used when neither --config, $SKILLGATE_CONFIG nor ./skillgate.yaml exist. */
+export const bundledConfigPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../config/skillgate.example.yaml')
+
+export function chooseConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) return resolve(explicit)
+  if (env.SKILLGATE_CONFIG) return resolve(env.SKILLGATE_CONFIG)
+  if (existsSync('skillgate.yaml')) return resolve('skillgate.yaml')
+  return bundledConfigPath
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error'
+    return { ok: false, source: path, problems: [{ path: [], message: `cannot read ${path} (${code})` }] }
+  }
+  return loadConfigText(text, path, env)
+}
+
+/** Parses, validates and freezes; reports every problem at once with its path and line. */
+export function loadConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ path: [], message: `YAML: ${e.message.split('\n')[0]}`, line: lineCounter.linePos(e.pos[0]).line }))
+    return { ok: false, source, problems }
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {})
+  const locate = (problem: ConfigProblem): LocatedProblem => {
+    const node = doc.getIn(problem.path, true)
+    const range = isNode(node) ? node.range : undefined
+    return range ? { ...problem, line: lineCounter.linePos(range[0]).line } : problem
+  }
+  if (!parsed.success) return { ok: false, source, problems: zodProblems(parsed.error).map(locate) }
+  const problems: ConfigProblem[] = checkSemantics(parsed.data)
+  const secrets = resolveSecrets(parsed.data, env, problems)
+  if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
+  const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
+  return { ok: true, config }
+}
+
+function zodProblems(error: z.ZodError): ConfigProblem[] {
+  return error.issues.flatMap((issue): ConfigProblem[] => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, hint: 'check the spelling against docs/config.md' }))
+    }
+    if (issue.code === 'invalid_union') {
+      return [{ path, message: issue.message === 'Invalid input' ? 'value has none of the accepted shapes' : issue.message }]
+    }
+    return [{ path, message: issue.message }]
+  })
+}
+
+function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ResolvedSecrets {
+  const resolveAt = (ref: SecretRef | undefined, path: (string | number)[]): Secret | undefined => {
+    if (!ref) return undefined
+    try {
+      return Secret.resolve(ref, env)
+    } catch (error) {
+      problems.push({ path, message: (error as Error).message, hint: 'secrets come from { fromEnv }, { fromFile } or, in tests, { value }' })
+      return undefined
+    }
+  }
+  const upstreamApiKey = resolveAt(asRef(config.upstream.apiKey), ['upstream', 'apiKey'])
+  const upstreamIdentityToken = resolveAt(asRef(config.upstream.federation?.identityToken), ['upstream', 'federation', 'identityToken'])
+  const adminTokens = config.admin.tokens.flatMap((t, i) => resolveAt(asRef(t.secret), ['admin', 'tokens', i, 'secret']) ?? [])
+  return {
+    ...(upstreamApiKey ? { upstreamApiKey } : {}),
+    ...(upstreamIdentityToken ? { upstreamIdentityToken } : {}),
+    adminTokens,
+  }
+}
+
+function asRef(ref: { fromEnv?: string | undefined; fromFile?: string | undefined; value?: string | undefined } | undefined): SecretRef | undefined {
+  if (!ref) return undefined
+  if (ref.fromEnv !== undefined) return { fromEnv: ref.fromEnv }
+  if (ref.fromFile !== undefined) return { fromFile: ref.fromFile }
+  if (ref.value !== undefined) return { value: ref.value }
+  return undefined
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}
+
+/** `✖ message → at path (line N)` plus an indented hint, one block per problem (zod's prettifyError). */
+export function formatProblems(problems: readonly LocatedProblem[]): string {
+  return problems
+    .map((p) => {
+      const where = p.path.length ? ` → at ${formatPath(p.path)}` : ''
+      const line = p.line !== undefined ? ` (line ${p.line})` : ''
+      return `✖ ${p.message}${where}${line}${p.hint ? `\n    hint: ${p.hint}` : ''}`
+    })
+    .join('\n')
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}

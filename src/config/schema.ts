@@ -1,0 +1,229 @@
+import { z } from 'zod'
+import { durationPattern, parseDuration, parseSize, sizePattern } from './units.js'
+
+/**
+ * The one definition of skillgate's configuration (SPEC §2). Every object is strict (unknown keys are
+ * errors), defaults live here, and `schema/skillgate.schema.json` is generated from it
+ * (`npm run schema`; a test fails when the checked-in file is stale).
+ */
+
+const duration = z
+  .string()
+  .regex(durationPattern, 'expected a duration such as "30s", "5m", "1h" or "90d"')
+  .transform(parseDuration)
+  .describe('A duration: a whole number followed by ms, s, m, h or d.')
+
+const size = z
+  .string()
+  .regex(sizePattern, 'expected a size such as "32MB" or "512KiB"')
+  .transform(parseSize)
+  .describe('A size: a whole number followed by B, KB, MB, GB, KiB, MiB or GiB.')
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'expected an id of lowercase letters, digits, ".", "_" or "-"')
+
+export const secretRefSchema = z
+  .strictObject({
+    fromEnv: z.string().min(1).optional().describe('Name of an environment variable holding the secret.'),
+    fromFile: z.string().min(1).optional().describe('Path of a file holding the secret; re-read when it changes.'),
+    value: z.string().min(1).optional().describe('The secret inline. For tests only.'),
+  })
+  .refine((ref) => [ref.fromEnv, ref.fromFile, ref.value].filter((v) => v !== undefined).length === 1, {
+    message: 'a secret is exactly one of { fromEnv }, { fromFile } or { value }',
+  })
+  .describe('A secret reference, never the secret itself.')
+
+const listenSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    maxBody: size.default(32_000_000).describe('Largest accepted request body; larger ones get 413.'),
+    drainTimeout: duration.default(30_000).describe('How long a shutdown waits for requests and streams in flight.'),
+  })
+  .default({ host: '127.0.0.1', port: 8080, maxBody: 32_000_000, drainTimeout: 30_000 })
+
+const timeoutsSchema = z
+  .strictObject({
+    connect: duration.default(10_000),
+    firstByte: duration.default(600_000),
+    idle: duration.default(300_000),
+  })
+  .default({ connect: 10_000, firstByte: 600_000, idle: 300_000 })
+
+const federationSchema = z.strictObject({
+  identityToken: secretRefSchema,
+  ruleId: z.string().min(1),
+  organizationId: z.string().min(1),
+  serviceAccountId: z.string().min(1).optional(),
+  workspaceId: z.string().min(1).optional(),
+})
+
+const upstreamSchema = z.strictObject({
+  url: z.url().default('https://api.anthropic.com').describe('Fixed by config; never chosen by a client.'),
+  apiKey: secretRefSchema.optional(),
+  federation: federationSchema.optional(),
+  timeouts: timeoutsSchema,
+  connections: z.number().int().min(1).max(4_096).default(256).describe('Upper bound of pooled upstream connections.'),
+})
+
+const storageSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://…')
+      .default('sqlite:./data/skillgate.db'),
+  })
+  .default({ url: 'sqlite:./data/skillgate.db' })
+
+const jwksSchema = z
+  .strictObject({
+    discovery: z.literal(true).optional(),
+    uri: z.url().optional(),
+    file: z.string().min(1).optional(),
+    keys: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
+  })
+  .refine((j) => [j.discovery, j.uri, j.file, j.keys].filter((v) => v !== undefined).length === 1, {
+    message: 'jwks is exactly one of { discovery: true }, { uri }, { file } or { keys }',
+  })
+
+const issuerShape = {
+  id,
+  issuer: z.string().min(1).describe('Exact match on the token iss; a trailing slash is another issuer.'),
+  jwks: jwksSchema.default({ discovery: true }),
+  audience: z.string().min(1).describe('The single, gateway-specific audience tokens must carry.'),
+  algorithms: z.array(z.string().min(1)).min(1).default(['RS256', 'ES256']),
+  typ: z.string().min(1).optional().describe('Required JWT header typ, e.g. "at+jwt" for RFC 9068 tokens.'),
+  maxLifetime: duration.default(900_000).describe('Largest allowed exp - iat.'),
+  maxAge: duration.optional().describe('Largest allowed now - iat.'),
+  clockSkew: duration.default(30_000),
+  requiredClaims: z.array(z.string().min(1)).default(['sub', 'iat', 'exp']),
+  tenantClaims: z.array(z.string().min(1)).default([]).describe('Shared issuer: every allow rule must pin one of these.'),
+  direct: z.boolean().default(false).describe('Accept the token itself on /v1/*; otherwise it must be exchanged.'),
+  singleUse: z.boolean().default(false).describe('Exchange an assertion (iss, jti) at most once.'),
+  insecureAllowHttp: z.boolean().default(false).describe('Allow plain http for discovery/JWKS (local issuers only).'),
+}
+
+const issuerSchema = z.strictObject(issuerShape)
+
+const skillSchema = z.strictObject({
+  type: z.enum(['custom', 'anthropic']),
+  id: z.string().min(1),
+  versions: z.array(z.string().min(1)).optional(),
+})
+
+export const endpointNames = ['messages', 'count_tokens', 'models', 'batches', 'files', 'skills.read', 'skills.manage'] as const
+
+const allowSchema = z.strictObject({
+  endpoints: z.array(z.enum(endpointNames)).min(1),
+  skills: z.array(z.string().min(1)).optional(),
+  requireSkill: z.boolean().optional(),
+  models: z.array(z.string().min(1)).default([]).describe('Model globs ("*" matches any run of characters).'),
+  tools: z.array(z.string().min(1)).optional(),
+  mcpServers: z.array(z.string().min(1)).optional(),
+  maxTokens: z.number().int().positive().optional(),
+})
+
+const approvalSchema = z.strictObject({
+  required: z.boolean().default(false),
+  approvers: z.array(z.string().min(1)).optional(),
+  grantTtl: duration.optional(),
+  hold: duration.optional(),
+  uses: z.number().int().positive().optional(),
+})
+
+const limitsSchema = z.strictObject({
+  requestsPerMinute: z.number().int().positive().optional(),
+  inputTokensPerDay: z.number().int().positive().optional(),
+  outputTokensPerDay: z.number().int().positive().optional(),
+  concurrentStreams: z.number().int().positive().optional(),
+})
+
+const ruleSchema = z.strictObject({
+  id,
+  issuer: id.describe('The id of an entry of issuers.'),
+  effect: z.enum(['allow', 'deny']).default('allow'),
+  match: z
+    .strictObject({
+      subject: z.string().min(1).optional().describe('Exact sub, or a prefix ending in "*" after ":", "/" or "@".'),
+      claims: z.record(z.string(), z.string()).optional().describe('Exact string values.'),
+      condition: z.string().min(1).max(4_096).optional().describe('CEL over claims; an error never allows.'),
+    })
+    .default({}),
+  principal: z.string().min(1).optional().describe('Principal template, e.g. "gha:{repository_owner_id}/{repository_id}".'),
+  allow: allowSchema.optional(),
+  approval: approvalSchema.optional(),
+  limits: limitsSchema.optional(),
+  masking: z.array(z.string().min(1)).optional(),
+})
+
+const patternSchema = z.strictObject({
+  name: z.string().min(1),
+  regex: z.string().min(1),
+  maxLength: z.number().int().min(1).max(4_096),
+})
+
+const maskingSchema = z.strictObject({
+  profiles: z
+    .record(
+      z.string(),
+      z.strictObject({
+        detectors: z.array(z.string().min(1)).optional(),
+        patterns: z.array(patternSchema).optional(),
+        fields: z.array(z.string().min(1)).optional(),
+      }),
+    )
+    .default({}),
+  requests: z
+    .strictObject({ block: z.array(z.string().min(1)).optional(), mask: z.array(z.string().min(1)).optional() })
+    .optional(),
+  thinking: z.enum(['keep', 'mask']).default('keep'),
+})
+
+const webhookSchema = z.strictObject({
+  url: z.url(),
+  secret: secretRefSchema.optional(),
+  format: z.enum(['json', 'slack']).optional(),
+})
+
+const auditSchema = z.strictObject({
+  content: z.enum(['masked', 'metadata']).default('masked'),
+  durability: z.enum(['strict', 'async']).default('strict'),
+  retention: duration.default(90 * 86_400_000),
+  sinks: z
+    .array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ jsonl: z.strictObject({ path: z.string().min(1) }) })]))
+    .default([]),
+})
+
+const adminSchema = z
+  .strictObject({
+    tokens: z
+      .array(z.strictObject({ secret: secretRefSchema, roles: z.array(z.enum(['admin', 'approver', 'auditor'])).min(1) }))
+      .default([]),
+    issuers: z.array(z.strictObject({ ...issuerShape, roleClaim: z.string().min(1) })).default([]),
+  })
+  .default({ tokens: [], issuers: [] })
+
+export const configSchema = z.strictObject({
+  version: z.literal(1).optional().describe('Configuration format version.'),
+  listen: listenSchema,
+  upstream: upstreamSchema,
+  storage: storageSchema,
+  issuers: z.array(issuerSchema).default([]),
+  skills: z.record(z.string(), skillSchema).default({}),
+  rules: z.array(ruleSchema).default([]),
+  gatewayTokens: z
+    .strictObject({ ttl: duration.default(300_000), signingKey: secretRefSchema.optional(), issuer: z.url().optional() })
+    .optional(),
+  masking: maskingSchema.optional(),
+  audit: auditSchema.optional(),
+  admin: adminSchema,
+  notify: z.array(z.strictObject({ webhook: webhookSchema })).default([]),
+})
+
+/** The parsed configuration before secrets are resolved. */
+export type ParsedConfig = z.output<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+export type IssuerConfig = z.output<typeof issuerSchema>
+export type RuleConfig = z.output<typeof ruleSchema>
+export type EndpointName = (typeof endpointNames)[number]

@@ -1,0 +1,58 @@
+/**
+ * The only place that maps a gateway error code to an HTTP status, an Anthropic `error.type` and the
+ * fixed public message (style-anchors §3.5). Messages never carry a token, key or prompt text; stages
+ * may append a safe, code-built detail (a rule id, a model name) through `GatewayError.publicDetail`.
+ * `docs/errors.md` lists every code; `errors.test.ts` keeps the two in sync.
+ */
+export type AnthropicErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'overloaded_error'
+  | 'timeout_error'
+
+export interface ErrorSpec {
+  readonly status: number
+  readonly type: AnthropicErrorType
+  readonly message: string
+}
+
+export const errorTable = {
+  GW_AUTHN_MISSING: { status: 401, type: 'authentication_error', message: 'no credential: send a workload or gateway token as "Authorization: Bearer <token>" or "x-api-key"' },
+  GW_AUTHN_CONFLICT: { status: 401, type: 'authentication_error', message: 'the Authorization and x-api-key headers carry different credentials' },
+  GW_AUTHN_INVALID: { status: 401, type: 'authentication_error', message: 'invalid token' },
+  GW_AUTHN_EXPIRED: { status: 401, type: 'authentication_error', message: 'token expired' },
+  GW_AUTHN_UNTRUSTED_ISSUER: { status: 401, type: 'authentication_error', message: 'token issuer is not trusted by this gateway' },
+  GW_AUTHN_NOT_DIRECT: { status: 401, type: 'authentication_error', message: 'tokens of this issuer must be exchanged at /v1/oauth/token first' },
+  GW_AUTHN_REVOKED: { status: 401, type: 'authentication_error', message: 'token revoked' },
+  GW_AUTHN_ISSUER_UNAVAILABLE: { status: 401, type: 'authentication_error', message: 'the signing keys of the token issuer are unavailable' },
+  GW_AUTHZ_NO_RULE: { status: 403, type: 'permission_error', message: 'no rule allows this identity' },
+  GW_AUTHZ_AMBIGUOUS: { status: 403, type: 'permission_error', message: 'several rules allow this identity; name one with the skillgate-rule header' },
+  GW_AUTHZ_DENIED: { status: 403, type: 'permission_error', message: 'denied by rule' },
+  GW_AUTHZ_ENDPOINT_DENIED: { status: 403, type: 'permission_error', message: 'endpoint not granted' },
+  GW_AUTHZ_MODEL_DENIED: { status: 403, type: 'permission_error', message: 'model not granted' },
+  GW_AUTHZ_APPROVAL_REQUIRED: { status: 403, type: 'permission_error', message: 'approval required' },
+  GW_LIMIT_RATE: { status: 429, type: 'rate_limit_error', message: 'request rate limit reached' },
+  GW_LIMIT_BUDGET: { status: 429, type: 'rate_limit_error', message: 'token budget exhausted' },
+  GW_REQUEST_TOO_LARGE: { status: 413, type: 'request_too_large', message: 'request body exceeds the gateway limit' },
+  GW_REQUEST_MALFORMED_JSON: { status: 400, type: 'invalid_request_error', message: 'request body is not valid JSON' },
+  GW_REQUEST_BLOCKED_SECRET: { status: 400, type: 'invalid_request_error', message: 'request contains a secret that must not leave the gateway' },
+  GW_REQUEST_BAD_PATH: { status: 400, type: 'invalid_request_error', message: 'request path must not contain dot segments, empty segments or encoded slashes' },
+  GW_NOT_FOUND: { status: 404, type: 'not_found_error', message: 'not found' },
+  GW_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', message: 'method not allowed' },
+  GW_AUDIT_UNAVAILABLE: { status: 503, type: 'api_error', message: 'audit store unavailable; request not forwarded' },
+  GW_SHUTTING_DOWN: { status: 503, type: 'api_error', message: 'gateway is shutting down' },
+  GW_UPSTREAM_UNREACHABLE: { status: 502, type: 'api_error', message: 'upstream unreachable' },
+  GW_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error', message: 'upstream timed out' },
+  GW_UPSTREAM_STREAM_FAILED: { status: 502, type: 'api_error', message: 'upstream stream failed' },
+  GW_UPSTREAM_CREDENTIAL_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the gateway has no upstream credential' },
+  GW_INTERNAL: { status: 500, type: 'api_error', message: 'internal gateway error' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type GatewayErrorCode = keyof typeof errorTable
+
+export const errorCodes = Object.keys(errorTable) as GatewayErrorCode[]

@@ -1,0 +1,19 @@
+import { pino, type Logger, type DestinationStream } from 'pino'
+
+/**
+ * Structured logs. Nothing logs headers or bodies; the redact list is a second line of defence for
+ * credential-shaped keys should one ever be passed by mistake (pino `redact`, compiled once).
+ */
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.SKILLGATE_LOG_LEVEL ?? 'info',
+      base: { service: 'skillgate' },
+      redact: {
+        paths: ['authorization', 'token', 'apiKey', 'secret', '*.authorization', '*.token', '*.apiKey', '*.secret', '*["x-api-key"]', 'headers'],
+        censor: '[redacted]',
+      },
+    },
+    options.destination,
+  )
+}

@@ -1,0 +1,56 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Endpoint } from '../policy/endpoint.js'
+import type { Decision } from '../policy/decision.js'
+import type { VerifiedToken } from '../identity/types.js'
+import type { ResponseBody } from './response.js'
+
+/**
+ * Per-request state. Every optional field names the stage that sets it; nothing else writes it
+ * (style-anchors §3.4). Domain modules never see this type.
+ */
+export interface RequestContext {
+  /** request-id stage (first): our id, echoed as `skillgate-request-id` and in every log line and error. */
+  readonly id: string
+  /** performance.now() at arrival. */
+  readonly startedAt: number
+  readonly method: string
+  /** Pathname only; routing never looks at the query string (anthropic-api.md §0 rule 3). */
+  readonly path: string
+  /** Raw query string including "?", forwarded unchanged. */
+  readonly search: string
+  readonly headers: IncomingHttpHeaders
+  readonly rawHeaders: readonly string[]
+  readonly incoming: IncomingMessage
+  /** Written only by the respond stage (and by the server for errors before it). */
+  readonly outgoing: ServerResponse
+  /** Aborted when the client goes away; the forward stage passes it to the upstream call. */
+  readonly signal: AbortSignal
+  log: Logger
+  /** classify stage: which Claude API endpoint this is. */
+  endpoint?: Endpoint
+  /** read-body stage: the exact bytes received. */
+  body?: Buffer
+  /** read-body stage: the parsed JSON body, when the request has one (for inspection only). */
+  json?: unknown
+  /** authenticate stage. */
+  identity?: VerifiedToken
+  /** authorize stage: the decision with rule and reasons. */
+  decision?: Decision
+  /** inject-credential stage: the headers sent upstream. */
+  upstreamHeaders?: string[]
+  /** forward stage: the upstream answer; later stages may wrap `response.body`. */
+  response?: UpstreamResponse
+  /** forward stage: performance.now() when the request was handed to the upstream client. */
+  upstreamSentAt?: number
+  /** forward stage: performance.now() when the upstream response headers arrived. */
+  upstreamHeadersAt?: number
+  /** respond stage: how the response ended. */
+  outcome?: 'completed' | 'interrupted' | 'error'
+}
+
+export interface UpstreamResponse {
+  status: number
+  headers: Record<string, string | string[]>
+  body: ResponseBody
+}

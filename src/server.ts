@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import { ulid } from 'ulid'
+import { GatewayError } from './errors/gateway-error.js'
+import { asGatewayError, sendError } from './errors/to-response.js'
+import type { GatewayMetrics } from './observability/metrics.js'
+import { compose } from './pipeline/compose.js'
+import type { RequestContext } from './pipeline/context.js'
+import type { Stage } from './pipeline/stage.js'
+
+export interface Readiness {
+  readonly ready: boolean
+  readonly checks: Record<string, unknown>
+}
+
+export interface ServerDeps {
+  readonly pipeline: readonly Stage[]
+  readonly metrics: GatewayMetrics
+  readonly logger: Logger
+  readonly readiness: () => Readiness
+}
+
+export interface GatewayServer {
+  readonly server: Server
+  /** Stops accepting, lets requests and streams in flight finish up to `timeoutMs`, then cuts the rest. */
+  drain(timeoutMs: number): Promise<void>
+}
+
+/** Dot segments, empty segments, encoded slashes or dots, backslashes: a path a proxy might reinterpret. */
+const ambiguousPath = /(^|\/)\.{1,2}(\/|$)|\/\/|%2e|%2f|%5c|\\/i
+
+/** Mounts `/v1/*` (the pipeline) and the health and metrics endpoints on one node:http server. */
+export function createGatewayServer(deps: ServerDeps): GatewayServer {
+  const run = compose(deps.pipeline)
+  let draining = false
+  const inFlight = new Set<Promise<void>>()
+
+  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q === -1 ? url : url.slice(0, q)
+    if (path.startsWith('/v1/')) {
+      const task = handleApi(req, res, path, q === -1 ? '' : url.slice(q)).finally(() => inFlight.delete(task))
+      inFlight.add(task)
+      return
+    }
+    handleOps(req, res, path).catch((error) => {
+      deps.logger.error({ err: error }, 'ops endpoint failed')
+      if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), ulid())
+    })
+  })
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
+    const id = ulid()
+    const abort = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort()
+    })
+    const ctx: RequestContext = {
+      id,
+      startedAt: performance.now(),
+      method: req.method ?? 'GET',
+      path,
+      search,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      incoming: req,
+      outgoing: res,
+      signal: abort.signal,
+      log: deps.logger.child({ reqId: id }),
+    }
+    try {
+      if (draining) throw new GatewayError('GW_SHUTTING_DOWN', { headers: { connection: 'close' } })
+      if (ambiguousPath.test(path)) throw new GatewayError('GW_REQUEST_BAD_PATH')
+      await run(ctx)
+    } catch (error) {
+      failRequest(ctx, error)
+    } finally {
+      observe(ctx)
+    }
+  }
+
+  function failRequest(ctx: RequestContext, error: unknown): void {
+    const failure = asGatewayError(error)
+    if (failure.status >= 500) ctx.log.error({ code: failure.code, detail: failure.detail, err: failure.cause }, 'request failed')
+    else ctx.log.info({ code: failure.code, detail: failure.detail }, 'request refused')
+    if (!ctx.outgoing.headersSent) sendError(ctx.outgoing, failure, ctx.id)
+    else ctx.outgoing.destroy()
+    ctx.outcome ??= ctx.signal.aborted ? 'interrupted' : 'error'
+  }
+
+  function observe(ctx: RequestContext): void {
+    const endpoint = ctx.endpoint?.name ?? 'unknown'
+    const status = ctx.outgoing.statusCode
+    const seconds = (performance.now() - ctx.startedAt) / 1000
+    deps.metrics.requests.inc({ endpoint, status: String(status), decision: ctx.decision?.effect ?? 'none' })
+    deps.metrics.duration.observe({ endpoint }, seconds)
+    if (ctx.upstreamSentAt !== undefined && ctx.upstreamHeadersAt !== undefined) {
+      deps.metrics.upstreamFirstByte.observe({ endpoint }, (ctx.upstreamHeadersAt - ctx.upstreamSentAt) / 1000)
+    }
+    ctx.log.info(
+      { method: ctx.method, path: ctx.path, endpoint, status, outcome: ctx.outcome ?? 'completed', ms: Math.round(seconds * 1000) },
+      'request',
+    )
+  }
+
+  async function handleOps(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' })
+    if (path === '/readyz') {
+      const readiness = deps.readiness()
+      const ready = readiness.ready && !draining
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'not ready', ...readiness.checks })
+    }
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const text = await deps.metrics.registry.metrics()
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType })
+      res.end(text)
+      return
+    }
+    sendError(res, new GatewayError('GW_NOT_FOUND'), ulid())
+  }
+
+  async function drain(timeoutMs: number): Promise<void> {
+    draining = true
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref())
+    const outcome = await Promise.race([Promise.allSettled([...inFlight]).then(() => 'done' as const), deadline])
+    if (outcome === 'timeout') deps.logger.warn({ inFlight: inFlight.size }, 'drain timeout: closing remaining connections')
+    server.closeAllConnections()
+    await closed
+  }
+
+  return { server, drain }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.end(text)
+}

@@ -1,0 +1,57 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { IssuerConfig } from '../config/schema.js'
+import { GatewayError } from '../errors/gateway-error.js'
+import type { GatewayErrorCode } from '../errors/codes.js'
+import { TokenError, type TokenRejectReason, type TokenVerifier, type VerifiedToken } from '../identity/index.js'
+import type { Stage } from '../pipeline/stage.js'
+
+const wwwAuthenticate = { 'www-authenticate': 'Bearer error="invalid_token"' }
+
+const reasonToCode: Partial<Record<TokenRejectReason, GatewayErrorCode>> = {
+  expired: 'GW_AUTHN_EXPIRED',
+  untrusted_issuer: 'GW_AUTHN_UNTRUSTED_ISSUER',
+  issuer_unavailable: 'GW_AUTHN_ISSUER_UNAVAILABLE',
+}
+
+/**
+ * Verifies the workload token from `Authorization: Bearer` or `x-api-key` (clients send either, and
+ * Claude Code may send both: they must agree). No token or a bad one ends the request with 401
+ * before a byte of the body is read or anything goes upstream.
+ */
+export const authenticate = (verifier: TokenVerifier, issuers: readonly IssuerConfig[]): Stage => {
+  const directIssuers = new Set(issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
+  return async function authenticate(ctx, next) {
+    const identity = await verifyOrReject(verifier, readCredential(ctx.headers))
+    if (!directIssuers.has(identity.issuerId)) {
+      throw new GatewayError('GW_AUTHN_NOT_DIRECT', { publicDetail: `issuer ${identity.issuerId}`, headers: wwwAuthenticate })
+    }
+    ctx.identity = identity
+    ctx.log = ctx.log.child({ issuer: identity.issuerId })
+    return next()
+  }
+}
+
+async function verifyOrReject(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
+  try {
+    return await verifier.verify(token)
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error
+    throw new GatewayError(reasonToCode[error.reason] ?? 'GW_AUTHN_INVALID', {
+      detail: `token rejected: ${error.reason}${error.claim ? ` (${error.claim})` : ''}`,
+      headers: wwwAuthenticate,
+    })
+  }
+}
+
+export function readCredential(headers: IncomingHttpHeaders): string {
+  const authorization = headers.authorization
+  const bearer = authorization !== undefined && /^Bearer /i.test(authorization) ? authorization.slice(7).trim() : undefined
+  if (authorization !== undefined && bearer === undefined) {
+    throw new GatewayError('GW_AUTHN_INVALID', { detail: 'authorization header is not a Bearer credential', headers: wwwAuthenticate })
+  }
+  const apiKey = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'].trim() : undefined
+  if (bearer && apiKey && bearer !== apiKey) throw new GatewayError('GW_AUTHN_CONFLICT', { headers: wwwAuthenticate })
+  const token = bearer || apiKey
+  if (!token) throw new GatewayError('GW_AUTHN_MISSING', { headers: wwwAuthenticate })
+  return token
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { configJsonSchema } from '../../src/cli/commands/config.js'
+import { bundledConfigPath, formatProblems, loadConfigFile, loadConfigText } from '../../src/config/load.js'
+import { renderConfigReference } from '../../src/config/reference-doc.js'
+import { Secret } from '../../src/config/secret-source.js'
+
+const env = { ANTHROPIC_API_KEY: 'sk-ant-test-key' }
+
+const minimal = `
+upstream: { url: "http://127.0.0.1:9", apiKey: { value: k } }
+issuers:
+  - { id: ci, issuer: "https://ci.example", audience: gw, jwks: { keys: [{ kty: EC }] } }
+rules:
+  - id: job
+    issuer: ci
+    match: { subject: "repo:acme/*" }
+    allow: { endpoints: [messages], models: ["claude-*"] }
+`
+
+describe('configuration', () => {
+  it('accepts the bundled example and fills defaults', () => {
+    const result = loadConfigFile(bundledConfigPath, env)
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.config.listen.maxBody).toBe(32_000_000)
+    expect(result.config.upstream.timeouts).toEqual({ connect: 10_000, firstByte: 600_000, idle: 300_000 })
+    expect(result.config.secrets.upstreamApiKey?.reveal()).toBe('sk-ant-test-key')
+  })
+
+  it('reports every problem of a broken file at once, with paths, lines and hints', () => {
+    const broken = `
+listen: { port: 99999, hots: x }
+upstream: { url: "http://api.example.com/v1", apiKey: { fromEnv: NOT_SET_ANYWHERE }, timeouts: { connect: 10 } }
+issuers:
+  - { id: gh, issuer: "https://token.actions.githubusercontent.com", audience: gw, algorithms: [HS256], tenantClaims: [repository_owner_id] }
+  - { id: gh, issuer: "https://token.actions.githubusercontent.com", audience: gw, jwks: { uri: "http://keys.example/jwks" } }
+rules:
+  - id: open
+    issuer: gh
+    allow: { endpoints: [messages] }
+  - id: open
+    issuer: nowhere
+    match: { subject: "repo:acme*" }
+    allow: { endpoints: [models] }
+`
+    const first = loadConfigText(broken, 'broken.yaml', {})
+    expect(first.ok).toBe(false)
+    if (first.ok) return
+    // Schema errors come first; once they are fixed, the semantic checks report everything else.
+    expect(formatProblems(first.problems)).toMatchInlineSnapshot(`
+      "✖ Too big: expected number to be <=65535 → at listen.port (line 2)
+      ✖ unknown key "hots" → at listen.hots (line 2)
+          hint: check the spelling against docs/config.md
+      ✖ expected a duration such as "30s", "5m", "1h" or "90d" → at upstream.timeouts.connect (line 3)"
+    `)
+    const second = loadConfigText(broken.replace('port: 99999, hots: x', 'port: 8080').replace('connect: 10 }', 'connect: 10s }'), 'broken.yaml', {})
+    expect(second.ok).toBe(false)
+    if (second.ok) return
+    expect(formatProblems(second.problems)).toMatchInlineSnapshot(`
+      "✖ the upstream must use https (plain http only on a loopback address) → at upstream.url (line 3)
+      ✖ the upstream url is an origin only (no path, query or fragment) → at upstream.url (line 3)
+      ✖ algorithm HS256 is not allowed for workload tokens → at issuers[0].algorithms[0] (line 5)
+          hint: use asymmetric algorithms such as RS256 or ES256 (RFC 8725 §3.2)
+      ✖ duplicate issuer id "gh" → at issuers[1].id (line 6)
+      ✖ issuer https://token.actions.githubusercontent.com is configured twice → at issuers[1].issuer (line 6)
+      ✖ keys must be fetched over https → at issuers[1].jwks (line 6)
+          hint: for a local test issuer set insecureAllowHttp: true
+      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match
+          hint: pin a subject, claims or a condition
+      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models
+          hint: list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model
+      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims
+          hint: e.g. claims: { repository_owner_id: "<your id>" }
+      ✖ duplicate rule id "open" → at rules[1].id (line 11)
+      ✖ unknown issuer "nowhere" → at rules[1].issuer (line 12)
+          hint: one of: gh
+      ✖ a subject prefix must end in "*" right after ":", "/" or "@" → at rules[1].match.subject (line 13)
+          hint: e.g. "repo:acme/app:ref:refs/heads/*"
+      ✖ environment variable NOT_SET_ANYWHERE is not set → at upstream.apiKey (line 3)
+          hint: secrets come from { fromEnv }, { fromFile } or, in tests, { value }"
+    `)
+  })
+
+  it('rejects YAML duplicate keys and syntax errors with a line', () => {
+    const result = loadConfigText('listen: {}\nlisten: {}\n', 'dup.yaml', {})
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.problems[0]).toMatchObject({ line: 2 })
+  })
+
+  it('refuses controls this build cannot enforce instead of ignoring them', () => {
+    const text = minimal.replace('models: ["claude-*"] }', 'models: ["claude-*"], maxTokens: 100 }\n    limits: { requestsPerMinute: 5 }')
+    const result = loadConfigText(text, 'x.yaml', {})
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(result.problems.map((p) => p.path.join('.'))).toEqual(['rules.0.allow.maxTokens', 'rules.0.limits'])
+  })
+
+  it('freezes the loaded config deeply', () => {
+    const result = loadConfigText(minimal, 'x.yaml', {})
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(() => {
+      ;(result.config.rules[0] as { id: string }).id = 'other'
+    }).toThrow(TypeError)
+    expect(Object.isFrozen(result.config.issuers[0]?.jwks)).toBe(true)
+  })
+
+  it('keeps the checked-in JSON Schema and docs/config.md in sync with the definition', () => {
+    const schema = configJsonSchema()
+    const checkedIn = JSON.parse(readFileSync('schema/skillgate.schema.json', 'utf8'))
+    expect(checkedIn, 'schema/skillgate.schema.json is stale: run npm run schema').toEqual(schema)
+    expect(readFileSync('docs/config.md', 'utf8'), 'docs/config.md is stale: run npm run schema').toBe(renderConfigReference(schema))
+  })
+})
+
+describe('Secret', () => {
+  it('never prints itself', () => {
+    const secret = Secret.resolve({ value: 'sk-ant-very-secret' })
+    const rendered = [JSON.stringify({ secret }), String(secret), inspect(secret), inspect({ nested: { secret } })].join(' ')
+    expect(rendered).not.toContain('very-secret')
+    expect(secret.reveal()).toBe('sk-ant-very-secret')
+  })
+
+  it('follows its file so a rotated key applies without a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skillgate-secret-'))
+    const file = join(dir, 'key')
+    writeFileSync(file, 'first-key\n')
+    const secret = Secret.resolve({ fromFile: file })
+    secret.follow(20)
+    try {
+      expect(secret.reveal()).toBe('first-key')
+      writeFileSync(file, 'second-key-longer\n')
+      await expect.poll(() => secret.reveal(), { timeout: 5_000 }).toBe('second-key-longer')
+      writeFileSync(file, '')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(secret.reveal(), 'an emptied file keeps the last good key').toBe('second-key-longer')
+    } finally {
+      secret.close()
+    }
+  })
+})
