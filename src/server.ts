@@ -86,7 +86,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     else ctx.log.info({ code: failure.code, detail: failure.detail }, 'request refused')
     if (!ctx.outgoing.headersSent) sendError(ctx.outgoing, failure, ctx.id)
     else ctx.outgoing.destroy()
-    ctx.outcome ??= ctx.signal.aborted ? 'interrupted' : 'error'
+    ctx.outcome ??= ctx.signal.aborted ? 'interrupted' : failure.status < 500 ? 'denied' : 'error'
   }
 
   function observe(ctx: RequestContext): void {

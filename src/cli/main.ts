@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runConfigCommand } from './commands/config.js'
 import { runServe } from './commands/serve.js'
+import { runTokenCommand } from './commands/token.js'
 import { UsageError } from './usage-error.js'
 
 const help = `skillgate — an identity-aware gateway for CI jobs and agents in front of the Claude API
@@ -11,7 +12,8 @@ Commands:
   serve [--config F]              run the gateway (config from --config, $SKILLGATE_CONFIG,
                                   ./skillgate.yaml, else the bundled example)
   config validate [--config F]    report every configuration problem at once (exit 1 on any)
-  config schema                   print the JSON Schema of the configuration file
+  config schema [--markdown]      print the JSON Schema (or the Markdown reference) of the config
+  token mint --issuer dev --sub S mint a test workload token from a local development issuer
 
 Run "skillgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
@@ -22,6 +24,7 @@ type Command = (args: string[]) => Promise<number>
 const commands: Record<string, Command> = {
   serve: runServe,
   config: runConfigCommand,
+  token: runTokenCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

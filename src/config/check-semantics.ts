@@ -65,7 +65,8 @@ function checkIssuers(config: ParsedConfig, problems: ConfigProblem[]): void {
 }
 
 function checkRules(config: ParsedConfig, problems: ConfigProblem[]): void {
-  const issuers = new Map(config.issuers.map((issuer) => [issuer.id, issuer]))
+  // The first issuer of an id wins (a duplicate is reported on its own).
+  const issuers = new Map(config.issuers.toReversed().map((issuer) => [issuer.id, issuer]))
   const ruleIds = new Set<string>()
   config.rules.forEach((rule, index) => {
     const at = ['rules', index]

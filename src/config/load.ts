@@ -37,7 +37,12 @@ export function chooseConfigPath(explicit: string | undefined, env: NodeJS.Proce
   return bundledConfigPath
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export interface LoadOptions {
+  /** False for offline commands that never call upstream (token mint, policy explain): secrets are not read. */
+  readonly resolveSecrets?: boolean
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -45,11 +50,11 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     const code = (error as NodeJS.ErrnoException).code ?? 'error'
     return { ok: false, source: path, problems: [{ path: [], message: `cannot read ${path} (${code})` }] }
   }
-  return loadConfigText(text, path, env)
+  return loadConfigText(text, path, env, options)
 }
 
 /** Parses, validates and freezes; reports every problem at once with its path and line. */
-export function loadConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function loadConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): LoadResult {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
@@ -64,7 +69,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
   }
   if (!parsed.success) return { ok: false, source, problems: zodProblems(parsed.error).map(locate) }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets = resolveSecrets(parsed.data, env, problems)
+  const secrets: ResolvedSecrets = options.resolveSecrets === false ? { adminTokens: [] } : resolveSecrets(parsed.data, env, problems)
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }

@@ -7,15 +7,17 @@ import { durationPattern, parseDuration, parseSize, sizePattern } from './units.
  * (`npm run schema`; a test fails when the checked-in file is stale).
  */
 
+const durationHint = 'expected a duration such as "30s", "5m", "1h" or "90d"'
 const duration = z
-  .string()
-  .regex(durationPattern, 'expected a duration such as "30s", "5m", "1h" or "90d"')
+  .string({ error: durationHint })
+  .regex(durationPattern, durationHint)
   .transform(parseDuration)
   .describe('A duration: a whole number followed by ms, s, m, h or d.')
 
+const sizeHint = 'expected a size such as "32MB" or "512KiB"'
 const size = z
-  .string()
-  .regex(sizePattern, 'expected a size such as "32MB" or "512KiB"')
+  .string({ error: sizeHint })
+  .regex(sizePattern, sizeHint)
   .transform(parseSize)
   .describe('A size: a whole number followed by B, KB, MB, GB, KiB, MiB or GiB.')
 
@@ -38,18 +40,18 @@ const listenSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
-    maxBody: size.default(32_000_000).describe('Largest accepted request body; larger ones get 413.'),
-    drainTimeout: duration.default(30_000).describe('How long a shutdown waits for requests and streams in flight.'),
+    maxBody: size.prefault('32MB').describe('Largest accepted request body; larger ones get 413.'),
+    drainTimeout: duration.prefault('30s').describe('How long a shutdown waits for requests and streams in flight.'),
   })
-  .default({ host: '127.0.0.1', port: 8080, maxBody: 32_000_000, drainTimeout: 30_000 })
+  .prefault({})
 
 const timeoutsSchema = z
   .strictObject({
-    connect: duration.default(10_000),
-    firstByte: duration.default(600_000),
-    idle: duration.default(300_000),
+    connect: duration.prefault('10s'),
+    firstByte: duration.prefault('10m'),
+    idle: duration.prefault('5m'),
   })
-  .default({ connect: 10_000, firstByte: 600_000, idle: 300_000 })
+  .prefault({})
 
 const federationSchema = z.strictObject({
   identityToken: secretRefSchema,
@@ -74,7 +76,7 @@ const storageSchema = z
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://…')
       .default('sqlite:./data/skillgate.db'),
   })
-  .default({ url: 'sqlite:./data/skillgate.db' })
+  .prefault({})
 
 const jwksSchema = z
   .strictObject({
@@ -94,9 +96,9 @@ const issuerShape = {
   audience: z.string().min(1).describe('The single, gateway-specific audience tokens must carry.'),
   algorithms: z.array(z.string().min(1)).min(1).default(['RS256', 'ES256']),
   typ: z.string().min(1).optional().describe('Required JWT header typ, e.g. "at+jwt" for RFC 9068 tokens.'),
-  maxLifetime: duration.default(900_000).describe('Largest allowed exp - iat.'),
+  maxLifetime: duration.prefault('15m').describe('Largest allowed exp - iat.'),
   maxAge: duration.optional().describe('Largest allowed now - iat.'),
-  clockSkew: duration.default(30_000),
+  clockSkew: duration.prefault('30s'),
   requiredClaims: z.array(z.string().min(1)).default(['sub', 'iat', 'exp']),
   tenantClaims: z.array(z.string().min(1)).default([]).describe('Shared issuer: every allow rule must pin one of these.'),
   direct: z.boolean().default(false).describe('Accept the token itself on /v1/*; otherwise it must be exchanged.'),
@@ -189,7 +191,7 @@ const webhookSchema = z.strictObject({
 const auditSchema = z.strictObject({
   content: z.enum(['masked', 'metadata']).default('masked'),
   durability: z.enum(['strict', 'async']).default('strict'),
-  retention: duration.default(90 * 86_400_000),
+  retention: duration.prefault('90d'),
   sinks: z
     .array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ jsonl: z.strictObject({ path: z.string().min(1) }) })]))
     .default([]),
@@ -202,7 +204,7 @@ const adminSchema = z
       .default([]),
     issuers: z.array(z.strictObject({ ...issuerShape, roleClaim: z.string().min(1) })).default([]),
   })
-  .default({ tokens: [], issuers: [] })
+  .prefault({})
 
 export const configSchema = z.strictObject({
   version: z.literal(1).optional().describe('Configuration format version.'),
@@ -213,7 +215,7 @@ export const configSchema = z.strictObject({
   skills: z.record(z.string(), skillSchema).default({}),
   rules: z.array(ruleSchema).default([]),
   gatewayTokens: z
-    .strictObject({ ttl: duration.default(300_000), signingKey: secretRefSchema.optional(), issuer: z.url().optional() })
+    .strictObject({ ttl: duration.prefault('5m'), signingKey: secretRefSchema.optional(), issuer: z.url().optional() })
     .optional(),
   masking: maskingSchema.optional(),
   audit: auditSchema.optional(),

@@ -45,8 +45,8 @@ export interface RequestContext {
   upstreamSentAt?: number
   /** forward stage: performance.now() when the upstream response headers arrived. */
   upstreamHeadersAt?: number
-  /** respond stage: how the response ended. */
-  outcome?: 'completed' | 'interrupted' | 'error'
+  /** respond stage (or the server, for a request refused before it): how the request ended. */
+  outcome?: 'completed' | 'interrupted' | 'denied' | 'error'
 }
 
 export interface UpstreamResponse {
