@@ -61,18 +61,48 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
     const problems = doc.errors.map((e) => ({ path: [], message: `YAML: ${e.message.split('\n')[0]}`, line: lineCounter.linePos(e.pos[0]).line }))
     return { ok: false, source, problems }
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {})
+  const raw: unknown = doc.toJS() ?? {}
+  const parsed = configSchema.safeParse(raw)
   const locate = (problem: ConfigProblem): LocatedProblem => {
     const node = doc.getIn(problem.path, true)
     const range = isNode(node) ? node.range : undefined
     return range ? { ...problem, line: lineCounter.linePos(range[0]).line } : problem
   }
-  if (!parsed.success) return { ok: false, source, problems: zodProblems(parsed.error).map(locate) }
+  const wantSecrets = options.resolveSecrets !== false
+  if (!parsed.success) return { ok: false, source, problems: problemsBeyondSchema(raw, parsed.error, env, wantSecrets).map(locate) }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = options.resolveSecrets === false ? { adminTokens: [] } : resolveSecrets(parsed.data, env, problems)
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
+}
+
+/**
+ * Reports every problem at once even when the shape is wrong: the invalid values are dropped (so
+ * defaults apply), the rest is checked for meaning too, and problems that touch a dropped value are
+ * left out rather than guessed at.
+ */
+function problemsBeyondSchema(raw: unknown, error: z.ZodError, env: NodeJS.ProcessEnv, wantSecrets: boolean): ConfigProblem[] {
+  const problems = zodProblems(error)
+  const dropped = problems.map((p) => p.path)
+  const retry = configSchema.safeParse(dropPaths(raw, dropped))
+  if (!retry.success) return problems
+  const further: ConfigProblem[] = checkSemantics(retry.data)
+  if (wantSecrets) resolveSecrets(retry.data, env, further)
+  // A problem at or below a dropped value, or on an object inside a list entry holding one, is unreliable.
+  const startsWith = (path: readonly (string | number)[], prefix: readonly (string | number)[]) => prefix.every((k, i) => path[i] === k)
+  const unreliable = (path: readonly (string | number)[]) => dropped.some((d) => startsWith(path, d) || (path.length >= 2 && startsWith(d, path)))
+  return [...problems, ...further.filter((p) => !unreliable(p.path))]
+}
+
+function dropPaths(raw: unknown, paths: readonly (readonly (string | number)[])[]): unknown {
+  const copy: unknown = structuredClone(raw)
+  for (const path of paths) {
+    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined), copy)
+    const last = path.at(-1)
+    if (last !== undefined && parent && typeof parent === 'object' && !Array.isArray(parent)) delete (parent as Record<string | number, unknown>)[last]
+  }
+  return copy
 }
 
 function zodProblems(error: z.ZodError): ConfigProblem[] {

@@ -40,19 +40,22 @@ export class Secret {
     if (!this.source.startsWith('file:') || this.#watchedPath) return
     const path = this.source.slice('file:'.length)
     this.#watchedPath = path
-    watchFile(path, { interval: intervalMs, persistent: false }, (current, previous) => {
-      if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return
+    const reread = () =>
       readFile(path, 'utf8')
         .then((text) => {
           const next = text.trim()
           // An empty or vanished file mid-rotation keeps the last good value instead of failing open.
-          if (next) {
+          if (next && next !== this.#value) {
             this.#value = next
             onChange?.()
           }
         })
         .catch(() => undefined)
+    watchFile(path, { interval: intervalMs, persistent: false }, (current, previous) => {
+      if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void reread()
     })
+    // The watcher's first stat is its baseline: a change before it would go unseen, so look once now.
+    void reread()
   }
 
   close(): void {

@@ -50,12 +50,33 @@ rules:
     const first = loadConfigText(broken, 'broken.yaml', {})
     expect(first.ok).toBe(false)
     if (first.ok) return
-    // Schema errors come first; once they are fixed, the semantic checks report everything else.
+    // Shape errors and problems of meaning come together; fixing the shape changes nothing else.
     expect(formatProblems(first.problems)).toMatchInlineSnapshot(`
       "✖ Too big: expected number to be <=65535 → at listen.port (line 2)
       ✖ unknown key "hots" → at listen.hots (line 2)
           hint: check the spelling against docs/config.md
-      ✖ expected a duration such as "30s", "5m", "1h" or "90d" → at upstream.timeouts.connect (line 3)"
+      ✖ expected a duration such as "30s", "5m", "1h" or "90d" → at upstream.timeouts.connect (line 3)
+      ✖ the upstream must use https (plain http only on a loopback address) → at upstream.url (line 3)
+      ✖ the upstream url is an origin only (no path, query or fragment) → at upstream.url (line 3)
+      ✖ algorithm HS256 is not allowed for workload tokens → at issuers[0].algorithms[0] (line 5)
+          hint: use asymmetric algorithms such as RS256 or ES256 (RFC 8725 §3.2)
+      ✖ duplicate issuer id "gh" → at issuers[1].id (line 6)
+      ✖ issuer https://token.actions.githubusercontent.com is configured twice → at issuers[1].issuer (line 6)
+      ✖ keys must be fetched over https → at issuers[1].jwks (line 6)
+          hint: for a local test issuer set insecureAllowHttp: true
+      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match
+          hint: pin a subject, claims or a condition
+      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models
+          hint: list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model
+      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims
+          hint: e.g. claims: { repository_owner_id: "<your id>" }
+      ✖ duplicate rule id "open" → at rules[1].id (line 11)
+      ✖ unknown issuer "nowhere" → at rules[1].issuer (line 12)
+          hint: one of: gh
+      ✖ a subject prefix must end in "*" right after ":", "/" or "@" → at rules[1].match.subject (line 13)
+          hint: e.g. "repo:acme/app:ref:refs/heads/*"
+      ✖ environment variable NOT_SET_ANYWHERE is not set → at upstream.apiKey (line 3)
+          hint: secrets come from { fromEnv }, { fromFile } or, in tests, { value }"
     `)
     const second = loadConfigText(broken.replace('port: 99999, hots: x', 'port: 8080').replace('connect: 10 }', 'connect: 10s }'), 'broken.yaml', {})
     expect(second.ok).toBe(false)

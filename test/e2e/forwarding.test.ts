@@ -1,4 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -299,6 +302,21 @@ describe('operations', () => {
     const requestLines = stack.logs.map((l) => JSON.parse(l) as { msg: string; reqId?: string }).filter((l) => l.msg === 'request')
     expect(requestLines.length).toBeGreaterThan(0)
     for (const line of requestLines) expect(line.reqId).toMatch(/^[0-9A-Z]{26}$/)
+  })
+
+  it('picks up a rotated upstream key from its file without a restart', async () => {
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'skillgate-key-')), 'anthropic-key')
+    writeFileSync(keyFile, 'sk-ant-old-revoked-key\n')
+    const gw = await startStack({ configure: (c) => ((c.upstream as Record<string, unknown>).apiKey = { fromFile: keyFile }) })
+    try {
+      const call = async () =>
+        (await fetch(`${gw.url}/v1/models`, { headers: { 'x-api-key': await gw.mint(), 'anthropic-version': '2023-06-01' } })).status
+      expect(await call(), 'the upstream refuses the old key and its 401 passes through').toBe(401)
+      writeFileSync(keyFile, `${gw.mock.apiKey}\n`)
+      await expect.poll(call, { timeout: 10_000 }).toBe(200)
+    } finally {
+      await gw.close()
+    }
   })
 
   it('lets a stream in flight finish during a graceful shutdown, and refuses new connections', async () => {
