@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino'
 import { ulid } from 'ulid'
 import { GatewayError } from './errors/gateway-error.js'
-import { asGatewayError, sendError } from './errors/to-response.js'
+import { asGatewayError, errorBody, sendError } from './errors/to-response.js'
 import type { GatewayMetrics } from './observability/metrics.js'
 import { compose } from './pipeline/compose.js'
 import type { RequestContext } from './pipeline/context.js'
@@ -48,6 +48,18 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       deps.logger.error({ err: error }, 'ops endpoint failed')
       if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), ulid())
     })
+  })
+
+  // Requests node's parser refuses (oversized headers, bad framing) still get Anthropic's error shape.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy()
+    const failure = new GatewayError(error.code === 'HPE_HEADER_OVERFLOW' ? 'GW_REQUEST_HEADERS_TOO_LARGE' : 'GW_REQUEST_UNPARSABLE')
+    const id = ulid()
+    const body = errorBody(failure, id)
+    socket.end(
+      `HTTP/1.1 ${failure.status} ${failure.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nskillgate-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+    )
   })
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {

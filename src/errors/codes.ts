@@ -41,6 +41,8 @@ export const errorTable = {
   GW_REQUEST_TOO_LARGE: { status: 413, type: 'request_too_large', message: 'request body exceeds the gateway limit' },
   GW_REQUEST_MALFORMED_JSON: { status: 400, type: 'invalid_request_error', message: 'request body is not valid JSON' },
   GW_REQUEST_BLOCKED_SECRET: { status: 400, type: 'invalid_request_error', message: 'request contains a secret that must not leave the gateway' },
+  GW_REQUEST_HEADERS_TOO_LARGE: { status: 431, type: 'invalid_request_error', message: 'request headers are too large' },
+  GW_REQUEST_UNPARSABLE: { status: 400, type: 'invalid_request_error', message: 'malformed HTTP request' },
   GW_REQUEST_BAD_PATH: { status: 400, type: 'invalid_request_error', message: 'request path must not contain dot segments, empty segments or encoded slashes' },
   GW_NOT_FOUND: { status: 404, type: 'not_found_error', message: 'not found' },
   GW_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', message: 'method not allowed' },
