@@ -1,0 +1,48 @@
+/**
+ * Canonical JSON for hashing (in the spirit of RFC 8785 JCS): object keys sorted by UTF-16 code
+ * units, no whitespace, `undefined` members omitted, strings and numbers as `JSON.stringify` writes
+ * them (ES2019 well-formed stringify escapes lone surrogates, so the text is valid UTF-8 for every
+ * store). Two equal values always give the same text, so a hash over it is reproducible by any
+ * verifier that follows docs/audit.md.
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, 0)
+}
+
+/** Deeper than this is not a plausible request body; refusing it keeps recursion bounded. */
+const maxDepth = 512
+
+function write(value: unknown, depth: number): string {
+  if (depth > maxDepth) throw new TypeError('canonicalJson: value nested too deeply')
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number')
+      return JSON.stringify(value)
+    case 'object':
+      return Array.isArray(value) ? writeArray(value, depth) : writeObject(value as object, depth)
+    default:
+      // undefined, bigint, function, symbol: not JSON, so not hashable without ambiguity.
+      throw new TypeError(`canonicalJson: ${typeof value} is not JSON`)
+  }
+}
+
+function writeArray(items: readonly unknown[], depth: number): string {
+  // JSON.stringify writes undefined array items as null; do the same so round-trips agree.
+  return `[${items.map((item) => (item === undefined ? 'null' : write(item, depth + 1))).join(',')}]`
+}
+
+function writeObject(object: object, depth: number): string {
+  const proto: unknown = Object.getPrototypeOf(object)
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TypeError('canonicalJson: only plain objects are hashable (convert Dates to ISO strings first)')
+  }
+  const entries = Object.entries(object)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${write(v, depth + 1)}`).join(',')}}`
+}

@@ -1,0 +1,110 @@
+import { appendLinks, indexFieldsOf, linkBody, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from '../audit/chain.js'
+import { validateCompletion, validateOpening } from '../audit/record-builder.js'
+import type { AuditCompletion, AuditOpening } from '../audit/record.js'
+import { StorageError } from './errors.js'
+import type { OpResult } from './group-commit.js'
+import type { AuditReceipt } from './ports.js'
+
+/**
+ * Turns a batch of begin/complete operations into chain links and index rows. Shared by both
+ * adapters and pure: the adapter reads the chain head and the state of the records the batch
+ * touches (inside its locked transaction), calls this, and writes what it returns.
+ */
+
+export type AuditOp =
+  | { readonly kind: 'begin'; readonly opening: AuditOpening }
+  | { readonly kind: 'complete'; readonly id: string; readonly completion: AuditCompletion }
+
+/** What a store knows of a record before the batch. */
+export interface ExistingRecord {
+  readonly outcome: string
+  readonly seqOpen: number
+}
+
+export interface CloseUpdate {
+  readonly id: string
+  readonly outcome: string
+  readonly seqClose: number
+  readonly endedAt: number
+}
+
+export interface AuditBatchPlan {
+  readonly links: ChainLink[]
+  /** New index rows (a record begun and completed in the same batch is inserted closed). */
+  readonly inserts: RecordIndexRow[]
+  /** Records begun in an earlier transaction that this batch closes. */
+  readonly closes: CloseUpdate[]
+  readonly head: ChainHead
+  readonly results: Array<OpResult<AuditReceipt>>
+}
+
+/** Ids whose state the adapter must load before planning (completions of earlier begins, duplicate begins). */
+export function idsOf(ops: readonly AuditOp[]): string[] {
+  return [...new Set(ops.map((op) => (op.kind === 'begin' ? String(op.opening.id) : op.id)))]
+}
+
+type Step = { readonly link: PendingLink; readonly apply: (link: ChainLink) => void } | { readonly error: StorageError }
+
+export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existing: ReadonlyMap<string, ExistingRecord>, at: number): AuditBatchPlan {
+  const inserts = new Map<string, RecordIndexRow>()
+  const closes: CloseUpdate[] = []
+  // Record states as this batch leaves them, on top of what the store had.
+  const touched = new Map<string, 'open' | 'closed'>()
+  const stateOf = (id: string): 'open' | 'closed' | undefined => {
+    const before = existing.get(id)
+    return touched.get(id) ?? (before === undefined ? undefined : before.outcome === 'open' ? 'open' : 'closed')
+  }
+  const steps: Step[] = ops.map((op) => (op.kind === 'begin' ? planBegin(op.opening) : planComplete(op.id, op.completion)))
+
+  function planBegin(opening: AuditOpening): Step {
+    const problems = validateOpening(opening)
+    if (problems.length > 0) return { error: new StorageError('invalid', `invalid audit opening: ${problems.join('; ')}`) }
+    if (stateOf(opening.id) !== undefined) return { error: new StorageError('conflict', `audit record ${opening.id} exists`) }
+    const body = serialise(opening)
+    if (typeof body !== 'string') return { error: body }
+    const fields = indexFieldsOf(opening)
+    touched.set(opening.id, 'open')
+    return {
+      link: { kind: 'open', recordId: opening.id, at, body },
+      apply: (link) => inserts.set(opening.id, { ...fields, endedAt: null, outcome: 'open', seqOpen: link.seq, seqClose: null }),
+    }
+  }
+
+  function planComplete(id: string, completion: AuditCompletion): Step {
+    const problems = validateCompletion(completion)
+    if (problems.length > 0) return { error: new StorageError('invalid', `invalid audit completion: ${problems.join('; ')}`) }
+    const state = stateOf(id)
+    if (state === undefined) return { error: new StorageError('not_found', `audit record ${id} does not exist`) }
+    if (state === 'closed') return { error: new StorageError('conflict', `audit record ${id} is not open`) }
+    const body = serialise(completion)
+    if (typeof body !== 'string') return { error: body }
+    touched.set(id, 'closed')
+    return {
+      link: { kind: 'close', recordId: id, at, body },
+      apply: (link) => {
+        const row = inserts.get(id)
+        if (row) inserts.set(id, { ...row, outcome: completion.outcome, seqClose: link.seq, endedAt: link.at })
+        else closes.push({ id, outcome: completion.outcome, seqClose: link.seq, endedAt: link.at })
+      },
+    }
+  }
+
+  const pending = steps.flatMap((s) => ('link' in s ? [s.link] : []))
+  const chained = appendLinks(head, pending)
+  let next = 0
+  const results = steps.map((step): OpResult<AuditReceipt> => {
+    if ('error' in step) return { ok: false, error: step.error }
+    const link = chained.links[next++] as ChainLink
+    step.apply(link)
+    return { ok: true, value: { seq: link.seq, prevHash: link.prevHash, hash: link.hash } }
+  })
+  return { links: chained.links, inserts: [...inserts.values()], closes, head: chained.head, results }
+}
+
+function serialise(half: AuditOpening | AuditCompletion): string | StorageError {
+  try {
+    return linkBody(half)
+  } catch (error) {
+    return new StorageError('invalid', `audit record is not JSON: ${(error as Error).message}`)
+  }
+}

@@ -1,0 +1,81 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { canonicalJson } from '../../src/audit/canonical-json.js'
+import { appendLinks, genesisHash, linkHash, type ChainLink, type RecordIndexRow } from '../../src/audit/chain.js'
+import { ChainVerifier } from '../../src/audit/chain-verifier.js'
+
+describe('canonicalJson', () => {
+  it('is independent of key order and parses back to the same value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value)
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)))
+        expect(canonicalJson(JSON.parse(text))).toBe(text)
+      }),
+    )
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1, y: undefined } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"z":1}}')
+  })
+
+  it('refuses values that are not JSON', () => {
+    expect(() => canonicalJson({ when: new Date(0) })).toThrow(/plain objects/)
+    expect(() => canonicalJson(Number.NaN)).toThrow(/non-finite/)
+    expect(() => canonicalJson({ n: 1n })).toThrow(/bigint/)
+  })
+})
+
+/** A chain of `n` records, each with an open and a close link, and matching index rows. */
+function chainOf(n: number): { links: ChainLink[]; rows: Map<string, RecordIndexRow> } {
+  const pending = []
+  const rows = new Map<string, RecordIndexRow>()
+  for (let i = 0; i < n; i++) {
+    const id = `R${String(i).padStart(25, '0')}`
+    const start = '2030-01-01T00:00:00.000Z'
+    pending.push({ kind: 'open' as const, recordId: id, at: i, body: canonicalJson({ id, start, principal: 'p', issuer: 'i', rule: 'r', decision: 'allow', skills: ['s'] }) })
+    pending.push({ kind: 'close' as const, recordId: id, at: i + 1, body: canonicalJson({ outcome: 'completed', text: `answer ${i}` }) })
+    rows.set(id, { id, startedAt: Date.parse(start), endedAt: i + 1, principal: 'p', issuer: 'i', rule: 'r', decision: 'allow', outcome: 'completed', skills: ['s'], seqOpen: 2 * i + 1, seqClose: 2 * i + 2 })
+  }
+  return { links: appendLinks({ seq: 0, hash: genesisHash }, pending).links, rows }
+}
+
+function verify(links: readonly ChainLink[], rows: Map<string, RecordIndexRow>, head: { seq: number; hash: string }) {
+  const verifier = new ChainVerifier({ seq: 0, hash: genesisHash, checkpoint: false })
+  for (const link of [...links].sort((a, b) => a.seq - b.seq)) verifier.check(link, rows.get(link.recordId))
+  return verifier.report(head)
+}
+
+describe('chain verifier', () => {
+  it('accepts an untouched chain', () => {
+    const { links, rows } = chainOf(5)
+    const last = links.at(-1) as ChainLink
+    expect(verify(links, rows, { seq: last.seq, hash: last.hash })).toMatchObject({ ok: true, links: 10, records: 5 })
+  })
+
+  it('detects any single edit, deletion, insertion or swap and names its position', () => {
+    type Mutation = { kind: 'edit' | 'delete' | 'swap' | 'insert'; at: number }
+    const mutation = fc.record({ kind: fc.constantFrom<Mutation['kind']>('edit', 'delete', 'swap', 'insert'), at: fc.nat() })
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 8 }), mutation, (n, m) => {
+        const { links, rows } = chainOf(n)
+        const last = links.at(-1) as ChainLink
+        const head = { seq: last.seq, hash: last.hash }
+        const i = m.at % (links.length - 1)
+        const target = links[i] as ChainLink
+        let mutated: ChainLink[]
+        if (m.kind === 'edit') mutated = links.map((l, k) => (k === i ? { ...l, body: l.body.replace('answer', 'ANSWER').replace('"p"', '"q"') } : l))
+        else if (m.kind === 'delete') mutated = links.filter((_, k) => k !== i)
+        else if (m.kind === 'swap') {
+          const next = links[i + 1] as ChainLink
+          mutated = links.map((l, k) => (k === i ? { ...next, seq: l.seq } : k === i + 1 ? { ...target, seq: l.seq } : l))
+        } else {
+          // A forged link at position i with a hash computed over its own (wrong) predecessor.
+          const forged = { seq: target.seq, kind: 'close' as const, recordId: target.recordId, at: 0, body: '{}', prevHash: genesisHash }
+          mutated = links.map((l, k) => (k === i ? { ...forged, hash: linkHash(forged) } : l))
+        }
+        const report = verify(mutated, rows, head)
+        expect(report.ok).toBe(false)
+        expect(report.problems.some((p) => p.seq !== null && p.seq >= target.seq && p.seq <= target.seq + 1)).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
