@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { JWK } from 'jose'
 import type { Logger } from 'pino'
+import { openAuditRuntime, type AuditRuntime } from './audit-runtime.js'
 import type { Config } from './config/load.js'
 import type { IssuerConfig } from './config/schema.js'
 import { createTokenVerifier, type IssuerSpec, type TokenVerifier } from './identity/index.js'
@@ -8,6 +9,7 @@ import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { buildPipeline } from './pipeline/index.js'
 import { compilePolicy } from './policy/compile.js'
+import { createContainerOwners } from './policy/container-owners.js'
 import { createGatewayServer, type GatewayServer } from './server.js'
 import type { CredentialProvider } from './stages/inject-credential.js'
 import { createUpstreamClient } from './upstream/client.js'
@@ -17,6 +19,7 @@ export interface Gateway {
   readonly url: string
   readonly config: Config
   readonly verifier: TokenVerifier
+  readonly audit: AuditRuntime
   /** Graceful: waits for streams in flight up to `listen.drainTimeout` (or `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>
 }
@@ -41,14 +44,24 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     idleTimeoutMs: config.upstream.timeouts.idle,
   })
   const metrics = createMetrics()
-  const pipeline = buildPipeline({ verifier, policy: compilePolicy(config.rules), credential, upstream }, config)
+  const audit = await openAuditRuntime(config, logger)
+  const pipeline = buildPipeline({ verifier, policy: compilePolicy(config.rules, config.skills), containers: createContainerOwners(), credential, upstream, audit: audit.writer }, config)
+  let storageHealth: { ok: boolean; detail?: string } = { ok: true }
+  const healthTimer = setInterval(() => {
+    audit.storage.health().then(
+      (health) => (storageHealth = health),
+      (error: unknown) => (storageHealth = { ok: false, detail: (error as Error).message }),
+    )
+  }, 5_000)
+  healthTimer.unref()
   const gatewayServer: GatewayServer = createGatewayServer({
     pipeline,
     metrics,
     logger,
     readiness: () => {
       const issuers = verifier.health()
-      return { ready: issuers.every((issuer) => issuer.state !== 'unavailable'), checks: { issuers } }
+      const ready = issuers.every((issuer) => issuer.state !== 'unavailable') && storageHealth.ok
+      return { ready, checks: { issuers, storage: { kind: audit.storage.kind, ...storageHealth } } }
     },
   })
   const { server } = gatewayServer
@@ -64,8 +77,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     url,
     config,
     verifier,
+    audit,
     async close(timeoutMs = config.listen.drainTimeout) {
+      clearInterval(healthTimer)
       await gatewayServer.drain(timeoutMs)
+      await audit.close()
       await upstream.close()
       verifier.close()
       config.secrets.upstreamApiKey?.close()

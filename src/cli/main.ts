@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runConfigCommand } from './commands/config.js'
+import { runPolicyCommand } from './commands/policy.js'
 import { runServe } from './commands/serve.js'
 import { runTokenCommand } from './commands/token.js'
 import { UsageError } from './usage-error.js'
@@ -14,6 +15,8 @@ Commands:
   config validate [--config F]    report every configuration problem at once (exit 1 on any)
   config schema [--markdown]      print the JSON Schema (or the Markdown reference) of the config
   token mint --issuer dev --sub S mint a test workload token from a local development issuer
+  policy explain --claims F [--request F]   the decision for claims + a request, with every reason
+  policy test [DIR]               run YAML policy test cases (like opa test)
 
 Run "skillgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
@@ -25,6 +28,7 @@ const commands: Record<string, Command> = {
   serve: runServe,
   config: runConfigCommand,
   token: runTokenCommand,
+  policy: runPolicyCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import type { ParsedConfig, RuleConfig } from './schema.js'
+import { checkPolicyConfig } from '../policy/check-config.js'
 import { notYetEnforced } from './not-enforced.js'
 
 /** One problem found in a configuration file; `path` uses the YAML's own keys and indices. */
@@ -21,6 +22,7 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   checkUpstream(config, problems)
   checkIssuers(config, problems)
   checkRules(config, problems)
+  problems.push(...checkPolicyConfig(config))
   problems.push(...notYetEnforced(config))
   return problems
 }
@@ -121,9 +123,6 @@ function checkAllowRule(config: ParsedConfig, rule: RuleConfig, at: (string | nu
   if (rule.allow.endpoints.some((e) => modelEndpoints.has(e)) && rule.allow.models.length === 0) {
     problems.push({ path: [...at, 'allow', 'models'], message: 'the rule grants a model endpoint but no model', hint: 'list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model' })
   }
-  rule.allow.skills?.forEach((alias, i) => {
-    if (!(alias in config.skills)) problems.push({ path: [...at, 'allow', 'skills', i], message: `unknown skill alias "${alias}"`, hint: 'define it under skills:' })
-  })
   rule.masking?.forEach((profile, i) => {
     if (!config.masking?.profiles[profile]) problems.push({ path: [...at, 'masking', i], message: `unknown masking profile "${profile}"` })
   })

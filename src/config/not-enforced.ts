@@ -14,13 +14,6 @@ export function notYetEnforced(config: ParsedConfig): ConfigProblem[] {
 
   config.rules.forEach((rule, i) => {
     const at = ['rules', i]
-    if (rule.match.condition !== undefined) flag([...at, 'match', 'condition'], 'a CEL condition')
-    const allow = rule.allow
-    if (allow?.skills !== undefined) flag([...at, 'allow', 'skills'], 'a skill grant')
-    if (allow?.requireSkill !== undefined) flag([...at, 'allow', 'requireSkill'], 'requireSkill')
-    if (allow?.tools !== undefined) flag([...at, 'allow', 'tools'], 'a tool grant')
-    if (allow?.mcpServers !== undefined) flag([...at, 'allow', 'mcpServers'], 'an MCP server grant')
-    if (allow?.maxTokens !== undefined) flag([...at, 'allow', 'maxTokens'], 'maxTokens')
     if (rule.approval?.required) flag([...at, 'approval'], 'an approval requirement')
     if (rule.limits !== undefined) flag([...at, 'limits'], 'per-principal limits')
     if (rule.masking !== undefined) flag([...at, 'masking'], 'response masking')
@@ -30,7 +23,6 @@ export function notYetEnforced(config: ParsedConfig): ConfigProblem[] {
   })
   if (config.upstream.federation !== undefined) flag(['upstream', 'federation'], 'upstream federation')
   if (config.masking !== undefined) flag(['masking'], 'masking')
-  if (config.audit !== undefined) flag(['audit'], 'the audit')
   if (config.admin.issuers.length > 0) flag(['admin', 'issuers'], 'human OIDC sign-in for the admin API')
   if (config.notify.length > 0) flag(['notify'], 'notifications')
   return problems

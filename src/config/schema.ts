@@ -75,6 +75,7 @@ const storageSchema = z
       .string()
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'expected sqlite:PATH or postgres://…')
       .default('sqlite:./data/skillgate.db'),
+    writerLease: duration.prefault('30s').describe('A crashed writer\'s open audit records become "interrupted" after this.'),
   })
   .prefault({})
 
@@ -124,6 +125,7 @@ const allowSchema = z.strictObject({
   tools: z.array(z.string().min(1)).optional(),
   mcpServers: z.array(z.string().min(1)).optional(),
   maxTokens: z.number().int().positive().optional(),
+  clientSkills: z.array(z.string().min(1)).optional().describe('Claude Code Skill tool: skill names (globs) the model may invoke.'),
 })
 
 const approvalSchema = z.strictObject({
@@ -190,7 +192,8 @@ const webhookSchema = z.strictObject({
 
 const auditSchema = z.strictObject({
   content: z.enum(['masked', 'metadata']).default('masked'),
-  durability: z.enum(['strict', 'async']).default('strict'),
+  durability: z.enum(['strict', 'async']).default('strict').describe('strict: committed before forwarding and before the last byte; async: queued (a crash can lose the newest records).'),
+  insecureDisabled: z.boolean().default(false).describe('No audit at all. For benchmarks only; warned at start-up.'),
   retention: duration.prefault('90d'),
   sinks: z
     .array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ jsonl: z.strictObject({ path: z.string().min(1) }) })]))
@@ -218,7 +221,7 @@ export const configSchema = z.strictObject({
     .strictObject({ ttl: duration.prefault('5m'), signingKey: secretRefSchema.optional(), issuer: z.url().optional() })
     .optional(),
   masking: maskingSchema.optional(),
-  audit: auditSchema.optional(),
+  audit: auditSchema.prefault({}),
   admin: adminSchema,
   notify: z.array(z.strictObject({ webhook: webhookSchema })).default([]),
 })

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Endpoint } from '../policy/endpoint.js'
 import type { Decision } from '../policy/decision.js'
 import type { VerifiedToken } from '../identity/types.js'
+import type { AuditOpening } from '../audit/record.js'
 import type { ResponseBody } from './response.js'
 
 /**
@@ -37,6 +38,8 @@ export interface RequestContext {
   identity?: VerifiedToken
   /** authorize stage: the decision with rule and reasons. */
   decision?: Decision
+  /** audit-open stage: the committed opening half of this request's audit record. */
+  audit?: { readonly opening: AuditOpening; readonly start: Date }
   /** inject-credential stage: the headers sent upstream. */
   upstreamHeaders?: string[]
   /** forward stage: the upstream answer; later stages may wrap `response.body`. */
@@ -45,6 +48,8 @@ export interface RequestContext {
   upstreamSentAt?: number
   /** forward stage: performance.now() when the upstream response headers arrived. */
   upstreamHeadersAt?: number
+  /** respond stage: Date.now() when the response headers went to the client. */
+  firstByteAt?: number
   /** respond stage (or the server, for a request refused before it): how the request ended. */
   outcome?: 'completed' | 'interrupted' | 'denied' | 'error'
 }

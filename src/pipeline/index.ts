@@ -1,8 +1,14 @@
+import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { Policy } from '../policy/compile.js'
+import type { ContainerOwners } from '../policy/container-owners.js'
+import { auditClose } from '../stages/audit-close.js'
+import { auditOpen } from '../stages/audit-open.js'
+import { auditTrail } from '../stages/audit-trail.js'
 import { authenticate } from '../stages/authenticate.js'
 import { authorize } from '../stages/authorize.js'
+import { bindContainers } from '../stages/bind-containers.js'
 import { classify } from '../stages/classify.js'
 import { forward } from '../stages/forward.js'
 import { injectCredential, type CredentialProvider } from '../stages/inject-credential.js'
@@ -14,21 +20,33 @@ import type { Stage } from './stage.js'
 export interface PipelineDeps {
   readonly verifier: TokenVerifier
   readonly policy: Policy
+  readonly containers: ContainerOwners
   readonly credential: CredentialProvider
   readonly upstream: UpstreamClient
+  /** Undefined only when `audit.insecureDisabled` is set. */
+  readonly audit: AuditWriter | undefined
 }
 
 /**
  * THE request lifecycle of `/v1/*`, in order. Read top to bottom; docs/pipeline.md draws it with
  * each stage's error statuses. Authentication comes before the body is read, so an anonymous client
- * cannot make the gateway buffer 32 MB.
+ * cannot make the gateway buffer 32 MB. The audit stages are left out only when the audit is
+ * disabled (`audit.insecureDisabled`, benchmarks).
  */
-export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => [
-  classify(), //                                    endpoint from method + pathname
-  authenticate(deps.verifier, config.issuers), //    401
-  readBody(config.listen.maxBody), //                413, 400 malformed JSON
-  authorize(deps.policy), //                         403
-  injectCredential(deps.credential), //              503 without an upstream credential
-  forward(deps.upstream), //                         502 / 504; upstream statuses pass through
-  respond(), //                                      SSE event by event; `event: error` mid-stream
-]
+export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
+  const audit = (stage: (writer: AuditWriter, content: 'masked' | 'metadata') => Stage): Stage[] =>
+    deps.audit ? [stage(deps.audit, config.audit.content)] : []
+  return [
+    classify(), //                                    endpoint from method + pathname
+    ...audit(auditTrail), //                          refusals below are recorded too
+    authenticate(deps.verifier, config.issuers), //    401
+    readBody(config.listen.maxBody), //                413, 400 malformed JSON
+    authorize(deps.policy, deps.containers), //       403
+    ...audit(auditOpen), //                           503: committed before anything goes upstream
+    injectCredential(deps.credential), //              503 without an upstream credential
+    forward(deps.upstream), //                         502 / 504; upstream statuses pass through
+    bindContainers(deps.containers), //              learn who owns each code-execution container
+    ...audit(auditClose), //                          completion committed before the last byte
+    respond(), //                                      SSE event by event; `event: error` mid-stream
+  ]
+}

@@ -1,98 +1,55 @@
-import type { RuleConfig } from '../config/schema.js'
-import type { EndpointName } from './endpoint.js'
-import { compileGlob } from './glob.js'
+import { checkPolicyConfig } from './check-config.js'
+import { compilePrincipal, type Claims } from './claims.js'
+import { criteria, criterionOrder, type GrantCheck } from './criteria/index.js'
+import type { RuleInput, SkillCatalog } from './input.js'
+import { compileMatch, PolicyCompileError, type MatchResult } from './match.js'
+import type { CriterionName } from './reasons.js'
 
-type Claims = Readonly<Record<string, unknown>>
-
-/** A rule turned into matchers once, at load; evaluation never parses config. */
+/** A rule turned into matchers and checks once, at load; evaluation never parses config. */
 export interface CompiledRule {
   readonly id: string
   readonly issuer: string
   readonly effect: 'allow' | 'deny'
-  readonly matches: (claims: Claims) => boolean
+  readonly match: (claims: Claims) => MatchResult
   readonly principal: (claims: Claims) => string | undefined
-  readonly endpoints: ReadonlySet<EndpointName>
-  readonly modelGranted: (model: string) => boolean
+  /** One check per criterion, in registry order; empty for a deny rule. */
+  readonly grants: readonly { readonly criterion: CriterionName; readonly check: GrantCheck }[]
 }
 
 export interface Policy {
+  /** Rules of each issuer id, in config order. */
   readonly rulesByIssuer: ReadonlyMap<string, readonly CompiledRule[]>
   readonly rulesById: ReadonlyMap<string, CompiledRule>
 }
 
-export function compilePolicy(rules: readonly RuleConfig[]): Policy {
-  const compiled = rules.map(compileRule)
+/**
+ * Compiles `rules:` against the `skills:` catalog. Config validation (`checkPolicyConfig`) reports
+ * problems with their paths first; a policy that still has one throws here, at boot, rather than
+ * running with a rule that can never apply as written.
+ *
+ * @example compilePolicy(config.rules, config.skills)
+ */
+export function compilePolicy(rules: readonly RuleInput[], skills: SkillCatalog): Policy {
+  const problems = checkPolicyConfig({ rules, skills })
+  if (problems.length > 0) {
+    throw new PolicyCompileError(problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('\n'))
+  }
+  const compiled = rules.map((rule) => compileRule(rule, skills))
   const rulesByIssuer = new Map<string, CompiledRule[]>()
   for (const rule of compiled) rulesByIssuer.set(rule.issuer, [...(rulesByIssuer.get(rule.issuer) ?? []), rule])
   return { rulesByIssuer, rulesById: new Map(compiled.map((r) => [r.id, r])) }
 }
 
-function compileRule(rule: RuleConfig): CompiledRule {
-  const subject = rule.match.subject === undefined ? undefined : compileSubject(rule.match.subject)
-  const claims = Object.entries(rule.match.claims ?? {})
-  const modelMatchers = (rule.allow?.models ?? []).map(compileGlob)
+function compileRule(rule: RuleInput, skills: SkillCatalog): CompiledRule {
   return {
     id: rule.id,
     issuer: rule.issuer,
     effect: rule.effect,
-    matches: (tokenClaims) =>
-      (subject === undefined || (typeof tokenClaims.sub === 'string' && subject(tokenClaims.sub))) &&
-      claims.every(([name, value]) => readClaim(tokenClaims, name) === value),
+    match: compileMatch(rule.match, rule.effect, rule.id),
     principal: compilePrincipal(rule.principal),
-    endpoints: new Set(rule.allow?.endpoints ?? []),
-    modelGranted: (model) => modelMatchers.some((match) => match(model)),
+    // An allow rule without `allow` (a config error) grants nothing: every endpoint is denied.
+    grants: rule.effect === 'deny' ? [] : criterionOrder.map((criterion) => ({ criterion, check: criteria[criterion].compile(rule.allow ?? { endpoints: [] }, skills) })),
   }
 }
 
-/** Exact, or an explicit prefix ending in `*` (config load checked that it ends at a delimiter). */
-function compileSubject(pattern: string): (sub: string) => boolean {
-  if (!pattern.endsWith('*')) return (sub) => sub === pattern
-  const prefix = pattern.slice(0, -1)
-  return (sub) => sub.length > prefix.length && sub.startsWith(prefix)
-}
-
-/** `gha:{repository_owner_id}/{repository_id}`; a missing or non-scalar claim yields no principal. */
-function compilePrincipal(template: string | undefined): (claims: Claims) => string | undefined {
-  if (template === undefined) return (claims) => (typeof claims.sub === 'string' ? claims.sub : undefined)
-  const parts = template.split(/(\{[^{}]+\})/)
-  return function buildPrincipal(claims) {
-    let out = ''
-    for (const part of parts) {
-      if (!part.startsWith('{')) {
-        out += part
-        continue
-      }
-      const value = readClaim(claims, part.slice(1, -1))
-      if (typeof value === 'string' && value !== '') out += value
-      else if (typeof value === 'number' && Number.isFinite(value)) out += String(value)
-      else return undefined
-    }
-    return out
-  }
-}
-
-/**
- * A claim by exact name, else a dotted path into nested objects where a key may itself contain dots
- * (`kubernetes.io.serviceaccount.uid` reads `claims["kubernetes.io"].serviceaccount.uid`): at each
- * level the longest key that is a prefix of the rest of the path, ending at a dot, wins.
- */
-export function readClaim(claims: Claims, name: string): unknown {
-  let current: unknown = claims
-  let rest = name
-  while (rest !== '') {
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined
-    const object = current as Record<string, unknown>
-    if (Object.hasOwn(object, rest)) return object[rest]
-    let key = ''
-    for (let dot = rest.lastIndexOf('.'); dot > 0; dot = rest.lastIndexOf('.', dot - 1)) {
-      if (Object.hasOwn(object, rest.slice(0, dot))) {
-        key = rest.slice(0, dot)
-        break
-      }
-    }
-    if (key === '') return undefined
-    current = object[key]
-    rest = rest.slice(key.length + 1)
-  }
-  return current
-}
+export { PolicyCompileError }

@@ -21,6 +21,7 @@ export const respond = (): Stage =>
     }
     res.writeHead(response.status, headers)
     res.flushHeaders()
+    ctx.firstByteAt = Date.now()
     try {
       if (response.body.kind === 'sse') {
         for await (const frame of response.body.events) await write(res, frame.raw)

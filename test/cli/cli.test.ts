@@ -1,8 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { stringify } from 'yaml'
 import { runConfigCommand } from '../../src/cli/commands/config.js'
+import { runPolicyCommand } from '../../src/cli/commands/policy.js'
 import { runTokenCommand } from '../../src/cli/commands/token.js'
 import { UsageError } from '../../src/cli/usage-error.js'
 
@@ -78,5 +80,48 @@ issuers:
     expect(payload).toMatchObject({ iss: 'http://127.0.0.1:8080/dev', aud: 'aud', sub: 'dev:me', team: 'docs' })
     await expect(runTokenCommand(['mint', '--config', path, '--issuer', 'gh', '--sub', 'x'])).rejects.toThrow(/not a local development issuer/)
     await expect(runTokenCommand(['mint', '--config', path, '--issuer', 'dev', '--sub', 'x', '--ttl', '2h'])).rejects.toThrow(/maxLifetime/)
+  })
+})
+
+describe('skillgate policy', () => {
+  const config = file(
+    'policy.yaml',
+    `upstream: { url: "https://api.anthropic.com", apiKey: { fromEnv: SURELY_UNSET_KEY } }
+issuers:
+  - { id: gh, issuer: "https://token.actions.githubusercontent.com", audience: aud, tenantClaims: [repository_owner_id] }
+rules:
+  - id: notes
+    issuer: gh
+    match: { subject: "repo:acme/app:*", claims: { repository_owner_id: "1" } }
+    allow: { endpoints: [messages], models: ["claude-sonnet-*"] }
+`,
+  )
+  const claims = file('claims.json', JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app:ref:refs/heads/main', repository_owner_id: '1' }))
+
+  it('explains an allow and a deny with the rule and reasons', async () => {
+    const allowed = file('ok.json', JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] }))
+    let out = captureStdout()
+    expect(await runPolicyCommand(['explain', '--config', config, '--claims', claims, '--request', allowed])).toBe(0)
+    expect(out.text()).toContain('notes')
+    vi.restoreAllMocks()
+    out = captureStdout()
+    const denied = file('no.json', JSON.stringify({ model: 'claude-opus-4-8', max_tokens: 5, messages: [] }))
+    expect(await runPolicyCommand(['explain', '--config', config, '--claims', claims, '--request', denied, '--json'])).toBe(1)
+    const explanation = JSON.parse(out.text()) as { decision: { effect: string; reasons: { code: string }[] } }
+    expect(explanation.decision.effect).toBe('deny')
+    expect(explanation.decision.reasons.map((r) => r.code)).toContain('model-not-granted')
+  })
+
+  it('runs the project policy vectors and reports failures with exit 1', async () => {
+    const out = captureStdout()
+    expect(await runPolicyCommand(['test', 'test/vectors/policy'])).toBe(0)
+    expect(out.text()).toMatch(/\d+ passed, 0 failed/)
+    vi.restoreAllMocks()
+    captureStdout()
+    const failing = file(
+      'cases.yaml',
+      stringify({ cases: [{ name: 'expects the wrong thing', issuer: 'gh', claims: JSON.parse(readFileSync(claims, 'utf8')), endpoint: 'messages', body: { model: 'claude-sonnet-4-6', max_tokens: 1 }, expect: { effect: 'deny' } }] }),
+    )
+    expect(await runPolicyCommand(['test', failing, '--config', config])).toBe(1)
   })
 })

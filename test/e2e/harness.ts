@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose'
 import { pino } from 'pino'
@@ -36,7 +39,12 @@ export const defaultRules = [
     issuer: 'ci',
     match: { subject: 'repo:acme/app:*', claims: { repository_owner_id: '1234567' } },
     principal: 'ci:{repository_owner_id}/{repository_id}',
-    allow: { endpoints: ['messages', 'count_tokens', 'models', 'batches', 'files', 'skills.read', 'skills.manage'], models: ['claude-*', 'mock-*'] },
+    allow: {
+      endpoints: ['messages', 'count_tokens', 'models', 'batches', 'files', 'skills.read', 'skills.manage'],
+      models: ['claude-*', 'mock-*'],
+      tools: ['client:*', 'code_execution_*'],
+      skills: ['anthropic:pptx'],
+    },
   },
 ]
 
@@ -45,8 +53,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const mock = await startMockUpstream(options.mock)
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true })
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key-1', alg: 'ES256', use: 'sig' }
+  const dataDir = mkdtempSync(join(tmpdir(), 'skillgate-e2e-'))
   const config: Record<string, unknown> = {
     listen: { host: '127.0.0.1', port: 0, drainTimeout: '5s' },
+    storage: { url: `sqlite:${join(dataDir, 'skillgate.db')}` },
     upstream: { url: options.upstreamUrl ?? mock.url, apiKey: { value: mock.apiKey } },
     issuers: [{ id: 'ci', issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: { keys: [jwk] }, direct: true, tenantClaims: ['repository_owner_id'] }],
     rules: structuredClone(defaultRules),
@@ -82,6 +92,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async close() {
       await gateway.close(1_000)
       await mock.close()
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

@@ -1,45 +1,31 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
+import { parse, stringify } from 'yaml'
 import { loadConfigText } from '../../src/config/load.js'
-import { compilePolicy } from '../../src/policy/compile.js'
-import type { EndpointName } from '../../src/policy/endpoint.js'
-import { evaluatePolicy } from '../../src/policy/evaluate.js'
-import { extractRequestFacts } from '../../src/policy/request-facts.js'
-import { stringify } from 'yaml'
+import type { PolicySource } from '../../src/policy/input.js'
+import { formatPolicyTestResults, parsePolicyTests, runPolicyTests } from '../../src/policy/policy-tests.js'
 
-interface PolicyCase {
-  name: string
-  issuer: string
-  claims: Record<string, unknown>
-  endpoint: EndpointName | 'unknown'
-  body?: unknown
-  namedRule?: string
-  expect: { effect: 'allow' | 'deny'; rule?: string; principal?: string; reasons?: string[] }
-}
-
+/**
+ * The project's policy vectors (test/vectors/policy/*.yaml), run by the same runner as
+ * `skillgate policy test`: a config fragment, then cases of claims + request → decision.
+ */
 const dir = 'test/vectors/policy'
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-  const suite = parse(readFileSync(join(dir, file), 'utf8')) as { config: unknown; cases: PolicyCase[] }
+  const parsed = parsePolicyTests(parse(readFileSync(join(dir, file), 'utf8')))
+  if (!parsed.ok) throw new Error(`${file}: ${parsed.problems.join('; ')}`)
+  const fragment = parsed.config as { rules?: unknown[]; skills?: Record<string, unknown> } | undefined
+  if (!fragment) throw new Error(`${file}: the project's vectors carry their config`)
+  const loaded = loadConfigText(stringify(fragment), file, {})
+  if (!loaded.ok) throw new Error(`${file}: config refused: ${JSON.stringify(loaded.problems)}`)
+  const source: PolicySource = loaded.config
+
   describe(`policy vectors: ${file}`, () => {
-    const loaded = loadConfigText(stringify(suite.config), file, {})
-    if (!loaded.ok) throw new Error(`${file}: ${JSON.stringify(loaded.problems)}`)
-    const policy = compilePolicy(loaded.config.rules)
-    for (const c of suite.cases) {
-      it(c.name, () => {
-        const decision = evaluatePolicy(policy, {
-          issuerId: c.issuer,
-          claims: c.claims,
-          endpoint: c.endpoint,
-          facts: extractRequestFacts(c.endpoint, c.body),
-          ...(c.namedRule ? { namedRule: c.namedRule } : {}),
-        })
-        expect(decision.effect).toBe(c.expect.effect)
-        if (c.expect.rule) expect(decision.rule).toBe(c.expect.rule)
-        if (c.expect.principal) expect(decision.principal).toBe(c.expect.principal)
-        if (c.expect.reasons) expect(decision.reasons.map((r) => r.code)).toEqual(c.expect.reasons)
+    const results = runPolicyTests(source, parsed.cases)
+    for (const result of results) {
+      it(result.name, () => {
+        if (!result.passed) expect.fail(formatPolicyTestResults([result]))
       })
     }
   })

@@ -1,0 +1,185 @@
+import { celEnv, isCelError, parse, plan } from '@bufbuild/cel'
+
+type Claims = Readonly<Record<string, unknown>>
+
+/**
+ * Limits on a rule condition. `@bufbuild/cel` has no cost budget like cel-go (workload-identity.md
+ * §10), so size is bounded here, at load: the parser is recursive descent (2 000 nested parentheses
+ * overflow the stack), and a comprehension inside a comprehension over a list claim is quadratic
+ * (three levels over 1 000 groups ran for minutes).
+ */
+export const conditionLimits = {
+  maxLength: 4_096,
+  /** Brackets of any kind open at once, counted on the source text before parsing. */
+  maxBracketNesting: 32,
+  /** Depth of the parsed expression tree. */
+  maxDepth: 64,
+  /** `all`, `exists`, `exists_one`, `map`, `filter` inside one another. */
+  maxComprehensionNesting: 1,
+} as const
+
+/** The only variable a condition sees. */
+export const conditionBinding = 'claims'
+
+/** Identifiers CEL resolves without a binding: type names used with `type(x) == string`. */
+const typeIdentifiers = new Set(['bool', 'bytes', 'double', 'dyn', 'int', 'list', 'map', 'null_type', 'string', 'type', 'uint'])
+
+type ParsedExpr = ReturnType<typeof parse>['expr']
+type Program = (claims: Claims) => unknown
+
+export interface CompiledCondition {
+  readonly source: string
+  readonly evaluate: Program
+  /** False when the expression never reads `claims`: it is constant and identifies nobody. */
+  readonly readsClaims: boolean
+}
+
+export type CompileConditionResult = { readonly ok: true; readonly program: CompiledCondition } | { readonly ok: false; readonly message: string }
+
+/** The three outcomes of workload-identity.md §10; `error` covers non-boolean results too. */
+export type ConditionOutcome = { readonly value: boolean } | { readonly error: string }
+
+const env = celEnv()
+
+/**
+ * Parses and plans a rule condition once, at load. A syntax error, an unknown variable or a limit
+ * is returned as a message for the config report (path `rules[i].match.condition`), never thrown.
+ *
+ * @example compileCondition('claims.workflow == "release"') // { ok: true, program }
+ */
+export function compileCondition(source: string): CompileConditionResult {
+  if (source.length > conditionLimits.maxLength) return fail(`the condition is longer than ${conditionLimits.maxLength} characters`)
+  const nesting = bracketNesting(source)
+  if (nesting > conditionLimits.maxBracketNesting) return fail(`brackets nest ${nesting} deep; at most ${conditionLimits.maxBracketNesting}`)
+  let parsed: ParsedExpr
+  try {
+    parsed = parse(source).expr
+  } catch (error) {
+    return fail(`CEL syntax error: ${error instanceof Error ? error.message.replace(/^<input>:/, 'at ') : 'unparseable'}`)
+  }
+  const shape = inspectTree(parsed)
+  if (shape.problem !== undefined) return fail(shape.problem)
+  let run: (bindings: { claims: Claims }) => unknown
+  try {
+    run = plan(env, parsed) as (bindings: { claims: Claims }) => unknown
+  } catch (error) {
+    return fail(`CEL error: ${error instanceof Error ? error.message : 'cannot plan the expression'}`)
+  }
+  return { ok: true, program: { source, evaluate: (claims) => run({ claims }), readsClaims: shape.readsClaims } }
+}
+
+/** Runs a condition; an error or a non-boolean result is an `error` outcome, never an exception. */
+export function evaluateCondition(condition: CompiledCondition, claims: Claims): ConditionOutcome {
+  let result: unknown
+  try {
+    result = condition.evaluate(claims)
+  } catch {
+    return { error: 'evaluation error' }
+  }
+  if (isCelError(result)) return { error: describeCelError(result.message, condition.source) }
+  if (typeof result !== 'boolean') return { error: 'non-boolean result' }
+  return { value: result }
+}
+
+/**
+ * CEL messages can quote claim values ("Cannot convert <value> to a BigInt"); reasons must not
+ * (reasons.ts), so only shapes known to carry a claim name or nothing are kept. A missing field is
+ * named only when the name is written in the condition: `claims.m[claims.x]` would otherwise report
+ * the value of `x`.
+ */
+function describeCelError(message: string, source: string): string {
+  const missing = /^field not found: ([A-Za-z0-9_.:/-]{1,64})$/.exec(message)
+  if (missing?.[1] !== undefined && source.includes(missing[1])) return `missing claim ${missing[1]}`
+  if (missing) return 'missing claim'
+  if (message.startsWith('found no matching overload')) return 'type mismatch'
+  if (message.startsWith('index ')) return 'index out of range'
+  return 'evaluation error'
+}
+
+const fail = (message: string): CompileConditionResult => ({ ok: false, message })
+
+/** Deepest bracket nesting outside string literals (quotes, escapes and raw strings approximated). */
+function bracketNesting(source: string): number {
+  let depth = 0
+  let max = 0
+  let quote = ''
+  for (let i = 0; i < source.length; i++) {
+    const ch = source[i]
+    if (quote !== '') {
+      if (ch === '\\') i++
+      else if (ch === quote) quote = ''
+      continue
+    }
+    if (ch === '"' || ch === "'") quote = ch
+    else if (ch === '(' || ch === '[' || ch === '{') max = Math.max(max, ++depth)
+    else if (ch === ')' || ch === ']' || ch === '}') depth--
+  }
+  return max
+}
+
+interface TreeShape {
+  readonly problem?: string
+  readonly readsClaims: boolean
+}
+
+interface Frame {
+  readonly node: unknown
+  readonly depth: number
+  readonly comprehensions: number
+  readonly scope: ReadonlySet<string>
+}
+
+/**
+ * Walks the parsed tree iteratively (no recursion to overflow): depth, comprehension nesting, and
+ * every free identifier, which must be `claims` (a typo such as `claim.x` is a load error, not a
+ * condition that errors on every token).
+ */
+function inspectTree(root: ParsedExpr): TreeShape {
+  const stack: Frame[] = [{ node: root, depth: 0, comprehensions: 0, scope: new Set() }]
+  let readsClaims = false
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const { node, depth, comprehensions, scope } = frame
+    if (depth > conditionLimits.maxDepth) return { problem: `the expression nests deeper than ${conditionLimits.maxDepth} levels`, readsClaims }
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push({ node: item, depth, comprehensions, scope })
+      continue
+    }
+    if (!isRecord(node)) continue
+    const kind = isRecord(node.exprKind) ? node.exprKind : undefined
+    const value = kind && isRecord(kind.value) ? kind.value : undefined
+    if (kind?.case === 'identExpr' && value && typeof value.name === 'string') {
+      if (value.name === conditionBinding) readsClaims = true
+      else if (!scope.has(value.name) && !typeIdentifiers.has(value.name)) {
+        return { problem: `unknown variable "${value.name}": the only binding is ${conditionBinding}`, readsClaims }
+      }
+      continue
+    }
+    if (kind?.case === 'comprehensionExpr' && value) {
+      if (comprehensions + 1 > conditionLimits.maxComprehensionNesting) {
+        return { problem: 'a comprehension (all, exists, map, filter) inside another is not allowed: its cost grows with the square of the list', readsClaims }
+      }
+      pushComprehension(stack, value, frame)
+      continue
+    }
+    const next = kind ? depth + 1 : depth
+    for (const child of Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push({ node: child, depth: next, comprehensions, scope })
+    }
+  }
+  return { readsClaims }
+}
+
+/** Loop variables are bound in the loop parts only, not in the range they iterate over. */
+function pushComprehension(stack: Frame[], value: Record<string, unknown>, frame: Frame): void {
+  const bound = new Set(frame.scope)
+  for (const name of [value.iterVar, value.iterVar2, value.accuVar]) if (typeof name === 'string' && name !== '') bound.add(name)
+  const depth = frame.depth + 1
+  const inner = frame.comprehensions + 1
+  stack.push({ node: value.iterRange, depth, comprehensions: frame.comprehensions, scope: frame.scope })
+  stack.push({ node: value.accuInit, depth, comprehensions: frame.comprehensions, scope: frame.scope })
+  for (const part of [value.loopCondition, value.loopStep, value.result]) stack.push({ node: part, depth, comprehensions: inner, scope: bound })
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

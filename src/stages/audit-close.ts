@@ -1,0 +1,157 @@
+import { buildCompletion, usageFromAnthropic } from '../audit/record-builder.js'
+import type { AuditContentMode, AuditOutcome, AuditResponse } from '../audit/record.js'
+import { StreamRecorder } from '../audit/stream-log.js'
+import type { AuditWriter } from '../audit/writer.js'
+import { GatewayError } from '../errors/gateway-error.js'
+import { asGatewayError } from '../errors/to-response.js'
+import type { RequestContext } from '../pipeline/context.js'
+import type { SseFrame } from '../pipeline/response.js'
+import type { Stage } from '../pipeline/stage.js'
+import { parseSseEvent } from '../sse/parse-event.js'
+
+/**
+ * Records the response as the client receives it (after masking) and commits the completion half
+ * **before the last byte reaches the client** (SPEC §5): a stream's terminal event (`message_stop`
+ * or `error`) and a JSON body are held until the commit resolves. If it cannot commit under strict
+ * durability, the client gets an error instead of the last byte. A stream cut short is completed as
+ * `interrupted` (client gone) or `error` (upstream failed).
+ */
+export const auditClose = (writer: AuditWriter, content: AuditContentMode): Stage =>
+  async function auditClose(ctx, next) {
+    const response = ctx.response
+    if (!ctx.audit || !response) throw new GatewayError('GW_INTERNAL', { detail: 'audit-close needs audit-open and forward' })
+    const body = response.body
+    response.body = body.kind === 'sse'
+      ? { kind: 'sse', events: auditedFrames(ctx, writer, content, body.events) }
+      : { kind: 'bytes', chunks: auditedBytes(ctx, writer, content, body.chunks) }
+    return next()
+  }
+
+const terminalEvents = new Set(['message_stop', 'error'])
+
+async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content: AuditContentMode, frames: AsyncIterable<SseFrame>) {
+  const recorder = new StreamRecorder(ctx.startedAt)
+  const completion = completer(ctx, writer, content)
+  try {
+    for await (const frame of frames) {
+      const event = parseSseEvent(frame.raw)
+      recorder.add(event.event, event.data, performance.now())
+      if (terminalEvents.has(event.event)) {
+        const failed = event.event === 'error' ? `upstream:${upstreamErrorType(event.data)}` : undefined
+        await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
+      }
+      yield frame
+    }
+    await completion.commit('completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message))
+  } catch (error) {
+    await completion.fail(error, recorder.response(contentType(ctx)), usageOf(recorder.message))
+    throw error
+  } finally {
+    // The consumer stopped early (client gone): the stream did not complete.
+    await completion.fail(new GatewayError('GW_UPSTREAM_STREAM_FAILED', { detail: 'client went away' }), recorder.response(contentType(ctx)), usageOf(recorder.message))
+  }
+}
+
+/** JSON is held whole (it is one value; masking needs it whole too); other bodies hold their last chunk. */
+async function* auditedBytes(ctx: RequestContext, writer: AuditWriter, content: AuditContentMode, chunks: AsyncIterable<Uint8Array>) {
+  const completion = completer(ctx, writer, content)
+  const type = contentType(ctx)
+  const json = type?.includes('json') ?? false
+  const held: Uint8Array[] = []
+  let bytes = 0
+  try {
+    for await (const chunk of chunks) {
+      bytes += chunk.byteLength
+      held.push(chunk)
+      if (!json && held.length > 1) yield held.shift() as Uint8Array
+    }
+    const parsed = json ? parseJson(Buffer.concat(held)) : undefined
+    const response: AuditResponse = parsed !== undefined ? { kind: 'json', contentType: type, bytes, body: parsed } : { kind: 'opaque', contentType: type, bytes }
+    const status = ctx.response?.status ?? 0
+    const failed = status >= 400 ? `upstream:${upstreamErrorType(parsed)}` : undefined
+    await completion.commit(failed ? 'error' : 'completed', response, usageOf(parsed), containerOf(parsed), failed)
+    yield* held
+  } catch (error) {
+    await completion.fail(error, { kind: 'opaque', contentType: type, bytes }, undefined)
+    throw error
+  } finally {
+    await completion.fail(new GatewayError('GW_UPSTREAM_STREAM_FAILED', { detail: 'client went away' }), { kind: 'opaque', contentType: type, bytes }, undefined)
+  }
+}
+
+/** Commits the completion exactly once; a strict commit failure becomes the client's error. */
+function completer(ctx: RequestContext, writer: AuditWriter, content: AuditContentMode) {
+  let done = false
+  const write = async (outcome: AuditOutcome, response: AuditResponse, usage: unknown, containerId: string | undefined, error?: string) => {
+    done = true
+    const audit = ctx.audit
+    if (!audit) return
+    const upstreamRequestId = ctx.response?.headers['request-id']
+    await writer.complete(
+      ctx.id,
+      buildCompletion({
+        start: audit.start,
+        ...(ctx.firstByteAt !== undefined ? { firstByteAt: new Date(ctx.firstByteAt) } : {}),
+        end: new Date(),
+        status: ctx.response?.status,
+        upstreamRequestId: typeof upstreamRequestId === 'string' ? upstreamRequestId : undefined,
+        containerId,
+        usage: usageFromAnthropic(usage) ?? undefined,
+        upstreamMs: ctx.upstreamHeadersAt !== undefined && ctx.upstreamSentAt !== undefined ? ctx.upstreamHeadersAt - ctx.upstreamSentAt : undefined,
+        response,
+        outcome,
+        error,
+        content,
+      }),
+    )
+  }
+  return {
+    async commit(outcome: AuditOutcome, response: AuditResponse, usage: unknown, containerId: string | undefined, error?: string) {
+      if (done) return
+      try {
+        await write(outcome, response, usage, containerId, error)
+      } catch (error) {
+        throw new GatewayError('GW_AUDIT_UNAVAILABLE', { detail: `audit complete failed: ${(error as Error).message}`, cause: error })
+      }
+    },
+    async fail(error: unknown, response: AuditResponse, usage: unknown) {
+      if (done) return
+      const outcome: AuditOutcome = ctx.signal.aborted ? 'interrupted' : 'error'
+      try {
+        await write(outcome, response, usage, undefined, asGatewayError(error).code)
+      } catch (failure) {
+        ctx.log.error({ detail: (failure as Error).message }, 'audit completion could not be committed')
+      }
+    },
+  }
+}
+
+const contentType = (ctx: RequestContext): string | null => {
+  const value = ctx.response?.headers['content-type']
+  return typeof value === 'string' ? value : null
+}
+
+function parseJson(buffer: Buffer): unknown {
+  try {
+    return JSON.parse(buffer.toString('utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** `error.type` of an Anthropic error body (JSON text or parsed), for the record's `error` field. */
+function upstreamErrorType(body: unknown): string {
+  const value = typeof body === 'string' ? parseJson(Buffer.from(body)) : body
+  const error = typeof value === 'object' && value !== null ? (value as { error?: { type?: unknown } }).error : undefined
+  return typeof error?.type === 'string' ? error.type : 'unknown'
+}
+
+function usageOf(message: unknown): unknown {
+  return typeof message === 'object' && message !== null ? (message as { usage?: unknown }).usage : undefined
+}
+
+function containerOf(message: unknown): string | undefined {
+  const container = typeof message === 'object' && message !== null ? (message as { container?: unknown }).container : undefined
+  const id = typeof container === 'object' && container !== null ? (container as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? id : undefined
+}

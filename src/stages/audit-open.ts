@@ -1,0 +1,39 @@
+import { buildOpening } from '../audit/record-builder.js'
+import type { AuditContentMode } from '../audit/record.js'
+import type { AuditWriter } from '../audit/writer.js'
+import { GatewayError } from '../errors/gateway-error.js'
+import type { Stage } from '../pipeline/stage.js'
+import { auditFacts } from './audit-facts.js'
+
+/**
+ * Commits the opening half of the audit record before anything goes upstream (SPEC §5, strict
+ * durability). When the store cannot commit, the request is refused with 503 and never forwarded
+ * unaudited. Under `async` durability the write is queued and this stage does not wait.
+ */
+export const auditOpen = (writer: AuditWriter, content: AuditContentMode): Stage =>
+  async function auditOpen(ctx, next) {
+    const decision = ctx.decision
+    if (!decision) throw new GatewayError('GW_INTERNAL', { detail: 'audit-open ran before authorize' })
+    const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
+    const facts = auditFacts(ctx)
+    const opening = buildOpening({
+      id: ctx.id,
+      start,
+      identity: ctx.identity,
+      decision,
+      endpoint: ctx.endpoint?.name ?? 'unknown',
+      method: ctx.method,
+      path: ctx.path,
+      ...facts,
+      requestBytes: ctx.body?.length ?? 0,
+      requestBody: ctx.json,
+      content,
+    })
+    try {
+      await writer.begin(opening)
+    } catch (error) {
+      throw new GatewayError('GW_AUDIT_UNAVAILABLE', { detail: `audit begin failed: ${(error as Error).message}`, cause: error })
+    }
+    ctx.audit = { opening, start }
+    return next()
+  }

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { compileCondition, conditionLimits, evaluateCondition } from '../../src/policy/cel.js'
+
+const compile = (source: string) => {
+  const result = compileCondition(source)
+  if (!result.ok) throw new Error(result.message)
+  return result.program
+}
+
+describe('compileCondition', () => {
+  it('compiles the reference expressions (workload-identity.md §10)', () => {
+    const program = compile('claims.repository_owner_id == "162148032" && "ai-batch" in claims.groups && claims["kubernetes.io"].namespace == "ci"')
+    expect(program.readsClaims).toBe(true)
+    const claims = { repository_owner_id: '162148032', groups: ['ai-batch'], 'kubernetes.io': { namespace: 'ci' } }
+    expect(evaluateCondition(program, claims)).toEqual({ value: true })
+    expect(evaluateCondition(compile('has(claims.x)'), claims)).toEqual({ value: false })
+  })
+
+  it('returns a syntax error as a message with its position, never throws', () => {
+    expect(compileCondition('claims.workflow ==')).toEqual({ ok: false, message: expect.stringMatching(/^CEL syntax error: at 1:\d+/) })
+    expect(compileCondition('a +* b')).toMatchObject({ ok: false })
+  })
+
+  it('caps length, bracket nesting and tree depth before the recursive parser can overflow', () => {
+    expect(compileCondition(`claims.a == "${'x'.repeat(conditionLimits.maxLength)}"`)).toMatchObject({ ok: false, message: expect.stringContaining('longer than') })
+    expect(compileCondition(`${'('.repeat(2000)}claims.a${')'.repeat(2000)}`)).toMatchObject({ ok: false, message: expect.stringContaining('brackets nest 2000 deep') })
+    expect(compileCondition(`${'('.repeat(30)}claims.a == "b"${')'.repeat(30)}`)).toMatchObject({ ok: true })
+    // brackets inside strings do not count
+    expect(compileCondition(`claims.a == "${'('.repeat(100)}"`)).toMatchObject({ ok: true })
+    const deepMembers = `claims${'.a'.repeat(100)} == "x"`
+    expect(compileCondition(deepMembers)).toMatchObject({ ok: false, message: expect.stringContaining('deeper than') })
+  })
+
+  it('rejects a comprehension inside a comprehension (quadratic) but allows chains', () => {
+    expect(compileCondition('claims.g.all(a, claims.g.exists(b, a == b))')).toMatchObject({ ok: false, message: expect.stringContaining('comprehension') })
+    expect(compileCondition('claims.g.filter(x, x != "").all(y, y.startsWith("ai-"))')).toMatchObject({ ok: true })
+    expect(compileCondition('claims.g.exists(g, g in ["a", "b"])')).toMatchObject({ ok: true })
+  })
+
+  it('rejects unknown variables but knows loop variables and type names', () => {
+    expect(compileCondition('claim.workflow == "release"')).toEqual({ ok: false, message: 'unknown variable "claim": the only binding is claims' })
+    expect(compileCondition('claims.g.exists(x, x == y)')).toMatchObject({ ok: false, message: expect.stringContaining('"y"') })
+    expect(compileCondition('claims.g.exists(x, x == "a")')).toMatchObject({ ok: true })
+    expect(compileCondition('type(claims.n) == int')).toMatchObject({ ok: true })
+    // a loop variable is not bound in the range it iterates over
+    expect(compileCondition('x.exists(x, true)')).toMatchObject({ ok: false })
+  })
+
+  it('says when a condition never reads claims', () => {
+    expect(compile('true').readsClaims).toBe(false)
+    expect(compile('1 == 1 || [1].exists(x, x == 1)').readsClaims).toBe(false)
+    expect(compile('claims.a == "b"').readsClaims).toBe(true)
+  })
+})
+
+describe('evaluateCondition', () => {
+  it('turns errors and non-boolean results into error outcomes naming at most a claim', () => {
+    expect(evaluateCondition(compile('claims.runner_environment != "github-hosted"'), {})).toEqual({ error: 'missing claim runner_environment' })
+    expect(evaluateCondition(compile('claims.a'), { a: 'x' })).toEqual({ error: 'non-boolean result' })
+    expect(evaluateCondition(compile('claims.a + 1 == 2'), { a: 'x' })).toEqual({ error: 'type mismatch' })
+    expect(evaluateCondition(compile('claims.l[3] == "x"'), { l: [] })).toEqual({ error: 'index out of range' })
+  })
+
+  it('never copies a claim value into the outcome', () => {
+    const outcome = evaluateCondition(compile('int(claims.secret) == 1'), { secret: 'hunter2-value' })
+    expect(outcome).toEqual({ error: 'evaluation error' })
+    expect(JSON.stringify(outcome)).not.toContain('hunter2')
+    // a map key taken from another claim is a value, not a name written in the condition
+    expect(evaluateCondition(compile('claims.m[claims.secret] == "x"'), { m: {}, secret: 'hunter2' })).toEqual({ error: 'missing claim' })
+  })
+
+  it('uses a linear-time regex engine for matches()', () => {
+    const program = compile('claims.s.matches("^(a+)+$")')
+    const started = performance.now()
+    expect(evaluateCondition(program, { s: `${'a'.repeat(5_000)}!` })).toEqual({ value: false })
+    expect(performance.now() - started).toBeLessThan(2_000)
+  })
+})
