@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { runAuditCommand } from './commands/audit.js'
 import { runConfigCommand } from './commands/config.js'
+import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
 import { runServe } from './commands/serve.js'
 import { runTokenCommand } from './commands/token.js'
@@ -17,6 +19,8 @@ Commands:
   token mint --issuer dev --sub S mint a test workload token from a local development issuer
   policy explain --claims F [--request F]   the decision for claims + a request, with every reason
   policy test [DIR]               run YAML policy test cases (like opa test)
+  audit list|show|replay|export|verify   query, replay and verify the hash-chained audit
+  migrate                         create or upgrade the store schema
 
 Run "skillgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
@@ -29,6 +33,8 @@ const commands: Record<string, Command> = {
   config: runConfigCommand,
   token: runTokenCommand,
   policy: runPolicyCommand,
+  audit: runAuditCommand,
+  migrate: runMigrate,
 }
 
 async function main(argv: string[]): Promise<number> {

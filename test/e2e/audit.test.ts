@@ -51,7 +51,7 @@ describe('audit trail of every request', () => {
     const text = await res.text()
     const record = await recordOf(res)
     expect(record.outcome).toBe('completed')
-    const response = record.response as { kind: string; events: { event: string; t: number }[]; message: { content: { text: string }[] } }
+    const response = record.response as unknown as { kind: string; events: { event: string; t: number }[]; message: { content: { text: string }[] } }
     expect(response.kind).toBe('sse')
     expect(response.events.map((e) => e.event)).toEqual([...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]))
     expect(response.message.content[0]?.text).toBe('Hello from the mock upstream.')

@@ -1,0 +1,171 @@
+import { createWriteStream } from 'node:fs'
+import { once } from 'node:events'
+import { replayRecord, sseText } from '../../audit/replay.js'
+import type { AuditDecision, AuditState } from '../../audit/record.js'
+import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/load.js'
+import { openStorage } from '../../storage/open-storage.js'
+import type { AuditListFilter, Storage } from '../../storage/ports.js'
+import { parseCommandArgs } from '../args.js'
+import { progressBar } from '../progress.js'
+import { UsageError } from '../usage-error.js'
+
+const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
+
+  list   [--principal P] [--rule R] [--skill S] [--decision allow|deny|approval_required]
+         [--outcome completed|interrupted|denied|error|open] [--since ISO] [--until ISO] [--limit N] [--json]
+  show ID [--json]                  one record: identity, decision and reasons, request and response
+  replay ID [--speed N]             re-emit a recorded stream as SSE with its original timing
+  export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
+  verify                            walk the hash chain; exit 1 and name every edited, deleted,
+                                    inserted or reordered record
+
+The store is --store (sqlite:PATH or postgres://…), else storage.url of the configuration.
+These read the store directly, so they also work while the gateway is down.
+`
+
+export async function runAuditCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(help)
+    return sub === undefined ? 2 : 0
+  }
+  const commands: Record<string, (storage: Storage, values: Values, positionals: string[]) => Promise<number>> = { list, show, replay, export: exportJsonl, verify }
+  const command = commands[sub]
+  if (!command) throw new UsageError(`unknown audit command "${sub}"`)
+  const { values, positionals } = parseCommandArgs(rest, options, true)
+  if (values.help) return (process.stdout.write(help), 0)
+  const storage = await openStorage(storeUrl(values))
+  try {
+    return await command(storage, values, positionals)
+  } finally {
+    await storage.close()
+  }
+}
+
+const options = {
+  store: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  principal: { type: 'string' },
+  rule: { type: 'string' },
+  skill: { type: 'string' },
+  decision: { type: 'string' },
+  outcome: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  speed: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+type Values = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string }
+
+function storeUrl(values: Values): string {
+  if (values.store) return values.store
+  const loaded = loadConfigFile(chooseConfigPath(values.config), process.env, { resolveSecrets: false })
+  if (!loaded.ok) throw new Error(`configuration is invalid:\n${formatProblems(loaded.problems)}`)
+  return loaded.config.storage.url
+}
+
+function filterOf(values: Values): AuditListFilter {
+  const date = (text: string | undefined, flag: string) => {
+    if (text === undefined) return undefined
+    const value = new Date(text)
+    if (Number.isNaN(value.getTime())) throw new UsageError(`--${flag} ${text} is not a date`)
+    return value
+  }
+  return {
+    principal: values.principal,
+    rule: values.rule,
+    skill: values.skill,
+    decision: values.decision as AuditDecision | undefined,
+    outcome: values.outcome as AuditState | undefined,
+    from: date(values.since, 'since'),
+    to: date(values.until, 'until'),
+  }
+}
+
+async function list(storage: Storage, values: Values): Promise<number> {
+  const limit = Number(values.limit ?? 50)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit takes 1 to 1000')
+  const { records } = await storage.audit.list({ ...filterOf(values), limit })
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+    return 0
+  }
+  for (const r of records) {
+    process.stdout.write(`${r.id}  ${r.time.start}  ${String(r.status ?? '-').padEnd(3)} ${r.outcome.padEnd(11)} ${r.decision.padEnd(5)} ${r.principal ?? '-'}  ${r.rule ?? '-'}  ${r.endpoint}${r.model ? ` ${r.model}` : ''}\n`)
+  }
+  process.stdout.write(`${records.length} record(s)\n`)
+  return 0
+}
+
+async function show(storage: Storage, _values: Values, positionals: string[]): Promise<number> {
+  const id = positionals[0]
+  if (!id) throw new UsageError('audit show needs a record id')
+  const record = await storage.audit.get(id)
+  if (!record) {
+    process.stderr.write(`no audit record ${id}\n`)
+    return 1
+  }
+  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`)
+  return 0
+}
+
+async function replay(storage: Storage, values: Values, positionals: string[]): Promise<number> {
+  const id = positionals[0]
+  if (!id) throw new UsageError('audit replay needs a record id')
+  const record = await storage.audit.get(id)
+  if (!record) {
+    process.stderr.write(`no audit record ${id}\n`)
+    return 1
+  }
+  const speed = values.speed === undefined ? 1 : Number(values.speed)
+  if (!(speed > 0)) throw new UsageError('--speed takes a number greater than 0')
+  for await (const frame of replayRecord(record, { speed })) process.stdout.write(sseText(frame))
+  return 0
+}
+
+async function exportJsonl(storage: Storage, values: Values): Promise<number> {
+  const filter = filterOf(values)
+  // The first page tells whether the total is small enough to show as a bar; beyond it, a count.
+  const firstPage = (await storage.audit.list({ ...filter, limit: 1000 })).records.length
+  const bar = firstPage < 1000 ? progressBar('export', firstPage) : undefined
+  const out = values.out ? createWriteStream(values.out) : process.stdout
+  let done = 0
+  for await (const record of storage.audit.iterate(filter)) {
+    if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain')
+    done += 1
+    if (bar) bar.update(done)
+    else if (done % 1000 === 0) process.stderr.write(`export: ${done} records\n`)
+  }
+  bar?.end()
+  if (values.out) {
+    out.end()
+    await once(out, 'finish')
+  }
+  process.stderr.write(`exported ${done} record(s)\n`)
+  return 0
+}
+
+async function verify(storage: Storage, values: Values): Promise<number> {
+  let bar: ReturnType<typeof progressBar> | undefined
+  const report = await storage.audit.verify({
+    onProgress: (checked, head) => {
+      bar ??= progressBar('verify', head)
+      bar.update(checked)
+    },
+  })
+  bar?.end()
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    return report.ok ? 0 : 1
+  }
+  if (report.ok) {
+    process.stdout.write(`✔ audit chain intact: ${report.records} record(s), ${report.links} link(s)${report.from.checkpoint ? ` from checkpoint at position ${report.from.seq}` : ''}\n`)
+    return 0
+  }
+  process.stdout.write(`✖ audit chain broken: ${report.problemCount} problem(s)\n`)
+  for (const p of report.problems) process.stdout.write(`  position ${p.seq}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.kind}${p.detail ? ` (${p.detail})` : ''}\n`)
+  return 1
+}
