@@ -1,0 +1,80 @@
+import { fork } from 'node:child_process'
+
+/**
+ * Starts and tracks the bench's server processes. Every child is killed when the parent exits, on
+ * success, error or signal; children also exit by themselves when the IPC channel closes.
+ */
+const live = new Set()
+let stopping = false
+
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping\n`)
+    process.exit(130)
+  })
+}
+
+/** Forks `script` and resolves once it reports its URL. A child that dies mid-run ends the bench (exit 1). */
+export function startChild(name, script, env = {}, execArgv = []) {
+  const child = fork(script, [], {
+    env: { ...process.env, ...env },
+    execArgv,
+    // stdout ignored so `--json` output stays clean; stderr shows crashes.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  live.add(child)
+  let nextId = 0
+  const pending = new Map()
+  child.on('message', (msg) => {
+    if (msg?.type === 'stats') {
+      pending.get(msg.id)?.(msg)
+      pending.delete(msg.id)
+    }
+  })
+  child.on('exit', (code, signal) => {
+    live.delete(child)
+    if (stopping) return
+    process.stderr.write(`bench: error: ${name} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})\n`)
+    process.exit(1)
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s`)), 15_000)
+    child.once('message', (msg) => {
+      clearTimeout(timer)
+      if (msg?.type !== 'ready') return reject(new Error(`${name}: unexpected first message ${JSON.stringify(msg)}`))
+      resolve({
+        name,
+        pid: child.pid,
+        url: msg.url,
+        /** CPU time used so far (µs) and peak RSS (KiB) of the child, measured inside it. */
+        stats: () =>
+          new Promise((done) => {
+            const id = nextId++
+            pending.set(id, done)
+            child.send({ type: 'stats', id })
+          }),
+      })
+    })
+  })
+}
+
+/** Stops every child (SIGTERM) and waits for them to go. */
+export async function stopChildren() {
+  stopping = true
+  await Promise.all(
+    [...live].map(
+      (child) =>
+        new Promise((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), 2_000)
+          child.once('exit', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+          child.kill('SIGTERM')
+        }),
+    ),
+  )
+}
