@@ -5,6 +5,8 @@ import { openAuditRuntime, type AuditRuntime } from './audit-runtime.js'
 import type { Config } from './config/load.js'
 import type { IssuerConfig } from './config/schema.js'
 import { createTokenVerifier, type IssuerSpec, type TokenVerifier } from './identity/index.js'
+import { cacheVerifications } from './identity/verified-cache.js'
+import { openRevocationCache, type RevocationCache } from './identity/revocation-cache.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { buildPipeline } from './pipeline/index.js'
@@ -20,6 +22,7 @@ export interface Gateway {
   readonly config: Config
   readonly verifier: TokenVerifier
   readonly audit: AuditRuntime
+  readonly revocations: RevocationCache
   /** Graceful: waits for streams in flight up to `listen.drainTimeout` (or `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>
 }
@@ -33,7 +36,7 @@ export interface StartOptions {
 /** Builds every part from the frozen config and starts listening. Misconfiguration fails here, at boot. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger()
-  const verifier = createTokenVerifier(config.issuers.map(toIssuerSpec))
+  const verifier = cacheVerifications(createTokenVerifier(config.issuers.map(toIssuerSpec)))
   await verifier.warmUp()
   const credential = upstreamCredential(config)
   const upstream = createUpstreamClient({
@@ -45,7 +48,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   })
   const metrics = createMetrics()
   const audit = await openAuditRuntime(config, logger)
-  const pipeline = buildPipeline({ verifier, policy: compilePolicy(config.rules, config.skills), containers: createContainerOwners(), credential, upstream, audit: audit.writer }, config)
+  const revocations = await openRevocationCache(audit.storage.revocations, {
+    onError: (error) => logger.error({ detail: error.message }, 'revocation list refresh failed'),
+  })
+  const pipeline = buildPipeline({ verifier, revocations, policy: compilePolicy(config.rules, config.skills), containers: createContainerOwners(), credential, upstream, audit: audit.writer }, config)
   let storageHealth: { ok: boolean; detail?: string } = { ok: true }
   const healthTimer = setInterval(() => {
     audit.storage.health().then(
@@ -78,8 +84,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     config,
     verifier,
     audit,
+    revocations,
     async close(timeoutMs = config.listen.drainTimeout) {
       clearInterval(healthTimer)
+      revocations.close()
       await gatewayServer.drain(timeoutMs)
       await audit.close()
       await upstream.close()

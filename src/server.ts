@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { ulid } from 'ulid'
 import { GatewayError } from './errors/gateway-error.js'
 import { asGatewayError, errorBody, sendError } from './errors/to-response.js'
 import type { GatewayMetrics } from './observability/metrics.js'
+import { newRequestId } from './observability/request-id.js'
 import { compose } from './pipeline/compose.js'
 import type { RequestContext } from './pipeline/context.js'
 import type { Stage } from './pipeline/stage.js'
@@ -46,15 +46,18 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     }
     handleOps(req, res, path).catch((error) => {
       deps.logger.error({ err: error }, 'ops endpoint failed')
-      if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), ulid())
+      if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), newRequestId())
     })
   })
 
   // Requests node's parser refuses (oversized headers, bad framing) still get Anthropic's error shape.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy()
+    if (!socket.writable) {
+      socket.destroy()
+      return
+    }
     const failure = new GatewayError(error.code === 'HPE_HEADER_OVERFLOW' ? 'GW_REQUEST_HEADERS_TOO_LARGE' : 'GW_REQUEST_UNPARSABLE')
-    const id = ulid()
+    const id = newRequestId()
     const body = errorBody(failure, id)
     socket.end(
       `HTTP/1.1 ${failure.status} ${failure.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
@@ -63,7 +66,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   })
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void> {
-    const id = ulid()
+    const id = newRequestId()
     const abort = new AbortController()
     res.on('close', () => {
       if (!res.writableFinished) abort.abort()
@@ -111,7 +114,17 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       deps.metrics.upstreamFirstByte.observe({ endpoint }, (ctx.upstreamHeadersAt - ctx.upstreamSentAt) / 1000)
     }
     ctx.log.info(
-      { method: ctx.method, path: ctx.path, endpoint, status, outcome: ctx.outcome ?? 'completed', ms: Math.round(seconds * 1000) },
+      {
+        method: ctx.method,
+        path: ctx.path,
+        endpoint,
+        status,
+        outcome: ctx.outcome ?? 'completed',
+        ms: Math.round(seconds * 1000),
+        issuer: ctx.identity?.issuerId,
+        rule: ctx.decision?.rule,
+        principal: ctx.decision?.principal,
+      },
       'request',
     )
   }
@@ -129,7 +142,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       res.end(text)
       return
     }
-    sendError(res, new GatewayError('GW_NOT_FOUND'), ulid())
+    sendError(res, new GatewayError('GW_NOT_FOUND'), newRequestId())
   }
 
   async function drain(timeoutMs: number): Promise<void> {

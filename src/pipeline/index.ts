@@ -1,6 +1,7 @@
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Policy } from '../policy/compile.js'
 import type { ContainerOwners } from '../policy/container-owners.js'
 import { auditClose } from '../stages/audit-close.js'
@@ -19,6 +20,7 @@ import type { Stage } from './stage.js'
 
 export interface PipelineDeps {
   readonly verifier: TokenVerifier
+  readonly revocations: RevocationCache
   readonly policy: Policy
   readonly containers: ContainerOwners
   readonly credential: CredentialProvider
@@ -39,9 +41,9 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
   return [
     classify(), //                                    endpoint from method + pathname
     ...audit(auditTrail), //                          refusals below are recorded too
-    authenticate(deps.verifier, config.issuers), //    401
+    authenticate(deps.verifier, config.issuers, deps.revocations), // 401 (503 without a revocation list)
     readBody(config.listen.maxBody), //                413, 400 malformed JSON
-    authorize(deps.policy, deps.containers), //       403
+    authorize(deps.policy, deps.containers, deps.revocations), // 403; 401 for a revoked principal
     ...audit(auditOpen), //                           503: committed before anything goes upstream
     injectCredential(deps.credential), //              503 without an upstream credential
     forward(deps.upstream), //                         502 / 504; upstream statuses pass through

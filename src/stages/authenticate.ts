@@ -3,6 +3,7 @@ import type { IssuerConfig } from '../config/schema.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { GatewayErrorCode } from '../errors/codes.js'
 import { TokenError, type TokenRejectReason, type TokenVerifier, type VerifiedToken } from '../identity/index.js'
+import type { RevocationCache, RevocationVerdict } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
 
 const wwwAuthenticate = { 'www-authenticate': 'Bearer error="invalid_token"' }
@@ -18,17 +19,25 @@ const reasonToCode: Partial<Record<TokenRejectReason, GatewayErrorCode>> = {
  * Claude Code may send both: they must agree). No token or a bad one ends the request with 401
  * before a byte of the body is read or anything goes upstream.
  */
-export const authenticate = (verifier: TokenVerifier, issuers: readonly IssuerConfig[]): Stage => {
+export const authenticate = (verifier: TokenVerifier, issuers: readonly IssuerConfig[], revocations: RevocationCache): Stage => {
   const directIssuers = new Set(issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
   return async function authenticate(ctx, next) {
     const identity = await verifyOrReject(verifier, readCredential(ctx.headers))
     if (!directIssuers.has(identity.issuerId)) {
       throw new GatewayError('GW_AUTHN_NOT_DIRECT', { publicDetail: `issuer ${identity.issuerId}`, headers: wwwAuthenticate })
     }
+    const jti = typeof identity.claims.jti === 'string' ? identity.claims.jti : undefined
+    rejectRevoked(revocations.checkToken(identity.issuerId, String(identity.claims.iss), jti))
     ctx.identity = identity
-    ctx.log = ctx.log.child({ issuer: identity.issuerId })
     return next()
   }
+}
+
+/** A revoked token, principal or issuer is a 401 (the SDK then re-exchanges once); no list is a 503. */
+export function rejectRevoked(verdict: RevocationVerdict): void {
+  if (verdict === 'ok') return
+  if (verdict === 'unavailable') throw new GatewayError('GW_REVOCATIONS_UNAVAILABLE')
+  throw new GatewayError('GW_AUTHN_REVOKED', { detail: verdict, headers: wwwAuthenticate })
 }
 
 async function verifyOrReject(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {

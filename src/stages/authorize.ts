@@ -7,10 +7,12 @@ import { describeReason } from '../policy/describe.js'
 import { evaluatePolicy } from '../policy/evaluate.js'
 import { reasonInfo, type CriterionName, type ReasonCode } from '../policy/reasons.js'
 import { extractRequestFacts } from '../policy/request-facts.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
+import { rejectRevoked } from './authenticate.js'
 
 /** Evaluates policy for the authenticated identity and this request; a deny ends it with 403. */
-export const authorize = (policy: Policy, containers: ContainerOwners): Stage =>
+export const authorize = (policy: Policy, containers: ContainerOwners, revocations: RevocationCache): Stage =>
   async function authorize(ctx, next) {
     const identity = ctx.identity
     if (!identity) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before authenticate' })
@@ -24,8 +26,10 @@ export const authorize = (policy: Policy, containers: ContainerOwners): Stage =>
       containerOwner: (id) => containers.ownerOf(id),
       ...(typeof named === 'string' ? { namedRule: named } : {}),
     })
-    ctx.log = ctx.log.child({ rule: ctx.decision.rule, principal: ctx.decision.principal })
     if (ctx.decision.effect === 'deny') throw decisionToError(ctx.decision)
+    // Revocation applies to the mapped principal (workload-identity.md §10 rule 8).
+    const iat = typeof identity.claims.iat === 'number' ? identity.claims.iat : undefined
+    if (ctx.decision.principal !== undefined) rejectRevoked(revocations.checkPrincipal(ctx.decision.principal, iat))
     return next()
   }
 

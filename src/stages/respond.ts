@@ -36,6 +36,8 @@ export const respond = (): Stage =>
     return next()
   }
 
+const uncork = (res: ServerResponse) => res.uncork()
+
 function endAfterFailure(ctx: RequestContext, error: unknown): void {
   const res = ctx.outgoing
   if (ctx.signal.aborted || res.destroyed) {
@@ -49,8 +51,14 @@ function endAfterFailure(ctx: RequestContext, error: unknown): void {
   else res.destroy()
 }
 
-/** Writes with backpressure; resolves early if the client goes away (the signal aborts the upstream). */
+/**
+ * Writes with backpressure; resolves early if the client goes away (the signal aborts the upstream).
+ * Writes made in the same tick are corked together: events that arrived in one upstream chunk leave
+ * in one socket write, while an event that arrives alone still goes out at once.
+ */
 function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
+  res.cork()
+  process.nextTick(uncork, res)
   if (res.write(chunk)) return Promise.resolve()
   return new Promise((resolve) => {
     const done = () => {
