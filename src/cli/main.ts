@@ -3,6 +3,7 @@ import { runAuditCommand } from './commands/audit.js'
 import { runConfigCommand } from './commands/config.js'
 import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
+import { runRevokeCommand } from './commands/revoke.js'
 import { runServe } from './commands/serve.js'
 import { runTokenCommand } from './commands/token.js'
 import { UsageError } from './usage-error.js'
@@ -20,6 +21,7 @@ Commands:
   policy explain --claims F [--request F]   the decision for claims + a request, with every reason
   policy test [DIR]               run YAML policy test cases (like opa test)
   audit list|show|replay|export|verify   query, replay and verify the hash-chained audit
+  revoke principal P | jti ISS JTI | issuer ID   revoke (applies within a second everywhere)
   migrate                         create or upgrade the store schema
 
 Run "skillgate <command> --help" for a command's options.
@@ -35,6 +37,7 @@ const commands: Record<string, Command> = {
   policy: runPolicyCommand,
   audit: runAuditCommand,
   migrate: runMigrate,
+  revoke: runRevokeCommand,
 }
 
 async function main(argv: string[]): Promise<number> {
