@@ -7,6 +7,7 @@ import type { IssuerConfig } from './config/schema.js'
 import { createTokenVerifier, type IssuerSpec, type TokenVerifier } from './identity/index.js'
 import { cacheVerifications } from './identity/verified-cache.js'
 import { openRevocationCache, type RevocationCache } from './identity/revocation-cache.js'
+import { buildMasking } from './masking-setup.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { buildPipeline } from './pipeline/index.js'
@@ -51,7 +52,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const revocations = await openRevocationCache(audit.storage.revocations, {
     onError: (error) => logger.error({ detail: error.message }, 'revocation list refresh failed'),
   })
-  const pipeline = buildPipeline({ verifier, revocations, policy: compilePolicy(config.rules, config.skills), containers: createContainerOwners(), credential, upstream, audit: audit.writer }, config)
+  const pipeline = buildPipeline({ verifier, revocations, masking: buildMasking(config), policy: compilePolicy(config.rules, config.skills), containers: createContainerOwners(), credential, upstream, audit: audit.writer }, config)
   let storageHealth: { ok: boolean; detail?: string } = { ok: true }
   const healthTimer = setInterval(() => {
     audit.storage.health().then(

@@ -113,6 +113,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     if (ctx.upstreamSentAt !== undefined && ctx.upstreamHeadersAt !== undefined) {
       deps.metrics.upstreamFirstByte.observe({ endpoint }, (ctx.upstreamHeadersAt - ctx.upstreamSentAt) / 1000)
     }
+    for (const [direction, hits] of [['request', ctx.requestMaskHits], ['response', ctx.responseMaskHits]] as const) {
+      for (const [detector, count] of Object.entries(hits ?? {})) deps.metrics.maskHits.inc({ detector, direction }, count)
+    }
     ctx.log.info(
       {
         method: ctx.method,

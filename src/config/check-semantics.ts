@@ -1,4 +1,5 @@
 import type { ParsedConfig, RuleConfig } from './schema.js'
+import { checkMaskingConfig } from '../masking-setup.js'
 import { checkPolicyConfig } from '../policy/check-config.js'
 import { notYetEnforced } from './not-enforced.js'
 
@@ -23,6 +24,7 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   checkIssuers(config, problems)
   checkRules(config, problems)
   problems.push(...checkPolicyConfig(config))
+  problems.push(...checkMaskingConfig(config.masking))
   problems.push(...notYetEnforced(config))
   return problems
 }

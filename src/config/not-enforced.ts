@@ -16,13 +16,11 @@ export function notYetEnforced(config: ParsedConfig): ConfigProblem[] {
     const at = ['rules', i]
     if (rule.approval?.required) flag([...at, 'approval'], 'an approval requirement')
     if (rule.limits !== undefined) flag([...at, 'limits'], 'per-principal limits')
-    if (rule.masking !== undefined) flag([...at, 'masking'], 'response masking')
   })
   config.issuers.forEach((issuer, i) => {
     if (issuer.singleUse) flag(['issuers', i, 'singleUse'], 'single-use assertions (token exchange)')
   })
   if (config.upstream.federation !== undefined) flag(['upstream', 'federation'], 'upstream federation')
-  if (config.masking !== undefined) flag(['masking'], 'masking')
   if (config.admin.issuers.length > 0) flag(['admin', 'issuers'], 'human OIDC sign-in for the admin API')
   if (config.notify.length > 0) flag(['notify'], 'notifications')
   return problems

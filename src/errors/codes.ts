@@ -57,6 +57,7 @@ export const errorTable = {
   GW_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error', message: 'upstream timed out' },
   GW_UPSTREAM_STREAM_FAILED: { status: 502, type: 'api_error', message: 'upstream stream failed' },
   GW_UPSTREAM_CREDENTIAL_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the gateway has no upstream credential' },
+  GW_MASKING_FAILED: { status: 502, type: 'api_error', message: 'the response could not be masked safely and was withheld' },
   GW_INTERNAL: { status: 500, type: 'api_error', message: 'internal gateway error' },
 } as const satisfies Record<string, ErrorSpec>
 

@@ -6,6 +6,7 @@ export interface GatewayMetrics {
   readonly requests: Counter<'endpoint' | 'status' | 'decision'>
   readonly duration: Histogram<'endpoint'>
   readonly upstreamFirstByte: Histogram<'endpoint'>
+  readonly maskHits: Counter<'detector' | 'direction'>
 }
 
 const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
@@ -33,6 +34,12 @@ export function createMetrics(): GatewayMetrics {
       help: 'Time from sending upstream until the upstream response headers arrived.',
       labelNames: ['endpoint'],
       buckets,
+      registers: [registry],
+    }),
+    maskHits: new Counter({
+      name: 'skillgate_mask_hits_total',
+      help: 'Values masked (response) or masked out of requests (request), by detector.',
+      labelNames: ['detector', 'direction'],
       registers: [registry],
     }),
   }

@@ -38,6 +38,10 @@ export interface RequestContext {
   identity?: VerifiedToken
   /** authorize stage: the decision with rule and reasons. */
   decision?: Decision
+  /** guard-request stage: detector hits masked out of the request before it went upstream. */
+  requestMaskHits?: Readonly<Record<string, number>>
+  /** mask-response stage: detector hits in the response so far (a live view while it streams). */
+  responseMaskHits?: Readonly<Record<string, number>>
   /** audit-open stage: the committed opening half of this request's audit record. */
   audit?: { readonly opening: AuditOpening; readonly start: Date }
   /** inject-credential stage: the headers sent upstream. */

@@ -1,5 +1,6 @@
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
+import type { Masking } from '../masking-setup.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Policy } from '../policy/compile.js'
@@ -12,6 +13,8 @@ import { authorize } from '../stages/authorize.js'
 import { bindContainers } from '../stages/bind-containers.js'
 import { classify } from '../stages/classify.js'
 import { forward } from '../stages/forward.js'
+import { guardRequest } from '../stages/guard-request.js'
+import { maskResponse } from '../stages/mask-response.js'
 import { injectCredential, type CredentialProvider } from '../stages/inject-credential.js'
 import { readBody } from '../stages/read-body.js'
 import { respond } from '../stages/respond.js'
@@ -25,6 +28,7 @@ export interface PipelineDeps {
   readonly containers: ContainerOwners
   readonly credential: CredentialProvider
   readonly upstream: UpstreamClient
+  readonly masking: Masking
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
 }
@@ -36,17 +40,19 @@ export interface PipelineDeps {
  * disabled (`audit.insecureDisabled`, benchmarks).
  */
 export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
-  const audit = (stage: (writer: AuditWriter, content: 'masked' | 'metadata') => Stage): Stage[] =>
-    deps.audit ? [stage(deps.audit, config.audit.content)] : []
+  const audit = (stage: (writer: AuditWriter, content: 'masked' | 'metadata', masking: Masking) => Stage): Stage[] =>
+    deps.audit ? [stage(deps.audit, config.audit.content, deps.masking)] : []
   return [
     classify(), //                                    endpoint from method + pathname
     ...audit(auditTrail), //                          refusals below are recorded too
     authenticate(deps.verifier, config.issuers, deps.revocations), // 401 (503 without a revocation list)
     readBody(config.listen.maxBody), //                413, 400 malformed JSON
     authorize(deps.policy, deps.containers, deps.revocations), // 403; 401 for a revoked principal
+    guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     ...audit(auditOpen), //                           503: committed before anything goes upstream
     injectCredential(deps.credential), //              503 without an upstream credential
     forward(deps.upstream), //                         502 / 504; upstream statuses pass through
+    maskResponse(deps.masking), //                   masked per content block while it streams
     bindContainers(deps.containers), //              learn who owns each code-execution container
     ...audit(auditClose), //                          completion committed before the last byte
     respond(), //                                      SSE event by event; `event: error` mid-stream

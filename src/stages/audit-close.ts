@@ -99,6 +99,7 @@ function completer(ctx: RequestContext, writer: AuditWriter, content: AuditConte
         usage: usageFromAnthropic(usage) ?? undefined,
         upstreamMs: ctx.upstreamHeadersAt !== undefined && ctx.upstreamSentAt !== undefined ? ctx.upstreamHeadersAt - ctx.upstreamSentAt : undefined,
         response,
+        maskHits: ctx.responseMaskHits,
         outcome,
         error,
         content,

@@ -1,3 +1,4 @@
+import type { Masking } from '../masking-setup.js'
 import type { RequestContext } from '../pipeline/context.js'
 
 /** What the audit record names about the request: model, skills, tools and container, from the body. */
@@ -29,4 +30,29 @@ export function auditFacts(ctx: RequestContext): AuditFacts {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The request body as the audit keeps it: masked with the rule's detectors and the request
+ * detectors, and with credentials the body legitimately carries (MCP `authorization_token`)
+ * replaced. The audit stores masked content only (SPEC §5).
+ */
+export function auditRequestBody(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number> } {
+  if (ctx.json === undefined) return { body: undefined, hits: {} }
+  const body = redactMcpTokens(ctx.json)
+  const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
+  const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
+  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits } }
+  const masked = masker.maskRequest(body, detectors)
+  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits } }
+}
+
+function redactMcpTokens(json: unknown): unknown {
+  if (!isObject(json) || !Array.isArray(json.mcp_servers)) return json
+  return {
+    ...json,
+    mcp_servers: json.mcp_servers.map((server) =>
+      isObject(server) && 'authorization_token' in server ? { ...server, authorization_token: '[REDACTED:credential]' } : server,
+    ),
+  }
 }

@@ -3,19 +3,21 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts } from './audit-facts.js'
+import { auditFacts, auditRequestBody } from './audit-facts.js'
+import type { Masking } from '../masking-setup.js'
 
 /**
  * Commits the opening half of the audit record before anything goes upstream (SPEC §5, strict
  * durability). When the store cannot commit, the request is refused with 503 and never forwarded
  * unaudited. Under `async` durability the write is queued and this stage does not wait.
  */
-export const auditOpen = (writer: AuditWriter, content: AuditContentMode): Stage =>
+export const auditOpen = (writer: AuditWriter, content: AuditContentMode, masking: Masking): Stage =>
   async function auditOpen(ctx, next) {
     const decision = ctx.decision
     if (!decision) throw new GatewayError('GW_INTERNAL', { detail: 'audit-open ran before authorize' })
     const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
     const facts = auditFacts(ctx)
+    const request = auditRequestBody(ctx, masking)
     const opening = buildOpening({
       id: ctx.id,
       start,
@@ -26,7 +28,8 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode): Stage
       path: ctx.path,
       ...facts,
       requestBytes: ctx.body?.length ?? 0,
-      requestBody: ctx.json,
+      requestBody: request.body,
+      requestMaskHits: request.hits,
       content,
     })
     try {

@@ -3,27 +3,29 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { asGatewayError } from '../errors/to-response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts } from './audit-facts.js'
+import { auditFacts, auditRequestBody } from './audit-facts.js'
+import type { Masking } from '../masking-setup.js'
 
 /**
  * One record per request (SPEC §5): a request refused before its record was opened (401, 403, 400,
  * 413, 429…) is recorded here in one commit with the reason, then the error continues to the client.
  * A failure to record a refusal is logged, never turned into an allow.
  */
-export const auditTrail = (writer: AuditWriter, content: AuditContentMode): Stage =>
+export const auditTrail = (writer: AuditWriter, content: AuditContentMode, masking: Masking): Stage =>
   async function auditTrail(ctx, next) {
     try {
       await next()
     } catch (error) {
-      if (!ctx.audit) await recordRefusal(ctx, writer, content, error)
+      if (!ctx.audit) await recordRefusal(ctx, writer, content, masking, error)
       throw error
     }
   }
 
-async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, error: unknown): Promise<void> {
+async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, masking: Masking, error: unknown): Promise<void> {
   const failure = asGatewayError(error)
   const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
   const decision = ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] }
+  const request = auditRequestBody(ctx, masking)
   try {
     await writer.record(
       buildOpening({
@@ -36,7 +38,8 @@ async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, con
         path: ctx.path,
         ...auditFacts(ctx),
         requestBytes: ctx.body?.length ?? 0,
-        requestBody: ctx.json,
+        requestBody: request.body,
+        requestMaskHits: request.hits,
         content,
       }),
       buildCompletion({ start, end: new Date(), status: failure.status, outcome: failure.status < 500 ? 'denied' : 'error', error: failure.code, content }),
