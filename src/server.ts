@@ -22,6 +22,8 @@ export interface ServerDeps {
 
 export interface GatewayServer {
   readonly server: Server
+  /** Swaps the pipeline (configuration reload); requests in flight finish on the one they started with. */
+  setPipeline(pipeline: readonly Stage[]): void
   /** Stops accepting, lets requests and streams in flight finish up to `timeoutMs`, then cuts the rest. */
   drain(timeoutMs: number): Promise<void>
 }
@@ -31,7 +33,7 @@ const ambiguousPath = /(^|\/)\.{1,2}(\/|$)|\/\/|%2e|%2f|%5c|\\/i
 
 /** Mounts `/v1/*` (the pipeline) and the health and metrics endpoints on one node:http server. */
 export function createGatewayServer(deps: ServerDeps): GatewayServer {
-  const run = compose(deps.pipeline)
+  let run = compose(deps.pipeline)
   let draining = false
   const inFlight = new Set<Promise<void>>()
 
@@ -159,7 +161,13 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     await closed
   }
 
-  return { server, drain }
+  return {
+    server,
+    drain,
+    setPipeline(pipeline) {
+      run = compose(pipeline)
+    },
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
