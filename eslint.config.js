@@ -10,6 +10,9 @@ const domainBoundary = {
     'src/masking/**/*.ts',
     'src/sse/**/*.ts',
     'src/audit/**/*.ts',
+    'src/exchange/**/*.ts',
+    'src/approvals/**/*.ts',
+    'src/limits/**/*.ts',
   ],
   rules: {
     'no-restricted-imports': [

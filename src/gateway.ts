@@ -7,13 +7,18 @@ import type { IssuerConfig } from './config/schema.js'
 import { createTokenVerifier, type IssuerSpec, type TokenVerifier } from './identity/index.js'
 import { openRevocationCache, type RevocationCache } from './identity/revocation-cache.js'
 import { cacheVerifications } from './identity/verified-cache.js'
-import { buildMasking } from './masking-setup.js'
+import { buildMasking, type Masking } from './masking-setup.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
 import { buildPipeline } from './pipeline/index.js'
 import { compilePolicy, type Policy } from './policy/compile.js'
 import { createContainerOwners } from './policy/container-owners.js'
-import { createGatewayServer } from './server.js'
+import { createGatewayServer, type GatewayServer } from './server.js'
+import { GatewayError } from './errors/gateway-error.js'
+import { openExchange } from './exchange-runtime.js'
+import { routeGatewayTokens } from './identity/gateway-token-verifier.js'
+import type { GatewayTokens } from './identity/gateway-token.js'
+import type { Stage } from './pipeline/stage.js'
 import type { CredentialProvider } from './stages/inject-credential.js'
 import { createUpstreamClient } from './upstream/client.js'
 
@@ -26,6 +31,7 @@ export interface Gateway {
   readonly policy: Policy
   readonly audit: AuditRuntime
   readonly revocations: RevocationCache
+  readonly gatewayTokens: GatewayTokens
   /**
    * Applies a new configuration's issuers, rules, skills and masking without a restart; requests
    * in flight finish under the old one. Parts that need a restart (listen, upstream, storage,
@@ -47,20 +53,32 @@ interface Reloadable {
   readonly config: Config
   readonly verifier: TokenVerifier
   readonly policy: Policy
+  readonly masking: Masking
 }
 
-async function buildReloadable(config: Config): Promise<Reloadable & { masking: ReturnType<typeof buildMasking> }> {
+async function buildReloadable(config: Config, gatewayTokens: GatewayTokens): Promise<Reloadable> {
   const policy = compilePolicy(config.rules, config.skills)
   const masking = buildMasking(config)
-  const verifier = cacheVerifications(createTokenVerifier(config.issuers.map(toIssuerSpec)))
-  await verifier.warmUp()
-  return { config, verifier, policy, masking }
+  const workload = createTokenVerifier(config.issuers.map(toIssuerSpec), {
+    cacheMaxAgeMs: config.keySets.maxAge,
+    cooldownMs: config.keySets.cooldown,
+    fetchTimeoutMs: config.keySets.fetchTimeout,
+  })
+  await workload.warmUp()
+  return { config, verifier: cacheVerifications(routeGatewayTokens(workload, gatewayTokens)), policy, masking }
+}
+
+/** Answers 503 "starting" until the pipeline is ready (the listener opens first to learn its URL). */
+const starting: Stage = async function starting() {
+  throw new GatewayError('GW_STARTING')
 }
 
 /** Builds every part from the frozen config and starts listening. Misconfiguration fails here, at boot. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger()
-  let current = await buildReloadable(config)
+  // Policy and masking are compiled before anything opens, so a bad configuration fails fast.
+  compilePolicy(config.rules, config.skills)
+  buildMasking(config)
   const upstream = createUpstreamClient({
     origin: config.upstream.url,
     connections: config.upstream.connections,
@@ -74,43 +92,57 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     onError: (error) => logger.error({ detail: error.message }, 'revocation list refresh failed'),
   })
   const stable = { revocations, containers: createContainerOwners(), credential: upstreamCredential(config), upstream, audit: audit.writer }
-  const pipelineFor = (r: typeof current) => buildPipeline({ ...stable, verifier: r.verifier, policy: r.policy, masking: r.masking }, r.config)
   const storageHealth = watchStorageHealth(audit)
+  let current: Reloadable | undefined
   const gatewayServer = createGatewayServer({
-    pipeline: pipelineFor(current),
+    pipeline: [starting],
     metrics,
     logger,
     readiness: () => {
-      const issuers = current.verifier.health()
-      const ready = issuers.every((issuer) => issuer.state !== 'unavailable') && storageHealth.value.ok
-      return { ready, checks: { issuers, storage: { kind: audit.storage.kind, ...storageHealth.value } } }
+      const issuers = current?.verifier.health() ?? []
+      const ready = current !== undefined && issuers.every((issuer) => issuer.state !== 'unavailable') && storageHealth.value.ok && revocations.fresh()
+      return { ready, checks: { issuers, storage: { kind: audit.storage.kind, ...storageHealth.value }, revocations: { fresh: revocations.fresh() } } }
     },
   })
-  const { server } = gatewayServer
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? config.listen.port, config.listen.host, () => resolve())
+  const url = await listen(gatewayServer, options.port ?? config.listen.port, config.listen.host)
+  const exchange = await openExchange({
+    config: () => current?.config ?? config,
+    verifier: () => (current as Reloadable).verifier,
+    policy: () => (current as Reloadable).policy,
+    revocations,
+    storage: audit.storage,
+    audit: audit.writer,
+    logger,
+    url,
   })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host}:${address.port}`
-  logger.info({ url, config: config.source }, 'skillgate listening')
+  const pipelineFor = (r: Reloadable) => buildPipeline({ ...stable, verifier: r.verifier, policy: r.policy, masking: r.masking }, r.config)
+  current = await buildReloadable(config, exchange.gatewayTokens)
+  gatewayServer.setPipeline(pipelineFor(current))
+  gatewayServer.setRoutes({
+    exact: new Map([
+      ['POST /v1/oauth/token', (req, res) => exchange.handle(req, res)],
+      ['GET /.well-known/jwks.json', async (_req, res) => exchange.jwks(res)],
+    ]),
+  })
+  logger.info({ url, config: config.source, gatewayIssuer: exchange.gatewayTokens.issuer }, 'skillgate listening')
+  const live = () => current as Reloadable
   return {
     url,
     get config() {
-      return current.config
+      return live().config
     },
     get verifier() {
-      return current.verifier
+      return live().verifier
     },
     get policy() {
-      return current.policy
+      return live().policy
     },
     audit,
     revocations,
+    gatewayTokens: exchange.gatewayTokens,
     async reload(next) {
-      const built = await buildReloadable(next)
-      const previous = current
+      const built = await buildReloadable(next, exchange.gatewayTokens)
+      const previous = live()
       current = built
       gatewayServer.setPipeline(pipelineFor(built))
       // The old verifier may still serve requests in flight; its timers go after a grace period.
@@ -125,10 +157,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       await gatewayServer.drain(timeoutMs)
       await audit.close()
       await upstream.close()
-      current.verifier.close()
+      exchange.close()
+      live().verifier.close()
       config.secrets.upstreamApiKey?.close()
     },
   }
+}
+
+async function listen(gatewayServer: GatewayServer, port: number, host: string): Promise<string> {
+  const { server } = gatewayServer
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${shown}:${address.port}`
 }
 
 /** Sections read only at start-up: a reload reports them instead of half-applying them. */

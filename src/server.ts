@@ -20,10 +20,21 @@ export interface ServerDeps {
   readonly readiness: () => Readiness
 }
 
+/** A handler outside the pipeline (token exchange, JWKS, admin API); it writes its own response. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, path: string, search: string) => Promise<void>
+
+export interface Routes {
+  /** By "METHOD /path". */
+  readonly exact?: ReadonlyMap<string, RouteHandler>
+  /** By path prefix (e.g. "/admin/api/"), any method. */
+  readonly prefixes?: ReadonlyArray<readonly [string, RouteHandler]>
+}
+
 export interface GatewayServer {
   readonly server: Server
   /** Swaps the pipeline (configuration reload); requests in flight finish on the one they started with. */
   setPipeline(pipeline: readonly Stage[]): void
+  setRoutes(routes: Routes): void
   /** Stops accepting, lets requests and streams in flight finish up to `timeoutMs`, then cuts the rest. */
   drain(timeoutMs: number): Promise<void>
 }
@@ -34,6 +45,9 @@ const ambiguousPath = /(^|\/)\.{1,2}(\/|$)|\/\/|%2e|%2f|%5c|\\/i
 /** Mounts `/v1/*` (the pipeline) and the health and metrics endpoints on one node:http server. */
 export function createGatewayServer(deps: ServerDeps): GatewayServer {
   let run = compose(deps.pipeline)
+  let routes: Routes = {}
+  const routeFor = (method: string, path: string): RouteHandler | undefined =>
+    routes.exact?.get(`${method} ${path}`) ?? routes.prefixes?.find(([prefix]) => path.startsWith(prefix))?.[1]
   let draining = false
   const inFlight = new Set<Promise<void>>()
 
@@ -41,6 +55,18 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
+    const route = routeFor(req.method ?? 'GET', path)
+    if (route) {
+      const task = route(req, res, path, q === -1 ? '' : url.slice(q))
+        .catch((error: unknown) => {
+          deps.logger.error({ err: error, path }, 'route failed')
+          if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), newRequestId())
+          else res.destroy()
+        })
+        .finally(() => inFlight.delete(task))
+      inFlight.add(task)
+      return
+    }
     if (path.startsWith('/v1/')) {
       const task = handleApi(req, res, path, q === -1 ? '' : url.slice(q)).finally(() => inFlight.delete(task))
       inFlight.add(task)
@@ -166,6 +192,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     drain,
     setPipeline(pipeline) {
       run = compose(pipeline)
+    },
+    setRoutes(next) {
+      routes = next
     },
   }
 }

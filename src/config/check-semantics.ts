@@ -22,6 +22,7 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = []
   checkUpstream(config, problems)
   checkIssuers(config, problems)
+  checkGatewayTokens(config, problems)
   checkRules(config, problems)
   problems.push(...checkPolicyConfig(config))
   problems.push(...checkMaskingConfig(config.masking))
@@ -56,6 +57,7 @@ function checkIssuers(config: ParsedConfig, problems: ConfigProblem[]): void {
     if (urls.has(issuer.issuer)) problems.push({ path: [...at, 'issuer'], message: `issuer ${issuer.issuer} is configured twice` })
     ids.add(issuer.id)
     urls.add(issuer.issuer)
+    if (issuer.clockSkew > 300_000) problems.push({ path: [...at, 'clockSkew'], message: 'clockSkew above 5m is not allowed (single-use entries are kept 5m past exp)' })
     issuer.algorithms.forEach((alg, i) => {
       if (symmetricOrNone.test(alg)) {
         problems.push({ path: [...at, 'algorithms', i], message: `algorithm ${alg} is not allowed for workload tokens`, hint: 'use asymmetric algorithms such as RS256 or ES256 (RFC 8725 §3.2)' })
@@ -68,9 +70,20 @@ function checkIssuers(config: ParsedConfig, problems: ConfigProblem[]): void {
   })
 }
 
+function checkGatewayTokens(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const tokens = config.gatewayTokens
+  if (tokens.ttl < 60_000) problems.push({ path: ['gatewayTokens', 'ttl'], message: 'gateway tokens must live at least 60s', hint: 'the SDKs refresh 120 s before expiry; 5m is a good default' })
+  if (tokens.rotateAfter < tokens.ttl) problems.push({ path: ['gatewayTokens', 'rotateAfter'], message: 'rotateAfter must be at least ttl' })
+  config.samlIssuers.forEach((saml, i) => {
+    if (config.issuers.some((issuer) => issuer.id === saml.id)) problems.push({ path: ['samlIssuers', i, 'id'], message: `issuer id "${saml.id}" is used by an OIDC issuer too` })
+  })
+}
+
 function checkRules(config: ParsedConfig, problems: ConfigProblem[]): void {
-  // The first issuer of an id wins (a duplicate is reported on its own).
-  const issuers = new Map(config.issuers.toReversed().map((issuer) => [issuer.id, issuer]))
+  // The first issuer of an id wins (a duplicate is reported on its own); SAML IdPs share the id space.
+  const issuers = new Map<string, { id: string; tenantClaims: string[] }>(
+    [...config.issuers, ...config.samlIssuers.map((saml) => ({ ...saml, tenantClaims: [] }))].toReversed().map((issuer) => [issuer.id, issuer]),
+  )
   const ruleIds = new Set<string>()
   config.rules.forEach((rule, index) => {
     const at = ['rules', index]

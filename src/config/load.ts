@@ -12,6 +12,8 @@ export interface ResolvedSecrets {
   readonly upstreamApiKey?: Secret
   readonly upstreamIdentityToken?: Secret
   readonly adminTokens: readonly Secret[]
+  /** By index of `samlIssuers`: the trusted signing certificates. */
+  readonly samlCertificates: readonly (readonly Secret[])[]
   /** By index of `audit.sinks`; undefined where a sink has no secret. */
   readonly auditSinkSecrets: readonly (Secret | undefined)[]
 }
@@ -73,7 +75,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
   const wantSecrets = options.resolveSecrets !== false
   if (!parsed.success) return { ok: false, source, problems: problemsBeyondSchema(raw, parsed.error, env, wantSecrets).map(locate) }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [] }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -134,7 +136,9 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   const upstreamIdentityToken = resolveAt(asRef(config.upstream.federation?.identityToken), ['upstream', 'federation', 'identityToken'])
   const adminTokens = config.admin.tokens.flatMap((t, i) => resolveAt(asRef(t.secret), ['admin', 'tokens', i, 'secret']) ?? [])
   const auditSinkSecrets = config.audit.sinks.map((sink, i) => ('webhook' in sink ? resolveAt(asRef(sink.webhook.secret), ['audit', 'sinks', i, 'webhook', 'secret']) : undefined))
+  const samlCertificates = config.samlIssuers.map((saml, i) => saml.certificates.flatMap((ref, k) => resolveAt(asRef(ref), ['samlIssuers', i, 'certificates', k]) ?? []))
   return {
+    samlCertificates,
     auditSinkSecrets,
     ...(upstreamApiKey ? { upstreamApiKey } : {}),
     ...(upstreamIdentityToken ? { upstreamIdentityToken } : {}),

@@ -17,10 +17,6 @@ export function notYetEnforced(config: ParsedConfig): ConfigProblem[] {
     if (rule.approval?.required) flag([...at, 'approval'], 'an approval requirement')
     if (rule.limits !== undefined) flag([...at, 'limits'], 'per-principal limits')
   })
-  config.issuers.forEach((issuer, i) => {
-    if (issuer.singleUse) flag(['issuers', i, 'singleUse'], 'single-use assertions (token exchange)')
-  })
-  if (config.upstream.federation !== undefined) flag(['upstream', 'federation'], 'upstream federation')
   if (config.admin.issuers.length > 0) flag(['admin', 'issuers'], 'human OIDC sign-in for the admin API')
   if (config.notify.length > 0) flag(['notify'], 'notifications')
   return problems

@@ -215,11 +215,43 @@ export const configSchema = z.strictObject({
   upstream: upstreamSchema,
   storage: storageSchema,
   issuers: z.array(issuerSchema).default([]),
+  keySets: z
+    .strictObject({
+      maxAge: duration.prefault('10m').describe('Remote issuer keys are refetched after this; cached keys keep serving while the issuer is down.'),
+      cooldown: duration.prefault('30s').describe('At most one refetch per issuer in this window, whatever unknown kids arrive.'),
+      fetchTimeout: duration.prefault('3s'),
+    })
+    .prefault({})
+    .describe('How issuer key sets (discovery, JWKS URLs, files) are cached and refreshed.'),
   skills: z.record(z.string(), skillSchema).default({}),
   rules: z.array(ruleSchema).default([]),
   gatewayTokens: z
-    .strictObject({ ttl: duration.prefault('5m'), signingKey: secretRefSchema.optional(), issuer: z.url().optional() })
-    .optional(),
+    .strictObject({
+      ttl: duration.prefault('5m').describe('Lifetime of gateway-minted tokens (at least 60s; the SDKs refresh 120 s before expiry).'),
+      signingKey: z
+        .strictObject({ fromFile: z.string().min(1) })
+        .prefault({ fromFile: './data/gateway-signing-key.json' })
+        .describe('The ES256 signing keys (private JWKs), created with mode 0600 if missing.'),
+      rotateAfter: duration.prefault('24h').describe('A new signing key after this; the previous one stays published until its tokens expire.'),
+      issuer: z.url().optional().describe('Public URL of this gateway (iss of minted tokens); default the listen address. Same on every replica.'),
+      organizationId: z.string().min(1).optional().describe('When set, the WIF organization_id of an exchange must equal it.'),
+    })
+    .prefault({}),
+  samlIssuers: z
+    .array(
+      z.strictObject({
+        id,
+        entityId: z.string().min(1).describe('Exact <saml:Issuer> of the IdP.'),
+        certificates: z.array(secretRefSchema).min(1).describe('PEM certificates trusted to sign (several during a rotation).'),
+        audience: z.string().min(1).describe("This gateway's SP entity ID."),
+        maxLifetime: duration.prefault('10m'),
+        maxAge: duration.optional(),
+        clockSkew: duration.prefault('30s'),
+        singleUse: z.literal(true).default(true).describe('SAML assertions are always single use per (entityId, ID).'),
+      }),
+    )
+    .default([])
+    .describe('SAML 2.0 IdPs whose assertions may be exchanged (RFC 8693 saml2 subject tokens).'),
   masking: maskingSchema.optional(),
   audit: auditSchema.prefault({}),
   admin: adminSchema,

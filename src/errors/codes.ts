@@ -52,6 +52,7 @@ export const errorTable = {
   GW_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', message: 'method not allowed' },
   GW_AUDIT_UNAVAILABLE: { status: 503, type: 'api_error', message: 'audit store unavailable; request not forwarded' },
   GW_REVOCATIONS_UNAVAILABLE: { status: 503, type: 'api_error', message: 'revocation list unavailable; request refused' },
+  GW_STARTING: { status: 503, type: 'api_error', message: 'gateway is starting' },
   GW_SHUTTING_DOWN: { status: 503, type: 'api_error', message: 'gateway is shutting down' },
   GW_UPSTREAM_UNREACHABLE: { status: 502, type: 'api_error', message: 'upstream unreachable' },
   GW_UPSTREAM_TIMEOUT: { status: 504, type: 'api_error', message: 'upstream timed out' },

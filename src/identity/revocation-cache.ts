@@ -15,6 +15,8 @@ export interface RevocationCache {
   checkToken(issuerId: string, iss: string, jti: string | undefined): RevocationVerdict
   /** Principal cut-off: tokens issued (iat, seconds) at or before `revoked_before` are refused. */
   checkPrincipal(principal: string, issuedAtSeconds: number | undefined): RevocationVerdict
+  /** False once the store could not be read for longer than `maxStaleMs` (every check then fails closed). */
+  fresh(): boolean
   refresh(): Promise<void>
   close(): void
 }
@@ -67,6 +69,7 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
       if (issuedAtSeconds === undefined || issuedAtSeconds * 1000 <= before) return 'principal-revoked'
       return 'ok'
     },
+    fresh: () => !stale(),
     refresh: () => poll(true),
     close: () => clearInterval(timer),
   }

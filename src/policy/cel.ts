@@ -65,7 +65,24 @@ export function compileCondition(source: string): CompileConditionResult {
   } catch (error) {
     return fail(`CEL error: ${error instanceof Error ? error.message : 'cannot plan the expression'}`)
   }
-  return { ok: true, program: { source, evaluate: (claims) => run({ claims }), readsClaims: shape.readsClaims } }
+  return { ok: true, program: { source, evaluate: (claims) => run({ claims: celClaims(claims) }), readsClaims: shape.readsClaims } }
+}
+
+const celCopies = new WeakMap<object, Claims>()
+
+/**
+ * Verified claims are frozen, null-prototype objects (no `__proto__` pollution), which
+ * `@bufbuild/cel` cannot read: every field access fails. CEL gets a plain-object copy made through
+ * JSON, which keeps a `__proto__` member as an ordinary own property; one copy per token.
+ */
+function celClaims(claims: Claims): Claims {
+  if (Object.getPrototypeOf(claims) === Object.prototype) return claims
+  let copy = celCopies.get(claims)
+  if (copy === undefined) {
+    copy = JSON.parse(JSON.stringify(claims)) as Claims
+    celCopies.set(claims, copy)
+  }
+  return copy
 }
 
 /** Runs a condition; an error or a non-boolean result is an `error` outcome, never an exception. */

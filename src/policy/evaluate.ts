@@ -1,5 +1,5 @@
 import type { Claims } from './claims.js'
-import type { Policy } from './compile.js'
+import type { CompiledRule, Policy } from './compile.js'
 import { denyDecision, type Decision } from './decision.js'
 import type { EndpointName } from './endpoint.js'
 import type { Reason } from './reasons.js'
@@ -32,8 +32,30 @@ const noOwner = (): undefined => undefined
 export function evaluatePolicy(policy: Policy, input: PolicyInput): Decision {
   const selection = selectRule(policy, input)
   if (!selection.ok) return selection.decision
-  const { rule, principal, notes } = selection
+  return checkGrants(selection.rule, selection.principal, selection.notes, input)
+}
 
+export interface BoundInput {
+  /** The rule and principal a gateway-minted token is bound to (chosen at the exchange). */
+  readonly rule: string
+  readonly principal: string
+  readonly endpoint: EndpointName | 'unknown'
+  readonly facts: RequestFacts
+  readonly containerOwner?: (id: string) => string | undefined
+}
+
+/**
+ * A gateway token already carries its rule and principal: the identity was matched at the exchange
+ * (workload-identity.md §7.3), so only the grants of that rule are checked against the request. A
+ * rule that is gone (configuration reloaded) or became a deny rule denies.
+ */
+export function evaluateBoundRule(policy: Policy, input: BoundInput): Decision {
+  const rule = policy.rulesById.get(input.rule)
+  if (!rule || rule.effect !== 'allow') return denyDecision([{ code: 'named-rule-unknown', detail: input.rule }])
+  return checkGrants(rule, input.principal, [], input)
+}
+
+function checkGrants(rule: CompiledRule, principal: string, notes: readonly Reason[], input: Omit<PolicyInput, 'issuerId' | 'claims'>): Decision {
   const granted: Reason[] = [...notes, { code: 'rule-matched', detail: rule.id }]
   const denied: Reason[] = []
   const grantInput = { endpoint: input.endpoint, facts: input.facts, principal, containerOwner: input.containerOwner ?? noOwner }

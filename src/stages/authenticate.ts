@@ -3,6 +3,7 @@ import type { IssuerConfig } from '../config/schema.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { GatewayErrorCode } from '../errors/codes.js'
 import { TokenError, type TokenRejectReason, type TokenVerifier, type VerifiedToken } from '../identity/index.js'
+import { GATEWAY_ISSUER_ID } from '../identity/gateway-token.js'
 import type { RevocationCache, RevocationVerdict } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
 
@@ -15,19 +16,29 @@ const reasonToCode: Partial<Record<TokenRejectReason, GatewayErrorCode>> = {
 }
 
 /**
- * Verifies the workload token from `Authorization: Bearer` or `x-api-key` (clients send either, and
+ * Verifies the gateway or workload token from `Authorization: Bearer` or `x-api-key` (clients send either, and
  * Claude Code may send both: they must agree). No token or a bad one ends the request with 401
  * before a byte of the body is read or anything goes upstream.
  */
 export const authenticate = (verifier: TokenVerifier, issuers: readonly IssuerConfig[], revocations: RevocationCache): Stage => {
   const directIssuers = new Set(issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
+  const issuerIds = new Map(issuers.map((issuer) => [issuer.issuer, issuer.id]))
   return async function authenticate(ctx, next) {
     const identity = await verifyOrReject(verifier, readCredential(ctx.headers))
-    if (!directIssuers.has(identity.issuerId)) {
-      throw new GatewayError('GW_AUTHN_NOT_DIRECT', { publicDetail: `issuer ${identity.issuerId}`, headers: wwwAuthenticate })
+    const claims = identity.claims
+    const jti = typeof claims.jti === 'string' ? claims.jti : undefined
+    if (identity.issuerId === GATEWAY_ISSUER_ID) {
+      // A gateway token answers for its own jti and for the workload token it was exchanged for.
+      rejectRevoked(revocations.checkToken(GATEWAY_ISSUER_ID, String(claims.iss), jti))
+      const src = (claims.src ?? {}) as Record<string, unknown>
+      const sourceIss = typeof src.iss === 'string' ? src.iss : ''
+      rejectRevoked(revocations.checkToken(issuerIds.get(sourceIss) ?? sourceIss, sourceIss, typeof src.jti === 'string' ? src.jti : undefined))
+    } else {
+      if (!directIssuers.has(identity.issuerId)) {
+        throw new GatewayError('GW_AUTHN_NOT_DIRECT', { publicDetail: `issuer ${identity.issuerId}`, headers: wwwAuthenticate })
+      }
+      rejectRevoked(revocations.checkToken(identity.issuerId, String(claims.iss), jti))
     }
-    const jti = typeof identity.claims.jti === 'string' ? identity.claims.jti : undefined
-    rejectRevoked(revocations.checkToken(identity.issuerId, String(identity.claims.iss), jti))
     ctx.identity = identity
     return next()
   }

@@ -4,9 +4,10 @@ import type { Policy } from '../policy/compile.js'
 import type { ContainerOwners } from '../policy/container-owners.js'
 import type { Decision } from '../policy/decision.js'
 import { describeReason } from '../policy/describe.js'
-import { evaluatePolicy } from '../policy/evaluate.js'
+import { evaluateBoundRule, evaluatePolicy } from '../policy/evaluate.js'
 import { reasonInfo, type CriterionName, type ReasonCode } from '../policy/reasons.js'
 import { extractRequestFacts } from '../policy/request-facts.js'
+import { GATEWAY_ISSUER_ID } from '../identity/gateway-token.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
 import { rejectRevoked } from './authenticate.js'
@@ -18,14 +19,12 @@ export const authorize = (policy: Policy, containers: ContainerOwners, revocatio
     if (!identity) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before authenticate' })
     const endpoint = ctx.endpoint?.name ?? 'unknown'
     const named = ctx.headers['skillgate-rule']
-    ctx.decision = evaluatePolicy(policy, {
-      issuerId: identity.issuerId,
-      claims: identity.claims,
-      endpoint,
-      facts: extractRequestFacts(endpoint, ctx.json),
-      containerOwner: (id) => containers.ownerOf(id),
-      ...(typeof named === 'string' ? { namedRule: named } : {}),
-    })
+    const facts = extractRequestFacts(endpoint, ctx.json)
+    const containerOwner = (id: string) => containers.ownerOf(id)
+    ctx.decision =
+      identity.issuerId === GATEWAY_ISSUER_ID
+        ? evaluateBoundRule(policy, { rule: String(identity.claims.rule), principal: String(identity.claims.sub), endpoint, facts, containerOwner })
+        : evaluatePolicy(policy, { issuerId: identity.issuerId, claims: identity.claims, endpoint, facts, containerOwner, ...(typeof named === 'string' ? { namedRule: named } : {}) })
     if (ctx.decision.effect === 'deny') throw decisionToError(ctx.decision)
     // Revocation applies to the mapped principal (workload-identity.md §10 rule 8).
     const iat = typeof identity.claims.iat === 'number' ? identity.claims.iat : undefined

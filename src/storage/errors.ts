@@ -1,10 +1,11 @@
 /**
  * The one error storage methods reject with. `unavailable` means nothing was committed and the
- * caller must fail closed (strict audit → 503); the other codes are caller mistakes or races.
+ * caller must fail closed (strict audit → 503); `forbidden` is a refused action (self-approval); the
+ * other codes are caller mistakes or races.
  * Messages never contain a connection string or row content (the cause keeps the driver error for
  * logs).
  */
-export type StorageErrorCode = 'unavailable' | 'conflict' | 'not_found' | 'invalid' | 'schema'
+export type StorageErrorCode = 'unavailable' | 'conflict' | 'not_found' | 'invalid' | 'schema' | 'forbidden'
 
 const storageErrorBrand = Symbol.for('skillgate.StorageError')
 

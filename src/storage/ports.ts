@@ -1,6 +1,8 @@
 import type { ChainHead } from '../audit/chain.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
+import type { GrantStore, ReviewStore } from './ports-approvals.js'
+import type { CounterStore } from './ports-limits.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
@@ -12,6 +14,8 @@ import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditSt
 
 export type { VerifyReport } from '../audit/chain-verifier.js'
 export type { ChainHead } from '../audit/chain.js'
+export type * from './ports-approvals.js'
+export type * from './ports-limits.js'
 
 /** Where a half landed in the chain; returned so a writer can hand complete records to sinks. */
 export interface AuditReceipt {
@@ -188,6 +192,12 @@ export interface Storage {
   readonly audit: AuditStore
   readonly revocations: RevocationStore
   readonly replay: ReplayStore
+  /** Approval queue (SPEC §2 `approval:`). */
+  readonly reviews: ReviewStore
+  /** Just-in-time grants created by approvals. */
+  readonly grants: GrantStore
+  /** Rate, budget and concurrency counters (SPEC §2 `limits:`). */
+  readonly counters: CounterStore
   /** Creates or upgrades the schema (idempotent; serialised across processes). */
   migrate(): Promise<MigrationResult>
   /** Reachable and at the expected schema version. */

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { expect, it } from 'vitest'
 import { openStorage } from '../../src/storage/open-storage.js'
+import { postgresSchemaVersion } from '../../src/storage/postgres/migrations.js'
 import type { Storage } from '../../src/storage/ports.js'
 import { opening } from './fixtures.js'
 import { createTestSchema, describePostgres, postgresTestUrl } from './postgres-env.js'
@@ -47,8 +48,8 @@ await describePostgres('postgres', () => {
     try {
       const results = await Promise.all(storages.map((s) => s.migrate()))
       expect(results.filter((r) => r.from === 0)).toHaveLength(1)
-      expect(results.every((r) => r.to === 1)).toBe(true)
-      expect(await storages[0]!.health()).toEqual({ ok: true, detail: 'postgres schema v1' })
+      expect(results.every((r) => r.to === postgresSchemaVersion)).toBe(true)
+      expect(await storages[0]!.health()).toEqual({ ok: true, detail: `postgres schema v${postgresSchemaVersion}` })
     } finally {
       for (const s of storages) await s.close()
       await drop()

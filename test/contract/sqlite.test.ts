@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { openStorage } from '../../src/storage/open-storage.js'
+import { sqliteMigrations, sqliteSchemaVersion } from '../../src/storage/sqlite/migrations.js'
 import type { Storage } from '../../src/storage/ports.js'
 import { storageContract, type ContractEnv } from './storage-contract.js'
 import { opening } from './fixtures.js'
@@ -53,9 +54,31 @@ describe('sqlite adapter', () => {
     const dir = mkdtempSync(join(tmpdir(), 'skillgate-sqlite-'))
     try {
       const storage = await openStorage('sqlite:./data/nested/skillgate.db', { cwd: dir })
-      expect(await storage.migrate()).toEqual({ from: 0, to: 1 })
+      expect(await storage.migrate()).toEqual({ from: 0, to: sqliteSchemaVersion })
       expect(existsSync(join(dir, 'data/nested/skillgate.db'))).toBe(true)
-      expect(await storage.health()).toEqual({ ok: true, detail: 'sqlite schema v1' })
+      expect(await storage.health()).toEqual({ ok: true, detail: `sqlite schema v${sqliteSchemaVersion}` })
+      await storage.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('upgrades a v1 store in place to the current schema', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skillgate-sqlite-'))
+    try {
+      const file = join(dir, 'old.db')
+      const v1 = new Database(file)
+      v1.exec(`CREATE TABLE skillgate_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+      v1.exec(sqliteMigrations[0]!.sql)
+      v1.prepare('INSERT INTO skillgate_migrations VALUES (1, ?, 0)').run(sqliteMigrations[0]!.name)
+      v1.close()
+      const storage = await openStorage(`sqlite:${file}`)
+      expect(await storage.health()).toMatchObject({ ok: false })
+      const o = opening()
+      expect(await storage.migrate()).toEqual({ from: 1, to: sqliteSchemaVersion })
+      await storage.audit.begin(o)
+      expect((await storage.reviews.list({ limit: 1 })).reviews).toEqual([])
+      expect(await storage.health()).toMatchObject({ ok: true })
       await storage.close()
     } finally {
       rmSync(dir, { recursive: true, force: true })

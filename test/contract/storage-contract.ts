@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe } from 'vitest'
 import type { OpenStorageOptions, Storage } from '../../src/storage/ports.js'
+import { approvalContract } from './contract-approvals.js'
 import { auditContract } from './contract-audit.js'
 import { integrityContract } from './contract-integrity.js'
+import { limitsContract } from './contract-limits.js'
 import { revocationContract } from './contract-revocations.js'
 import { TestClock } from './fixtures.js'
 
@@ -41,5 +43,7 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     auditContract(ctx)
     integrityContract(ctx)
     revocationContract(ctx)
+    approvalContract(ctx)
+    limitsContract(ctx)
   })
 }

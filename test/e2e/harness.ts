@@ -57,6 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const config: Record<string, unknown> = {
     listen: { host: '127.0.0.1', port: 0, drainTimeout: '5s' },
     storage: { url: `sqlite:${join(dataDir, 'skillgate.db')}` },
+    gatewayTokens: { signingKey: { fromFile: join(dataDir, 'gateway-signing-key.json') } },
     upstream: { url: options.upstreamUrl ?? mock.url, apiKey: { value: mock.apiKey } },
     issuers: [{ id: 'ci', issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'], jwks: { keys: [jwk] }, direct: true, tenantClaims: ['repository_owner_id'] }],
     rules: structuredClone(defaultRules),

@@ -26,6 +26,7 @@ describe('configuration reload', () => {
           listen: { host: '127.0.0.1', port: 0 },
           upstream: { url: mock.url, apiKey: { value: mock.apiKey } },
           storage: { url: `sqlite:${join(dir, 'db.sqlite')}` },
+          gatewayTokens: { signingKey: { fromFile: join(dir, 'gw-key.json') } },
           issuers: [{ id: 'ci', issuer: 'https://ci.test', audience: 'gw', algorithms: ['ES256'], jwks: { keys: [jwk] }, direct: true }],
           rules: [{ id: 'job', issuer: 'ci', match: { subject: 'job:*' }, allow: { endpoints: ['messages'], models } }],
         }) + extra,

@@ -76,3 +76,19 @@ describe('evaluateCondition', () => {
     expect(performance.now() - started).toBeLessThan(2_000)
   })
 })
+
+describe('claims as the verifier returns them', () => {
+  it('evaluates conditions over frozen null-prototype claim objects, nested ones too', () => {
+    const nested = Object.freeze(Object.assign(Object.create(null), { namespace: 'ci' }))
+    const claims = Object.freeze(Object.assign(Object.create(null), { scope: 'claude:messages', 'kubernetes.io': nested, __proto__x: 1 }))
+    for (const [expr, expected] of [
+      ['claims.scope.contains("claude:messages")', true],
+      ['has(claims.scope)', true],
+      ['claims["kubernetes.io"].namespace == "ci"', true],
+    ] as const) {
+      const compiled = compileCondition(expr)
+      expect(compiled.ok).toBe(true)
+      if (compiled.ok) expect(evaluateCondition(compiled.program, claims), expr).toEqual({ value: expected })
+    }
+  })
+})

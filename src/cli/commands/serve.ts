@@ -39,10 +39,13 @@ export async function runServe(args: string[]): Promise<number> {
       unwatchFile(path)
       logger.info({ signal }, 'draining')
       gateway.close().then(
-        () => resolve(0),
+        () => {
+          logger.info('stopped')
+          logger.flush(() => resolve(0))
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed')
-          resolve(1)
+          logger.flush(() => resolve(1))
         },
       )
     }

@@ -4,11 +4,15 @@ import type { WriterOptions } from '../writer-lease.js'
 import { PostgresAuditStore } from './audit-store.js'
 import { PgDb } from './db.js'
 import { currentPostgresVersion, migratePostgres, postgresSchemaVersion } from './migrations.js'
+import { PostgresCounterStore } from './counter-store.js'
+import { PostgresGrantStore } from './grant-store.js'
 import { PostgresReplayStore, PostgresRevocationStore } from './revocation-store.js'
+import { PostgresReviewStore } from './review-store.js'
 
 /**
  * The shared store for several replicas (SPEC §7). Every replica opens its own pool; the chain-head
- * row lock serialises audit appends, and revocations carry a version replicas poll.
+ * row lock serialises audit appends; revocations and reviews carry a version replicas poll; grants
+ * and counters are read and written in the store on every use.
  */
 export function openPostgresStorage(url: string, options: WriterOptions & { poolSize: number; schema: string | undefined }): Storage {
   const db = new PgDb(url, { poolSize: options.poolSize, schema: options.schema })
@@ -18,6 +22,9 @@ export function openPostgresStorage(url: string, options: WriterOptions & { pool
     audit,
     revocations: new PostgresRevocationStore(db, options.now),
     replay: new PostgresReplayStore(db, options.now),
+    reviews: new PostgresReviewStore(db, options.now),
+    grants: new PostgresGrantStore(db, options.now),
+    counters: new PostgresCounterStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const result = await migratePostgres(db, options.now().getTime())
       if (result.from > postgresSchemaVersion) {

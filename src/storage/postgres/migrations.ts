@@ -92,6 +92,68 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX replay_assertions_expiry ON replay_assertions (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'reviews, grants, counters, slots',
+    sql: `
+      CREATE TABLE reviews (
+        id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+        summary TEXT NOT NULL,
+        requester TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        approver TEXT,
+        reason TEXT,
+        grant_id TEXT,
+        version BIGINT NOT NULL
+      );
+      -- At most one pending review per (principal, rule, fingerprint): retries join it.
+      CREATE UNIQUE INDEX reviews_pending ON reviews (principal, rule, fingerprint) WHERE state = 'pending';
+      CREATE INDEX reviews_state ON reviews (state, id);
+      CREATE INDEX reviews_principal ON reviews (principal, id);
+      CREATE INDEX reviews_rule ON reviews (rule, id);
+      CREATE INDEX reviews_version ON reviews (version);
+      CREATE INDEX reviews_expiry ON reviews (expires_at) WHERE state = 'pending';
+      CREATE TABLE review_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO review_version (id, version) VALUES (1, 0);
+      CREATE TABLE grants (
+        id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        review_id TEXT NOT NULL,
+        approver TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        uses_left BIGINT CHECK (uses_left IS NULL OR uses_left >= 0),
+        revoked_at BIGINT,
+        revoked_by TEXT
+      );
+      CREATE INDEX grants_active ON grants (principal, rule, expires_at);
+      CREATE TABLE counters (
+        key TEXT NOT NULL,
+        span TEXT NOT NULL CHECK (span IN ('minute', 'day')),
+        window_start BIGINT NOT NULL,
+        value BIGINT NOT NULL,
+        PRIMARY KEY (key, span)
+      );
+      CREATE INDEX counters_window ON counters (window_start);
+      CREATE TABLE slots (
+        key TEXT NOT NULL,
+        lease TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (key, lease)
+      );
+      CREATE INDEX slots_expiry ON slots (expires_at);
+    `,
+  },
 ]
 
 export const postgresSchemaVersion = postgresMigrations.length

@@ -4,7 +4,10 @@ import type { WriterOptions } from '../writer-lease.js'
 import { SqliteAuditStore } from './audit-store.js'
 import { SqliteConnection } from './connection.js'
 import { currentSqliteVersion, migrateSqlite, sqliteSchemaVersion } from './migrations.js'
+import { SqliteCounterStore } from './counter-store.js'
+import { SqliteGrantStore } from './grant-store.js'
 import { SqliteReplayStore, SqliteRevocationStore } from './revocation-store.js'
+import { SqliteReviewStore } from './review-store.js'
 
 /**
  * The single-node default: one file, WAL, shared by every worker process (`--workers N`). Each
@@ -18,6 +21,9 @@ export function openSqliteStorage(path: string, options: WriterOptions & { busyT
     audit,
     revocations: new SqliteRevocationStore(conn, options.now),
     replay: new SqliteReplayStore(conn, options.now),
+    reviews: new SqliteReviewStore(conn, options.now),
+    grants: new SqliteGrantStore(conn, options.now),
+    counters: new SqliteCounterStore(conn, options.now),
     async migrate(): Promise<MigrationResult> {
       if (!conn.open) throw new StorageError('unavailable', 'the SQLite store is closed')
       let result: MigrationResult

@@ -1,0 +1,31 @@
+import type { AdminAction, AdminApiDeps, RouteContext } from './types.js'
+
+/**
+ * Reports a completed change to `onAdminAction` (audit, notifications). The change has happened;
+ * a failing listener is logged and does not turn the response into an error.
+ */
+export async function reportAction(
+  deps: AdminApiDeps,
+  ctx: Pick<RouteContext<unknown, unknown>, 'caller' | 'requestId'>,
+  action: AdminAction['action'],
+  target: Readonly<Record<string, string>>,
+  reason?: string,
+): Promise<void> {
+  if (!deps.onAdminAction) return
+  const event: AdminAction = {
+    action,
+    actor: ctx.caller.id,
+    actorKind: ctx.caller.kind,
+    requestId: ctx.requestId,
+    at: now(deps),
+    target,
+    ...(reason === undefined ? {} : { reason }),
+  }
+  try {
+    await deps.onAdminAction(event)
+  } catch (error) {
+    deps.logger.error({ reqId: ctx.requestId, action, detail: (error as Error).message }, 'admin action listener failed')
+  }
+}
+
+export const now = (deps: AdminApiDeps): Date => deps.now?.() ?? new Date()

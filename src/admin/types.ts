@@ -1,0 +1,132 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Approvals } from '../approvals/index.js'
+import type { z } from 'zod'
+import type { Config } from '../config/load.js'
+import type { Secret } from '../config/secret-source.js'
+import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { Claims } from '../policy/claims.js'
+import type { Policy } from '../policy/compile.js'
+import type { ExplainRequest, Explanation } from '../policy/explain.js'
+import type { Storage } from '../storage/ports.js'
+
+/** The roles of SPEC §2 `admin.tokens[].roles`; a human's roles come from its issuer's `roleClaim`. */
+export type Role = 'admin' | 'approver' | 'auditor'
+export const roles: readonly Role[] = ['admin', 'approver', 'auditor']
+
+/** Who called, as authenticated; never carries the credential itself. */
+export interface Caller {
+  /** `token`: an `admin.tokens` entry; `oidc`: a human token of `admin.issuers`; `anonymous`: public routes. */
+  readonly kind: 'token' | 'oidc' | 'anonymous'
+  /** Stable, safe id for the audit and the queue: `admin.tokens[0]` or `oidc:<issuer id>:<sub>`. */
+  readonly id: string
+  readonly roles: ReadonlySet<Role>
+  /** OIDC only: the token `iss` and `sub`, so the store can refuse self-approval across id schemes. */
+  readonly issuer?: string
+  readonly subject?: string
+}
+
+/** Human sign-in for `admin.issuers`: a verifier over those issuers only, and each one's `roleClaim`. */
+export interface HumanVerifier {
+  readonly verifier: TokenVerifier
+  /** Issuer config id → the claim (name or dotted path) holding the role or roles. */
+  readonly roleClaims: ReadonlyMap<string, string>
+}
+
+/** What an admin did, for the caller to audit and notify (SPEC §2 `notify`: revocations, decisions). */
+export interface AdminAction {
+  readonly action:
+    | 'revocation.principal'
+    | 'revocation.token'
+    | 'revocation.issuer'
+    | 'revocation.principal.lift'
+    | 'revocation.issuer.enable'
+    | 'review.approve'
+    | 'review.deny'
+    | 'grant.revoke'
+  /** `Caller.id`. */
+  readonly actor: string
+  readonly actorKind: Caller['kind']
+  /** The request id of the admin call (also in the `skillgate-request-id` response header). */
+  readonly requestId: string
+  readonly at: Date
+  /** What was acted on: principal, issuer id, `iss`+`jti`, review id, grant id. Never a token. */
+  readonly target: Readonly<Record<string, string>>
+  readonly reason?: string
+}
+
+export type ExplainFn = (claims: Claims, issuerId: string, request: ExplainRequest) => Explanation
+
+/** Everything the admin API needs from the running gateway; built once in `gateway.ts`. */
+export interface AdminApiDeps {
+  /** The frozen running config: `admin.tokens` roles, the issuers and rules, and the redacted view. */
+  readonly config: Config
+  /** `config.secrets.adminTokens`: the same order and length as `config.admin.tokens`. */
+  readonly adminTokens: readonly Secret[]
+  /** Absent when `admin.issuers` is empty: then only admin tokens authenticate. */
+  readonly humans?: HumanVerifier | undefined
+  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'health'>
+  /** The data plane's revocation cache: refreshed after every change so it applies at once in this process. */
+  readonly revocations: Pick<RevocationCache, 'refresh'>
+  /**
+   * The approvals domain of the running gateway: decisions go through it so the rule's `approvers`
+   * roles, grant TTL and uses apply, held requests in this process wake at once, and `onEvent`
+   * notifies. It refuses self-approval (the store re-checks it in the deciding transaction).
+   */
+  readonly approvals: Pick<Approvals, 'decide' | 'settingsFor'>
+  /** The running gateway's compiled policy. */
+  readonly policy: Policy
+  /** Default: `explainWithPolicy(policy, …)`; override to add what the gateway knows (container owners). */
+  readonly explain?: ExplainFn | undefined
+  /** Workload issuers' key-set health (`verifier.health()`). */
+  readonly issuersHealth: () => readonly IssuerHealth[]
+  readonly logger: Logger
+  /** Awaited after a change succeeded; a failure is logged and does not undo the change. */
+  readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
+  /** Clock, for tests. */
+  readonly now?: (() => Date) | undefined
+}
+
+/** Per-call state handed to a route handler. */
+export interface RouteContext<Q, B> {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly requestId: string
+  readonly caller: Caller
+  /** Path parameters, already percent-decoded. */
+  readonly params: Readonly<Record<string, string>>
+  readonly query: Q
+  readonly body: B
+  /** Aborted when the client goes away (streams stop). */
+  readonly signal: AbortSignal
+}
+
+/** A JSON reply, or `streamed` when the handler wrote the response itself (SSE, JSONL). */
+export type Reply = { readonly status: number; readonly body?: unknown } | 'streamed'
+
+export type Method = 'GET' | 'POST' | 'DELETE'
+
+export interface ResponseDoc {
+  readonly description: string
+  /** JSON Schema of the body (OpenAPI 3.1 is JSON Schema 2020-12). */
+  readonly schema?: Readonly<Record<string, unknown>>
+  /** Default `application/json`. */
+  readonly contentType?: string
+}
+
+/** One route: what the router dispatches and what the OpenAPI document describes. */
+export interface RouteDef {
+  readonly method: Method
+  /** OpenAPI template, e.g. `/admin/api/audit/{id}`. */
+  readonly path: `/admin/api/${string}`
+  /** Roles allowed (any one suffices); `public` needs no credential. */
+  readonly roles: readonly Role[] | 'public'
+  readonly summary: string
+  readonly tag: string
+  readonly query?: z.ZodType
+  readonly body?: z.ZodType
+  /** Success responses; the error responses are added for every route. */
+  readonly responses: Readonly<Record<number, ResponseDoc>>
+  readonly handle: (ctx: RouteContext<unknown, unknown>) => Promise<Reply>
+}

@@ -1,0 +1,161 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import { buildCompletion, buildOpening } from './audit/record-builder.js'
+import type { AuditWriter } from './audit/writer.js'
+import type { Config } from './config/load.js'
+import { createSamlVerifier, createTokenExchange, type ExchangeEvent } from './exchange/index.js'
+import { GATEWAY_ISSUER_ID, openGatewayTokens, type GatewayTokens } from './identity/gateway-token.js'
+import type { TokenVerifier, VerifiedToken } from './identity/index.js'
+import type { RevocationCache } from './identity/revocation-cache.js'
+import { newRequestId } from './observability/request-id.js'
+import type { Policy } from './policy/compile.js'
+import { selectRule } from './policy/select-rule.js'
+import type { Storage } from './storage/ports.js'
+
+/** Bodies larger than this are refused before parsing (the handler caps assertions further). */
+const MAX_BODY = 128 * 1024
+
+export interface ExchangeRuntime {
+  readonly gatewayTokens: GatewayTokens
+  /** `POST /v1/oauth/token`: never authenticated by the pipeline, never forwarded upstream. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** `GET /.well-known/jwks.json`. */
+  jwks(res: ServerResponse): void
+  close(): void
+}
+
+export interface ExchangeDeps {
+  readonly config: () => Config
+  readonly verifier: () => TokenVerifier
+  readonly policy: () => Policy
+  readonly revocations: RevocationCache
+  readonly storage: Storage
+  readonly audit: AuditWriter | undefined
+  readonly logger: Logger
+  /** The listen URL, used when `gatewayTokens.issuer` is not configured. */
+  readonly url: string
+}
+
+/**
+ * Token exchange (SPEC §3): the Claude WIF jwt-bearer form and RFC 8693, minting short-lived
+ * ES256 gateway tokens bound to one rule and principal. Every exchange, allowed or refused, is
+ * written to the audit like any other request.
+ */
+export async function openExchange(deps: ExchangeDeps): Promise<ExchangeRuntime> {
+  const initial = deps.config()
+  const issuer = (initial.gatewayTokens.issuer ?? deps.url).replace(/\/$/, '')
+  const gatewayTokens = await openGatewayTokens({
+    keyFile: initial.gatewayTokens.signingKey.fromFile,
+    issuer,
+    ttlMs: initial.gatewayTokens.ttl,
+    rotateAfterMs: initial.gatewayTokens.rotateAfter,
+  })
+  const handler = () => buildHandler(deps, gatewayTokens)
+  return {
+    gatewayTokens,
+    async handle(req, res) {
+      const started = Date.now()
+      const body = await readCapped(req)
+      const events: ExchangeEvent[] = []
+      const result = body === undefined
+        ? { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: 'invalid_request', error_description: 'request body too large' }) }
+        : await handler()({ contentType: req.headers['content-type'], body, headers: req.headers }, events)
+      res.writeHead(result.status, result.headers)
+      res.end(result.body)
+      for (const event of events) void recordExchange(deps, event, started, result.status)
+    },
+    jwks(res) {
+      const text = JSON.stringify(gatewayTokens.jwks())
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=60', 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+    },
+    close: () => gatewayTokens.close(),
+  }
+}
+
+/** Built per call from the current (possibly reloaded) configuration, verifier and policy. */
+function buildHandler(deps: ExchangeDeps, gatewayTokens: GatewayTokens) {
+  const config = deps.config()
+  const saml = config.samlIssuers.length
+    ? createSamlVerifier({
+        issuers: config.samlIssuers.map((s, i) => ({
+          id: s.id,
+          entityId: s.entityId,
+          certificates: () => (config.secrets.samlCertificates[i] ?? []).map((c) => c.reveal()),
+          audience: s.audience,
+          maxLifetimeMs: s.maxLifetime,
+          ...(s.maxAge !== undefined ? { maxAgeMs: s.maxAge } : {}),
+          clockSkewMs: s.clockSkew,
+        })),
+        tokenEndpoint: `${gatewayTokens.issuer}/v1/oauth/token`,
+      })
+    : undefined
+  return (request: Parameters<ReturnType<typeof createTokenExchange>>[0], events: ExchangeEvent[]) =>
+    createTokenExchange({
+      verifier: deps.verifier(),
+      issuers: [...config.issuers.map((i) => ({ id: i.id, singleUse: i.singleUse })), ...config.samlIssuers.map((s) => ({ id: s.id, singleUse: true }))],
+      gatewayTokens,
+      replay: deps.storage.replay,
+      matchRule: (identity, namedRule) => {
+        const selection = selectRule(deps.policy(), { issuerId: identity.issuerId, claims: identity.claims, namedRule })
+        if (selection.ok) return { ok: true, rule: selection.rule.id, principal: selection.principal }
+        return { ok: false, reason: selection.decision.reasons.map((r) => r.code).join(',') }
+      },
+      isRevoked: (identity, principal) => isRevoked(deps.revocations, identity, principal),
+      ...(config.gatewayTokens.organizationId !== undefined ? { organizationId: config.gatewayTokens.organizationId } : {}),
+      ...(saml ? { saml } : {}),
+      onEvent: (event) => {
+        events.push(event)
+        deps.logger.info({ exchange: event }, event.type)
+      },
+    })(request)
+}
+
+function isRevoked(revocations: RevocationCache, identity: VerifiedToken, principal: string): boolean {
+  const jti = typeof identity.claims.jti === 'string' ? identity.claims.jti : undefined
+  const iat = typeof identity.claims.iat === 'number' ? identity.claims.iat : undefined
+  return revocations.checkToken(identity.issuerId, String(identity.claims.iss), jti) !== 'ok' || revocations.checkPrincipal(principal, iat) !== 'ok'
+}
+
+async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent, started: number, status: number): Promise<void> {
+  if (!deps.audit) return
+  const ok = event.type === 'exchange.succeeded'
+  const start = new Date(started)
+  const claims = ok ? { iss: event.iss, sub: event.sub, ...(event.jti ? { jti: event.jti } : {}) } : {}
+  try {
+    await deps.audit.record(
+      buildOpening({
+        id: newRequestId(started),
+        start,
+        identity: event.issuerId ? { issuerId: event.issuerId, claims } : undefined,
+        decision: {
+          effect: ok ? 'allow' : 'deny',
+          rule: event.rule,
+          principal: ok ? event.principal : undefined,
+          reasons: [ok ? { code: 'exchange-succeeded', detail: event.grant } : { code: 'exchange-refused', detail: event.detail ? `${event.reason}: ${event.detail}` : event.reason }],
+        },
+        endpoint: 'oauth_token',
+        method: 'POST',
+        path: '/v1/oauth/token',
+        requestBytes: 0,
+        content: 'metadata',
+      }),
+      buildCompletion({ start, end: new Date(), status, outcome: ok ? 'completed' : 'denied', ...(ok ? {} : { error: event.error }), content: 'metadata' }),
+    )
+  } catch (error) {
+    deps.logger.error({ detail: (error as Error).message }, 'token exchange could not be recorded in the audit')
+  }
+}
+
+async function readCapped(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY) return undefined
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks, size)
+}
+
+export { GATEWAY_ISSUER_ID }

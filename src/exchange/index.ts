@@ -1,0 +1,35 @@
+/**
+ * The token endpoint, `POST /v1/oauth/token` (workload-identity.md §7, §8; SPEC §3): Claude WIF JSON,
+ * RFC 7523 form and RFC 8693 token exchange (JWT and SAML 2.0 subject tokens) → a gateway token.
+ * Transport-free: mount `createTokenExchange(deps)` on any HTTP server.
+ */
+export { createTokenExchange, MAX_ASSERTION_BYTES, REPLAY_GRACE_MS } from './handler.js'
+export { createMemoryReplayGuard } from './memory-replay.js'
+export type { MemoryReplayGuard, MemoryReplayGuardOptions } from './memory-replay.js'
+export { ExchangeError, NO_STORE_HEADERS } from './oauth-error.js'
+export {
+  GRANT_JWT_BEARER,
+  GRANT_TOKEN_EXCHANGE,
+  MAX_EXCHANGE_BODY_BYTES,
+  RULE_HEADER,
+  TOKEN_TYPE_ACCESS_TOKEN,
+  TOKEN_TYPE_ID_TOKEN,
+  TOKEN_TYPE_JWT,
+  TOKEN_TYPE_SAML2,
+} from './parse-request.js'
+export { createSamlVerifier, MAX_SAML_ASSERTION_BYTES, SamlRejectedError } from './saml.js'
+export type { SamlIssuerSpec, SamlVerifierOptions } from './saml.js'
+export type {
+  ExchangeContext,
+  ExchangeEvent,
+  ExchangeGrant,
+  ExchangeHttpRequest,
+  ExchangeHttpResponse,
+  ExchangeIssuerPolicy,
+  OAuthErrorCode,
+  ReplayGuard,
+  RuleMatch,
+  SamlAssertionVerifier,
+  TokenExchangeDeps,
+  TokenExchangeHandler,
+} from './types.js'

@@ -1,0 +1,211 @@
+/**
+ * The signing keys of gateway tokens: a private JWKS file, newest key first, shared by every process
+ * of one node (`--workers N`). Created when missing (0600, write-then-rename), rotated after
+ * `rotateAfterMs` under an O_EXCL lock file so two processes never rotate at once, and re-read when a
+ * sibling rotated it. File format (a valid JWKS, so an operator can provision one):
+ * `{"keys":[{"kty":"EC","crv":"P-256","x","y","d","kid","alg":"ES256","use":"sig","created_at":<s>}]}`.
+ * The key at index i ≥ 1 was retired when key i−1 was created and stays published until every token
+ * it signed has expired.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+
+export interface KeyRingStatus {
+  readonly kid: string
+  /** ms since epoch. */
+  readonly createdAt: number
+  readonly publishedKeys: number
+  /** Last failed rotation or reload (e.g. a read-only key file); signing continues with the current key. */
+  readonly lastError?: string
+}
+
+export interface RingKey {
+  readonly kid: string
+  /** ms since epoch. */
+  readonly createdAt: number
+  readonly privateKey: CryptoKey
+  readonly publicKey: CryptoKey
+  readonly privateJwk: JWK
+  readonly publicJwk: JWK
+}
+
+export interface KeyRingOptions {
+  readonly path: string
+  readonly rotateAfterMs: number
+  readonly retainMs: number
+  readonly now: () => number
+}
+
+export interface KeyRing {
+  /** The current key; rotates first when it is due (a failed rotation keeps the current key). */
+  signingKey(): Promise<RingKey>
+  /** Re-reads the file once (at most every second) when `kid` is unknown: a sibling may have rotated. */
+  verificationKey(kid: string): Promise<CryptoKey | undefined>
+  publicKeys(): JWK[]
+  reload(): Promise<void>
+  status(): KeyRingStatus
+}
+
+const MAX_KEYS = 8
+const RELOAD_COOLDOWN_MS = 1_000
+const ROTATION_RETRY_MS = 60_000
+const LOCK_STALE_MS = 30_000
+const LOCK_WAIT_MS = 10_000
+const KID = /^[A-Za-z0-9_-]{1,128}$/
+
+export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
+  const { path, now } = options
+  let keys: RingKey[] = []
+  let lastError: string | undefined
+  // Rate limits use the real clock: an injected (test) clock may stand still.
+  let lastReload = 0
+  let lastRotationAttempt = Number.NEGATIVE_INFINITY
+  let rotating: Promise<void> | undefined
+
+  const due = () => keys[0] === undefined || now() - keys[0].createdAt >= options.rotateAfterMs
+  // Key i ≥ 1 signed tokens until key i−1 was created; keep it until those tokens have expired.
+  const retained = (list: readonly RingKey[]) =>
+    list.filter((_, i) => i === 0 || now() < (list[i - 1] as RingKey).createdAt + options.retainMs).slice(0, MAX_KEYS)
+
+  function rotate(): Promise<void> {
+    rotating ??= withFileLock(`${path}.lock`, async () => {
+      const onDisk = (await readKeyFile(path)) ?? []
+      const current = onDisk[0]
+      if (current !== undefined && now() - current.createdAt < options.rotateAfterMs) {
+        keys = onDisk // a sibling process rotated while we waited for the lock
+        return
+      }
+      const next = retained([await generateRingKey(now()), ...onDisk])
+      await writeAtomic(path, JSON.stringify({ keys: next.map((key) => key.privateJwk) }, null, 2))
+      keys = next
+      lastError = undefined
+    }).finally(() => {
+      rotating = undefined
+    })
+    return rotating
+  }
+
+  async function reload(): Promise<void> {
+    lastReload = Date.now()
+    try {
+      const loaded = await readKeyFile(path)
+      if (loaded !== undefined && loaded.length > 0) keys = loaded
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : 'key file unreadable'
+    }
+  }
+
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  keys = (await readKeyFile(path)) ?? []
+  if (due()) await rotate() // at boot a failure is fatal: there is nothing to sign with
+
+  return {
+    async signingKey() {
+      if (due() && Date.now() - lastRotationAttempt >= ROTATION_RETRY_MS) {
+        lastRotationAttempt = Date.now()
+        try {
+          await rotate()
+        } catch (err) {
+          // e.g. a read-only mounted key file: keep signing with the current key, report it.
+          lastError = err instanceof Error ? err.message : 'rotation failed'
+        }
+      }
+      return keys[0] as RingKey
+    },
+    async verificationKey(kid) {
+      const find = () => keys.find((key) => key.kid === kid)?.publicKey
+      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) await reload()
+      return find()
+    },
+    publicKeys: () => retained(keys).map((key) => ({ ...key.publicJwk })),
+    reload,
+    status() {
+      const current = keys[0] as RingKey
+      const base = { kid: current.kid, createdAt: current.createdAt, publishedKeys: retained(keys).length }
+      return lastError === undefined ? base : { ...base, lastError }
+    },
+  }
+}
+
+async function generateRingKey(createdAt: number): Promise<RingKey> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  const jwk = await exportJWK(privateKey)
+  // RFC 7638 thumbprint as kid: stable, unique per key, and in the verifier's kid charset.
+  const kid = await calculateJwkThumbprint(jwk)
+  return importRingKey({ ...jwk, kid, alg: 'ES256', use: 'sig', created_at: Math.floor(createdAt / 1000) })
+}
+
+async function importRingKey(jwk: JWK & { created_at?: unknown }): Promise<RingKey> {
+  const { kty, crv, x, y, d, kid, created_at: created } = jwk
+  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
+    throw new Error('gateway signing key file: every key must be a private EC P-256 JWK')
+  }
+  if (typeof kid !== 'string' || !KID.test(kid)) throw new Error('gateway signing key file: every key needs a base64url kid')
+  if (typeof created !== 'number' || !Number.isFinite(created)) throw new Error('gateway signing key file: created_at must be a number')
+  const publicJwk: JWK = { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' }
+  const privateJwk = { ...publicJwk, d, created_at: created } as JWK
+  const [privateKey, publicKey] = await Promise.all([importJWK({ kty, crv, x, y, d }, 'ES256'), importJWK({ kty, crv, x, y }, 'ES256')])
+  if (!isCryptoKey(privateKey) || !isCryptoKey(publicKey)) throw new Error('gateway signing key file: unusable key')
+  return { kid, createdAt: created * 1000, privateKey, publicKey, privateJwk, publicJwk }
+}
+
+function isCryptoKey(key: unknown): key is CryptoKey {
+  return typeof key === 'object' && key !== null && !(key instanceof Uint8Array)
+}
+
+/** undefined when the file does not exist; throws (without key material) when it is not a key set. */
+async function readKeyFile(path: string): Promise<RingKey[] | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new Error(`gateway signing key file unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new Error('gateway signing key file is not JSON')
+  }
+  const list = (parsed as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(list) || list.length === 0) throw new Error('gateway signing key file has no "keys"')
+  return Promise.all(list.map((jwk) => importRingKey(jwk as JWK)))
+}
+
+/** Write-then-rename: readers (siblings, `watchFile`) see the old or the new file, never half of one. */
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    await writeFile(temp, data, { mode: 0o600, flag: 'wx' })
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => undefined)
+    throw err
+  }
+}
+
+/** An O_EXCL lock file serialises rotation across processes; a lock older than 30 s is stale. */
+async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      await (await open(lockPath, 'wx', 0o600)).close()
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const info = await stat(lockPath).catch(() => undefined)
+      // A crashed holder leaves its lock behind: break it once it is clearly stale.
+      if (info !== undefined && Date.now() - info.mtimeMs > LOCK_STALE_MS) await unlink(lockPath).catch(() => undefined)
+      if (Date.now() > deadline) throw new Error('gateway signing key file is locked by another process')
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  try {
+    return await fn()
+  } finally {
+    await unlink(lockPath).catch(() => undefined)
+  }
+}

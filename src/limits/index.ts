@@ -1,0 +1,13 @@
+/** Per-principal request rates, token budgets and concurrent streams (SPEC §2 `limits:`). */
+export {
+  counterKey,
+  createLimiter,
+  type Limiter,
+  type LimiterOptions,
+  type LimitName,
+  type LimitsConfig,
+  type LimitSubject,
+  type LimitVerdict,
+  type TokenUsage,
+} from './limiter.js'
+export { openStreamSlot, type StreamSlot, type StreamSlotOptions } from './stream-slot.js'

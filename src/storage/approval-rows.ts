@@ -1,0 +1,173 @@
+import { monotonicFactory } from 'ulid'
+import { StorageError } from './errors.js'
+import type {
+  Grant,
+  GrantListQuery,
+  NewReview,
+  Review,
+  ReviewApprover,
+  ReviewDecisionInput,
+  ReviewListQuery,
+  ReviewRequester,
+  ReviewRequestSummary,
+  ReviewState,
+} from './ports-approvals.js'
+import { checkTime } from './revocation-rows.js'
+import { maxListLimit } from './shared.js'
+
+/** What both adapters share for reviews and grants: ids, row mapping, input checks. */
+
+const nextUlid = monotonicFactory()
+export const newReviewId = (now: number): string => `rev_${nextUlid(now)}`
+export const newGrantId = (now: number): string => `grt_${nextUlid(now)}`
+
+const reviewIdPattern = /^rev_[0-9A-HJKMNP-TV-Z]{26}$/
+const grantIdPattern = /^grt_[0-9A-HJKMNP-TV-Z]{26}$/
+export const isReviewId = (id: string): boolean => reviewIdPattern.test(id)
+export const isGrantId = (id: string): boolean => grantIdPattern.test(id)
+
+/** Row of `reviews` in both adapters (times as ms numbers, JSON as text). */
+export interface ReviewRow {
+  readonly id: string
+  readonly principal: string
+  readonly rule: string
+  readonly fingerprint: string
+  readonly state: string
+  readonly summary: string
+  readonly requester: string
+  readonly created_at: number
+  readonly expires_at: number
+  readonly decided_at: number | null
+  readonly approver: string | null
+  readonly reason: string | null
+  readonly grant_id: string | null
+  readonly version: number
+}
+
+export const reviewColumns =
+  'id, principal, rule, fingerprint, state, summary, requester, created_at, expires_at, decided_at, approver, reason, grant_id, version'
+
+/**
+ * A review as callers see it at `now`: a pending review past its expiry reads as `expired` even
+ * before a sweep (`expire`) has written that, so no caller can act on a stale pending state.
+ */
+export function reviewFromRow(row: ReviewRow, now: number): Review {
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms))
+  const state = row.state === 'pending' && row.expires_at <= now ? 'expired' : (row.state as ReviewState)
+  return {
+    id: row.id,
+    principal: row.principal,
+    rule: row.rule,
+    fingerprint: row.fingerprint,
+    state,
+    summary: parseJson<ReviewRequestSummary>(row.summary, row.id),
+    requester: parseJson<ReviewRequester>(row.requester, row.id),
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    decidedAt: date(row.decided_at),
+    approver: row.approver,
+    reason: row.reason,
+    grantId: row.grant_id,
+    version: row.version,
+  }
+}
+
+function parseJson<T>(text: string, id: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (error) {
+    throw new StorageError('conflict', `review ${id} is unreadable`, { cause: error })
+  }
+}
+
+export interface GrantRow {
+  readonly id: string
+  readonly principal: string
+  readonly rule: string
+  readonly review_id: string
+  readonly approver: string
+  readonly created_at: number
+  readonly expires_at: number
+  readonly uses_left: number | null
+  readonly revoked_at: number | null
+  readonly revoked_by: string | null
+}
+
+export const grantColumns = 'id, principal, rule, review_id, approver, created_at, expires_at, uses_left, revoked_at, revoked_by'
+
+export function grantFromRow(row: GrantRow): Grant {
+  return {
+    id: row.id,
+    principal: row.principal,
+    rule: row.rule,
+    reviewId: row.review_id,
+    approver: row.approver,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    usesLeft: row.uses_left,
+    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
+    revokedBy: row.revoked_by,
+  }
+}
+
+const reviewStates: readonly string[] = ['pending', 'approved', 'denied', 'expired']
+
+export function checkNewReview(review: NewReview): void {
+  for (const key of ['principal', 'rule', 'fingerprint'] as const) {
+    if (typeof review[key] !== 'string' || review[key] === '') throw new StorageError('invalid', `${key} must be a non-empty string`)
+  }
+  if (!review.requester || typeof review.requester.issuer !== 'string' || typeof review.requester.subject !== 'string') {
+    throw new StorageError('invalid', 'requester needs issuer and subject')
+  }
+  if (!review.summary || typeof review.summary.endpoint !== 'string') throw new StorageError('invalid', 'summary needs an endpoint')
+  checkTime(review.expiresAt, 'expiresAt')
+}
+
+export function checkReviewQuery(query: ReviewListQuery): void {
+  checkLimit(query.limit)
+  if (query.cursor !== undefined && !isReviewId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
+  if (query.state !== undefined && !reviewStates.includes(query.state)) throw new StorageError('invalid', 'state must be pending, approved, denied or expired')
+}
+
+export function checkGrantQuery(query: GrantListQuery): void {
+  checkLimit(query.limit)
+  if (query.cursor !== undefined && !isGrantId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxListLimit) throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
+}
+
+export function checkDecision(input: ReviewDecisionInput): void {
+  if (input.decision !== 'approved' && input.decision !== 'denied') throw new StorageError('invalid', 'decision must be approved or denied')
+  if (typeof input.approver?.id !== 'string' || input.approver.id === '') throw new StorageError('invalid', 'approver id must be a non-empty string')
+  if (input.decision === 'approved') {
+    if (input.grant === undefined) throw new StorageError('invalid', 'an approval needs the grant it creates')
+    checkTime(input.grant.expiresAt, 'grant.expiresAt')
+    const uses = input.grant.uses
+    if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new StorageError('invalid', 'grant.uses must be a positive integer or null')
+  }
+}
+
+/**
+ * Four-eyes rule: the workload that asked can never approve itself, whichever way its identity is
+ * spelled: as the principal id, as the bare token subject, or as the same (issuer, subject) pair
+ * through a human OIDC issuer that is also a workload issuer.
+ */
+export function isSelfApproval(review: Pick<Review, 'principal' | 'requester'>, approver: ReviewApprover): boolean {
+  if (approver.id === review.principal || approver.id === review.requester.subject) return true
+  return approver.subject !== undefined && approver.subject === review.requester.subject && approver.issuer === review.requester.issuer
+}
+
+/** Why a decide found nothing to update; read in the same transaction as the failed update. */
+export function decideRefusal(id: string, row: ReviewRow | undefined, now: number): StorageError {
+  if (row === undefined) return new StorageError('not_found', `review ${id} not found`)
+  if (row.state === 'pending' && row.expires_at <= now) return new StorageError('conflict', `review ${id} has expired`)
+  return new StorageError('conflict', `review ${id} is already ${row.state}`)
+}
+
+/** Bounds the free-text reason an approver gives (it goes into notifications and the queue). */
+export function trimReason(reason: string | undefined): string | null {
+  if (reason === undefined || reason === '') return null
+  return reason.length > 1_000 ? reason.slice(0, 1_000) : reason
+}
