@@ -41,6 +41,12 @@ GW_AUTHZ_CONTAINER_DENIED:'a container id created by another principal, or one w
 GW_REVOCATIONS_UNAVAILABLE:'the store holding revocations could not be read for 10 s: fail closed',
 GW_MASKING_FAILED:'an upstream event or body the masker cannot read; mid-stream it arrives as `event: error`',
 GW_STARTING:'the listener is open but the pipeline is not ready yet (a few milliseconds at start-up)',
+GW_AUTHZ_APPROVAL_DENIED:'an approver denied the review this request opened; a new request opens a new review',
+GW_LIMITS_UNAVAILABLE:'the limit counters could not be read or written: fail closed',
+GW_ADMIN_INVALID_REQUEST:'an admin API body or query that fails validation; the message names the field',
+GW_ADMIN_CONFLICT:'e.g. deciding a review that is no longer pending',
+GW_ADMIN_SELF_APPROVAL:'the caller is the workload that asked for the review',
+GW_ADMIN_STORE_UNAVAILABLE:'the admin API could not read or write the store',
 GW_APPROVALS_UNAVAILABLE:'the review or grant store could not be read or written: fail closed',
 }
 let out = `# Errors

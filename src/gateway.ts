@@ -16,6 +16,13 @@ import { createContainerOwners } from './policy/container-owners.js'
 import { createGatewayServer, type GatewayServer } from './server.js'
 import { GatewayError } from './errors/gateway-error.js'
 import { openExchange } from './exchange-runtime.js'
+import { createAdminApi, type AdminApi } from './admin/index.js'
+import { recordAdminActions } from './admin-actions.js'
+import type { AuditWriter } from './audit/writer.js'
+import { createApprovals, type Approvals } from './approvals/index.js'
+import { createLimiter } from './limits/index.js'
+import { createNotifier, type Notifier } from './notify/index.js'
+import type { Storage } from './storage/ports.js'
 import { routeGatewayTokens } from './identity/gateway-token-verifier.js'
 import type { GatewayTokens } from './identity/gateway-token.js'
 import type { Stage } from './pipeline/stage.js'
@@ -32,6 +39,8 @@ export interface Gateway {
   readonly audit: AuditRuntime
   readonly revocations: RevocationCache
   readonly gatewayTokens: GatewayTokens
+  readonly approvals: Approvals
+  readonly notifier: Notifier
   /**
    * Applies a new configuration's issuers, rules, skills and masking without a restart; requests
    * in flight finish under the old one. Parts that need a restart (listen, upstream, storage,
@@ -54,9 +63,20 @@ interface Reloadable {
   readonly verifier: TokenVerifier
   readonly policy: Policy
   readonly masking: Masking
+  readonly approvals: Approvals
+  readonly admin: AdminApi
+  readonly adminVerifier: TokenVerifier | undefined
 }
 
-async function buildReloadable(config: Config, gatewayTokens: GatewayTokens): Promise<Reloadable> {
+interface Shared {
+  readonly storage: Storage
+  readonly notifier: Notifier
+  readonly logger: Logger
+  readonly revocations: RevocationCache
+  readonly audit: AuditWriter | undefined
+}
+
+async function buildReloadable(config: Config, gatewayTokens: GatewayTokens, shared: Shared): Promise<Reloadable> {
   const policy = compilePolicy(config.rules, config.skills)
   const masking = buildMasking(config)
   const workload = createTokenVerifier(config.issuers.map(toIssuerSpec), {
@@ -65,7 +85,36 @@ async function buildReloadable(config: Config, gatewayTokens: GatewayTokens): Pr
     fetchTimeoutMs: config.keySets.fetchTimeout,
   })
   await workload.warmUp()
-  return { config, verifier: cacheVerifications(routeGatewayTokens(workload, gatewayTokens)), policy, masking }
+  const approvals = createApprovals({
+    reviews: shared.storage.reviews,
+    grants: shared.storage.grants,
+    rules: config.rules,
+    onEvent: (event) => shared.notifier.publish(event),
+    onError: (error) => shared.logger.error({ detail: error.message }, 'approvals housekeeping failed'),
+  })
+  const verifier = cacheVerifications(routeGatewayTokens(workload, gatewayTokens))
+  const adminVerifier = config.admin.issuers.length > 0 ? createTokenVerifier(config.admin.issuers.map(toIssuerSpec)) : undefined
+  await adminVerifier?.warmUp()
+  const admin = createAdminApi({
+    config,
+    adminTokens: config.secrets.adminTokens,
+    humans: adminVerifier && { verifier: adminVerifier, roleClaims: new Map(config.admin.issuers.map((i) => [i.id, i.roleClaim])) },
+    storage: shared.storage,
+    revocations: shared.revocations,
+    approvals,
+    policy,
+    issuersHealth: () => workload.health(),
+    logger: shared.logger.child({ component: 'admin' }),
+    onAdminAction: recordAdminActions(shared),
+  })
+  return { config, verifier, policy, masking, approvals, admin, adminVerifier }
+}
+
+function closeReloadable(r: Reloadable): void {
+  r.verifier.close()
+  r.approvals.close()
+  r.admin.close()
+  r.adminVerifier?.close()
 }
 
 /** Answers 503 "starting" until the pipeline is ready (the listener opens first to learn its URL). */
@@ -91,7 +140,15 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const revocations = await openRevocationCache(audit.storage.revocations, {
     onError: (error) => logger.error({ detail: error.message }, 'revocation list refresh failed'),
   })
-  const stable = { revocations, containers: createContainerOwners(), credential: upstreamCredential(config), upstream, audit: audit.writer }
+  const notifier = createNotifier(
+    config.notify.map((n, i) => {
+      const secret = config.secrets.notifySecrets[i]
+      return { webhook: { url: n.webhook.url, ...(n.webhook.format ? { format: n.webhook.format } : {}), ...(secret ? { secret } : {}) } }
+    }),
+  )
+  const shared: Shared = { storage: audit.storage, notifier, logger, revocations, audit: audit.writer }
+  const limiter = createLimiter({ counters: audit.storage.counters, onError: (error) => logger.warn({ detail: error.message }, 'stream slot housekeeping failed') })
+  const stable = { revocations, containers: createContainerOwners(), credential: upstreamCredential(config), upstream, audit: audit.writer, limiter }
   const storageHealth = watchStorageHealth(audit)
   let current: Reloadable | undefined
   const gatewayServer = createGatewayServer({
@@ -115,14 +172,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     logger,
     url,
   })
-  const pipelineFor = (r: Reloadable) => buildPipeline({ ...stable, verifier: r.verifier, policy: r.policy, masking: r.masking }, r.config)
-  current = await buildReloadable(config, exchange.gatewayTokens)
+  const pipelineFor = (r: Reloadable) => buildPipeline({ ...stable, verifier: r.verifier, policy: r.policy, masking: r.masking, approvals: r.approvals }, r.config)
+  current = await buildReloadable(config, exchange.gatewayTokens, shared)
   gatewayServer.setPipeline(pipelineFor(current))
   gatewayServer.setRoutes({
     exact: new Map([
       ['POST /v1/oauth/token', (req, res) => exchange.handle(req, res)],
       ['GET /.well-known/jwks.json', async (_req, res) => exchange.jwks(res)],
     ]),
+    // The admin API matches path segments exactly (percent-encoded principals), so it is not subject
+    // to the data plane's dot-segment check; `..` can only produce a 404 there.
+    prefixes: [['/admin/api/', (req, res, path, search) => live().admin.handle(req, res, path, search)]],
   })
   logger.info({ url, config: config.source, gatewayIssuer: exchange.gatewayTokens.issuer }, 'skillgate listening')
   const live = () => current as Reloadable
@@ -140,13 +200,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     audit,
     revocations,
     gatewayTokens: exchange.gatewayTokens,
+    get approvals() {
+      return live().approvals
+    },
+    notifier,
     async reload(next) {
-      const built = await buildReloadable(next, exchange.gatewayTokens)
+      const built = await buildReloadable(next, exchange.gatewayTokens, shared)
       const previous = live()
       current = built
       gatewayServer.setPipeline(pipelineFor(built))
       // The old verifier may still serve requests in flight; its timers go after a grace period.
-      setTimeout(() => previous.verifier.close(), 60_000).unref()
+      setTimeout(() => closeReloadable(previous), 60_000).unref()
       const restartNeeded = restartOnlyChanges(config, next)
       logger.info({ config: next.source, restartNeeded }, 'configuration reloaded')
       return { restartNeeded }
@@ -155,10 +219,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       storageHealth.stop()
       revocations.close()
       await gatewayServer.drain(timeoutMs)
+      closeReloadable(live())
+      await notifier.close()
       await audit.close()
       await upstream.close()
       exchange.close()
-      live().verifier.close()
       config.secrets.upstreamApiKey?.close()
     },
   }

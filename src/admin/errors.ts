@@ -1,55 +1,20 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
-import type { AnthropicErrorType, ErrorSpec } from '../errors/codes.js'
+import type { GatewayErrorCode } from '../errors/codes.js'
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js'
 import { StorageError } from '../storage/errors.js'
 
-/**
- * Codes the admin API needs that `src/errors/codes.ts` does not have yet. Same shape as
- * `errorTable`; they are meant to move there (and into docs/errors.md), after which `AdminError`
- * can become a plain `GatewayError`. Authentication and role refusals already use the existing
- * `GW_AUTHN_*` / `GW_AUTHZ_DENIED` codes.
- */
-export const adminErrorTable = {
-  GW_ADMIN_INVALID_REQUEST: { status: 400, type: 'invalid_request_error', message: 'invalid admin API request' },
-  GW_ADMIN_CONFLICT: { status: 409, type: 'invalid_request_error', message: 'the request conflicts with the current state' },
-  GW_ADMIN_SELF_APPROVAL: { status: 403, type: 'permission_error', message: 'a requester cannot decide its own review' },
-  GW_ADMIN_STORE_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the store is unavailable' },
-} as const satisfies Record<string, ErrorSpec>
+export type AdminErrorCode = Extract<GatewayErrorCode, `GW_ADMIN_${string}`>
 
-export type AdminErrorCode = keyof typeof adminErrorTable
-
-const brand = Symbol.for('skillgate.AdminError')
-
-export class AdminError extends Error {
-  readonly [brand] = true
-  readonly code: AdminErrorCode
-  /** Safe, code-built text appended to the public message (a field path, an id). Never a token. */
-  readonly publicDetail: string | undefined
-  readonly headers: Readonly<Record<string, string>> = {}
-
+/** A refusal of the admin API: a GatewayError (one table, src/errors/codes.ts) with an admin code. */
+export class AdminError extends GatewayError {
   constructor(code: AdminErrorCode, publicDetail?: string, options: { cause?: unknown } = {}) {
-    super(publicDetail ?? adminErrorTable[code].message, options)
+    super(code, { ...(publicDetail !== undefined ? { publicDetail } : {}), ...(options.cause !== undefined ? { cause: options.cause } : {}) })
     this.name = 'AdminError'
-    this.code = code
-    this.publicDetail = publicDetail
-  }
-
-  get status(): number {
-    return adminErrorTable[this.code].status
-  }
-
-  get type(): AnthropicErrorType {
-    return adminErrorTable[this.code].type
-  }
-
-  get publicMessage(): string {
-    const base = adminErrorTable[this.code].message
-    return this.publicDetail ? `${base}: ${this.publicDetail}` : base
   }
 
   static is(value: unknown): value is AdminError {
-    return typeof value === 'object' && value !== null && brand in value
+    return isGatewayError(value) && value.code.startsWith('GW_ADMIN_')
   }
 }
 

@@ -15,7 +15,7 @@ import type { AdminApiDeps, RouteDef } from './types.js'
 
 export type { AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RouteDef } from './types.js'
 export type { OpenApiDocument } from './openapi.js'
-export { adminErrorTable, type AdminErrorCode } from './errors.js'
+export type { AdminErrorCode } from './errors.js'
 
 export interface AdminApi {
   /** Serves one request whose pathname starts with `/admin/api/`; `search` is the query string (with or without `?`). */

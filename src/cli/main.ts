@@ -4,6 +4,7 @@ import { runConfigCommand } from './commands/config.js'
 import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
 import { runRevokeCommand } from './commands/revoke.js'
+import { runGrantsCommand, runReviewsCommand } from './commands/reviews.js'
 import { runServe } from './commands/serve.js'
 import { runTokenCommand } from './commands/token.js'
 import { UsageError } from './usage-error.js'
@@ -22,6 +23,8 @@ Commands:
   policy test [DIR]               run YAML policy test cases (like opa test)
   audit list|show|replay|export|verify   query, replay and verify the hash-chained audit
   revoke principal P | jti ISS JTI | issuer ID   revoke (applies within a second everywhere)
+  reviews list|show|approve|deny  the approval queue (through the admin API: --url, SKILLGATE_URL)
+  grants list|revoke              just-in-time grants (through the admin API)
   migrate                         create or upgrade the store schema
 
 Run "skillgate <command> --help" for a command's options.
@@ -38,6 +41,8 @@ const commands: Record<string, Command> = {
   audit: runAuditCommand,
   migrate: runMigrate,
   revoke: runRevokeCommand,
+  reviews: runReviewsCommand,
+  grants: runGrantsCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

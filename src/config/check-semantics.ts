@@ -1,7 +1,6 @@
 import type { ParsedConfig, RuleConfig } from './schema.js'
 import { checkMaskingConfig } from '../masking-setup.js'
 import { checkPolicyConfig } from '../policy/check-config.js'
-import { notYetEnforced } from './not-enforced.js'
 
 /** One problem found in a configuration file; `path` uses the YAML's own keys and indices. */
 export interface ConfigProblem {
@@ -26,7 +25,6 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   checkRules(config, problems)
   problems.push(...checkPolicyConfig(config))
   problems.push(...checkMaskingConfig(config.masking))
-  problems.push(...notYetEnforced(config))
   return problems
 }
 

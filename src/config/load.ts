@@ -14,6 +14,8 @@ export interface ResolvedSecrets {
   readonly adminTokens: readonly Secret[]
   /** By index of `samlIssuers`: the trusted signing certificates. */
   readonly samlCertificates: readonly (readonly Secret[])[]
+  /** By index of `notify`; undefined where a webhook has no secret. */
+  readonly notifySecrets: readonly (Secret | undefined)[]
   /** By index of `audit.sinks`; undefined where a sink has no secret. */
   readonly auditSinkSecrets: readonly (Secret | undefined)[]
 }
@@ -75,7 +77,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
   const wantSecrets = options.resolveSecrets !== false
   if (!parsed.success) return { ok: false, source, problems: problemsBeyondSchema(raw, parsed.error, env, wantSecrets).map(locate) }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [] }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -137,7 +139,9 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   const adminTokens = config.admin.tokens.flatMap((t, i) => resolveAt(asRef(t.secret), ['admin', 'tokens', i, 'secret']) ?? [])
   const auditSinkSecrets = config.audit.sinks.map((sink, i) => ('webhook' in sink ? resolveAt(asRef(sink.webhook.secret), ['audit', 'sinks', i, 'webhook', 'secret']) : undefined))
   const samlCertificates = config.samlIssuers.map((saml, i) => saml.certificates.flatMap((ref, k) => resolveAt(asRef(ref), ['samlIssuers', i, 'certificates', k]) ?? []))
+  const notifySecrets = config.notify.map((n, i) => resolveAt(asRef(n.webhook.secret), ['notify', i, 'webhook', 'secret']))
   return {
+    notifySecrets,
     samlCertificates,
     auditSinkSecrets,
     ...(upstreamApiKey ? { upstreamApiKey } : {}),

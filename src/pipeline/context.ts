@@ -52,6 +52,10 @@ export interface RequestContext {
   upstreamSentAt?: number
   /** forward stage: performance.now() when the upstream response headers arrived. */
   upstreamHeadersAt?: number
+  /** approve stage: the review this request opened or joined (approval required). */
+  reviewId?: string
+  /** observe-response stage: the response's Anthropic `usage` (cumulative; the last report wins). */
+  usage?: Readonly<Record<string, unknown>>
   /** respond stage: Date.now() when the response headers went to the client. */
   firstByteAt?: number
   /** respond stage (or the server, for a request refused before it): how the request ended. */

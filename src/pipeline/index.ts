@@ -1,6 +1,8 @@
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { Masking } from '../masking-setup.js'
+import type { Approvals } from '../approvals/index.js'
+import type { Limiter } from '../limits/index.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Policy } from '../policy/compile.js'
@@ -10,7 +12,9 @@ import { auditOpen } from '../stages/audit-open.js'
 import { auditTrail } from '../stages/audit-trail.js'
 import { authenticate } from '../stages/authenticate.js'
 import { authorize } from '../stages/authorize.js'
-import { bindContainers } from '../stages/bind-containers.js'
+import { approve } from '../stages/approve.js'
+import { limit } from '../stages/limit.js'
+import { observeResponse } from '../stages/observe-response.js'
 import { classify } from '../stages/classify.js'
 import { forward } from '../stages/forward.js'
 import { guardRequest } from '../stages/guard-request.js'
@@ -29,6 +33,8 @@ export interface PipelineDeps {
   readonly credential: CredentialProvider
   readonly upstream: UpstreamClient
   readonly masking: Masking
+  readonly approvals: Approvals
+  readonly limiter: Limiter
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
 }
@@ -48,13 +54,20 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     authenticate(deps.verifier, config.issuers, deps.revocations), // 401 (503 without a revocation list)
     readBody(config.listen.maxBody), //                413, 400 malformed JSON
     authorize(deps.policy, deps.containers, deps.revocations), // 403; 401 for a revoked principal
+    approve(deps.approvals), //                      403 naming the review, or held until approved
+    limit(deps.limiter, limitsOf(config)), //         429 + retry-after; usage counted when it ends
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     ...audit(auditOpen), //                           503: committed before anything goes upstream
     injectCredential(deps.credential), //              503 without an upstream credential
     forward(deps.upstream), //                         502 / 504; upstream statuses pass through
     maskResponse(deps.masking), //                   masked per content block while it streams
-    bindContainers(deps.containers), //              learn who owns each code-execution container
+    observeResponse(deps.containers), //             usage for budgets; who owns each container
     ...audit(auditClose), //                          completion committed before the last byte
     respond(), //                                      SSE event by event; `event: error` mid-stream
   ]
+}
+
+function limitsOf(config: Config): (rule: string) => Config['rules'][number]['limits'] {
+  const byRule = new Map(config.rules.map((rule) => [rule.id, rule.limits]))
+  return (rule) => byRule.get(rule)
 }

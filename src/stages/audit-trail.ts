@@ -24,7 +24,9 @@ export const auditTrail = (writer: AuditWriter, content: AuditContentMode, maski
 async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, masking: Masking, error: unknown): Promise<void> {
   const failure = asGatewayError(error)
   const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
-  const decision = ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] }
+  const base = ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] }
+  // An allow that waits for a human is recorded as such, with the review it opened.
+  const decision = failure.code === 'GW_AUTHZ_APPROVAL_REQUIRED' ? { ...base, effect: 'approval_required' as const } : base
   const request = auditRequestBody(ctx, masking)
   try {
     await writer.record(
@@ -33,6 +35,7 @@ async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, con
         start,
         identity: ctx.identity,
         decision,
+        reviewId: ctx.reviewId,
         endpoint: ctx.endpoint?.name ?? 'unknown',
         method: ctx.method,
         path: ctx.path,

@@ -112,14 +112,6 @@ rules:
     if (!result.ok) expect(result.problems[0]).toMatchObject({ line: 2 })
   })
 
-  it('refuses controls this build cannot enforce instead of ignoring them', () => {
-    const text = minimal.replace('models: ["claude-*"] }', 'models: ["claude-*"] }\n    approval: { required: true }\n    limits: { requestsPerMinute: 5 }')
-    const result = loadConfigText(text, 'x.yaml', {})
-    expect(result.ok).toBe(false)
-    if (result.ok) return
-    expect(result.problems.map((p) => p.path.join('.'))).toEqual(['rules.0.approval', 'rules.0.limits'])
-  })
-
   it('freezes the loaded config deeply', () => {
     const result = loadConfigText(minimal, 'x.yaml', {})
     expect(result.ok).toBe(true)

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino'
+import type { AdminAction } from './admin/index.js'
+import { buildCompletion, buildOpening } from './audit/record-builder.js'
+import type { AuditWriter } from './audit/writer.js'
+import type { Notifier } from './notify/index.js'
+import { newRequestId } from './observability/request-id.js'
+
+/**
+ * What an admin did goes where a security team will look: the log, the hash-chained audit (one
+ * record per action, endpoint `admin`, the actor as principal) and, for revocations, the
+ * notification webhooks. Review decisions notify through the approvals module already.
+ */
+export function recordAdminActions(deps: { logger: Logger; audit: AuditWriter | undefined; notifier: Notifier }): (event: AdminAction) => Promise<void> {
+  return async function recordAdminAction(event) {
+    deps.logger.info({ adminAction: event.action, actor: event.actor, target: event.target, reason: event.reason, reqId: event.requestId }, 'admin action')
+    const revocation = revocationNotice(event)
+    if (revocation) deps.notifier.publish({ type: 'revocation', at: event.at, ...revocation })
+    if (!deps.audit) return
+    const start = event.at
+    await deps.audit.record(
+      buildOpening({
+        id: newRequestId(start.getTime()),
+        start,
+        decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
+        endpoint: 'admin',
+        method: 'POST',
+        path: `/admin/api/${event.action}`,
+        requestBytes: 0,
+        content: 'metadata',
+      }),
+      buildCompletion({ start, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }),
+    )
+  }
+}
+
+function revocationNotice(event: AdminAction) {
+  const t = event.target
+  const meta = { actor: event.actor, reason: event.reason ?? null }
+  switch (event.action) {
+    case 'revocation.principal':
+      return { action: 'revoked' as const, revocation: { kind: 'principal' as const, subject: t.principal ?? '', ...meta } }
+    case 'revocation.token':
+      return { action: 'revoked' as const, revocation: { kind: 'token' as const, subject: t.iss ?? '', jti: t.jti ?? null, ...meta } }
+    case 'revocation.issuer':
+      return { action: 'revoked' as const, revocation: { kind: 'issuer' as const, subject: t.issuer ?? '', ...meta } }
+    case 'revocation.principal.lift':
+      return { action: 'lifted' as const, revocation: { kind: 'principal' as const, subject: t.principal ?? '', ...meta } }
+    case 'revocation.issuer.enable':
+      return { action: 'lifted' as const, revocation: { kind: 'issuer' as const, subject: t.issuer ?? '', ...meta } }
+    default:
+      return undefined
+  }
+}

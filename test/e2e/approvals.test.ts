@@ -1,0 +1,128 @@
+import Anthropic from '@anthropic-ai/sdk'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
+import { defaultRules, messageBody, startStack, type Stack } from './harness.js'
+
+/**
+ * Approvals and limits end to end (issue "Policy and access", done-when): a job held until a human
+ * approves from the CLI; the 403-then-retry flow with a just-in-time grant; a token budget enforced
+ * from streamed usage; a request rate limit with retry-after.
+ */
+const APPROVER_TOKEN = 'approver-token-for-tests-0123456789'
+let stack: Stack
+
+const rule = (id: string, sub: string, extra: Record<string, unknown>) => ({
+  ...structuredClone(defaultRules[0]!),
+  id,
+  match: { subject: `repo:acme/${sub}:*`, claims: { repository_owner_id: '1234567' } },
+  ...extra,
+})
+
+beforeAll(async () => {
+  stack = await startStack({
+    configure: (config) => {
+      config.rules = [
+        rule('held', 'held', { approval: { required: true, grantTtl: '1h', hold: '20s' } }),
+        rule('ask-first', 'ask', { approval: { required: true, grantTtl: '10m', uses: 1 } }),
+        rule('budgeted', 'budget', { limits: { outputTokensPerDay: 5 } }),
+        rule('rated', 'rated', { limits: { requestsPerMinute: 2 } }),
+      ]
+      config.admin = { tokens: [{ secret: { value: APPROVER_TOKEN }, roles: ['approver'] }] }
+    },
+  })
+})
+afterAll(async () => {
+  await stack.close()
+})
+
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  let out = ''
+  vi.stubEnv('SKILLGATE_URL', stack.url)
+  vi.stubEnv('SKILLGATE_ADMIN_TOKEN', APPROVER_TOKEN)
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true))
+  try {
+    return { code: await runReviewsCommand(args), out }
+  } finally {
+    spy.mockRestore()
+    vi.unstubAllEnvs()
+  }
+}
+
+const call = async (repo: string, body = messageBody()) =>
+  fetch(`${stack.url}/v1/messages`, {
+    method: 'POST',
+    body,
+    headers: { 'x-api-key': await stack.mint({ sub: `repo:acme/${repo}:ref:refs/heads/main` }), 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+  })
+
+describe('approval with hold', () => {
+  it('holds the job until an approver approves from the CLI, then the call completes', async () => {
+    stack.mock.reset()
+    const pending = call('held')
+    let reviewId: string | undefined
+    await expect
+      .poll(async () => {
+        const { out } = await cli('list', '--state', 'pending', '--json')
+        reviewId = (JSON.parse(out) as { id: string; rule: string }[]).find((r) => r.rule === 'held')?.id
+        return reviewId
+      }, { timeout: 10_000 })
+      .toBeDefined()
+    expect(stack.mock.requests, 'nothing goes upstream while held').toHaveLength(0)
+    const approved = await cli('approve', reviewId!, '--reason', 'release day')
+    expect(approved.code).toBe(0)
+    expect(approved.out).toContain(`review ${reviewId} approved`)
+    const res = await pending
+    expect(res.status).toBe(200)
+    expect(stack.mock.requests).toHaveLength(1)
+    const record = await stack.gateway.audit.storage.audit.get(res.headers.get('skillgate-request-id')!)
+    expect(record).toMatchObject({ rule: 'held', outcome: 'completed' })
+  })
+})
+
+describe('approval without hold', () => {
+  it('answers 403 naming the review; after approval the retry passes on the grant (one use)', async () => {
+    const first = await call('ask')
+    expect(first.status).toBe(403)
+    const reviewId = first.headers.get('skillgate-review-id')!
+    expect(reviewId).toMatch(/^rev_/)
+    const body = (await first.json()) as { error: { type: string; message: string } }
+    expect(body.error.type).toBe('permission_error')
+    expect(body.error.message).toContain(`skillgate reviews approve ${reviewId}`)
+    const record = await stack.gateway.audit.storage.audit.get(first.headers.get('skillgate-request-id')!)
+    expect(record).toMatchObject({ decision: 'approval_required', reviewId, outcome: 'denied' })
+
+    expect((await cli('approve', reviewId)).code).toBe(0)
+    expect((await call('ask')).status, 'the retry uses the grant').toBe(200)
+    const third = await call('ask')
+    expect(third.status, 'the grant had one use').toBe(403)
+    expect(third.headers.get('skillgate-review-id')).not.toBe(reviewId)
+  })
+
+  it('the SDK sees a PermissionDeniedError with the review in its message', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: await stack.mint({ sub: 'repo:acme/ask:ref:refs/heads/other' }), maxRetries: 0 })
+    await expect(client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('skillgate reviews approve rev_'),
+    })
+  })
+})
+
+describe('limits', () => {
+  it('enforces an output token budget counted from streamed usage', async () => {
+    const first = await call('budget', messageBody({ stream: true }))
+    expect(first.status).toBe(200)
+    expect(await first.text()).toContain('message_stop')
+    await expect.poll(async () => (await call('budget')).status, { timeout: 5_000 }).toBe(429)
+    const refused = await call('budget')
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(((await refused.json()) as { error: { type: string; message: string } }).error).toMatchObject({ type: 'rate_limit_error', message: expect.stringContaining('outputTokensPerDay') })
+  })
+
+  it('enforces requests per minute with retry-after', async () => {
+    expect((await call('rated')).status).toBe(200)
+    expect((await call('rated')).status).toBe(200)
+    const third = await call('rated')
+    expect(third.status).toBe(429)
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0)
+  })
+})
