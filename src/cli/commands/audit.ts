@@ -8,6 +8,7 @@ import type { AuditListFilter, Storage } from '../../storage/ports.js'
 import { parseCommandArgs } from '../args.js'
 import { progressBar } from '../progress.js'
 import { UsageError } from '../usage-error.js'
+import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remote.js'
 
 const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
 
@@ -19,8 +20,9 @@ const help = `Usage: skillgate audit <command> [--store URL | --config F] [optio
   verify                            walk the hash chain; exit 1 and name every edited, deleted,
                                     inserted or reordered record
 
-The store is --store (sqlite:PATH or postgres://…), else storage.url of the configuration.
-These read the store directly, so they also work while the gateway is down.
+With --url or $SKILLGATE_URL (admin token in $SKILLGATE_ADMIN_TOKEN) they ask the running gateway's
+admin API. Otherwise they read the store directly, so they also work while the gateway is down:
+--store (sqlite:PATH or postgres://…), else storage.url of the configuration.
 `
 
 export async function runAuditCommand(args: string[]): Promise<number> {
@@ -34,6 +36,8 @@ export async function runAuditCommand(args: string[]): Promise<number> {
   if (!command) throw new UsageError(`unknown audit command "${sub}"`)
   const { values, positionals } = parseCommandArgs(rest, options, true)
   if (values.help) return (process.stdout.write(help), 0)
+  const api = values.store ? undefined : adminClientFromEnv(values.url)
+  if (api) return runRemote(api, sub, values, positionals)
   const storage = await openStorage(storeUrl(values))
   try {
     return await command(storage, values, positionals)
@@ -43,6 +47,7 @@ export async function runAuditCommand(args: string[]): Promise<number> {
 }
 
 const options = {
+  url: { type: 'string' },
   store: { type: 'string' },
   config: { type: 'string', short: 'c' },
   principal: { type: 'string' },
@@ -168,4 +173,64 @@ async function verify(storage: Storage, values: Values): Promise<number> {
   process.stdout.write(`✖ audit chain broken: ${report.problemCount} problem(s)\n`)
   for (const p of report.problems) process.stdout.write(`  position ${p.seq}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.kind}${p.detail ? ` (${p.detail})` : ''}\n`)
   return 1
+}
+
+/** The same commands through the admin API of a running gateway. */
+async function runRemote(api: AdminClient, sub: string, values: Values, positionals: string[]): Promise<number> {
+  const filter = {
+    ...(values.principal ? { principal: values.principal } : {}),
+    ...(values.rule ? { rule: values.rule } : {}),
+    ...(values.skill ? { skill: values.skill } : {}),
+    ...(values.decision ? { decision: values.decision as AuditDecision } : {}),
+    ...(values.outcome ? { outcome: values.outcome as AuditState } : {}),
+    ...(values.since ? { since: values.since } : {}),
+    ...(values.until ? { until: values.until } : {}),
+  }
+  try {
+    switch (sub) {
+      case 'list': {
+        const { records } = await api.auditList({ ...filter, limit: Number(values.limit ?? 50) })
+        if (values.json) process.stdout.write(`${JSON.stringify(records, null, 2)}\n`)
+        else for (const r of records) process.stdout.write(`${r.id}  ${r.time.start}  ${String(r.status ?? '-').padEnd(3)} ${r.outcome.padEnd(11)} ${r.decision.padEnd(5)} ${r.principal ?? '-'}  ${r.rule ?? '-'}  ${r.endpoint}${r.model ? ` ${r.model}` : ''}\n`)
+        if (!values.json) process.stdout.write(`${records.length} record(s)\n`)
+        return 0
+      }
+      case 'show':
+        process.stdout.write(`${JSON.stringify(await api.auditGet(required(positionals[0], 'audit show')), null, 2)}\n`)
+        return 0
+      case 'replay':
+        for await (const chunk of api.auditReplay(required(positionals[0], 'audit replay'), values.speed ? { speed: Number(values.speed) } : {})) process.stdout.write(chunk)
+        return 0
+      case 'export': {
+        const out = values.out ? createWriteStream(values.out) : process.stdout
+        let done = 0
+        for await (const line of api.auditExport(filter)) {
+          if (!out.write(`${line}\n`)) await once(out, 'drain')
+          if (++done % 1000 === 0) process.stderr.write(`export: ${done} records\n`)
+        }
+        if (values.out) {
+          out.end()
+          await once(out, 'finish')
+        }
+        process.stderr.write(`exported ${done} record(s)\n`)
+        return 0
+      }
+      case 'verify': {
+        const report = await api.auditVerify()
+        process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : report.ok ? `✔ audit chain intact: ${report.records} record(s), ${report.links} link(s)\n` : `✖ audit chain broken: ${report.problemCount} problem(s)\n${report.problems.map((p) => `  position ${p.seq}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.kind}`).join('\n')}\n`)
+        return report.ok ? 0 : 1
+      }
+      default:
+        throw new UsageError(`unknown audit command "${sub}"`)
+    }
+  } catch (error) {
+    if (!(error instanceof AdminClientError)) throw error
+    process.stderr.write(`skillgate: ${error.message}\n`)
+    return 1
+  }
+}
+
+function required(value: string | undefined, command: string): string {
+  if (!value) throw new UsageError(`${command} needs a record id`)
+  return value
 }

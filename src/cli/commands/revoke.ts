@@ -4,6 +4,7 @@ import { openStorage } from '../../storage/open-storage.js'
 import type { RevocationStore } from '../../storage/ports.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../usage-error.js'
+import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remote.js'
 
 const help = `Usage:
   skillgate revoke principal P [--before TIME]     refuse every token of principal P issued before
@@ -13,20 +14,24 @@ const help = `Usage:
   skillgate revoke issuer ID                       refuse every token of a configured issuer
   skillgate revoke lift principal P | enable issuer ID   undo
   skillgate revoke list [--json]
-Options: --reason TEXT, --store URL (else storage.url of --config), --json.
+Options: --reason TEXT, --json; --url URL (or $SKILLGATE_URL, admin token in $SKILLGATE_ADMIN_TOKEN)
+to go through the running gateway's admin API (applies at once there, audited and notified);
+otherwise --store URL (else storage.url of --config) writes the store directly.
 Every running gateway on the same store applies a change within about a second.
 `
 
 export async function runRevokeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(
     args,
-    { before: { type: 'string' }, until: { type: 'string' }, reason: { type: 'string' }, store: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+    { before: { type: 'string' }, until: { type: 'string' }, reason: { type: 'string' }, store: { type: 'string' }, url: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
     true,
   )
   if (values.help || positionals.length === 0) {
     process.stdout.write(help)
     return values.help ? 0 : 2
   }
+  const api = values.store ? undefined : adminClientFromEnv(values.url)
+  if (api) return runRemote(api, positionals, values)
   const action = planAction(positionals, values)
   const storage = await openStorage(storeUrl(values.store, values.config))
   try {
@@ -95,5 +100,26 @@ function safeUser(): string {
     return userInfo().username
   } catch {
     return 'unknown'
+  }
+}
+
+async function runRemote(api: AdminClient, args: string[], values: { before?: string | undefined; until?: string | undefined; reason?: string | undefined; json?: boolean | undefined }): Promise<number> {
+  const [kind, a, b] = args
+  const reason = values.reason ? { reason: values.reason } : {}
+  try {
+    let result: unknown
+    if (kind === 'principal' && a) result = await api.revoke({ kind: 'principal', principal: a, ...(values.before ? { before: values.before } : {}), ...reason })
+    else if (kind === 'jti' && a && b) result = await api.revoke({ kind: 'token', iss: a, jti: b, ...(values.until ? { until: values.until } : {}), ...reason })
+    else if (kind === 'issuer' && a) result = await api.revoke({ kind: 'issuer', issuer: a, ...reason })
+    else if (kind === 'lift' && a === 'principal' && b) result = await api.liftPrincipal(b)
+    else if (kind === 'enable' && a === 'issuer' && b) result = await api.enableIssuer(b)
+    else if (kind === 'list') result = await api.revocations()
+    else throw new UsageError(`unknown revoke command "${args.join(' ')}"`)
+    process.stdout.write(values.json || kind === 'list' ? `${JSON.stringify(result, null, 2)}\n` : `✔ ${args.join(' ')}\n`)
+    return 0
+  } catch (error) {
+    if (!(error instanceof AdminClientError)) throw error
+    process.stderr.write(`skillgate: ${error.message}\n`)
+    return 1
   }
 }
