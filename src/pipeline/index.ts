@@ -49,21 +49,21 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
   const audit = (stage: (writer: AuditWriter, content: 'masked' | 'metadata', masking: Masking) => Stage): Stage[] =>
     deps.audit ? [stage(deps.audit, config.audit.content, deps.masking)] : []
   return [
-    classify(), //                                    endpoint from method + pathname
-    ...audit(auditTrail), //                          refusals below are recorded too
-    authenticate(deps.verifier, config.issuers, deps.revocations), // 401 (503 without a revocation list)
-    readBody(config.listen.maxBody), //                413, 400 malformed JSON
-    authorize(deps.policy, deps.containers, deps.revocations), // 403; 401 for a revoked principal
+    classify(), //                                  endpoint from method + pathname
+    ...audit(auditTrail), //                        refusals below are recorded too
+    authenticate(deps.verifier, config.issuers, deps.revocations), // 401; 503 without revocation list
+    readBody(config.listen.maxBody), //              413, 400 malformed JSON
+    authorize(deps.policy, deps.containers, deps.revocations), //   403; 401 revoked principal
     approve(deps.approvals), //                      403 naming the review, or held until approved
-    limit(deps.limiter, limitsOf(config)), //         429 + retry-after; usage counted when it ends
+    limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
-    ...audit(auditOpen), //                           503: committed before anything goes upstream
-    injectCredential(deps.credential), //              503 without an upstream credential
-    forward(deps.upstream), //                         502 / 504; upstream statuses pass through
+    ...audit(auditOpen), //                         503: committed before anything goes upstream
+    injectCredential(deps.credential), //            503 without an upstream credential
+    forward(deps.upstream), //                       502 / 504; upstream statuses pass through
     maskResponse(deps.masking), //                   masked per content block while it streams
     observeResponse(deps.containers), //             usage for budgets; who owns each container
-    ...audit(auditClose), //                          completion committed before the last byte
-    respond(), //                                      SSE event by event; `event: error` mid-stream
+    ...audit(auditClose), //                        completion committed before the last byte
+    respond(), //                                    SSE event by event; `event: error` mid-stream
   ]
 }
 
