@@ -10,7 +10,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   return pino(
     {
       level: options.level ?? process.env.SKILLGATE_LOG_LEVEL ?? 'info',
-      base: { service: 'skillgate' },
+      base: { service: 'skillgate', pid: process.pid },
       redact: {
         paths: ['authorization', 'token', 'apiKey', 'secret', '*.authorization', '*.token', '*.apiKey', '*.secret', '*["x-api-key"]', 'headers'],
         censor: '[redacted]',

@@ -4,8 +4,12 @@ import type { Logger } from 'pino'
 import { startGateway, type Gateway } from '../../gateway.js'
 import { createLogger } from '../../observability/logger.js'
 import { parseCommandArgs } from '../args.js'
+import { UsageError } from '../usage-error.js'
+import { superviseWorkers } from '../workers.js'
+import cluster from 'node:cluster'
+import { availableParallelism } from 'node:os'
 
-const help = `Usage: skillgate serve [--config F] [--port N]
+const help = `Usage: skillgate serve [--config F] [--port N] [--workers N]
 
 Runs the gateway. The configuration is --config, else $SKILLGATE_CONFIG, else ./skillgate.yaml,
 else the bundled example (config/skillgate.example.yaml). An invalid configuration is reported in
@@ -15,14 +19,18 @@ Signals: SIGTERM/SIGINT stop accepting, let requests and streams in flight finis
 listen.drainTimeout, then exit. SIGHUP, or a change of the config file, reloads issuers, rules,
 skills and masking without a restart; an invalid new file is refused with every problem logged and
 the running configuration is kept. listen, upstream, storage, audit and admin need a restart.
+
+--workers N runs N processes sharing the port (default 1; with NODE_ENV=production, one per CPU).
+They share the store, so revocations, approvals, grants and budgets agree; signals are passed on.
 `
 
 export async function runServe(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, port: { type: 'string' } })
+  const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, port: { type: 'string' }, workers: { type: 'string' } })
   if (values.help) {
     process.stdout.write(help)
     return 0
   }
+  const workers = workerCount(values.workers)
   const path = chooseConfigPath(values.config)
   const result = loadConfigFile(path)
   if (!result.ok) {
@@ -30,6 +38,7 @@ export async function runServe(args: string[]): Promise<number> {
     return 1
   }
   const logger = createLogger()
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, logger)
   const gateway = await startGateway(result.config, values.port !== undefined ? { logger, port: Number(values.port) } : { logger })
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -38,14 +47,22 @@ export async function runServe(args: string[]): Promise<number> {
       stopping = true
       unwatchFile(path)
       logger.info({ signal }, 'draining')
+      const finish = (code: number) => {
+        // A drained gateway must exit even if a handle lingers (a cluster IPC channel, a client pool).
+        setTimeout(() => process.exit(code), 2_000).unref()
+        logger.flush(() => {
+          cluster.worker?.disconnect()
+          resolve(code)
+        })
+      }
       gateway.close().then(
         () => {
           logger.info('stopped')
-          logger.flush(() => resolve(0))
+          finish(0)
         },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed')
-          logger.flush(() => resolve(1))
+          finish(1)
         },
       )
     }
@@ -77,4 +94,11 @@ function reloader(path: string, gateway: Gateway, logger: Logger): (why: string)
         logger.error({ why, detail: (error as Error).message }, 'configuration reload failed; the running configuration stays in force')
       }
     }))
+}
+
+function workerCount(flag: string | undefined): number {
+  if (flag === undefined) return process.env.NODE_ENV === 'production' ? availableParallelism() : 1
+  const n = Number(flag)
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError('--workers takes a whole number from 1 to 256')
+  return n
 }
