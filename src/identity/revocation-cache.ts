@@ -47,7 +47,7 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
         inFlight = undefined
       }
     })())
-  const timer = setInterval(() => void poll(false), options.pollMs ?? 1_000)
+  const timer = setInterval(() => void poll(false), options.pollMs ?? 500)
   timer.unref()
   const stale = () => now() - loadedAt > maxStale
 

@@ -101,7 +101,7 @@ describe.skipIf(availability !== 'ready')('reviews, grants and revocations in a 
     expect(await page.locator('main').textContent()).toContain('claude-haiku-4-5')
     await page.getByLabel(`Reason for ${reviewId}`).fill('not today')
     await page.getByRole('button', { name: `Deny ${reviewId} (ci:1234567/held)` }).click()
-    await page.locator('#review-status').filter({ hasText: 'Denied.' }).waitFor()
+    await page.locator('#review-status').filter({ hasText: `Denied ${reviewId}.` }).waitFor()
     const reply = await held
     expect(reply.status).toBe(403)
     expect(reply.text).toContain('permission_error')
