@@ -47,7 +47,7 @@ export interface Gateway {
    * audit) are reported in the returned list and keep their running values.
    */
   reload(next: Config): Promise<{ restartNeeded: string[] }>
-  /** Graceful: waits for streams in flight up to `listen.drainTimeout` (or `timeoutMs`). */
+  /** Graceful: `listen.shutdownDelay`, then waits for streams in flight up to `listen.drainTimeout` (or `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>
 }
 
@@ -218,7 +218,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     async close(timeoutMs = config.listen.drainTimeout) {
       storageHealth.stop()
       revocations.close()
-      await gatewayServer.drain(timeoutMs)
+      await gatewayServer.drain(timeoutMs, timeoutMs === config.listen.drainTimeout ? config.listen.shutdownDelay : 0)
       closeReloadable(live())
       await notifier.close()
       await audit.close()

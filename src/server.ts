@@ -35,8 +35,11 @@ export interface GatewayServer {
   /** Swaps the pipeline (configuration reload); requests in flight finish on the one they started with. */
   setPipeline(pipeline: readonly Stage[]): void
   setRoutes(routes: Routes): void
-  /** Stops accepting, lets requests and streams in flight finish up to `timeoutMs`, then cuts the rest. */
-  drain(timeoutMs: number): Promise<void>
+  /**
+   * Answers /readyz with 503 for `delayMs` while still serving, then stops accepting, lets requests
+   * and streams in flight finish up to `timeoutMs`, then cuts the rest.
+   */
+  drain(timeoutMs: number, delayMs?: number): Promise<void>
 }
 
 /** Dot segments, empty segments, encoded slashes or dots, backslashes: a path a proxy might reinterpret. */
@@ -49,6 +52,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   const routeFor = (method: string, path: string): RouteHandler | undefined =>
     routes.exact?.get(`${method} ${path}`) ?? routes.prefixes?.find(([prefix]) => path.startsWith(prefix))?.[1]
   let draining = false
+  let leaving = false
   const inFlight = new Set<Promise<void>>()
 
   const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
@@ -164,8 +168,8 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' })
     if (path === '/readyz') {
       const readiness = deps.readiness()
-      const ready = readiness.ready && !draining
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : draining ? 'draining' : 'not ready', ...readiness.checks })
+      const ready = readiness.ready && !leaving
+      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : leaving ? 'draining' : 'not ready', ...readiness.checks })
     }
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       const text = await deps.metrics.registry.metrics()
@@ -176,7 +180,10 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     sendError(res, new GatewayError('GW_NOT_FOUND'), newRequestId())
   }
 
-  async function drain(timeoutMs: number): Promise<void> {
+  async function drain(timeoutMs: number, delayMs = 0): Promise<void> {
+    // First only /readyz turns 503, so load balancers stop sending before the listener closes.
+    leaving = true
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
     draining = true
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()

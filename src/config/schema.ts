@@ -42,6 +42,7 @@ const listenSchema = z
     port: z.number().int().min(0).max(65_535).default(8080),
     maxBody: size.prefault('32MB').describe('Largest accepted request body; larger ones get 413.'),
     drainTimeout: duration.prefault('30s').describe('How long a shutdown waits for requests and streams in flight.'),
+    shutdownDelay: duration.prefault('0s').describe('On SIGTERM, keep serving with /readyz at 503 this long before closing (load balancer catch-up).'),
   })
   .prefault({})
 

@@ -39,6 +39,15 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const logger = createLogger()
   if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, logger)
+  // A stop signal during start-up (key discovery, migrations) must not wait for the whole grace period.
+  let stopEarly: string | undefined
+  const early = (signal: string) => () => {
+    stopEarly = signal
+  }
+  const onEarlyTerm = early('SIGTERM')
+  const onEarlyInt = early('SIGINT')
+  process.once('SIGTERM', onEarlyTerm)
+  process.once('SIGINT', onEarlyInt)
   const gateway = await startGateway(result.config, values.port !== undefined ? { logger, port: Number(values.port) } : { logger })
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -70,9 +79,12 @@ export async function runServe(args: string[]): Promise<number> {
     watchFile(path, { interval: 1_000, persistent: false }, (now, before) => {
       if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) void reload('file changed')
     })
+    process.off('SIGTERM', onEarlyTerm)
+    process.off('SIGINT', onEarlyInt)
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => void reload('SIGHUP'))
+    if (stopEarly) stop(stopEarly)
   })
 }
 
