@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { runRevokeCommand } from '../../src/cli/commands/revoke.js'
 import { startFakeIssuer, type FakeIssuer } from '../fixtures/issuers/fake-issuer.js'
 import { startOidcIdp, type OidcIdp } from '../fixtures/issuers/oidc-idp.js'
+import { runClaude } from './claude-code.js'
 import { messageBody, startStack, type Stack } from './harness.js'
 
 /**
@@ -152,21 +152,3 @@ describe('JWKS outage', () => {
     github.setMode('up')
   })
 })
-
-function runClaude(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const quiet = { DISABLE_TELEMETRY: '1', DISABLE_ERROR_REPORTING: '1', DISABLE_AUTOUPDATER: '1', DISABLE_BUG_COMMAND: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_NON_ESSENTIAL_MODEL_CALLS: '1', CLAUDE_CODE_MAX_RETRIES: '0', NO_PROXY: '127.0.0.1,localhost' }
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANTHROPIC_') && !k.startsWith('CLAUDE')))
-  return new Promise((resolve, reject) => {
-    const child = spawn(join('node_modules', '.bin', 'claude'), args, { env: { ...base, ...quiet, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
