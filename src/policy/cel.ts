@@ -1,4 +1,5 @@
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel'
+import { normalizeClaims } from '../identity/claims.js'
 
 type Claims = Readonly<Record<string, unknown>>
 
@@ -18,8 +19,14 @@ export const conditionLimits = {
   maxComprehensionNesting: 1,
 } as const
 
-/** The only variable a condition sees. */
+/** The verified claims, as issued. */
 export const conditionBinding = 'claims'
+/**
+ * A normalised view of the same claims (issue item "claims to principal"): `token.scopes` joins
+ * `scope` (space-separated) and `scp` (array), `token.roles` joins `roles` and Keycloak
+ * `realm_access.roles`, `token.groups`, and `token.booleans` reads string booleans ("true").
+ */
+export const viewBinding = 'token'
 
 /** Identifiers CEL resolves without a binding: type names used with `type(x) == string`. */
 const typeIdentifiers = new Set(['bool', 'bytes', 'double', 'dyn', 'int', 'list', 'map', 'null_type', 'string', 'type', 'uint'])
@@ -59,16 +66,27 @@ export function compileCondition(source: string): CompileConditionResult {
   }
   const shape = inspectTree(parsed)
   if (shape.problem !== undefined) return fail(shape.problem)
-  let run: (bindings: { claims: Claims }) => unknown
+  let run: (bindings: { claims: Claims; token: Claims }) => unknown
   try {
-    run = plan(env, parsed) as (bindings: { claims: Claims }) => unknown
+    run = plan(env, parsed) as (bindings: { claims: Claims; token: Claims }) => unknown
   } catch (error) {
     return fail(`CEL error: ${error instanceof Error ? error.message : 'cannot plan the expression'}`)
   }
-  return { ok: true, program: { source, evaluate: (claims) => run({ claims: celClaims(claims) }), readsClaims: shape.readsClaims } }
+  return { ok: true, program: { source, evaluate: (claims) => run({ claims: celClaims(claims), token: celView(claims) }), readsClaims: shape.readsClaims } }
 }
 
 const celCopies = new WeakMap<object, Claims>()
+const celViews = new WeakMap<object, Claims>()
+
+function celView(claims: Claims): Claims {
+  let view = celViews.get(claims)
+  if (view === undefined) {
+    const normalized = normalizeClaims(claims)
+    view = { scopes: [...normalized.scopes], roles: [...normalized.roles], groups: [...normalized.groups], booleans: { ...normalized.booleans } }
+    celViews.set(claims, view)
+  }
+  return view
+}
 
 /**
  * Verified claims are frozen, null-prototype objects (no `__proto__` pollution), which
@@ -165,9 +183,9 @@ function inspectTree(root: ParsedExpr): TreeShape {
     const kind = isRecord(node.exprKind) ? node.exprKind : undefined
     const value = kind && isRecord(kind.value) ? kind.value : undefined
     if (kind?.case === 'identExpr' && value && typeof value.name === 'string') {
-      if (value.name === conditionBinding) readsClaims = true
+      if (value.name === conditionBinding || value.name === viewBinding) readsClaims = true
       else if (!scope.has(value.name) && !typeIdentifiers.has(value.name)) {
-        return { problem: `unknown variable "${value.name}": the only binding is ${conditionBinding}`, readsClaims }
+        return { problem: `unknown variable "${value.name}": the bindings are ${conditionBinding} and ${viewBinding}`, readsClaims }
       }
       continue
     }

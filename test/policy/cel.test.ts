@@ -38,7 +38,7 @@ describe('compileCondition', () => {
   })
 
   it('rejects unknown variables but knows loop variables and type names', () => {
-    expect(compileCondition('claim.workflow == "release"')).toEqual({ ok: false, message: 'unknown variable "claim": the only binding is claims' })
+    expect(compileCondition('claim.workflow == "release"')).toEqual({ ok: false, message: 'unknown variable "claim": the bindings are claims and token' })
     expect(compileCondition('claims.g.exists(x, x == y)')).toMatchObject({ ok: false, message: expect.stringContaining('"y"') })
     expect(compileCondition('claims.g.exists(x, x == "a")')).toMatchObject({ ok: true })
     expect(compileCondition('type(claims.n) == int')).toMatchObject({ ok: true })
@@ -89,6 +89,22 @@ describe('claims as the verifier returns them', () => {
       const compiled = compileCondition(expr)
       expect(compiled.ok).toBe(true)
       if (compiled.ok) expect(evaluateCondition(compiled.program, claims), expr).toEqual({ value: expected })
+    }
+  })
+})
+
+describe('the normalised token view', () => {
+  it('reads scope and scp alike, Keycloak realm roles and string booleans', () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['"claude:messages" in token.scopes', { scope: 'openid claude:messages' }],
+      ['"claude:messages" in token.scopes', { scp: ['claude:messages'] }],
+      ['"ai-batch" in token.roles', { realm_access: { roles: ['ai-batch'] } }],
+      ['token.booleans.ref_protected', { ref_protected: 'true' }],
+    ]
+    for (const [expr, claims] of cases) {
+      const compiled = compileCondition(expr)
+      expect(compiled.ok, expr).toBe(true)
+      if (compiled.ok) expect(evaluateCondition(compiled.program, Object.freeze(Object.assign(Object.create(null), claims))), expr).toEqual({ value: true })
     }
   })
 })
