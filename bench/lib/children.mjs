@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process'
 
 /**
- * Starts and tracks the bench's server processes. Every child is killed when the parent exits, on
+ * Starts and tracks the bench's child processes. Every child is killed when the parent exits, on
  * success, error or signal; children also exit by themselves when the IPC channel closes.
  */
 const live = new Set()
@@ -10,22 +10,28 @@ let stopping = false
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL')
 })
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     process.stderr.write(`\nbench: ${signal}, stopping\n`)
     process.exit(130)
   })
 }
 
-/** Forks `script` and resolves once it reports its URL. A child that dies mid-run ends the bench (exit 1). */
-export function startChild(name, script, env = {}, execArgv = []) {
-  const child = fork(script, [], {
+function spawn(script, args, env, execArgv) {
+  const child = fork(script, args, {
     env: { ...process.env, ...env },
     execArgv,
     // stdout ignored so `--json` output stays clean; stderr shows crashes.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   })
   live.add(child)
+  child.once('exit', () => live.delete(child))
+  return child
+}
+
+/** Forks `script` and resolves once it reports its URL. A child that dies mid-run ends the bench (exit 1). */
+export function startChild(name, script, env = {}, execArgv = []) {
+  const child = spawn(script, [], env, execArgv)
   let nextId = 0
   const pending = new Map()
   child.on('message', (msg) => {
@@ -35,13 +41,12 @@ export function startChild(name, script, env = {}, execArgv = []) {
     }
   })
   child.on('exit', (code, signal) => {
-    live.delete(child)
     if (stopping) return
     process.stderr.write(`bench: error: ${name} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal})\n`)
     process.exit(1)
   })
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s`)), 15_000)
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000)
     child.once('message', (msg) => {
       clearTimeout(timer)
       if (msg?.type !== 'ready') return reject(new Error(`${name}: unexpected first message ${JSON.stringify(msg)}`))
@@ -61,6 +66,26 @@ export function startChild(name, script, env = {}, execArgv = []) {
   })
 }
 
+/** Forks `script`, which sends one `{ type: 'result', result }` and exits; resolves with `result`. */
+export function runTask(name, script, args = [], timeoutMs = 120_000) {
+  const child = spawn(script, args, {}, [])
+  return new Promise((resolve, reject) => {
+    let result
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${name} did not finish within ${Math.round(timeoutMs / 1000)} s`))
+    }, timeoutMs)
+    child.on('message', (msg) => {
+      if (msg?.type === 'result') result = msg.result
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0 && result !== undefined) resolve(result)
+      else reject(new Error(`${name} (pid ${child.pid}) failed (code ${code}, signal ${signal})`))
+    })
+  })
+}
+
 /** Stops every child (SIGTERM) and waits for them to go. */
 export async function stopChildren() {
   stopping = true
@@ -68,7 +93,8 @@ export async function stopChildren() {
     [...live].map(
       (child) =>
         new Promise((resolve) => {
-          const timer = setTimeout(() => child.kill('SIGKILL'), 2_000)
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
           child.once('exit', () => {
             clearTimeout(timer)
             resolve()

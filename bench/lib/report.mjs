@@ -1,44 +1,135 @@
-/** The human-readable table printed by `npm run bench` (docs/benchmarks.md explains each row). */
+/** The human-readable output of `npm run bench` and bench/micro.mjs (docs/benchmarks.md explains each number). */
+const int = (n) => Math.round(n).toLocaleString('en-US')
+const ms = (n) => n.toFixed(2)
+const signedMs = (n) => `${n >= 0 ? '+' : ''}${n.toFixed(2)}`
+const signedInt = (n) => `${n >= 0 ? '+' : ''}${int(n)}`
+const ratio = (n) => `${n.toFixed(2)}×`
+/** Two significant digits below 10, one decimal below 100, whole numbers above. */
+const us = (n) => (n < 1 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : int(n))
+
+/** Columns: [header, align ('l' | 'r')]; rows: arrays of strings. */
+function table(columns, rows, indent = '') {
+  const widths = columns.map(([title], c) => Math.max(title.length, ...rows.map((row) => row[c].length)))
+  const line = (row) => indent + row.map((cell, c) => (columns[c][1] === 'l' ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()
+  return [line(columns.map(([title]) => title)), ...rows.map(line)]
+}
+
 export function renderTable(results) {
-  const { machine, settings, phases, summary } = results
+  const { machine, settings, phases, variants, peakRssMb, goal, load, micro } = results
   const { latency, saturation, sse } = phases
-  const int = (n) => Math.round(n).toLocaleString('en-US')
-  const ms = (n) => n.toFixed(2)
-  const signed = (n, unit) => `${n >= 0 ? '+' : ''}${unit === 'ms' ? n.toFixed(2) : int(n)} ${unit}`
-  const ratio = (n) => `${n.toFixed(2)}×`
-  const rows = [
-    ['', 'gateway', 'pass-through', 'gateway vs pass-through'],
-    [`latency p50 @${latency.concurrency} conns (ms)`, ms(latency.gateway.latencyMs.p50), ms(latency.passthrough.latencyMs.p50), `${signed(summary.addedLatencyMs.p50, 'ms')} added`],
-    [`latency p99 @${latency.concurrency} conns (ms)`, ms(latency.gateway.latencyMs.p99), ms(latency.passthrough.latencyMs.p99), `${signed(summary.addedLatencyMs.p99, 'ms')} added`],
-    [`saturation @${saturation.concurrency} conns (req/s)`, int(saturation.gateway.perSecond), int(saturation.passthrough.perSecond),
-      `${ratio(summary.saturationRatio)}  goal ≥ ${ratio(summary.goal.saturationRatio)}: ${summary.goal.verdict}`],
-    [`SSE @${sse.concurrency} conns (streams/s)`, int(sse.gateway.perSecond), int(sse.passthrough.perSecond), ratio(summary.sseRatio)],
-    [`proxy CPU per request @${saturation.concurrency} (µs)`, int(saturation.gateway.cpuUsPerRequest.proxy), int(saturation.passthrough.cpuUsPerRequest.proxy),
-      signed(saturation.gateway.cpuUsPerRequest.proxy - saturation.passthrough.cpuUsPerRequest.proxy, 'µs')],
-    [`proxy CPU per stream, SSE (µs)`, int(sse.gateway.cpuUsPerRequest.proxy), int(sse.passthrough.cpuUsPerRequest.proxy),
-      signed(sse.gateway.cpuUsPerRequest.proxy - sse.passthrough.cpuUsPerRequest.proxy, 'µs')],
-    ['peak RSS of the process (MB)', summary.peakRssMb.gateway.toFixed(1), summary.peakRssMb.passthrough.toFixed(1), ''],
+  const rows = settings.targets.map((t) => {
+    const v = variants[t.key]
+    const cell = (phase) => phase.targets[t.key]
+    return [
+      t.label,
+      t.body,
+      ms(cell(latency).latencyMs.p50),
+      v ? signedMs(v.addedLatencyMs.p50) : '',
+      ms(cell(latency).latencyMs.p99),
+      v ? signedMs(v.addedLatencyMs.p99) : '',
+      int(cell(saturation).perSecond),
+      v ? ratio(v.saturationRatio) : '',
+      int(cell(sse).perSecond),
+      v ? ratio(v.sseRatio) : '',
+      int(cell(saturation).cpuUsPerRequest.proxy),
+      v ? signedInt(v.addedCpuUs.perRequest) : '',
+      int(cell(sse).cpuUsPerRequest.proxy),
+      v ? signedInt(v.addedCpuUs.perStream) : '',
+      peakRssMb[t.key].toFixed(1),
+    ]
+  })
+  const columns = [
+    ['target', 'l'], ['body', 'l'],
+    [`p50 ms`, 'r'], ['added', 'r'], [`p99 ms`, 'r'], ['added', 'r'],
+    ['req/s', 'r'], ['ratio', 'r'], ['SSE/s', 'r'], ['ratio', 'r'],
+    ['CPU µs/req', 'r'], ['added', 'r'], ['CPU µs/stream', 'r'], ['added', 'r'],
+    ['RSS MB', 'r'],
   ]
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)))
-  const line = (row) => row.map((cell, c) => (c === 0 || c === 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ').trimEnd()
-  const perRound = (phase) => `gateway ${phase.gateway.perSecondRounds.map(int).join(' / ')}; pass-through ${phase.passthrough.perSecondRounds.map(int).join(' / ')}`
-  const sat = saturation.gateway.cpuUsPerRequest
+  const perRound = (phase) => settings.targets.map((t) => `  ${t.label.padEnd(24)} ${phase.targets[t.key].perSecondRounds.map(int).join(' / ')}`)
+  const goalLine = goal.measured === undefined
+    ? `goal: ${goal.variant} ≥ ${ratio(goal.saturationRatio)} the pass-through's req/s at saturation: not measured (variant not chosen)`
+    : `goal: ${goal.variant} ≥ ${ratio(goal.saturationRatio)} the pass-through's req/s at saturation: ${ratio(goal.measured)} ${goal.verdict}`
+  const sat = Object.values(saturation.targets)
+  const avg = (key) => sat.reduce((n, t) => n + t.cpuUsPerRequest[key], 0) / sat.length
   return [
     '',
-    'skillgate benchmark: gateway (auth on, ES256 token verified per request, 1 allow rule) vs plain node:http + undici pass-through',
+    'skillgate benchmark: gateway variants vs a plain node:http + undici pass-through, same mock upstream, same run',
     `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.os}`,
-    `rounds: ${settings.rounds} × ${settings.roundMs} ms per target per phase, ${settings.order}; ${settings.warmupMs} ms warm-up each`,
-    `gateway: audit ${settings.audit}; logs at level ${settings.gatewayLog.level} to a file (removed after the run): ` +
-      (settings.gatewayLog.lines === 0 ? 'nothing logged' : `${settings.gatewayLog.lines} line(s): ${settings.gatewayLog.messages.map((m) => JSON.stringify(m)).join(', ')}`),
-    `other processes kept ${summary.otherCores.toFixed(2)} of ${machine.cpus} cores busy during measured rounds` +
-      (summary.otherCores > 0.2 ? ' (a busy machine: trust the ratios and CPU/request more than absolute numbers)' : ' (a quiet machine)'),
+    `rounds: ${settings.rounds} × ${settings.roundMs} ms per target per phase, ${settings.order}; ${settings.warmupMs} ms warm-up each; the run took ${results.elapsedS} s`,
+    `background load: other processes kept ${load.otherCores.toFixed(2)} of ${machine.cpus} cores busy during measured rounds` +
+      (load.otherCores > 0.2 ? ' (a busy machine: trust ratios and CPU/request more than absolute numbers)' : ' (a quiet machine)') +
+      `; load average at the end ${load.loadAverage.map((n) => n.toFixed(2)).join(' ')}`,
     '',
-    ...rows.map(line),
+    'variants:',
+    ...Object.entries(settings.variants).map(([name, text]) => `  ${name.padEnd(13)} ${text}`),
+    'bodies:',
+    ...Object.entries(settings.bodies).map(([name, text]) => `  ${name.padEnd(13)} ${text}`),
     '',
-    `per round, saturation req/s: ${perRound(saturation)}`,
-    `per round, SSE streams/s:    ${perRound(sse)}`,
-    `sharing the CPUs (saturation, gateway rounds): mock ${int(sat.mock)} µs and load generator ${int(sat.loadGenerator)} µs per request;` +
-      ` peak RSS mock ${summary.peakRssMb.mock.toFixed(1)} MB, load generator ${summary.peakRssMb.loadGenerator.toFixed(1)} MB`,
+    `latency at ${latency.concurrency} concurrent requests; req/s at ${saturation.concurrency} (non-streaming); SSE/s = whole streams per second at ${sse.concurrency};`,
+    'CPU = the proxy process\'s CPU per request (saturation) and per stream (SSE); RSS = its peak RSS;',
+    '"added" and "ratio" compare each variant with the pass-through on the same body.',
+    '',
+    ...table(columns, rows),
+    '',
+    goalLine,
+    '',
+    'per round, saturation req/s:',
+    ...perRound(saturation),
+    'per round, SSE streams/s:',
+    ...perRound(sse),
+    ...auditLines(variants),
+    ...logLines(variants),
+    `sharing the CPUs (saturation, mean over targets): mock ${int(avg('mock'))} µs and load generator ${int(avg('loadGenerator'))} µs per request;` +
+      ` peak RSS mock ${peakRssMb.mock.toFixed(1)} MB, load generator ${peakRssMb.loadGenerator.toFixed(1)} MB`,
+    ...(micro ? ['', ...renderMicro(micro)] : []),
     '',
   ].join('\n')
+}
+
+function auditLines(variants) {
+  const audited = Object.entries(variants).filter(([, v]) => v.audit !== undefined)
+  if (audited.length === 0) return []
+  return [
+    'audit records written (read from each SQLite store after a graceful stop) / requests sent:',
+    ...audited.map(([name, v]) => {
+      const total = Object.values(v.audit).reduce((a, b) => a + b, 0)
+      const outcomes = Object.entries(v.audit).map(([outcome, n]) => `${outcome} ${int(n)}`).join(', ')
+      return `  ${name.padEnd(13)} ${int(total)} / ${int(v.requests)}${total === v.requests ? '' : '  (MISMATCH)'}  (${outcomes})`
+    }),
+  ]
+}
+
+function logLines(variants) {
+  return [
+    'gateway logs at level warn:',
+    ...Object.entries(variants).map(
+      ([name, v]) => `  ${name.padEnd(13)} ${v.log.lines === 0 ? 'nothing logged' : `${v.log.lines} line(s): ${v.log.messages.map((m) => JSON.stringify(m)).join(', ')}`}`,
+    ),
+  ]
+}
+
+/** The micro-costs section (also printed alone by bench/micro.mjs). */
+export function renderMicro(micro) {
+  const { verify, policy, masking } = micro
+  const r = masking.perResponse
+  const perRequest = [
+    ['token verification, cold: strict ES256 verify, no cache', us(verify.coldUs)],
+    ['token verification, warm: hit in the verified-token cache (cacheVerifications)', us(verify.warmUs)],
+    ['policy, full rule: evaluatePolicy (CEL condition, claims, skills/tools/maxTokens grants), realistic body', us(policy.fullUs)],
+    ['policy, auth rule: evaluatePolicy (subject prefix, models glob), simple body', us(policy.authUs)],
+    ['policy input: extractRequestFacts on the realistic body (already parsed)', us(policy.factsUs)],
+    [`masking the realistic reply as JSON (${int(r.jsonBytes)} B): maskMessageJson`, us(r.jsonUs)],
+    [`masking the realistic reply as SSE (${r.sseEvents} events, ${int(r.sseBytes)} B): parse, stream masker, re-frame`, us(r.sseUs)],
+  ]
+  const throughput = masking.rows.map((row) => [
+    `${row.what}, ${row.input}`,
+    row.mbps.toFixed(1),
+    row.baseline === undefined ? '' : `${row.baseline.toFixed(1)} (${row.baselineName})`,
+  ])
+  return [
+    `micro-costs per request, in-process against dist/, no HTTP (best of ${micro.batches} batches; ${(micro.elapsedMs / 1000).toFixed(1)} s):`,
+    ...table([['what', 'l'], ['µs', 'r']], perRequest, '  '),
+    `masking throughput, MB/s of input (${Math.round(masking.size / 1024)} KiB inputs, best of ${masking.runs} after a warm-up run; all detectors + 1 custom pattern):`,
+    ...table([['what', 'l'], ['masked', 'r'], ['without masking', 'l']], throughput, '  '),
+  ]
 }

@@ -1,0 +1,157 @@
+/**
+ * Micro-costs per request, measured in-process against dist/ (no HTTP, no other process involved):
+ * policy evaluation, token verification with and without the verified-token cache, and masking.
+ * Each number is the best of several batches (the least the code costs; interference from other
+ * processes only ever adds time). docs/benchmarks.md explains every row.
+ */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfigText, formatProblems } from '../../dist/config/load.js'
+import { toIssuerSpec } from '../../dist/gateway.js'
+import { createTokenVerifier } from '../../dist/identity/index.js'
+import { cacheVerifications } from '../../dist/identity/verified-cache.js'
+import { DEFAULT_MOCK_API_KEY, startMockUpstream } from '../../dist/mock-upstream/index.js'
+import { compilePolicy } from '../../dist/policy/compile.js'
+import { evaluatePolicy } from '../../dist/policy/evaluate.js'
+import { extractRequestFacts } from '../../dist/policy/request-facts.js'
+import { parseSseEvent, serializeSseEvent } from '../../dist/sse/parse-event.js'
+import { createMasker, measureMasking } from './masking.mjs'
+import { gatewayConfig, mintToken, requestJson } from './workload.mjs'
+
+/** `quick`: shorter batches and smaller masking inputs (a few seconds in all). */
+export async function measureMicroCosts({ quick = false } = {}) {
+  const started = performance.now()
+  const timing = quick ? { batches: 5, batchMs: 40 } : { batches: 9, batchMs: 80 }
+  const { jwk, token } = await mintToken()
+  // Only loaded and compiled, never started: nothing is written to this directory.
+  const dir = join(tmpdir(), 'skillgate-bench-micro-not-created')
+  const load = (variant) => {
+    const loaded = loadConfigText(JSON.stringify(gatewayConfig(variant, { mockUrl: 'http://127.0.0.1:9', jwk, dir })), `bench-${variant}.json`, {})
+    if (!loaded.ok) throw new Error(`bench ${variant} config invalid:\n${formatProblems(loaded.problems)}`)
+    return loaded.config
+  }
+  const full = load('full')
+  const auth = load('auth')
+
+  // Token verification: the strict verifier alone (what a first request, or every request without
+  // the cache, pays) and through the gateway's verified-token cache (every later request).
+  const verifier = createTokenVerifier(full.issuers.map(toIssuerSpec))
+  await verifier.warmUp()
+  const cached = cacheVerifications(verifier)
+  const { claims } = await cached.verify(token)
+  const verify = {
+    coldUs: await perCallAsync(() => verifier.verify(token), timing),
+    warmUs: await perCallAsync(() => cached.verify(token), timing),
+  }
+  verifier.close()
+
+  // Policy: request facts from the parsed body, then the rule selection and every grant check.
+  const input = (body) => ({ issuerId: 'ci', claims, endpoint: 'messages', facts: extractRequestFacts('messages', requestJson(body)) })
+  const fullPolicy = compilePolicy(full.rules, full.skills)
+  const authPolicy = compilePolicy(auth.rules, auth.skills)
+  const fullInput = input('realistic')
+  const authInput = input('simple')
+  for (const [policy, given, name] of [[fullPolicy, fullInput, 'full'], [authPolicy, authInput, 'auth']]) {
+    const decision = evaluatePolicy(policy, given)
+    if (decision.effect !== 'allow') throw new Error(`bench: the ${name} policy denies its own request: ${JSON.stringify(decision.reasons)}`)
+  }
+  const realisticJson = requestJson('realistic')
+  const policy = {
+    factsUs: perCall(() => extractRequestFacts('messages', realisticJson), timing),
+    fullUs: perCall(() => evaluatePolicy(fullPolicy, fullInput), timing),
+    authUs: perCall(() => evaluatePolicy(authPolicy, authInput), timing),
+  }
+
+  // Masking throughput first, on the same inputs as bench/masking.mjs (so the numbers compare),
+  // then per response: the mock's actual `full` reply (code execution + a text full of secrets).
+  const throughput = measureMasking(quick ? { size: 256 * 1024, runs: 3 } : { size: 1024 * 1024, runs: 7 })
+  const reply = await mockReplies()
+  const masker = createMasker()
+  if (!masker.maskMessageJson(reply.json).body.toString().includes('[REDACTED')) throw new Error('bench: the masker left the mock reply unmasked')
+  const perResponse = {
+    jsonBytes: reply.json.length,
+    sseBytes: reply.sse.reduce((n, frame) => n + frame.length, 0),
+    sseEvents: reply.sse.length,
+    jsonUs: perCall(() => masker.maskMessageJson(reply.json), timing),
+    sseUs: perCall(() => maskFrames(masker, reply.sse), timing),
+  }
+  const masking = { ...throughput, perResponse }
+  return { verify, policy, masking, batches: timing.batches, elapsedMs: Math.round(performance.now() - started) }
+}
+
+/** What the mask-response stage does per event: parse the frame, JSON-parse its data, push, re-frame what changed. */
+function maskFrames(masker, frames) {
+  const stream = masker.createStreamMasker()
+  const out = []
+  for (const frame of frames) {
+    const { event, data } = parseSseEvent(frame)
+    const input = { event, data: JSON.parse(data) }
+    for (const ev of stream.push(input)) out.push(ev === input ? frame : serializeSseEvent(ev.event, JSON.stringify(ev.data)))
+  }
+  for (const ev of stream.end()) out.push(serializeSseEvent(ev.event, JSON.stringify(ev.data)))
+  return out
+}
+
+/** The `realistic` reply of the mock upstream, as JSON bytes and as SSE frames. */
+async function mockReplies() {
+  const mock = await startMockUpstream({ host: '127.0.0.1', port: 0, maxRecordedRequests: 10 })
+  try {
+    const post = async (stream) => {
+      const res = await fetch(`${mock.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': DEFAULT_MOCK_API_KEY, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify(requestJson('realistic', stream)),
+      })
+      if (res.status !== 200) throw new Error(`bench: mock upstream answered ${res.status}`)
+      return Buffer.from(await res.arrayBuffer())
+    }
+    const json = await post(false)
+    const sse = (await post(true)).toString('utf8').split('\n\n').filter((f) => f.trim() !== '').map((f) => Buffer.from(`${f}\n\n`))
+    return { json, sse }
+  } finally {
+    await mock.close()
+  }
+}
+
+/** Calls per batch so one batch lasts about `batchMs`. */
+function calibrate(timeOne, batchMs) {
+  let n = 1
+  for (;;) {
+    const ms = timeOne(n)
+    if (ms >= batchMs / 4 || n >= 1 << 24) return Math.max(1, Math.ceil((n * batchMs) / Math.max(ms, 0.001)))
+    n *= 4
+  }
+}
+
+/** µs per call of a synchronous `fn`: best batch of `batches`. */
+export function perCall(fn, { batches, batchMs }) {
+  const run = (n) => {
+    const start = performance.now()
+    for (let i = 0; i < n; i++) fn()
+    return performance.now() - start
+  }
+  const n = calibrate(run, batchMs)
+  let bestMs = Infinity
+  for (let b = 0; b < batches; b++) bestMs = Math.min(bestMs, run(n))
+  return (bestMs * 1000) / n
+}
+
+/** µs per call of an async `fn`, awaited one after the other: best batch of `batches`. */
+export async function perCallAsync(fn, { batches, batchMs }) {
+  const run = async (n) => {
+    const start = performance.now()
+    for (let i = 0; i < n; i++) await fn()
+    return performance.now() - start
+  }
+  // Calibrate on a short probe, then time whole batches.
+  let n = 1
+  let ms = await run(n)
+  while (ms < batchMs / 4 && n < 1 << 22) {
+    n *= 4
+    ms = await run(n)
+  }
+  n = Math.max(1, Math.ceil((n * batchMs) / Math.max(ms, 0.001)))
+  let bestMs = Infinity
+  for (let b = 0; b < batches; b++) bestMs = Math.min(bestMs, await run(n))
+  return (bestMs * 1000) / n
+}
