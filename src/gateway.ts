@@ -28,6 +28,7 @@ import type { GatewayTokens } from './identity/gateway-token.js'
 import type { Stage } from './pipeline/stage.js'
 import type { CredentialProvider } from './stages/inject-credential.js'
 import { createUpstreamClient } from './upstream/client.js'
+import { createUpstreamFederation } from './upstream/federation.js'
 
 export interface Gateway {
   /** `http://host:port` it listens on. */
@@ -148,7 +149,8 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   )
   const shared: Shared = { storage: audit.storage, notifier, logger, revocations, audit: audit.writer }
   const limiter = createLimiter({ counters: audit.storage.counters, onError: (error) => logger.warn({ detail: error.message }, 'stream slot housekeeping failed') })
-  const stable = { revocations, containers: createContainerOwners(), credential: upstreamCredential(config), upstream, audit: audit.writer, limiter }
+  const credential = await upstreamCredential(config, logger)
+  const stable = { revocations, containers: createContainerOwners(), credential: credential.provider, upstream, audit: audit.writer, limiter }
   const storageHealth = watchStorageHealth(audit)
   let current: Reloadable | undefined
   const gatewayServer = createGatewayServer({
@@ -157,8 +159,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     logger,
     readiness: () => {
       const issuers = current?.verifier.health() ?? []
-      const ready = current !== undefined && issuers.every((issuer) => issuer.state !== 'unavailable') && storageHealth.value.ok && revocations.fresh()
-      return { ready, checks: { issuers, storage: { kind: audit.storage.kind, ...storageHealth.value }, revocations: { fresh: revocations.fresh() } } }
+      const upstreamHealth = credential.health()
+      const ready = current !== undefined && issuers.every((issuer) => issuer.state !== 'unavailable') && storageHealth.value.ok && revocations.fresh() && upstreamHealth.ok
+      return { ready, checks: { issuers, storage: { kind: audit.storage.kind, ...storageHealth.value }, revocations: { fresh: revocations.fresh() }, upstreamCredential: upstreamHealth } }
     },
   })
   const url = await listen(gatewayServer, options.port ?? config.listen.port, config.listen.host)
@@ -224,7 +227,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       await audit.close()
       await upstream.close()
       exchange.close()
-      config.secrets.upstreamApiKey?.close()
+      credential.close()
     },
   }
 }
@@ -258,11 +261,47 @@ function watchStorageHealth(audit: AuditRuntime) {
   return { get value() { return state.value }, stop: () => clearInterval(timer) }
 }
 
-function upstreamCredential(config: Config): CredentialProvider {
+/**
+ * The one upstream credential: a static key (followed when it is a file), or — with
+ * `upstream.federation` — a short-lived token the gateway exchanges for its own workload token at the
+ * upstream's `/v1/oauth/token` and refreshes before expiry, so no long-lived key exists at all.
+ */
+async function upstreamCredential(config: Config, logger: Logger): Promise<{ provider: CredentialProvider; health: () => { ok: boolean; detail?: string }; close: () => void }> {
   const key = config.secrets.upstreamApiKey
-  if (!key) return () => undefined
-  key.follow()
-  return () => ({ header: 'x-api-key', value: key.reveal(), oauth: false })
+  if (key) {
+    key.follow()
+    return { provider: () => ({ header: 'x-api-key', value: key.reveal(), oauth: false }), health: () => ({ ok: true }), close: () => key.close() }
+  }
+  const federation = config.upstream.federation
+  const identity = config.secrets.upstreamIdentityToken
+  if (!federation || !identity) return { provider: () => undefined, health: () => ({ ok: false, detail: 'no upstream credential' }), close: () => undefined }
+  identity.follow()
+  const upstream = createUpstreamFederation({
+    origin: config.upstream.url,
+    identityToken: () => identity.reveal(),
+    ruleId: federation.ruleId,
+    organizationId: federation.organizationId,
+    ...(federation.serviceAccountId ? { serviceAccountId: federation.serviceAccountId } : {}),
+    ...(federation.workspaceId ? { workspaceId: federation.workspaceId } : {}),
+    onEvent: (event) => (event.type === 'federation.failed' ? logger.error(event, 'upstream federation failed') : logger.info({ expiresAt: new Date(event.expiresAt).toISOString() }, 'upstream token refreshed')),
+  })
+  try {
+    await upstream.start()
+  } catch (error) {
+    // Requests fail closed (503) until a background retry succeeds; readiness says why.
+    logger.error({ detail: (error as Error).message }, 'upstream federation could not exchange at start-up; retrying')
+  }
+  return {
+    provider: () => upstream.current(),
+    health: () => {
+      const h = upstream.health()
+      return h.state === 'ready' || h.state === 'refreshing' ? { ok: true } : { ok: false, detail: `upstream federation ${h.state}${h.lastError ? `: ${h.lastError}` : ''}` }
+    },
+    close: () => {
+      upstream.close()
+      identity.close()
+    },
+  }
 }
 
 export function toIssuerSpec(issuer: IssuerConfig): IssuerSpec {
