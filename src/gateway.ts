@@ -27,6 +27,7 @@ import { routeGatewayTokens } from './identity/gateway-token-verifier.js'
 import type { GatewayTokens } from './identity/gateway-token.js'
 import type { Stage } from './pipeline/stage.js'
 import type { CredentialProvider } from './stages/inject-credential.js'
+import { createConsoleHandler, defaultConsoleRoot } from './ui/console-handler.js'
 import { createUpstreamClient } from './upstream/client.js'
 import { createUpstreamFederation } from './upstream/federation.js'
 
@@ -178,14 +179,22 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const pipelineFor = (r: Reloadable) => buildPipeline({ ...stable, verifier: r.verifier, policy: r.policy, masking: r.masking, approvals: r.approvals }, r.config)
   current = await buildReloadable(config, exchange.gatewayTokens, shared)
   gatewayServer.setPipeline(pipelineFor(current))
+  // The web console (SPEC §3, docs/console.md): static files; it calls the admin API like any client.
+  const consoleUi = createConsoleHandler({ root: defaultConsoleRoot() })
   gatewayServer.setRoutes({
     exact: new Map([
       ['POST /v1/oauth/token', (req, res) => exchange.handle(req, res)],
       ['GET /.well-known/jwks.json', async (_req, res) => exchange.jwks(res)],
+      ['GET /ui', consoleUi],
+      ['HEAD /ui', consoleUi],
     ]),
     // The admin API matches path segments exactly (percent-encoded principals), so it is not subject
-    // to the data plane's dot-segment check; `..` can only produce a 404 there.
-    prefixes: [['/admin/api/', (req, res, path, search) => live().admin.handle(req, res, path, search)]],
+    // to the data plane's dot-segment check; `..` can only produce a 404 there. The console handler
+    // serves only plain file names under its root.
+    prefixes: [
+      ['/admin/api/', (req, res, path, search) => live().admin.handle(req, res, path, search)],
+      ['/ui/', consoleUi],
+    ],
   })
   logger.info({ url, config: config.source, gatewayIssuer: exchange.gatewayTokens.issuer }, 'skillgate listening')
   const live = () => current as Reloadable

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runAuditCommand } from './commands/audit.js'
 import { runConfigCommand } from './commands/config.js'
+import { runDemoCommand } from './commands/demo.js'
 import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
 import { runRevokeCommand } from './commands/revoke.js'
@@ -16,6 +17,8 @@ Usage: skillgate <command> [options]
 Commands:
   serve [--config F]              run the gateway (config from --config, $SKILLGATE_CONFIG,
                                   ./skillgate.yaml, else the bundled example)
+  demo [--auto-approve] [--exit]  all-local tour: mock Claude API, local issuer, gateway and console,
+                                  and a sample CI job (denial, approval, masked stream, audit trail)
   config validate [--config F]    report every configuration problem at once (exit 1 on any)
   config schema [--markdown]      print the JSON Schema (or the Markdown reference) of the config
   token mint --issuer dev --sub S mint a test workload token from a local development issuer
@@ -35,6 +38,7 @@ type Command = (args: string[]) => Promise<number>
 
 const commands: Record<string, Command> = {
   serve: runServe,
+  demo: runDemoCommand,
   config: runConfigCommand,
   token: runTokenCommand,
   policy: runPolicyCommand,

@@ -1,0 +1,126 @@
+// @ts-check
+/* global document */
+import { call, enc, query } from '../api.js'
+import { field, h, message, plural, replace, select, tag, time } from '../dom.js'
+
+/**
+ * Audit search: the filters of `GET /admin/api/audit` (AND), kept in the URL so a search can be
+ * shared and the back button works; results newest first, with "Load older" paging by cursor.
+ * @param {import('../main.js').ViewContext} ctx
+ */
+export async function auditListView(ctx) {
+  document.title = 'Audit · skillgate console'
+  const p = ctx.params
+  const inputs = {
+    principal: h('input', { id: 'f-principal', name: 'principal', value: p.get('principal') ?? '', size: 22 }),
+    rule: h('input', { id: 'f-rule', name: 'rule', value: p.get('rule') ?? '', size: 14 }),
+    skill: h('input', { id: 'f-skill', name: 'skill', value: p.get('skill') ?? '', size: 14 }),
+    decision: select('f-decision', ['any', 'allow', 'deny', 'approval_required'], p.get('decision') ?? ''),
+    outcome: select('f-outcome', ['any', 'completed', 'interrupted', 'denied', 'error', 'open'], p.get('outcome') ?? ''),
+    since: h('input', { id: 'f-since', name: 'since', type: 'datetime-local', step: 1, value: toLocalInput(p.get('since')) }),
+    until: h('input', { id: 'f-until', name: 'until', type: 'datetime-local', step: 1, value: toLocalInput(p.get('until')) }),
+  }
+  const form = h(
+    'form',
+    { class: 'panel filters', role: 'search', 'aria-label': 'Audit filters', onsubmit: (/** @type {Event} */ e) => search(e) },
+    field('Principal', inputs.principal),
+    field('Rule', inputs.rule),
+    field('Skill', inputs.skill),
+    field('Decision', inputs.decision),
+    field('Outcome', inputs.outcome),
+    field('Since (local time)', inputs.since),
+    field('Until (local time)', inputs.until),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Search'), h('a', { href: '#/audit' }, 'Clear filters')),
+  )
+  const results = h('div', { id: 'audit-results' }, h('p', { class: 'hint' }, 'Loading…'))
+  replace(ctx.root, h('h1', {}, 'Audit'), form, results)
+
+  /** @param {Event} event */
+  function search(event) {
+    event.preventDefault()
+    const values = {
+      principal: inputs.principal.value.trim(),
+      rule: inputs.rule.value.trim(),
+      skill: inputs.skill.value.trim(),
+      decision: inputs.decision.value,
+      outcome: inputs.outcome.value,
+      since: fromLocalInput(inputs.since.value),
+      until: fromLocalInput(inputs.until.value),
+    }
+    ctx.navigate(`#/audit${query(values)}`)
+  }
+
+  const filter = Object.fromEntries(['principal', 'rule', 'skill', 'decision', 'outcome', 'since', 'until'].map((k) => [k, p.get(k) ?? undefined]))
+  await showPage(results, filter, ctx.signal)
+}
+
+/**
+ * @param {HTMLElement} results
+ * @param {Record<string, string | undefined>} filter
+ * @param {AbortSignal} signal
+ */
+async function showPage(results, filter, signal) {
+  const tbody = h('tbody', {})
+  const more = h('div', { class: 'actions' })
+  const count = h('p', { class: 'hint', role: 'status' })
+  let shown = 0
+  /** @param {string | null} cursor */
+  const load = async (cursor) => {
+    /** @type {AuditPage} */
+    const page = await call('GET', `/admin/api/audit${query({ ...filter, limit: 50, cursor })}`, undefined, { signal })
+    for (const record of page.records) tbody.appendChild(row(record))
+    shown += page.records.length
+    count.textContent = shown === 0 ? 'No records match.' : `${plural(shown, 'record')} shown, newest first.`
+    const older = page.nextCursor
+    replace(more, older ? h('button', { type: 'button', class: 'secondary', onclick: () => void load(older).catch(fail) }, 'Load older records') : null)
+  }
+  /** @param {unknown} error */
+  const fail = (error) => {
+    if (!signal.aborted) replace(results, message('error', `Could not load the audit: ${error instanceof Error ? error.message : String(error)}`))
+  }
+  const table = h(
+    'table',
+    {},
+    h('caption', { class: 'visually-hidden' }, 'Audit records'),
+    h('thead', {}, h('tr', {}, ['Time (UTC)', 'Principal', 'Rule', 'Decision', 'Outcome', 'Status', 'Model', 'Skills', 'Record'].map((c) => h('th', { scope: 'col' }, c)))),
+    tbody,
+  )
+  try {
+    await load(null)
+    replace(results, count, table, more)
+  } catch (error) {
+    fail(error)
+  }
+}
+
+/** @param {AuditRecord} r */
+function row(r) {
+  return h(
+    'tr',
+    { 'data-id': r.id },
+    h('td', {}, time(r.time.start)),
+    h('td', { class: 'mono' }, r.principal ?? '—'),
+    h('td', {}, r.rule ?? '—'),
+    h('td', {}, tag(r.decision)),
+    h('td', {}, tag(r.outcome)),
+    h('td', {}, r.status ?? '—'),
+    h('td', {}, r.model ?? r.endpoint),
+    h('td', {}, r.skills.join(', ') || '—'),
+    h('td', { class: 'mono' }, h('a', { href: `#/audit/${enc(r.id)}`, 'aria-label': `Open record ${r.id}` }, r.id)),
+  )
+}
+
+/** ISO → the value of a datetime-local input (local wall time). @param {string | null} iso */
+function toLocalInput(iso) {
+  if (!iso) return ''
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return ''
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19)
+}
+
+/** A datetime-local value (local wall time) → ISO 8601 UTC, as the API expects. @param {string} value */
+function fromLocalInput(value) {
+  if (!value) return ''
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString()
+}
