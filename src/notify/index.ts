@@ -3,4 +3,4 @@ export type { FormatContext, NotificationEvent, NotificationType, RevocationNoti
 export { formatJson, reviewView } from './format-json.js'
 export { formatSlack, type SlackBlock, type SlackMessage } from './format-slack.js'
 export { createNotifier, type Notifier, type NotifierOptions, type NotifyTarget } from './notifier.js'
-export { WebhookChannel, type ChannelStats, type Delivery, type WebhookChannelOptions } from './webhook-channel.js'
+export { WebhookChannel, type ChannelStats, type Delivery, type WebhookChannelOptions } from '../audit/sinks/webhook-channel.js'

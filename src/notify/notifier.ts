@@ -3,7 +3,7 @@ import type { SinkSecret } from '../audit/sinks/types.js'
 import type { FormatContext, NotificationEvent, NotificationType } from './events.js'
 import { formatJson } from './format-json.js'
 import { formatSlack } from './format-slack.js'
-import { WebhookChannel, type ChannelStats, type WebhookChannelOptions } from './webhook-channel.js'
+import { WebhookChannel, type ChannelStats, type WebhookChannelOptions } from '../audit/sinks/webhook-channel.js'
 
 /** One entry of `notify:` (SPEC §2) with its secret already resolved by the config layer. */
 export interface NotifyTarget {
@@ -42,7 +42,7 @@ export interface Notifier {
 export function createNotifier(targets: readonly NotifyTarget[], options: NotifierOptions = {}): Notifier {
   const channels = targets.map((target) => ({
     format: target.webhook.format ?? 'json',
-    channel: new WebhookChannel({ ...options.webhook, url: target.webhook.url, secret: target.webhook.secret }),
+    channel: new WebhookChannel({ userAgent: 'skillgate-notify', ...options.webhook, url: target.webhook.url, secret: target.webhook.secret }),
   }))
   const wanted = options.events === undefined ? undefined : new Set(options.events)
   const newId = options.newId ?? (() => `ntf_${ulid()}`)

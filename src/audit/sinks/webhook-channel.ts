@@ -1,14 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { signatureHeader, signWebhookBody } from '../audit/sinks/signature.js'
-import { revealSecret, type AuditSinkStats, type SinkSecret } from '../audit/sinks/types.js'
+import { signatureHeader, signWebhookBody } from './signature.js'
+import { revealSecret, type AuditSinkStats, type SinkSecret } from './types.js'
 
 /**
- * Delivers notification bodies to one webhook, in order, with the audit sink's contract: signed
- * with the same `skillgate-signature` scheme when a secret is set, retried with exponential backoff
- * and jitter on network errors, timeouts, 408, 425, 429 and 5xx (other 4xx are final), never
- * following redirects, and a bounded queue that drops and counts rather than grows. (The audit
- * `WebhookSink` is typed to audit records and its body is the record itself, so it cannot carry a
- * Slack body; signing and secrets are shared from `audit/sinks`.)
+ * Delivers bodies to one webhook, in order: signed with `skillgate-signature` (HMAC-SHA256) when a
+ * secret is set, retried with exponential backoff and jitter on network errors, timeouts, 408, 425,
+ * 429 and 5xx (other 4xx are final), never following redirects (a body must not go to a host that
+ * was not configured), and a bounded queue that drops and counts rather than grows. The audit sink
+ * (records) and the notifier (review, decision and revocation messages) both deliver through it.
  */
 export interface WebhookChannelOptions {
   readonly url: string | URL
@@ -27,6 +26,8 @@ export interface WebhookChannelOptions {
   /** Injected for tests. */
   readonly fetch?: typeof fetch | undefined
   readonly nowSeconds?: (() => number) | undefined
+  /** `user-agent` of the deliveries; default `skillgate`. */
+  readonly userAgent?: string | undefined
 }
 
 export interface Delivery {
@@ -52,7 +53,7 @@ export class WebhookChannel {
 
   constructor(options: WebhookChannelOptions) {
     this.#url = new URL(options.url)
-    if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:') throw new TypeError('notify webhook url must be http(s)')
+    if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:') throw new TypeError('webhook url must be http(s)')
     this.#options = options
     // The host only: a Slack webhook's path is its secret.
     this.name = `webhook:${this.#url.host}`
@@ -101,7 +102,7 @@ export class WebhookChannel {
       }
       if (result === 'final' || n >= maxAttempts) {
         this.#counts.failed += 1
-        this.#options.onError?.(new Error(`notification delivery gave up after ${n} attempt(s)`), delivery.id)
+        this.#options.onError?.(new Error(`webhook delivery gave up after ${n} attempt(s)`), delivery.id)
         return
       }
       this.#counts.retries += 1
@@ -114,7 +115,7 @@ export class WebhookChannel {
   async #attempt(delivery: Delivery): Promise<'ok' | 'retry' | 'final'> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'user-agent': 'skillgate-notify',
+      'user-agent': this.#options.userAgent ?? 'skillgate',
       'skillgate-delivery': delivery.id,
       'skillgate-event': delivery.event,
     }
