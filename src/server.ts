@@ -84,7 +84,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
 
   // Requests node's parser refuses (oversized headers, bad framing) still get Anthropic's error shape.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) {
+    // A response already on this connection (e.g. one that said Connection: close): nothing may follow it.
+    const current = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+    if (!socket.writable || current?.headersSent) {
       socket.destroy()
       return
     }

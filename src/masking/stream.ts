@@ -52,6 +52,12 @@ export class SseStreamMasker implements StreamMasker {
       case 'content_block_start': return this.onStart(ev, ev.data as JsonObject)
       case 'content_block_delta': return this.onDelta(ev, ev.data as JsonObject)
       case 'content_block_stop': return [...this.flushBlock(blockIndex(ev.data)), ev]
+      case 'message_start': {
+        const message = isObject(ev.data) ? ev.data.message : undefined
+        const content = isObject(message) ? message.content : undefined
+        if (Array.isArray(content) && content.length > 0) throw new MaskingError('message_start carries content')
+        return [ev]
+      }
       case 'message_delta':
       case 'message_stop':
       case 'error':

@@ -1,4 +1,5 @@
-import { buildOpening } from '../audit/record-builder.js'
+import { buildCompletion, buildOpening } from '../audit/record-builder.js'
+import { asGatewayError } from '../errors/to-response.js'
 import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
@@ -38,5 +39,17 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
       throw new GatewayError('GW_AUDIT_UNAVAILABLE', { detail: `audit begin failed: ${(error as Error).message}`, cause: error })
     }
     ctx.audit = { opening, start }
-    return next()
+    try {
+      return await next()
+    } catch (error) {
+      // forward failed (502/504, client gone before the upstream answered): audit-close never ran.
+      if (!ctx.response) {
+        const failure = asGatewayError(error)
+        const interrupted = ctx.signal.aborted
+        await writer
+          .complete(ctx.id, buildCompletion({ start, end: new Date(), status: interrupted ? undefined : failure.status, outcome: interrupted ? 'interrupted' : 'error', error: failure.code, content }))
+          .catch((e: unknown) => ctx.log.error({ detail: (e as Error).message }, 'audit completion could not be committed'))
+      }
+      throw error
+    }
   }

@@ -13,11 +13,14 @@ export const readBody = (maxBody: number): Stage =>
     if (Number.isFinite(declared) && declared > maxBody) throw tooLarge(maxBody)
     ctx.body = await collect(ctx.incoming, maxBody)
     if (ctx.endpoint?.inspectBody) {
+      let json: unknown
       try {
-        ctx.json = JSON.parse(ctx.body.toString('utf8'))
+        json = JSON.parse(ctx.body.toString('utf8'))
       } catch {
         throw new GatewayError('GW_REQUEST_MALFORMED_JSON')
       }
+      ctx.json = hashable(json) ? json : undefined
+      if (ctx.json === undefined && json !== undefined) throw new GatewayError('GW_REQUEST_MALFORMED_JSON', { publicDetail: 'nested deeper than 256 levels or a number out of range' })
     }
     return next()
   }
@@ -35,3 +38,16 @@ async function collect(incoming: IncomingMessage, limit: number): Promise<Buffer
 }
 
 const tooLarge = (limit: number) => new GatewayError('GW_REQUEST_TOO_LARGE', { publicDetail: `limit ${limit} bytes` })
+
+/** Depth at most 256 and finite numbers (what the audit's canonical JSON can hash); iterative, no recursion. */
+function hashable(value: unknown): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (typeof v === 'number' && !Number.isFinite(v)) return false
+    if (typeof v !== 'object' || v === null) continue
+    if (depth >= 256) return false
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return true
+}

@@ -19,14 +19,21 @@ export const respond = (): Stage =>
       delete headers['content-length']
       headers['cache-control'] ??= 'no-cache'
     }
+    // A byte body (JSON) can still fail before its first chunk (audit completion): keep the status line open until then.
+    let iterator: AsyncIterator<Uint8Array> | undefined
+    let first: IteratorResult<Uint8Array> | undefined
+    if (response.body.kind === 'bytes') {
+      iterator = response.body.chunks[Symbol.asyncIterator]()
+      first = await iterator.next()
+    }
     res.writeHead(response.status, headers)
     res.flushHeaders()
     ctx.firstByteAt = Date.now()
     try {
       if (response.body.kind === 'sse') {
         for await (const frame of response.body.events) await write(res, frame.raw)
-      } else {
-        for await (const chunk of response.body.chunks) await write(res, chunk)
+      } else if (iterator && first) {
+        for (let r = first; !r.done; r = await iterator.next()) await write(res, r.value)
       }
       res.end()
       ctx.outcome = 'completed'

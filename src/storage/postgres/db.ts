@@ -58,18 +58,23 @@ export class PgDb {
     } catch (error) {
       throw asStorageError(error, what)
     }
+    let lost: Error | undefined
+    const onError = (error: Error) => (lost = error)
+    client.on('error', onError)
     try {
       await client.query(begin)
       const result = await fn(client)
       await client.query('COMMIT')
+      client.off('error', onError)
       client.release()
       return result
     } catch (error) {
       // A failed rollback means the connection is broken: discard it instead of returning it.
-      const broken = await client.query('ROLLBACK').then(
+      const broken = lost !== undefined || (await client.query('ROLLBACK').then(
         () => false,
         () => true,
-      )
+      ))
+      client.off('error', onError)
       client.release(broken)
       throw asStorageError(error, what)
     }
