@@ -50,19 +50,23 @@ export async function openExchange(deps: ExchangeDeps): Promise<ExchangeRuntime>
     ttlMs: initial.gatewayTokens.ttl,
     rotateAfterMs: initial.gatewayTokens.rotateAfter,
   })
-  const handler = () => buildHandler(deps, gatewayTokens)
+  // One handler per configuration (rebuilt after a reload), not per request.
+  const handlers = new WeakMap<Config, ReturnType<typeof buildHandler>>()
+  const handler = () => {
+    const config = deps.config()
+    let built = handlers.get(config)
+    if (!built) handlers.set(config, (built = buildHandler(deps, gatewayTokens, config)))
+    return built
+  }
   return {
     gatewayTokens,
     async handle(req, res) {
-      const started = Date.now()
       const body = await readCapped(req)
-      const events: ExchangeEvent[] = []
       const result = body === undefined
         ? { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: 'invalid_request', error_description: 'request body too large' }) }
-        : await handler()({ contentType: req.headers['content-type'], body, headers: req.headers }, events)
+        : await handler()({ contentType: req.headers['content-type'], body, headers: req.headers })
       res.writeHead(result.status, result.headers)
       res.end(result.body)
-      for (const event of events) void recordExchange(deps, event, started, result.status)
     },
     jwks(res) {
       const text = JSON.stringify(gatewayTokens.jwks())
@@ -73,9 +77,8 @@ export async function openExchange(deps: ExchangeDeps): Promise<ExchangeRuntime>
   }
 }
 
-/** Built per call from the current (possibly reloaded) configuration, verifier and policy. */
-function buildHandler(deps: ExchangeDeps, gatewayTokens: GatewayTokens) {
-  const config = deps.config()
+/** Built once per configuration; the verifier and policy are read live (they follow reloads). */
+function buildHandler(deps: ExchangeDeps, gatewayTokens: GatewayTokens, config: Config) {
   const saml = config.samlIssuers.length
     ? createSamlVerifier({
         issuers: config.samlIssuers.map((s, i) => ({
@@ -90,25 +93,24 @@ function buildHandler(deps: ExchangeDeps, gatewayTokens: GatewayTokens) {
         tokenEndpoint: `${gatewayTokens.issuer}/v1/oauth/token`,
       })
     : undefined
-  return (request: Parameters<ReturnType<typeof createTokenExchange>>[0], events: ExchangeEvent[]) =>
-    createTokenExchange({
-      verifier: deps.verifier(),
-      issuers: [...config.issuers.map((i) => ({ id: i.id, singleUse: i.singleUse })), ...config.samlIssuers.map((s) => ({ id: s.id, singleUse: true }))],
-      gatewayTokens,
-      replay: deps.storage.replay,
-      matchRule: (identity, namedRule) => {
-        const selection = selectRule(deps.policy(), { issuerId: identity.issuerId, claims: identity.claims, namedRule })
-        if (selection.ok) return { ok: true, rule: selection.rule.id, principal: selection.principal }
-        return { ok: false, reason: selection.decision.reasons.map((r) => r.code).join(',') }
-      },
-      isRevoked: (identity, principal) => isRevoked(deps.revocations, identity, principal),
-      ...(config.gatewayTokens.organizationId !== undefined ? { organizationId: config.gatewayTokens.organizationId } : {}),
-      ...(saml ? { saml } : {}),
-      onEvent: (event) => {
-        events.push(event)
-        deps.logger.info({ exchange: event }, event.type)
-      },
-    })(request)
+  return createTokenExchange({
+    verifier: { verify: (token, options) => deps.verifier().verify(token, options) },
+    issuers: [...config.issuers.map((i) => ({ id: i.id, singleUse: i.singleUse })), ...config.samlIssuers.map((s) => ({ id: s.id, singleUse: true }))],
+    gatewayTokens,
+    replay: deps.storage.replay,
+    matchRule: (identity, namedRule) => {
+      const selection = selectRule(deps.policy(), { issuerId: identity.issuerId, claims: identity.claims, namedRule })
+      if (selection.ok) return { ok: true, rule: selection.rule.id, principal: selection.principal }
+      return { ok: false, reason: selection.decision.reasons.map((r) => r.code).join(',') }
+    },
+    isRevoked: (identity, principal) => isRevoked(deps.revocations, identity, principal),
+    ...(config.gatewayTokens.organizationId !== undefined ? { organizationId: config.gatewayTokens.organizationId } : {}),
+    ...(saml ? { saml } : {}),
+    onEvent: (event) => {
+      deps.logger.info({ exchange: event }, event.type)
+      void recordExchange(deps, event)
+    },
+  })
 }
 
 function isRevoked(revocations: RevocationCache, identity: VerifiedToken, principal: string): boolean {
@@ -117,9 +119,11 @@ function isRevoked(revocations: RevocationCache, identity: VerifiedToken, princi
   return revocations.checkToken(identity.issuerId, String(identity.claims.iss), jti) !== 'ok' || revocations.checkPrincipal(principal, iat) !== 'ok'
 }
 
-async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent, started: number, status: number): Promise<void> {
+async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent): Promise<void> {
   if (!deps.audit) return
   const ok = event.type === 'exchange.succeeded'
+  const status = ok ? 200 : event.status
+  const started = Date.now() - event.durationMs
   const start = new Date(started)
   const claims = ok ? { iss: event.iss, sub: event.sub, ...(event.jti ? { jti: event.jti } : {}) } : {}
   try {
