@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: several gateway variants (auth only, + async audit, + strict audit, everything on)
+ * `npm run bench`: several gateway variants (auth only, + async audit, + strict audit, everything on
+ * with one worker, and everything on with one worker per CPU through `skillgate serve --workers N`)
  * against a plain node:http + undici pass-through proxy, all in front of the same mock upstream,
  * measured in one run with rounds interleaved (every variant and the pass-through take turns) so drift
  * on a shared machine hits all alike; then micro-costs per request measured in-process. One table.
@@ -16,13 +17,15 @@ import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_MOCK_API_KEY } from '../dist/mock-upstream/index.js'
 import { runTask, startChild, stopChildren } from './lib/children.mjs'
+import { procAvailable, startCliGateway } from './lib/cli-gateway.mjs'
 import { createClient, percentiles, runRound } from './lib/load.mjs'
 import { renderTable } from './lib/report.mjs'
-import { BODIES, UPSTREAM_POOL, VARIANTS, gatewayConfig, mintToken, requestBody, requestJson } from './lib/workload.mjs'
+import { BODIES, UPSTREAM_POOL, VARIANTS, configOf, gatewayConfig, mintToken, requestBody, requestJson } from './lib/workload.mjs'
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--variants LIST] [--duration D] [--rounds N] [--json] [--skip-micro] [--cpu-prof DIR]
   --quick         smoke run (~30 s plus the build): 2 rounds of 500 ms per target per phase, shorter micro-costs
-  --variants L    gateway variants, comma-separated, from: ${Object.keys(VARIANTS).join(', ')} (default: all)
+  --variants L    gateway variants, comma-separated, from: ${Object.keys(VARIANTS).join(', ')}
+                  (default: all; full-workers needs Linux /proc and is left out of the default elsewhere)
   --duration D    length of one measured round, e.g. 2s or 1500ms (default 1500ms, quick 500ms)
   --rounds N      measured rounds per target per phase (default 4, quick 2)
   --json          print the results as JSON on stdout (progress stays on stderr)
@@ -78,9 +81,13 @@ function readOptions() {
   const roundMs = values.duration === undefined ? (quick ? 500 : 1_500) : parseDuration(values.duration)
   const rounds = values.rounds === undefined ? (quick ? 2 : 4) : Number(values.rounds)
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
-  const variants = values.variants === undefined ? Object.keys(VARIANTS) : [...new Set(values.variants.split(',').map((v) => v.trim()).filter(Boolean))]
+  // The multi-worker variant measures its processes through /proc: by default only where that exists.
+  const defaults = Object.keys(VARIANTS).filter((v) => VARIANTS[v].workers === undefined || procAvailable())
+  const variants = values.variants === undefined ? defaults : [...new Set(values.variants.split(',').map((v) => v.trim()).filter(Boolean))]
   const unknown = variants.filter((v) => !Object.hasOwn(VARIANTS, v))
   if (unknown.length > 0 || variants.length === 0) throw new Error(`--variants: unknown ${unknown.join(', ') || '(empty)'}; choose from ${Object.keys(VARIANTS).join(', ')}`)
+  const noProc = variants.filter((v) => VARIANTS[v].workers !== undefined && !procAvailable())
+  if (noProc.length > 0) throw new Error(`--variants: ${noProc.join(', ')} needs /proc (Linux) to measure a primary and its workers`)
   // Keep the canonical order (cheapest first) whatever order was typed.
   const chosen = Object.keys(VARIANTS).filter((v) => variants.includes(v))
   const cpuProfDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'])
@@ -98,6 +105,8 @@ function parseDuration(text) {
 }
 
 const cpuProfArgs = (dir, name) => (dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`])
+// A cluster's workers inherit the primary's flags, so one file name would be overwritten: node's default names carry the pid.
+const cpuProfTreeArgs = (dir) => (dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir])
 
 /**
  * The targets in the order a round visits them: for each request body, the pass-through on that
@@ -207,7 +216,7 @@ async function preflight(target, token) {
     await expect('no token (auth on)', 401, undefined, { auth: false })
     await expect('a model outside the allow rule (policy on)', 403, { ...requestJson(target.body), model: 'not-a-claude-model' })
   }
-  if (target.variant === 'full') {
+  if (target.kind === 'gateway' && configOf(target.variant) === 'full') {
     const withSecret = requestJson('realistic')
     withSecret.messages = [...withSecret.messages, { role: 'user', content: 'use AWS key AKIAIOSFODNN7EXAMPLE' }]
     await expect('a request carrying an AWS key (masking.requests.block)', 400, withSecret)
@@ -274,9 +283,17 @@ async function main() {
     options.variants.map((variant) => {
       const dir = join(WORK_DIR, variant)
       mkdirSync(dir, { recursive: true })
+      const config = gatewayConfig(variant, { mockUrl: mock.url, jwk, dir })
+      if (VARIANTS[variant].workers !== undefined) {
+        // The real CLI with node:cluster; CPU and RSS summed over the primary and its workers (lib/cli-gateway.mjs).
+        const server = startCliGateway(`gateway ${variant}`, {
+          config, dir, workers: VARIANTS[variant].workers, logPath: join(dir, 'gateway.log'), execArgv: cpuProfTreeArgs(options.cpuProfDir),
+        })
+        return [variant, { server, dir }]
+      }
       const server = startChild(`gateway ${variant}`, new URL('./servers/gateway.mjs', import.meta.url), {
         BENCH_VARIANT: variant,
-        BENCH_GATEWAY_CONFIG: JSON.stringify(gatewayConfig(variant, { mockUrl: mock.url, jwk, dir })),
+        BENCH_GATEWAY_CONFIG: JSON.stringify(config),
         BENCH_GATEWAY_LOG: join(dir, 'gateway.log'),
       }, cpuProfArgs(options.cpuProfDir, `gateway-${variant}`))
       return [variant, { server, dir }]
@@ -290,7 +307,7 @@ async function main() {
     // `requests`: every request sent to it, refusals included (what its audit should hold).
     targets.push({ ...plan, server, dir: gateways.get(plan.variant)?.dir, client: createClient(server.url, maxConcurrency), requests: 0 })
   }
-  log(`bench: mock ${mock.url} (pid ${mock.pid}); ${targets.map((t) => `${t.label} ${t.server.url} (pid ${t.server.pid})`).join('; ')}`)
+  log(`bench: mock ${mock.url} (pid ${mock.pid}); ${targets.map((t) => `${t.label} ${t.server.url} (pid ${t.server.pid}${t.server.workers ? `, primary of ${t.server.workers} workers` : ''})`).join('; ')}`)
   log(`bench: gateway logs at level warn, SQLite stores and signing keys under ${WORK_DIR}`)
 
   const errors = { count: 0, samples: [] }
@@ -334,7 +351,7 @@ async function main() {
   const gatewayInfo = Object.fromEntries(
     targets
       .filter((t) => t.kind === 'gateway')
-      .map((t) => [t.variant, { log: readGatewayLog(join(t.dir, 'gateway.log')), audit: t.variant === 'auth' ? undefined : auditRecords(t), requests: t.requests }]),
+      .map((t) => [t.variant, { log: readGatewayLog(join(t.dir, 'gateway.log')), audit: configOf(t.variant) === 'auth' ? undefined : auditRecords(t), requests: t.requests }]),
   )
   rmSync(WORK_DIR, { recursive: true, force: true })
 
@@ -349,6 +366,7 @@ async function main() {
         {
           describe: VARIANTS[variant].describe,
           body: VARIANTS[variant].body,
+          workers: VARIANTS[variant].workers ?? 1,
           baseline: base,
           addedLatencyMs: {
             p50: at('latency', variant).latencyMs.p50 - at('latency', base).latencyMs.p50,

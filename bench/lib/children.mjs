@@ -1,14 +1,20 @@
 import { fork } from 'node:child_process'
 
+import { spawn as spawnProcess } from 'node:child_process'
+
 /**
  * Starts and tracks the bench's child processes. Every child is killed when the parent exits, on
- * success, error or signal; children also exit by themselves when the IPC channel closes.
+ * success, error or signal; children also exit by themselves when the IPC channel closes. A child
+ * started with spawnGroup (the CLI with its cluster workers) leads its own process group, and the
+ * whole group is killed.
  */
 const live = new Set()
 let stopping = false
 
+const kill = (child) => (child.killGroup ? child.killGroup() : child.kill('SIGKILL'))
+
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
+  for (const child of live) kill(child)
 })
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
@@ -28,6 +34,32 @@ function spawn(script, args, env, execArgv) {
   child.once('exit', () => live.delete(child))
   return child
 }
+
+/**
+ * Spawns `command` as the leader of a new process group (detached), e.g. `skillgate serve --workers N`
+ * whose cluster workers stay in that group. SIGTERM goes to the leader alone (it drains its workers);
+ * SIGKILL (parent exit, a stop that times out) and the leader's own exit take the whole group down,
+ * so no worker outlives the bench.
+ */
+export function spawnGroup(command, args, options) {
+  const child = spawnProcess(command, args, { ...options, detached: true })
+  child.killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+  live.add(child)
+  child.once('exit', () => {
+    child.killGroup()
+    live.delete(child)
+  })
+  return child
+}
+
+/** True once stopChildren has begun: children exiting then are expected. */
+export const isStopping = () => stopping
 
 /** Forks `script` and resolves once it reports its URL. A child that dies mid-run ends the bench (exit 1). */
 export function startChild(name, script, env = {}, execArgv = []) {
@@ -94,7 +126,7 @@ export async function stopChildren() {
       (child) =>
         new Promise((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve()
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
+          const timer = setTimeout(() => kill(child), 3_000)
           child.once('exit', () => {
             clearTimeout(timer)
             resolve()

@@ -68,6 +68,9 @@ export function renderTable(results) {
     `latency at ${latency.concurrency} concurrent requests; req/s at ${saturation.concurrency} (non-streaming); SSE/s = whole streams per second at ${sse.concurrency};`,
     'CPU = the proxy process\'s CPU per request (saturation) and per stream (SSE); RSS = its peak RSS;',
     '"added" and "ratio" compare each variant with the pass-through on the same body.',
+    ...Object.entries(variants)
+      .filter(([, v]) => v.workers > 1)
+      .map(([name, v]) => `${name}: CPU summed over its primary and ${v.workers} workers (/proc, 10 ms ticks); RSS = the sum of their peak RSS (an upper bound).`),
     '',
     ...table(columns, rows),
     '',

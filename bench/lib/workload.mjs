@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { DEFAULT_MOCK_API_KEY } from '../../dist/mock-upstream/index.js'
 import { detectorNames } from '../../dist/masking/index.js'
@@ -21,10 +22,15 @@ export const REQUEST_BLOCK = ['private-key', 'anthropic-key', 'aws-access-key', 
 const HIGH_LIMITS = { requestsPerMinute: 1_000_000_000, inputTokensPerDay: 1_000_000_000_000, outputTokensPerDay: 1_000_000_000_000, concurrentStreams: 100_000 }
 const CONDITION = 'claims.repository_owner == "acme" && claims.ref.startsWith("refs/heads/") && claims.event_name in ["push", "workflow_dispatch"]'
 
+/** Workers of the `full-workers` variant: one per CPU, as `serve` does with NODE_ENV=production. */
+export const WORKERS = availableParallelism()
+
 /**
  * The gateway variants, cheapest first. `body` names the request body their rounds send; the
  * pass-through is measured with every body a chosen variant uses, and each variant is compared
- * with the pass-through on the same body.
+ * with the pass-through on the same body. `config` (default: the variant's own name) names the
+ * gateway config it runs; `workers` starts it through the real CLI (`skillgate serve --workers N`,
+ * node:cluster) instead of in-process in a bench child (see lib/cli-gateway.mjs).
  */
 export const VARIANTS = {
   auth: { body: 'simple', describe: 'auth + policy (1 allow rule, models glob), audit off (audit.insecureDisabled)' },
@@ -34,7 +40,16 @@ export const VARIANTS = {
     body: 'realistic',
     describe: 'auth + policy (CEL condition, skills/tools/maxTokens grants) + response masking (all detectors + 1 pattern) + request block detectors + limits + strict audit',
   },
+  'full-workers': {
+    body: 'realistic',
+    config: 'full',
+    workers: WORKERS,
+    describe: `the full config, served by \`skillgate serve --workers ${WORKERS}\` (node:cluster, one worker per CPU, one shared SQLite store); CPU and RSS summed over the primary and its workers`,
+  },
 }
+
+/** The config a variant runs (`full-workers` runs `full`'s). */
+export const configOf = (variant) => VARIANTS[variant]?.config ?? variant
 
 export const BODIES = {
   simple: '153 B: one user message → a 462 B text reply, or 13 SSE events (1.8 kB)',
@@ -101,8 +116,9 @@ export const requestBody = (body, stream) => Buffer.from(JSON.stringify(requestJ
 
 /** A gateway config as a deployment with one CI issuer would write it, for one variant. */
 export function gatewayConfig(variant, { mockUrl, jwk, dir }) {
-  const full = variant === 'full'
-  const audit = variant === 'auth' ? { insecureDisabled: true } : { durability: variant === 'audit-async' ? 'async' : 'strict' }
+  const config = configOf(variant)
+  const full = config === 'full'
+  const audit = config === 'auth' ? { insecureDisabled: true } : { durability: config === 'audit-async' ? 'async' : 'strict' }
   return {
     listen: { host: '127.0.0.1', port: 0, drainTimeout: '2s' },
     // Everything the gateway writes stays in the variant's temporary directory, never ./data.
