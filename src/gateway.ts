@@ -10,6 +10,7 @@ import { cacheVerifications } from './identity/verified-cache.js'
 import { buildMasking, type Masking } from './masking-setup.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics } from './observability/metrics.js'
+import { createTracing } from './observability/tracing.js'
 import { buildPipeline } from './pipeline/index.js'
 import { compilePolicy, type Policy } from './policy/compile.js'
 import { createContainerOwners } from './policy/container-owners.js'
@@ -138,6 +139,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     idleTimeoutMs: config.upstream.timeouts.idle,
   })
   const metrics = createMetrics()
+  const tracing = createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
   const audit = await openAuditRuntime(config, logger)
   const revocations = await openRevocationCache(audit.storage.revocations, {
     onError: (error) => logger.error({ detail: error.message }, 'revocation list refresh failed'),
@@ -158,6 +160,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     pipeline: [starting],
     metrics,
     logger,
+    tracer: tracing.tracer,
     readiness: () => {
       const issuers = current?.verifier.health() ?? []
       const upstreamHealth = credential.health()
@@ -237,6 +240,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       await upstream.close()
       exchange.close()
       credential.close()
+      await tracing.shutdown()
     },
   }
 }

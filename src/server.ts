@@ -4,6 +4,8 @@ import { GatewayError } from './errors/gateway-error.js'
 import { asGatewayError, errorBody, sendError } from './errors/to-response.js'
 import type { GatewayMetrics } from './observability/metrics.js'
 import { newRequestId } from './observability/request-id.js'
+import { endRequestSpan } from './observability/tracing.js'
+import type { Tracer } from '@opentelemetry/api'
 import { compose } from './pipeline/compose.js'
 import type { RequestContext } from './pipeline/context.js'
 import type { Stage } from './pipeline/stage.js'
@@ -18,6 +20,8 @@ export interface ServerDeps {
   readonly metrics: GatewayMetrics
   readonly logger: Logger
   readonly readiness: () => Readiness
+  /** OpenTelemetry tracer (a no-op one when tracing is off). */
+  readonly tracer?: Tracer
 }
 
 /** A handler outside the pipeline (token exchange, JWKS, admin API); it writes its own response. */
@@ -118,6 +122,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       signal: abort.signal,
       log: deps.logger.child({ reqId: id }),
     }
+    const span = deps.tracer?.startSpan('skillgate.request', { attributes: { 'http.request.method': ctx.method, 'url.path': path } })
     try {
       if (draining) throw new GatewayError('GW_SHUTTING_DOWN', { headers: { connection: 'close' } })
       if (ambiguousPath.test(path)) throw new GatewayError('GW_REQUEST_BAD_PATH')
@@ -126,11 +131,25 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
       failRequest(ctx, error)
     } finally {
       observe(ctx)
+      if (span) {
+        endRequestSpan(span, {
+          endpoint: ctx.endpoint?.name ?? 'unknown',
+          status: ctx.outgoing.statusCode,
+          outcome: ctx.outcome ?? 'completed',
+          rule: ctx.decision?.rule,
+          principal: ctx.decision?.principal,
+          decision: ctx.decision?.effect,
+          issuer: ctx.identity?.issuerId,
+          upstreamFirstByteMs: ctx.upstreamHeadersAt !== undefined && ctx.upstreamSentAt !== undefined ? Math.round(ctx.upstreamHeadersAt - ctx.upstreamSentAt) : undefined,
+          errorCode: ctx.errorCode,
+        })
+      }
     }
   }
 
   function failRequest(ctx: RequestContext, error: unknown): void {
     const failure = asGatewayError(error)
+    ctx.errorCode = failure.code
     if (failure.status >= 500) ctx.log.error({ code: failure.code, detail: failure.detail, err: failure.cause }, 'request failed')
     else ctx.log.info({ code: failure.code, detail: failure.detail }, 'request refused')
     if (!ctx.outgoing.headersSent) sendError(ctx.outgoing, failure, ctx.id)

@@ -257,6 +257,14 @@ export const configSchema = z.strictObject({
   audit: auditSchema.prefault({}),
   admin: adminSchema,
   notify: z.array(z.strictObject({ webhook: webhookSchema })).default([]),
+  tracing: z
+    .strictObject({
+      otlp: z.strictObject({ url: z.url().describe('OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces.') }),
+      serviceName: z.string().min(1).default('skillgate'),
+      sampleRatio: z.number().min(0).max(1).default(1),
+    })
+    .optional()
+    .describe('OpenTelemetry traces: one span per /v1 request. Off when absent.'),
 })
 
 /** The parsed configuration before secrets are resolved. */

@@ -58,6 +58,8 @@ export interface RequestContext {
   usage?: Readonly<Record<string, unknown>>
   /** respond stage: Date.now() when the response headers went to the client. */
   firstByteAt?: number
+  /** server: the gateway error code when the request failed. */
+  errorCode?: string
   /** respond stage (or the server, for a request refused before it): how the request ended. */
   outcome?: 'completed' | 'interrupted' | 'denied' | 'error'
 }
