@@ -71,6 +71,20 @@ const request = fc.record({
 })
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never
 
+/**
+ * One request per status the run must show (200, 400, 401, 403, 404), always tried first: the
+ * check below that the fuzz got past authentication and policy then holds for every seed.
+ */
+const plain = { query: '', contentType: 'application/json', version: '2023-06-01', extra: {} } as const
+const chat = (model: string, content: string) => JSON.stringify({ model, max_tokens: 16, messages: [{ role: 'user', content }] })
+const statusExamples: [FuzzRequest][] = [
+  [{ ...plain, method: 'POST', path: '/v1/messages', credential: 'bearer', body: chat('claude-sonnet-4-6', 'hello') }],
+  [{ ...plain, method: 'POST', path: '/v1/messages', credential: 'bearer', body: '{"model":' }],
+  [{ ...plain, method: 'POST', path: '/v1/messages', credential: 'none', body: chat('claude-sonnet-4-6', 'hello') }],
+  [{ ...plain, method: 'POST', path: '/v1/messages', credential: 'bearer', body: chat('gpt-4', 'hello') }],
+  [{ ...plain, method: 'GET', path: '/nowhere', credential: 'none', body: undefined }],
+]
+
 function headersFor(r: FuzzRequest): Record<string, string> {
   const h: Record<string, string> = { ...r.extra }
   if (r.contentType) h['content-type'] = r.contentType
@@ -127,7 +141,7 @@ describe('request path (fast-check against a running gateway)', () => {
         const res = await rawRequest(`${stack.url}${r.path}${r.query}`, { method: r.method, headers, ...(payload !== undefined ? { body: payload } : {}), timeoutMs: 10_000 })
         check(r, res)
       }),
-      { numRuns: 500, ...fuzzSeed },
+      { numRuns: 500, ...fuzzSeed, examples: statusExamples },
     )
     expect(internalErrors, 'the gateway answered 5xx itself').toEqual([])
     for (const status of [200, 400, 401, 403, 404]) expect(statuses.get(status), `status ${status} seen: ${JSON.stringify([...statuses])}`).toBeGreaterThan(0)
