@@ -141,19 +141,23 @@ function buildMasker(set: PatternSet, paths: readonly FieldPath[], options: Mask
       const scanSet = requestSet(names)
       const hits: MaskHits = {}
       const findings: RequestFinding[] = []
-      visitRequestText(body, (text, path) => {
-        const local: MaskHits = {}
-        maskWithSet(scanSet, text, local)
-        for (const detector of Object.keys(local)) findings.push({ detector, path })
-        addHits(hits, local)
-        return text
-      })
+      visitRequestText(
+        body,
+        (text, path) => {
+          const local: MaskHits = {}
+          maskWithSet(scanSet, text, local)
+          for (const detector of Object.keys(local)) findings.push({ detector, path })
+          addHits(hits, local)
+          return text
+        },
+        { keys: true },
+      )
       return { hits, findings }
     },
-    maskRequest(body, names) {
+    maskRequest(body, names, options) {
       const maskSet = requestSet(names)
       const hits: MaskHits = {}
-      const masked = visitRequestText(body, (text) => maskWithSet(maskSet, text, hits))
+      const masked = visitRequestText(body, (text) => maskWithSet(maskSet, text, hits), { forwarded: options?.forwarded ?? true })
       return { body: masked, changed: masked !== body, hits }
     },
   }

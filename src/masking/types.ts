@@ -57,7 +57,11 @@ export interface Masker {
   /** A non-streaming Messages response; returns the same Buffer object when nothing changed. */
   maskMessageJson(body: Buffer): { body: Buffer; changed: boolean; hits: MaskHits }
   createStreamMasker(): StreamMasker
-  /** For `masking.requests.block`: hits in user-supplied request content. */
+  /** For `masking.requests.block`: hits in every non-opaque string of a request (request.ts). */
   scanRequest(body: unknown, detectors: readonly string[]): { hits: MaskHits; findings: RequestFinding[] }
-  maskRequest(body: unknown, detectors: readonly string[]): { body: unknown; changed: boolean; hits: MaskHits }
+  /**
+   * Masks every non-opaque string of a request. `forwarded` (default true) leaves thinking text
+   * alone, since its signature must still verify upstream; the audit copy passes false.
+   */
+  maskRequest(body: unknown, detectors: readonly string[], options?: { readonly forwarded?: boolean }): { body: unknown; changed: boolean; hits: MaskHits }
 }

@@ -9,8 +9,9 @@ export interface AuditFacts {
   readonly containerId?: string
 }
 
-export function auditFacts(ctx: RequestContext): AuditFacts {
-  const body = isObject(ctx.json) ? ctx.json : undefined
+/** From `json`: the audit passes its masked copy, so no secret reaches these record fields either. */
+export function auditFacts(ctx: RequestContext, json: unknown = ctx.json): AuditFacts {
+  const body = isObject(json) ? json : undefined
   if (!body) return { skills: [], tools: [] }
   const container = body.container
   const containerId = typeof container === 'string' ? container : isObject(container) && typeof container.id === 'string' ? container.id : undefined
@@ -43,7 +44,7 @@ export function auditRequestBody(ctx: RequestContext, masking: Masking): { body:
   const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
   const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
   if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits } }
-  const masked = masker.maskRequest(body, detectors)
+  const masked = masker.maskRequest(body, detectors, { forwarded: false })
   return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits } }
 }
 

@@ -17,8 +17,8 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
     const decision = ctx.decision
     if (!decision) throw new GatewayError('GW_INTERNAL', { detail: 'audit-open ran before authorize' })
     const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
-    const facts = auditFacts(ctx)
     const request = auditRequestBody(ctx, masking)
+    const facts = auditFacts(ctx, request.body)
     const opening = buildOpening({
       id: ctx.id,
       start,

@@ -39,7 +39,7 @@ async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, con
         endpoint: ctx.endpoint?.name ?? 'unknown',
         method: ctx.method,
         path: ctx.path,
-        ...auditFacts(ctx),
+        ...auditFacts(ctx, request.body),
         requestBytes: ctx.body?.length ?? 0,
         requestBody: request.body,
         requestMaskHits: request.hits,

@@ -27,15 +27,30 @@ const request = {
 }
 
 describe('scanRequest (masking.requests.block)', () => {
-  it('finds blocked secrets in system, messages, tool results and documents; says where, never what', () => {
+  it('finds blocked secrets in every string but the opaque ones; says where, never what', () => {
     const { hits, findings } = masker.scanRequest(request, BLOCK)
-    expect(hits).toEqual({ 'aws-access-key': 2, 'private-key': 1 })
+    // Opaque and not scanned: the MCP credential, the signature, the id, the binary image data.
+    expect(hits).toEqual({ 'aws-access-key': 4, 'private-key': 1 })
     expect(findings).toEqual([
       { detector: 'aws-access-key', path: 'system[0].text' },
+      { detector: 'aws-access-key', path: 'messages[1].content[0].thinking' },
+      { detector: 'aws-access-key', path: 'messages[1].content[1].input.cmd' },
       { detector: 'private-key', path: 'messages[2].content[0].content[0].text' },
       { detector: 'aws-access-key', path: 'messages[2].content[2].source.content[0].text' },
     ])
     expect(JSON.stringify(findings)).not.toContain('AKIA')
+  })
+
+  it.each([
+    ['a tool description', { tools: [{ name: 'deploy', description: 'uses AKIAIOSFODNN7EXAMPLE', input_schema: { type: 'object' } }] }, 'tools[0].description'],
+    ['a stop sequence', { stop_sequences: ['AKIAIOSFODNN7EXAMPLE'] }, 'stop_sequences[0]'],
+    ['metadata', { metadata: { user_id: 'u', note: 'AKIAIOSFODNN7EXAMPLE' } }, 'metadata.note'],
+    ['a batch entry', { requests: [{ custom_id: 'a', params: { messages: [{ role: 'user', content: 'AKIAIOSFODNN7EXAMPLE' }] } }] }, 'requests[0].params.messages[0].content'],
+    ['an unknown future field', { future_field: { deep: ['AKIAIOSFODNN7EXAMPLE'] } }, 'future_field.deep[0]'],
+    ['a member name', { tools: [{ name: 't', input_schema: { properties: { AKIAIOSFODNN7EXAMPLE: {} } } }] }, 'tools[0].input_schema.properties.AKIAIOSFODNN7EXAMPLE (member name)'],
+    ['a base64 text document (decoded)', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'text/plain', data: Buffer.from('key AKIAIOSFODNN7EXAMPLE').toString('base64') } }] }] }, 'messages[0].content[0].source.data (decoded)'],
+  ])('finds a secret in %s', (_where, body, path) => {
+    expect(masker.scanRequest(body, BLOCK).findings).toEqual([{ detector: 'aws-access-key', path }])
   })
 
   it('uses only the detectors asked for (email is not blocked here)', () => {
@@ -56,12 +71,22 @@ describe('maskRequest', () => {
     const { body, changed, hits } = masker.maskRequest(request, BLOCK)
     expect(JSON.stringify(request)).toBe(before)
     expect(changed).toBe(true)
-    expect(hits).toEqual({ 'aws-access-key': 2, 'private-key': 1 })
+    expect(hits).toEqual({ 'aws-access-key': 3, 'private-key': 1 })
     const masked = body as typeof request
     expect(masked.system[0]!.text).toBe('You deploy with [REDACTED:aws-access-key]')
-    expect(masked.messages[1]).toBe(request.messages[1])
+    // Forwarded: thinking keeps its text (the signature must verify); the tool input is masked.
+    expect(masked.messages[1]!.content[0]).toBe(request.messages[1]!.content[0])
+    expect(JSON.stringify(masked.messages[1])).toContain('echo [REDACTED:aws-access-key]')
     expect(masked.mcp_servers).toBe(request.mcp_servers)
     expect(JSON.stringify(masked.messages[2])).toContain('found:\\n[REDACTED:private-key]')
+  })
+
+  it('masks thinking too in the audit copy (forwarded: false), and re-encodes base64 text documents', () => {
+    const audit = masker.maskRequest(request, BLOCK, { forwarded: false })
+    expect(audit.hits).toEqual({ 'aws-access-key': 4, 'private-key': 1 })
+    const doc = { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'text/plain', data: Buffer.from('a AKIAIOSFODNN7EXAMPLE b').toString('base64') } }] }] }
+    const masked = masker.maskRequest(doc, BLOCK).body as typeof doc
+    expect(Buffer.from(masked.messages[0]!.content[0]!.source.data, 'base64').toString()).toBe('a [REDACTED:aws-access-key] b')
   })
 
   it('returns the same object when nothing matched', () => {
