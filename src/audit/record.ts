@@ -73,8 +73,8 @@ export type AuditResponse =
       /** True when the event log hit its size bound; `message` is still complete. */
       readonly truncated: boolean
     }
-  /** Binary bodies and `content: metadata`: size and type only. */
-  | { readonly kind: 'opaque'; readonly contentType: string | null; readonly bytes: number }
+  /** Binary bodies and `content: metadata`: size and type only, and the SHA-256 (hex) of what the client received when known. */
+  | { readonly kind: 'opaque'; readonly contentType: string | null; readonly bytes: number; readonly sha256?: string }
 
 /** Findings per detector name, e.g. `{ email: 2, "aws-access-key": 1 }`. */
 export type AuditMaskHits = Readonly<Record<string, number>>

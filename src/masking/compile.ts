@@ -137,6 +137,11 @@ function buildMasker(set: PatternSet, paths: readonly FieldPath[], options: Mask
     createStreamMasker() {
       return new SseStreamMasker({ set, paths, thinking, maskText: (text, hits) => maskWithSet(set, text, hits) })
     },
+    createTextMasker() {
+      const hits: MaskHits = {}
+      const scanner = new TextScanner(set, hits)
+      return { hits, push: (text) => scanner.push(text), end: () => scanner.end() }
+    },
     scanRequest(body, names) {
       const scanSet = requestSet(names)
       const hits: MaskHits = {}

@@ -6,5 +6,5 @@ export { compileMasker } from './compile.js'
 export { MaskingConfigError, MaskingError, type MaskingConfigIssue } from './errors.js'
 export { detectorNames, detectors, isDetectorName, type Detector, type DetectorName } from './detectors/index.js'
 export type {
-  Masker, MaskerOptions, MaskHits, MaskingPatternSpec, MaskingProfileSpec, RequestFinding, SseEventIn, StreamMasker,
+  Masker, MaskerOptions, MaskHits, MaskingPatternSpec, MaskingProfileSpec, RequestFinding, SseEventIn, StreamMasker, TextMasker,
 } from './types.js'

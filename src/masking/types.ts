@@ -44,6 +44,14 @@ export interface StreamMasker {
   readonly hits: MaskHits
 }
 
+export interface TextMasker {
+  /** Masked text that can be emitted now. */
+  push(text: string): string
+  /** The held-back rest, masked. */
+  end(): string
+  readonly hits: MaskHits
+}
+
 export interface RequestFinding {
   readonly detector: string
   /** Where in the body, e.g. `messages[2].content[0].text`; never the value. */
@@ -57,6 +65,8 @@ export interface Masker {
   /** A non-streaming Messages response; returns the same Buffer object when nothing changed. */
   maskMessageJson(body: Buffer): { body: Buffer; changed: boolean; hits: MaskHits }
   createStreamMasker(): StreamMasker
+  /** Plain text arriving in pieces (file downloads): holds back only what could still become a match. */
+  createTextMasker(): TextMasker
   /** For `masking.requests.block`: hits in every non-opaque string of a request (request.ts). */
   scanRequest(body: unknown, detectors: readonly string[]): { hits: MaskHits; findings: RequestFinding[] }
   /**

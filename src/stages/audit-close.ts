@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { buildCompletion, usageFromAnthropic } from '../audit/record-builder.js'
 import type { AuditContentMode, AuditOutcome, AuditResponse } from '../audit/record.js'
 import { StreamRecorder } from '../audit/stream-log.js'
@@ -59,14 +60,19 @@ async function* auditedBytes(ctx: RequestContext, writer: AuditWriter, content: 
   const json = type?.includes('json') ?? false
   const held: Uint8Array[] = []
   let bytes = 0
+  // What the client receives (after masking), so a downloaded file can be matched to its record.
+  const digest = json ? undefined : createHash('sha256')
   try {
     for await (const chunk of chunks) {
       bytes += chunk.byteLength
+      digest?.update(chunk)
       held.push(chunk)
       if (!json && held.length > 1) yield held.shift() as Uint8Array
     }
     const parsed = json ? parseJson(Buffer.concat(held)) : undefined
-    const response: AuditResponse = parsed !== undefined ? { kind: 'json', contentType: type, bytes, body: parsed } : { kind: 'opaque', contentType: type, bytes }
+    const response: AuditResponse = parsed !== undefined
+      ? { kind: 'json', contentType: type, bytes, body: parsed }
+      : { kind: 'opaque', contentType: type, bytes, ...(digest ? { sha256: digest.digest('hex') } : {}) }
     const status = ctx.response?.status ?? 0
     const failed = status >= 400 ? `upstream:${upstreamErrorType(parsed)}` : undefined
     await completion.commit(failed ? 'error' : 'completed', response, usageOf(parsed), containerOf(parsed), failed)

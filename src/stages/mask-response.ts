@@ -1,22 +1,32 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import { MaskingError, type Masker, type SseEventIn, type StreamMasker } from '../masking/index.js'
+import { MaskingError, type Masker, type MaskHits, type SseEventIn, type StreamMasker } from '../masking/index.js'
 import type { Masking } from '../masking-setup.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { parseSseEvent, serializeSseEvent } from '../sse/parse-event.js'
+import { downloadKind, maskResultLines, maskTextFile } from './mask-downloads.js'
 
 /**
  * Masks the answer with the rule's profiles (SPEC §6). Streams: per content block, only the tail
  * that could still become a match is held back; untouched events keep their original bytes.
- * JSON: the whole message is masked and re-serialised only when something changed. A masking
+ * JSON: the whole message is masked and re-serialised only when something changed. Batch results
+ * and text file downloads are masked as they stream (mask-downloads.ts). A masking
  * failure withholds the rest (`event: error` once streaming) and never falls back to raw text.
  */
 export const maskResponse = (masking: Masking): Stage =>
   async function maskResponse(ctx, next) {
     const masker = masking.forRule(ctx.decision?.rule)
     const response = ctx.response
-    if (masker && response && ctx.endpoint?.name === 'messages' && response.status < 300) {
+    const download = masker && response && response.status < 300 ? downloadKind(ctx.path, String(response.headers['content-type'] ?? '')) : undefined
+    if (masker && response && download && response.body.kind === 'bytes') {
+      // Lengths change and headers leave first: sent chunked.
+      delete response.headers['content-length']
+      const hits: MaskHits = {}
+      ctx.responseMaskHits = hits
+      const mask = download === 'batch-results' ? maskResultLines : maskTextFile
+      response.body = { kind: 'bytes', chunks: mask(masker, response.body.chunks, hits) }
+    } else if (masker && response && ctx.endpoint?.name === 'messages' && response.status < 300) {
       const body = response.body
       if (body.kind === 'sse') {
         const stream = masker.createStreamMasker()

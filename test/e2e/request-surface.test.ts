@@ -2,9 +2,11 @@
  * Issue #12 against a running gateway: whatever reaches Claude or the audit went through the same
  * checks, whichever field or shape carried it. Each case failed before its fix.
  */
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isOpaqueMember } from '../../src/masking/request.js'
+import { MOCK_PII } from '../../src/mock-upstream/reply-content.js'
 import { startStack, type Stack } from './harness.js'
 
 let stack: Stack
@@ -107,3 +109,66 @@ describe('a secret anywhere in the body', () => {
     }
   })
 })
+
+describe('responses masked wherever content comes back', () => {
+  let masked: Stack
+  let maskedToken: string
+  beforeAll(async () => {
+    masked = await startStack({
+      configure: (c) => {
+        c.masking = { profiles: { default: { detectors: ['email', 'credit-card', 'aws-access-key', 'anthropic-key'] } } }
+        ;(c.rules as Record<string, unknown>[])[0] = { ...(c.rules as Record<string, unknown>[])[0], masking: ['default'] }
+      },
+    })
+    maskedToken = await masked.mint()
+  })
+  afterAll(async () => {
+    await masked?.close()
+  })
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${masked.url}${path}`, { ...init, headers: { 'x-api-key': maskedToken, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...(init.headers as Record<string, string>) } })
+  const leaks = (text: string) => [MOCK_PII.email, MOCK_PII.card, MOCK_PII.awsKey, MOCK_PII.anthropicKey].filter((secret) => text.includes(secret))
+
+  it('batch results: every succeeded message masked line by line; the other lines unchanged', async () => {
+    const requests = [
+      { custom_id: 'pii', params: { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'MOCK:PII please' }] } },
+      { custom_id: 'plain', params: { model: 'claude-sonnet-4-6', max_tokens: 64, messages: [{ role: 'user', content: 'hello' }] } },
+    ]
+    const created = (await (await call('/v1/messages/batches', { method: 'POST', body: JSON.stringify({ requests }) })).json()) as { id: string }
+    const upstream = await fetch(`${masked.mock.url}/v1/messages/batches/${created.id}/results`, { headers: { 'x-api-key': masked.mock.apiKey, 'anthropic-version': '2023-06-01' } })
+    const raw = await upstream.text()
+    expect(leaks(raw), raw.slice(0, 300)).not.toEqual([]) // the mock really answers with PII
+    const res = await call(`/v1/messages/batches/${created.id}/results`)
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(leaks(text)).toEqual([])
+    const lines = text.trim().split('\n').map((line) => JSON.parse(line) as { custom_id: string; result: { message: { content: { text?: string }[] } } })
+    expect(lines.map((l) => l.custom_id)).toEqual(['pii', 'plain'])
+    expect(JSON.stringify(lines[0])).toContain('[REDACTED:email]')
+    const record = await latestRecord(masked)
+    expect(record.maskHits.response.email).toBeGreaterThan(0)
+  })
+
+  it('file downloads: text masked while it streams, binary passed and recorded by size and SHA-256', async () => {
+    const form = new FormData()
+    form.append('file', new Blob([`notes ${MOCK_PII.email} and ${MOCK_PII.card}\n`], { type: 'text/plain' }), 'notes.txt')
+    const upload = await fetch(`${masked.url}/v1/files`, { method: 'POST', headers: { 'x-api-key': maskedToken, 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14' }, body: form })
+    const textFile = (await upload.json()) as { id: string }
+    const text = await (await call(`/v1/files/${textFile.id}/content`, { headers: { 'anthropic-beta': 'files-api-2025-04-14' } })).text()
+    expect(text).toBe('notes [REDACTED:email] and [REDACTED:credit-card]\n')
+
+    const binary = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, ...Buffer.from(MOCK_PII.email)])
+    const form2 = new FormData()
+    form2.append('file', new Blob([binary], { type: 'application/pdf' }), 'out.pdf')
+    const pdf = (await (await fetch(`${masked.url}/v1/files`, { method: 'POST', headers: { 'x-api-key': maskedToken, 'anthropic-version': '2023-06-01', 'anthropic-beta': 'files-api-2025-04-14' }, body: form2 })).json()) as { id: string }
+    const res = await call(`/v1/files/${pdf.id}/content`, { headers: { 'anthropic-beta': 'files-api-2025-04-14' } })
+    expect(Buffer.from(await res.arrayBuffer()).equals(binary)).toBe(true)
+    const record = await latestRecord(masked)
+    expect(record.response).toMatchObject({ kind: 'opaque', bytes: binary.length, sha256: createHash('sha256').update(binary).digest('hex') })
+  })
+})
+
+async function latestRecord(s: Stack) {
+  const page = await s.gateway.audit.storage.audit.list({ limit: 1 })
+  return page.records[0]!
+}
