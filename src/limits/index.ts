@@ -8,6 +8,10 @@ export {
   type LimitsConfig,
   type LimitSubject,
   type LimitVerdict,
+  type LimitedRequest,
+  type Reservation,
+  type Settlement,
   type TokenUsage,
 } from './limiter.js'
+export { billedTokens } from './reservation.js'
 export { openStreamSlot, type StreamSlot, type StreamSlotOptions } from './stream-slot.js'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { RuleConfig } from '../config/schema.js'
 import type { CounterStore } from '../storage/ports.js'
+import { release as releaseReservation, reserve, type Reservation } from './reservation.js'
 import { openStreamSlot, type StreamSlot } from './stream-slot.js'
 
 /**
@@ -10,8 +11,10 @@ import { openStreamSlot, type StreamSlot } from './stream-slot.js'
  * - `requestsPerMinute`: fixed UTC minutes; every request that reaches this check counts, refused
  *   ones included, so a client hammering a full window gains nothing.
  * - `inputTokensPerDay`, `outputTokensPerDay`: fixed UTC days. Checked *before* the call against
- *   what was already spent; usage is recorded after the response. A call that crosses the budget
- *   mid-way finishes; the next one is refused until UTC midnight.
+ *   what was already spent. Output is also *reserved* before the call (`max_tokens`, summed over a
+ *   batch; reservation.ts) and settled on real usage afterwards, so concurrent or abandoned calls
+ *   cannot overshoot it; input cannot be known in advance, so a call that crosses the input budget
+ *   finishes and the next one is refused until UTC midnight.
  * - `concurrentStreams`: streaming requests (`stream: true`) hold a slot until released; a slot of a
  *   crashed process frees itself after its TTL.
  *
@@ -27,8 +30,11 @@ export interface LimitSubject {
 }
 
 export type LimitVerdict =
-  /** Within every limit; `slot` is held for a streaming request under `concurrentStreams` (release it). */
-  | { readonly ok: true; readonly slot: StreamSlot | null }
+  /**
+   * Within every limit; `slot` is held for a streaming request under `concurrentStreams` (release
+   * it); `reservation` is held against `outputTokensPerDay` (settle it).
+   */
+  | { readonly ok: true; readonly slot: StreamSlot | null; readonly reservation?: Reservation }
   | { readonly ok: false; readonly limit: LimitName; readonly max: number; readonly retryAfterSeconds: number }
 
 export interface TokenUsage {
@@ -48,9 +54,25 @@ export interface LimiterOptions {
   readonly onError?: ((error: Error) => void) | undefined
 }
 
+export interface LimitedRequest {
+  readonly streaming: boolean
+  /** Output tokens the call may produce (`max_tokens`, summed over a batch); 0 or absent reserves nothing. */
+  readonly outputReservation?: number
+}
+
+/** What a finished call is charged. */
+export interface Settlement {
+  readonly inputTokens: number
+  readonly outputTokens: number
+  /** The client left or the stream broke: the whole reservation is charged (at least). */
+  readonly chargeReservation: boolean
+}
+
 export interface Limiter {
   /** Before forwarding. Rejects with a `StorageError` when the store is down: callers fail closed. */
-  checkBefore(subject: LimitSubject, limits: LimitsConfig | undefined, request: { readonly streaming: boolean }): Promise<LimitVerdict>
+  checkBefore(subject: LimitSubject, limits: LimitsConfig | undefined, request: LimitedRequest): Promise<LimitVerdict>
+  /** After the call: charges its usage and gives its reservation back. */
+  settle(subject: LimitSubject, limits: LimitsConfig | undefined, reservation: Reservation | undefined, settlement: Settlement): Promise<void>
   /** After the response (JSON `usage`, or the stream's final usage; partial usage for an interrupted stream). */
   recordUsage(subject: LimitSubject, limits: LimitsConfig | undefined, usage: TokenUsage): Promise<void>
   /** Frees a stream slot; idempotent. */
@@ -79,7 +101,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return spent.value >= max ? { ok: false, limit, max, retryAfterSeconds: secondsUntil(spent.resetAt, now()) } : undefined
   }
 
-  async function checkBefore(subject: LimitSubject, limits: LimitsConfig | undefined, request: { readonly streaming: boolean }): Promise<LimitVerdict> {
+  async function checkBefore(subject: LimitSubject, limits: LimitsConfig | undefined, request: LimitedRequest): Promise<LimitVerdict> {
     if (limits === undefined) return { ok: true, slot: null }
     // Budgets first: they only read, so a request refused for budget costs no rate or slot.
     const overBudget = (await budget(subject, 'inputTokensPerDay', limits.inputTokensPerDay)) ?? (await budget(subject, 'outputTokensPerDay', limits.outputTokensPerDay))
@@ -90,11 +112,29 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (count.value > rpm) return { ok: false, limit: 'requestsPerMinute', max: rpm, retryAfterSeconds: secondsUntil(count.resetAt, now()) }
     }
     const streams = limits.concurrentStreams
-    if (streams === undefined || !request.streaming) return { ok: true, slot: null }
-    const slot = await openStreamSlot(counters, counterKey('streams', subject), streams, { ttlMs: slotTtlMs, now, onError })
-    // A stream ends at an unknown time: ask the client to come back in a second.
-    if (slot === null) return { ok: false, limit: 'concurrentStreams', max: streams, retryAfterSeconds: 1 }
-    return { ok: true, slot }
+    let slot: StreamSlot | null = null
+    if (streams !== undefined && request.streaming) {
+      slot = await openStreamSlot(counters, counterKey('streams', subject), streams, { ttlMs: slotTtlMs, now, onError })
+      // A stream ends at an unknown time: ask the client to come back in a second.
+      if (slot === null) return { ok: false, limit: 'concurrentStreams', max: streams, retryAfterSeconds: 1 }
+    }
+    const max = limits.outputTokensPerDay
+    const amount = request.outputReservation ?? 0
+    if (max === undefined || amount <= 0) return { ok: true, slot }
+    const spent = await counters.get(counterKey('output', subject), 'day', new Date(now()))
+    const reservation = await reserve(counters, subject, amount, max, spent.value, now())
+    if (reservation !== null) return { ok: true, slot, reservation }
+    await slot?.release()
+    return { ok: false, limit: 'outputTokensPerDay', max, retryAfterSeconds: secondsUntil(spent.resetAt, now()) }
+  }
+
+  async function settle(subject: LimitSubject, limits: LimitsConfig | undefined, reservation: Reservation | undefined, settlement: Settlement): Promise<void> {
+    const reserved = reservation?.amount ?? 0
+    const output = settlement.chargeReservation ? Math.max(settlement.outputTokens, reserved) : settlement.outputTokens
+    await Promise.all([
+      recordUsage(subject, limits, { inputTokens: settlement.inputTokens, outputTokens: output }),
+      reservation ? releaseReservation(counters, subject, reservation) : undefined,
+    ])
   }
 
   async function recordUsage(subject: LimitSubject, limits: LimitsConfig | undefined, usage: TokenUsage): Promise<void> {
@@ -108,7 +148,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     await Promise.all(writes)
   }
 
-  return { checkBefore, recordUsage, release: async (slot) => slot?.release() }
+  return { checkBefore, settle, recordUsage, release: async (slot) => slot?.release() }
 }
 
 /** Usage numbers come from upstream JSON: anything but a non-negative integer counts as 0. */
@@ -116,4 +156,4 @@ function count(value: number | undefined): number {
   return value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : 0
 }
 
-export type { StreamSlot }
+export type { Reservation, StreamSlot }

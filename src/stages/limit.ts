@@ -1,13 +1,16 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import type { Limiter, LimitsConfig } from '../limits/index.js'
+import { billedTokens, type Limiter, type LimitsConfig, type LimitVerdict } from '../limits/index.js'
+import type { RequestContext } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
+import { extractRequestFacts } from '../policy/request-facts.js'
 import { StorageError } from '../storage/errors.js'
 
 /**
  * Per-principal limits of the rule (SPEC §2 `limits`): request rate, daily input/output token
  * budgets and concurrent streams, counted in the shared store so replicas agree. Refused with 429
- * and `retry-after`. Budgets are checked before the call; the usage of a call is recorded when it
- * ends (a call that crosses a budget finishes, the next one is refused).
+ * and `retry-after`. Output is reserved before the call (`max_tokens`, summed over a batch) and
+ * settled when it ends: real usage (`usage` + `usage.iterations`) for a call that completed, the
+ * whole reservation for one the client left or the upstream broke (docs/approvals.md).
  */
 export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig | undefined): Stage =>
   async function limit(ctx, next) {
@@ -17,9 +20,9 @@ export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig
     if (!limits || rule === undefined || principal === undefined) return next()
     const subject = { principal, rule }
     const streaming = typeof ctx.json === 'object' && ctx.json !== null && (ctx.json as { stream?: unknown }).stream === true
-    let verdict
+    let verdict: LimitVerdict
     try {
-      verdict = await limiter.checkBefore(subject, limits, { streaming })
+      verdict = await limiter.checkBefore(subject, limits, { streaming, outputReservation: outputReservation(ctx) })
     } catch (error) {
       if (error instanceof StorageError) throw new GatewayError('GW_LIMITS_UNAVAILABLE', { detail: error.message, cause: error })
       throw error
@@ -31,16 +34,26 @@ export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig
     try {
       await next()
     } finally {
-      const usage = ctx.usage ?? {}
-      const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+      const billed = billedTokens(ctx.usage)
       await limiter
-        .recordUsage(subject, limits, {
-          inputTokens: n(usage.input_tokens),
-          outputTokens: n(usage.output_tokens),
-          cacheCreationInputTokens: n(usage.cache_creation_input_tokens),
-          cacheReadInputTokens: n(usage.cache_read_input_tokens),
-        })
+        .settle(subject, limits, verdict.reservation, { inputTokens: billed.input, outputTokens: billed.output, chargeReservation: mayHaveRunUnseen(ctx) })
         .catch((error: unknown) => ctx.log.error({ detail: (error as Error).message }, 'usage could not be counted'))
       await limiter.release(verdict.slot)
     }
   }
+
+/** The output tokens the call may produce: `max_tokens` of each body that runs the model. */
+function outputReservation(ctx: RequestContext): number {
+  const facts = extractRequestFacts(ctx.endpoint?.name ?? 'unknown', ctx.json)
+  return facts.bodies.reduce((sum, body) => sum + (body.executes && body.maxTokens !== undefined && body.maxTokens > 0 ? body.maxTokens : 0), 0)
+}
+
+/**
+ * The upstream accepted the call but the gateway did not see it finish (client gone, stream cut,
+ * a failure after the headers): the model may have produced every reserved token.
+ */
+function mayHaveRunUnseen(ctx: RequestContext): boolean {
+  const status = ctx.response?.status
+  if (status === undefined || status >= 300) return false
+  return ctx.outcome !== 'completed' || ctx.signal.aborted
+}

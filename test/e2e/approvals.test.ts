@@ -24,7 +24,7 @@ beforeAll(async () => {
       config.rules = [
         rule('held', 'held', { approval: { required: true, grantTtl: '1h', hold: '20s' } }),
         rule('ask-first', 'ask', { approval: { required: true, grantTtl: '10m', uses: 1 } }),
-        rule('budgeted', 'budget', { limits: { outputTokensPerDay: 5 } }),
+        rule('budgeted', 'budget', { limits: { outputTokensPerDay: 70 } }), // one 64-token reservation fits, not two
         rule('rated', 'rated', { limits: { requestsPerMinute: 2 } }),
       ]
       config.admin = { tokens: [{ secret: { value: APPROVER_TOKEN }, roles: ['approver'] }] }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { counterKey, createLimiter, type Limiter, type LimitSubject } from '../../src/limits/index.js'
+import { billedTokens, counterKey, createLimiter, type Limiter, type LimitSubject } from '../../src/limits/index.js'
 import { openStorage } from '../../src/storage/open-storage.js'
 import type { Storage } from '../../src/storage/ports.js'
 
@@ -127,5 +127,50 @@ describe('concurrent streams', () => {
     const after = await limiter.checkBefore(job, limits, stream)
     expect(after.ok).toBe(true)
     if (after.ok) await limiter.release(after.slot)
+  })
+})
+
+describe('output reservations (settle)', () => {
+  const budget = { outputTokensPerDay: 100 }
+  const spent = async () => (await storage.counters.get(counterKey('output', job), 'day')).value
+
+  it('reserves max_tokens, refuses what does not fit, and gives the reservation back on settle', async () => {
+    const first = await limiter.checkBefore(job, budget, { ...unary, outputReservation: 80 })
+    expect(first).toMatchObject({ ok: true, reservation: { amount: 80 } })
+    expect(await limiter.checkBefore(job, budget, { ...unary, outputReservation: 30 })).toMatchObject({ ok: false, limit: 'outputTokensPerDay', max: 100 })
+    if (!first.ok) throw new Error('unreachable')
+    await limiter.settle(job, budget, first.reservation, { inputTokens: 5, outputTokens: 12, chargeReservation: false })
+    expect(await spent()).toBe(12)
+    expect(await limiter.checkBefore(job, budget, { ...unary, outputReservation: 88 })).toMatchObject({ ok: true })
+  })
+
+  it('charges the whole reservation when the call was not seen to finish', async () => {
+    const verdict = await limiter.checkBefore(job, budget, { ...unary, outputReservation: 70 })
+    if (!verdict.ok) throw new Error('refused')
+    await limiter.settle(job, budget, verdict.reservation, { inputTokens: 0, outputTokens: 3, chargeReservation: true })
+    expect(await spent()).toBe(70)
+  })
+
+  it('a release after midnight lands on its own day, never on the next', async () => {
+    vi.setSystemTime(Date.parse('2030-01-01T23:59:59.000Z'))
+    const late = await limiter.checkBefore(job, budget, { ...unary, outputReservation: 90 })
+    if (!late.ok) throw new Error('refused')
+    vi.setSystemTime(Date.parse('2030-01-02T00:00:05.000Z'))
+    await limiter.settle(job, budget, late.reservation, { inputTokens: 0, outputTokens: 10, chargeReservation: false })
+    // The new day: 10 spent, nothing outstanding, and no credit from yesterday's release.
+    expect(await limiter.checkBefore(job, budget, { ...unary, outputReservation: 90 })).toMatchObject({ ok: true })
+    expect(await limiter.checkBefore(job, budget, { ...unary, outputReservation: 1 })).toMatchObject({ ok: false })
+  })
+})
+
+describe('billedTokens', () => {
+  it.each([
+    ['top-level usage only', { input_tokens: 10, output_tokens: 20 }, { input: 10, output: 20 }],
+    ['cache reads count as input', { input_tokens: 10, cache_read_input_tokens: 5, cache_creation_input_tokens: 1, output_tokens: 2 }, { input: 16, output: 2 }],
+    ['advisor iterations add to the executor', { input_tokens: 10, output_tokens: 20, iterations: [{ type: 'advisor_message', model: 'claude-opus-4-6', input_tokens: 100, output_tokens: 300 }] }, { input: 110, output: 320 }],
+    ['iterations that list the executor are the whole bill', { input_tokens: 10, output_tokens: 20, iterations: [{ type: 'message', input_tokens: 10, output_tokens: 20 }, { type: 'compaction', input_tokens: 50, output_tokens: 7 }] }, { input: 60, output: 27 }],
+    ['junk counts as 0', { input_tokens: -1, output_tokens: 'x', iterations: [null, { output_tokens: 1.5 }] }, { input: 0, output: 0 }],
+  ])('%s', (_name, usage, expected) => {
+    expect(billedTokens(usage)).toEqual(expected)
   })
 })
