@@ -50,10 +50,11 @@ function outputReservation(ctx: RequestContext): number {
 
 /**
  * The upstream accepted the call but the gateway did not see it finish (client gone, stream cut,
- * a failure after the headers): the model may have produced every reserved token.
+ * a failure after the headers), or it runs later out of sight (a batch): the model may produce
+ * every reserved token.
  */
 function mayHaveRunUnseen(ctx: RequestContext): boolean {
   const status = ctx.response?.status
   if (status === undefined || status >= 300) return false
-  return ctx.outcome !== 'completed' || ctx.signal.aborted
+  return ctx.endpoint?.name === 'batches' || ctx.outcome !== 'completed' || ctx.signal.aborted
 }

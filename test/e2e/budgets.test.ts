@@ -70,6 +70,9 @@ describe('output reservations', () => {
     expect(tooBig.status).toBe(429)
     expect(((await tooBig.json()) as { error: { message: string } }).error.message).toContain('outputTokensPerDay')
     expect((await call('batcher', requests(2), '/v1/messages/batches')).status).toBe(200)
+    // The batch runs later, out of sight: its 80 tokens stay charged.
+    expect((await call('batcher', body(30))).status).toBe(429)
+    expect((await call('batcher', body(20))).status).toBe(200)
   })
 
   it('a completed call is charged its real usage and its reservation is given back', async () => {
