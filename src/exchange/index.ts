@@ -4,6 +4,8 @@
  * Transport-free: mount `createTokenExchange(deps)` on any HTTP server.
  */
 export { createTokenExchange, MAX_ASSERTION_BYTES, REPLAY_GRACE_MS } from './handler.js'
+export { createMemoryMintedStore } from './memory-minted-store.js'
+export type { MemoryMintedStore, MemoryMintedStoreOptions } from './memory-minted-store.js'
 export { createMemoryReplayGuard } from './memory-replay.js'
 export type { MemoryReplayGuard, MemoryReplayGuardOptions } from './memory-replay.js'
 export { ExchangeError, NO_STORE_HEADERS } from './oauth-error.js'
