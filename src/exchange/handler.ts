@@ -12,6 +12,7 @@ import { GATEWAY_TOKEN_CLOCK_SKEW_MS, type MintedGatewayToken } from '../identit
 import { TokenError, type VerifiedToken } from '../identity/index.js'
 import { ExchangeError, errorResponse, jsonResponse } from './oauth-error.js'
 import { parseExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN, type ExchangeRequest } from './parse-request.js'
+import { REPLAY_GRACE_MS } from './replay-grace.js'
 import { SamlRejectedError } from './saml.js'
 import type {
   ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, MintInput, RuleMatch, TokenExchangeDeps,
@@ -21,12 +22,6 @@ import type {
 /** The Claude WIF assertion limit (anthropic-api.md §12.4); the SDK refuses larger ones itself. */
 export const MAX_ASSERTION_BYTES = 16 * 1024
 
-/**
- * Replay entries outlive the assertion's `exp` by this much: verifiers accept a token until
- * `exp + clockSkew`, so an entry dropped at `exp` would reopen that window. Every issuer's `clockSkew`
- * (OIDC and SAML) is capped at this value, so entries live until at least `exp + clockSkew`.
- */
-export const REPLAY_GRACE_MS = 5 * 60_000
 
 /** RFC 8693 §4.1 `act.sub`: who performed the exchange, per wire form. */
 const ACTOR: Readonly<Record<ExchangeGrant, string>> = {

@@ -3,7 +3,8 @@
  * RFC 7523 form and RFC 8693 token exchange (JWT and SAML 2.0 subject tokens) → a gateway token.
  * Transport-free: mount `createTokenExchange(deps)` on any HTTP server.
  */
-export { createTokenExchange, MAX_ASSERTION_BYTES, REPLAY_GRACE_MS } from './handler.js'
+export { createTokenExchange, MAX_ASSERTION_BYTES } from './handler.js'
+export { REPLAY_GRACE_MS } from './replay-grace.js'
 export { createMemoryMintedStore } from './memory-minted-store.js'
 export type { MemoryMintedStore, MemoryMintedStoreOptions } from './memory-minted-store.js'
 export { createMemoryReplayGuard } from './memory-replay.js'
@@ -20,6 +21,7 @@ export {
   TOKEN_TYPE_SAML2,
 } from './parse-request.js'
 export { createSamlVerifier, MAX_SAML_ASSERTION_BYTES, SamlRejectedError } from './saml.js'
+export { SAML_DIGEST_ALGORITHMS, SAML_SIGNATURE_ALGORITHMS } from './saml-signature.js'
 export type { SamlIssuerSpec, SamlVerifierOptions } from './saml.js'
 export type {
   ExchangeContext,
