@@ -4,7 +4,7 @@ import { buildCompletion, buildOpening } from './audit/record-builder.js'
 import type { AuditWriter } from './audit/writer.js'
 import type { Config } from './config/load.js'
 import { formatActChain } from './identity/act-chain.js'
-import { createSamlVerifier, createTokenExchange, type ExchangeEvent } from './exchange/index.js'
+import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, readBody, type ExchangeEvent } from './exchange/index.js'
 import { GATEWAY_ISSUER_ID, openGatewayTokens, type GatewayTokens } from './identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from './identity/index.js'
 import type { RevocationCache } from './identity/revocation-cache.js'
@@ -13,9 +13,6 @@ import type { Policy } from './policy/compile.js'
 import { selectRule } from './policy/select-rule.js'
 import type { Storage } from './storage/ports.js'
 import type { MintedTokenStore } from './storage/ports-minted.js'
-
-/** Bodies larger than this are refused before parsing (the handler caps assertions further). */
-const MAX_BODY = 128 * 1024
 
 export interface ExchangeRuntime {
   readonly gatewayTokens: GatewayTokens
@@ -65,10 +62,8 @@ export async function openExchange(deps: ExchangeDeps): Promise<ExchangeRuntime>
   return {
     gatewayTokens,
     async handle(req, res) {
-      const body = await readCapped(req)
-      const result = body === undefined
-        ? { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: 'invalid_request', error_description: 'request body too large' }) }
-        : await handler()({ contentType: req.headers['content-type'], body, headers: req.headers })
+      const read = await readBody(req, EXCHANGE_BODY_LIMITS)
+      const result = read.ok ? await handler()({ contentType: req.headers['content-type'], body: read.body, headers: req.headers }) : bodyRefusedResponse(read.reason)
       res.writeHead(result.status, result.headers)
       res.end(result.body)
     },
@@ -155,17 +150,6 @@ async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent): Promise
   } catch (error) {
     deps.logger.error({ detail: (error as Error).message }, 'token exchange could not be recorded in the audit')
   }
-}
-
-async function readCapped(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY) return undefined
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
 }
 
 export { GATEWAY_ISSUER_ID }

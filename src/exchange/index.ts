@@ -10,6 +10,8 @@ export type { MemoryMintedStore, MemoryMintedStoreOptions } from './memory-minte
 export { createMemoryReplayGuard } from './memory-replay.js'
 export type { MemoryReplayGuard, MemoryReplayGuardOptions } from './memory-replay.js'
 export { ExchangeError, NO_STORE_HEADERS } from './oauth-error.js'
+export { bodyRefusedResponse, EXCHANGE_BODY_LIMITS, readBody } from './read-body.js'
+export type { BodyLimits, BodyResult } from './read-body.js'
 export {
   GRANT_JWT_BEARER,
   GRANT_TOKEN_EXCHANGE,
