@@ -74,6 +74,14 @@ describe('the delegation chain (RFC 8693 §4.1)', () => {
     expect(lastEvent(s)).toMatchObject({ type: 'exchange.succeeded', act: { sub: 'deploy-bot', act: { sub: 'alice@corp' } } })
   })
 
+  it('carries long actor values hashed so five levels cannot bloat the token', async () => {
+    const s = await open()
+    const longSub = `svc-${'a'.repeat(200)}`
+    const claims = await s.tokens.verify((await exchange(s, { act: { sub: longSub, iss: 'https://sso.corp' } })).json.access_token as string)
+    expect(claims.act).toEqual({ sub: 'token-exchange', act: { sub: sourceValue(longSub, 64), iss: 'https://sso.corp' } })
+    expect(claims.act.act?.sub).toMatch(/^sha256:/)
+  })
+
   it('accepts a chain of four and refuses five (the minted act would be six deep) or a malformed one', async () => {
     const s = await open()
     const chain = (depth: number): Record<string, unknown> => (depth === 1 ? { sub: 'a1' } : { sub: `a${depth}`, act: chain(depth - 1) })
