@@ -17,6 +17,8 @@ import { cacheVerifications } from '../../src/identity/verified-cache.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
 import { compilePolicy } from '../../src/policy/compile.js'
 import { createContainerOwners } from '../../src/policy/container-owners.js'
+import type { IssuerConfig } from '../../src/config/schema.js'
+import { authenticate } from '../../src/stages/authenticate.js'
 import { authorize } from '../../src/stages/authorize.js'
 import { revocationTokenKey, type RevocationStore } from '../../src/storage/ports.js'
 import type { MintedTokenStore } from '../../src/storage/ports-minted.js'
@@ -121,6 +123,29 @@ describe('authorizing a gateway token over its stored source', () => {
 })
 
 describe('revocation of long iss and jti values', () => {
+  it('refuses a gateway token at authentication when its source long jti is revoked', async () => {
+    const iss = `https://idp.example/${'i'.repeat(300)}`
+    const jti = 'j'.repeat(400)
+    const { token } = await gatewayTokens.mint({ principal: 'p', rule: 'r', client: 'token-exchange', source: { iss, sub: 's', jti, exp: Math.floor(Date.now() / 1000) + 300 } })
+    const issuers = [{ id: 'long', issuer: iss, direct: false }] as unknown as IssuerConfig[]
+    const run = async (cache: RevocationCache) => {
+      const ctx = { headers: { authorization: `Bearer ${token}` } } as unknown as RequestContext
+      try {
+        await authenticate(verifier, issuers, cache)(ctx, async () => undefined)
+        return 'ok'
+      } catch (error) {
+        if (error instanceof GatewayError) return error.code
+        throw error
+      } finally {
+        cache.close()
+      }
+    }
+    expect(await run(await revocations())).toBe('ok')
+    expect(await run(await revocations(new Map([[revocationTokenKey(iss, jti), Date.now() + 60_000]])))).toBe('GW_AUTHN_REVOKED')
+    expect(await run(await revocations(new Map([[revocationTokenKey(iss, `${jti}-other`), Date.now() + 60_000]])))).toBe('ok')
+  })
+
+
   it('matches the hashed form a gateway token carries in src', async () => {
     const iss = `https://idp.example/${'i'.repeat(300)}`
     const jti = 'j'.repeat(400)
