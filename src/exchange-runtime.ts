@@ -3,7 +3,8 @@ import type { Logger } from 'pino'
 import { buildCompletion, buildOpening } from './audit/record-builder.js'
 import type { AuditWriter } from './audit/writer.js'
 import type { Config } from './config/load.js'
-import { createSamlVerifier, createTokenExchange, type ExchangeEvent } from './exchange/index.js'
+import { formatActChain } from './identity/act-chain.js'
+import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, readBody, type ExchangeEvent } from './exchange/index.js'
 import { GATEWAY_ISSUER_ID, openGatewayTokens, type GatewayTokens } from './identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from './identity/index.js'
 import type { RevocationCache } from './identity/revocation-cache.js'
@@ -11,9 +12,7 @@ import { newRequestId } from './observability/request-id.js'
 import type { Policy } from './policy/compile.js'
 import { selectRule } from './policy/select-rule.js'
 import type { Storage } from './storage/ports.js'
-
-/** Bodies larger than this are refused before parsing (the handler caps assertions further). */
-const MAX_BODY = 128 * 1024
+import type { MintedTokenStore } from './storage/ports-minted.js'
 
 export interface ExchangeRuntime {
   readonly gatewayTokens: GatewayTokens
@@ -30,6 +29,8 @@ export interface ExchangeDeps {
   readonly policy: () => Policy
   readonly revocations: RevocationCache
   readonly storage: Storage
+  /** Source claims of minted tokens (issue #13): the same store the `/v1` pipeline reads. */
+  readonly minted: MintedTokenStore
   readonly audit: AuditWriter | undefined
   readonly logger: Logger
   /** The listen URL, used when `gatewayTokens.issuer` is not configured. */
@@ -61,10 +62,8 @@ export async function openExchange(deps: ExchangeDeps): Promise<ExchangeRuntime>
   return {
     gatewayTokens,
     async handle(req, res) {
-      const body = await readCapped(req)
-      const result = body === undefined
-        ? { status: 400, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ error: 'invalid_request', error_description: 'request body too large' }) }
-        : await handler()({ contentType: req.headers['content-type'], body, headers: req.headers })
+      const read = await readBody(req, EXCHANGE_BODY_LIMITS)
+      const result = read.ok ? await handler()({ contentType: req.headers['content-type'], body: read.body, headers: req.headers }) : bodyRefusedResponse(read.reason)
       res.writeHead(result.status, result.headers)
       res.end(result.body)
     },
@@ -98,6 +97,7 @@ function buildHandler(deps: ExchangeDeps, gatewayTokens: GatewayTokens, config: 
     issuers: [...config.issuers.map((i) => ({ id: i.id, singleUse: i.singleUse })), ...config.samlIssuers.map((s) => ({ id: s.id, singleUse: true }))],
     gatewayTokens,
     replay: deps.storage.replay,
+    minted: deps.minted,
     matchRule: (identity, namedRule) => {
       const selection = selectRule(deps.policy(), { issuerId: identity.issuerId, claims: identity.claims, namedRule })
       if (selection.ok) return { ok: true, rule: selection.rule.id, principal: selection.principal }
@@ -136,7 +136,8 @@ async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent): Promise
           effect: ok ? 'allow' : 'deny',
           rule: event.rule,
           principal: ok ? event.principal : undefined,
-          reasons: [ok ? { code: 'exchange-succeeded', detail: event.grant } : { code: 'exchange-refused', detail: event.detail ? `${event.reason}: ${event.detail}` : event.reason }],
+          // The subject's own delegation chain (RFC 8693 §4.1), nested under the minted token's `act`.
+          reasons: [ok ? { code: 'exchange-succeeded', detail: event.act ? `${event.grant}; act: ${formatActChain(event.act)}` : event.grant } : { code: 'exchange-refused', detail: event.detail ? `${event.reason}: ${event.detail}` : event.reason }],
         },
         endpoint: 'oauth_token',
         method: 'POST',
@@ -149,17 +150,6 @@ async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent): Promise
   } catch (error) {
     deps.logger.error({ detail: (error as Error).message }, 'token exchange could not be recorded in the audit')
   }
-}
-
-async function readCapped(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY) return undefined
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
 }
 
 export { GATEWAY_ISSUER_ID }

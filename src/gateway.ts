@@ -17,6 +17,7 @@ import { createContainerOwners } from './policy/container-owners.js'
 import { createGatewayServer, type GatewayServer } from './server.js'
 import { GatewayError } from './errors/gateway-error.js'
 import { openExchange } from './exchange-runtime.js'
+import { createMemoryMintedStore } from './exchange/memory-minted-store.js'
 import { createAdminApi, type AdminApi } from './admin/index.js'
 import { recordAdminActions } from './admin-actions.js'
 import type { AuditWriter } from './audit/writer.js'
@@ -153,7 +154,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const shared: Shared = { storage: audit.storage, notifier, logger, revocations, audit: audit.writer }
   const limiter = createLimiter({ counters: audit.storage.counters, onError: (error) => logger.warn({ detail: error.message }, 'stream slot housekeeping failed') })
   const credential = await upstreamCredential(config, logger)
-  const stable = { revocations, containers: createContainerOwners(), credential: credential.provider, upstream, audit: audit.writer, limiter }
+  // In memory until the storage layer has a shared adapter: after a restart live gateway tokens get 401 and are re-exchanged.
+  const minted = createMemoryMintedStore()
+  const stable = { revocations, containers: createContainerOwners(), credential: credential.provider, upstream, audit: audit.writer, limiter, minted }
   const storageHealth = watchStorageHealth(audit)
   let current: Reloadable | undefined
   const gatewayServer = createGatewayServer({
@@ -175,6 +178,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     policy: () => (current as Reloadable).policy,
     revocations,
     storage: audit.storage,
+    minted,
     audit: audit.writer,
     logger,
     url,

@@ -12,6 +12,8 @@ export interface ConfigProblem {
 const symmetricOrNone = /^(none|HS\d+)$/i
 const modelEndpoints = new Set(['messages', 'count_tokens', 'batches'])
 const prefixDelimiters = new Set([':', '/', '@'])
+/** The issuer id the gateway reports for its own minted tokens (identity/gateway-token.ts GATEWAY_ISSUER_ID). */
+const RESERVED_ISSUER_ID = 'skillgate'
 
 /**
  * Checks that need more than one key at a time (references between sections, the tenant-pinning rule,
@@ -22,6 +24,8 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   checkUpstream(config, problems)
   checkIssuers(config, problems)
   checkGatewayTokens(config, problems)
+  checkSamlIssuers(config, problems)
+  checkReservedIssuerIds(config, problems)
   checkRules(config, problems)
   problems.push(...checkPolicyConfig(config))
   problems.push(...checkMaskingConfig(config.masking))
@@ -72,9 +76,33 @@ function checkGatewayTokens(config: ParsedConfig, problems: ConfigProblem[]): vo
   const tokens = config.gatewayTokens
   if (tokens.ttl < 60_000) problems.push({ path: ['gatewayTokens', 'ttl'], message: 'gateway tokens must live at least 60s', hint: 'the SDKs refresh 120 s before expiry; 5m is a good default' })
   if (tokens.rotateAfter < tokens.ttl) problems.push({ path: ['gatewayTokens', 'rotateAfter'], message: 'rotateAfter must be at least ttl' })
+}
+
+/** A SAML issuer is found by its entity ID and named by its id: both must be unique (a clash made every exchange fail). */
+function checkSamlIssuers(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const ids = new Set<string>()
+  const entityIds = new Set<string>()
   config.samlIssuers.forEach((saml, i) => {
-    if (config.issuers.some((issuer) => issuer.id === saml.id)) problems.push({ path: ['samlIssuers', i, 'id'], message: `issuer id "${saml.id}" is used by an OIDC issuer too` })
+    const at = ['samlIssuers', i]
+    if (config.issuers.some((issuer) => issuer.id === saml.id)) problems.push({ path: [...at, 'id'], message: `issuer id "${saml.id}" is used by an OIDC issuer too` })
+    if (ids.has(saml.id)) problems.push({ path: [...at, 'id'], message: `duplicate SAML issuer id "${saml.id}"` })
+    if (entityIds.has(saml.entityId)) problems.push({ path: [...at, 'entityId'], message: `SAML entityId ${saml.entityId} is configured twice` })
+    ids.add(saml.id)
+    entityIds.add(saml.entityId)
+    if (saml.clockSkew > 300_000) problems.push({ path: [...at, 'clockSkew'], message: 'clockSkew above 5m is not allowed (single-use entries are kept until exp + clockSkew)' })
   })
+}
+
+/** `skillgate` names the gateway's own tokens in logs and the audit; an external issuer must not share it. */
+function checkReservedIssuerIds(config: ParsedConfig, problems: ConfigProblem[]): void {
+  const sections = [['issuers', config.issuers], ['samlIssuers', config.samlIssuers], ['admin', config.admin.issuers]] as const
+  for (const [section, issuers] of sections) {
+    issuers.forEach((issuer, i) => {
+      if (issuer.id !== RESERVED_ISSUER_ID) return
+      const path = section === 'admin' ? ['admin', 'issuers', i, 'id'] : [section, i, 'id']
+      problems.push({ path, message: `issuer id "${RESERVED_ISSUER_ID}" is reserved for the gateway's own tokens`, hint: 'name the issuer after its provider, e.g. "github" or "corp-idp"' })
+    })
+  }
 }
 
 function checkRules(config: ParsedConfig, problems: ConfigProblem[]): void {

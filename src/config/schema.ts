@@ -247,7 +247,7 @@ export const configSchema = z.strictObject({
         audience: z.string().min(1).describe("This gateway's SP entity ID."),
         maxLifetime: duration.prefault('10m'),
         maxAge: duration.optional(),
-        clockSkew: duration.prefault('30s'),
+        clockSkew: duration.prefault('30s').describe('Tolerance for IssueInstant, NotBefore and NotOnOrAfter; at most 5m.'),
         singleUse: z.literal(true).default(true).describe('SAML assertions are always single use per (entityId, ID).'),
       }),
     )

@@ -53,6 +53,7 @@ export const errorTable = {
   GW_METHOD_NOT_ALLOWED: { status: 405, type: 'invalid_request_error', message: 'method not allowed' },
   GW_AUDIT_UNAVAILABLE: { status: 503, type: 'api_error', message: 'audit store unavailable; request not forwarded' },
   GW_REVOCATIONS_UNAVAILABLE: { status: 503, type: 'api_error', message: 'revocation list unavailable; request refused' },
+  GW_TOKEN_SOURCES_UNAVAILABLE: { status: 503, type: 'api_error', message: 'gateway token sources unavailable; request refused' },
   GW_STARTING: { status: 503, type: 'api_error', message: 'gateway is starting' },
   GW_APPROVALS_UNAVAILABLE: { status: 503, type: 'api_error', message: 'approval store unavailable; request refused' },
   GW_LIMITS_UNAVAILABLE: { status: 503, type: 'api_error', message: 'limit counters unavailable; request refused' },

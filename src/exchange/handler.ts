@@ -5,25 +5,23 @@
  * and whose reason goes to `onEvent`.
  *
  *   parse (syntax, client auth) → resource → organization → verify subject (JWT | SAML)
- *     → match rule → scope → WIF narrowing → revocation → single use → mint → respond
+ *     → match rule → scope → WIF narrowing → revocation → act chain → mint + keep source → single use → respond
  */
+import { MAX_ACT_DEPTH, readActChain, type ActClaim } from '../identity/act-chain.js'
+import { GATEWAY_TOKEN_CLOCK_SKEW_MS, type MintedGatewayToken } from '../identity/gateway-token.js'
 import { TokenError, type VerifiedToken } from '../identity/index.js'
 import { ExchangeError, errorResponse, jsonResponse } from './oauth-error.js'
 import { parseExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN, type ExchangeRequest } from './parse-request.js'
+import { REPLAY_GRACE_MS } from './replay-grace.js'
 import { SamlRejectedError } from './saml.js'
 import type {
-  ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, RuleMatch, TokenExchangeDeps,
+  ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, MintInput, RuleMatch, TokenExchangeDeps,
   TokenExchangeHandler,
 } from './types.js'
 
 /** The Claude WIF assertion limit (anthropic-api.md §12.4); the SDK refuses larger ones itself. */
 export const MAX_ASSERTION_BYTES = 16 * 1024
 
-/**
- * Replay entries outlive the assertion's `exp` by this much: verifiers accept a token until
- * `exp + clockSkew`, so an entry dropped at `exp` would reopen that window. Covers any `clockSkew` ≤ 5 min.
- */
-export const REPLAY_GRACE_MS = 5 * 60_000
 
 /** RFC 8693 §4.1 `act.sub`: who performed the exchange, per wire form. */
 const ACTOR: Readonly<Record<ExchangeGrant, string>> = {
@@ -51,6 +49,7 @@ interface Endpoint {
 /**
  * @example
  * const handle = createTokenExchange({ verifier, issuers: [{ id: 'github', singleUse: false }], gatewayTokens,
+ *   minted: createMemoryMintedStore(),
  *   replay: storage.replay, matchRule: (identity, rule) => policy.matchForExchange(identity, rule), onEvent: (e) => log.info(e) })
  * const { status, headers, body } = await handle({ contentType: req.headers['content-type'], body, headers: req.headers })
  */
@@ -103,18 +102,22 @@ async function exchange(endpoint: Endpoint, request: ExchangeRequest, started: n
     rule = match.rule
     const scope = grantScope(request.scopes, match.scope)
     if ((await deps.isRevoked?.(subject.identity, match.principal)) === true) throw new ExchangeError('invalid_grant', 'revoked')
-    await consume(deps, subject)
-    const minted = await deps.gatewayTokens.mint({
+    const sourceAct = delegationChain(subject.identity)
+    // Minted and its source kept before the assertion is spent; a token never returned is harmless.
+    const minted = await mintAndKeep(deps, subject.identity, {
       principal: match.principal,
       rule: match.rule,
       client: ACTOR[request.grant],
       source: subject.identity.claims,
       ...(scope === undefined ? {} : { scope }),
+      ...(sourceAct === undefined ? {} : { sourceAct }),
     })
+    await consume(deps, subject)
     const { claims } = subject.identity
     endpoint.emit({
       type: 'exchange.succeeded', grant: request.grant, issuerId, iss: claims.iss as string, sub: claims.sub as string,
       ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+      ...(sourceAct === undefined ? {} : { act: sourceAct }),
       rule: match.rule, principal: match.principal, tokenId: minted.claims.jti, expiresIn: minted.expiresIn,
       ...(scope === undefined ? {} : { scope }), durationMs: endpoint.now() - started,
     })
@@ -168,6 +171,27 @@ async function matchRule(deps: TokenExchangeDeps, subject: Subject, request: Exc
   if (!narrowed(request.serviceAccountId, match.serviceAccountIds)) throw new ExchangeError('invalid_grant', 'service_account', { detail: match.rule })
   if (!narrowed(request.workspaceId, match.workspaceIds)) throw new ExchangeError('invalid_grant', 'workspace', { detail: match.rule })
   return match
+}
+
+/** RFC 8693 §4.1: the subject's own `act` chain goes under the minted token's `act`, which adds one level. */
+function delegationChain(identity: VerifiedToken): ActClaim | undefined {
+  const chain = readActChain(identity.claims.act, MAX_ACT_DEPTH - 1)
+  if (chain === 'invalid') throw new ExchangeError('invalid_grant', 'act_chain', { detail: `act must be nested objects with a string sub, at most ${MAX_ACT_DEPTH - 1} deep` })
+  return chain
+}
+
+/**
+ * Every live gateway token has its source's full verified claims in the store, so `/v1` can apply
+ * today's deny rules and `match` to it; a token whose source could not be kept is never handed out.
+ */
+async function mintAndKeep(deps: TokenExchangeDeps, identity: VerifiedToken, input: MintInput): Promise<MintedGatewayToken> {
+  const minted = await deps.gatewayTokens.mint(input)
+  try {
+    await deps.minted.put(minted.claims.jti, { issuerId: identity.issuerId, claims: identity.claims }, new Date(minted.claims.exp * 1000 + GATEWAY_TOKEN_CLOCK_SKEW_MS))
+  } catch {
+    throw new ExchangeError('temporarily_unavailable', 'minted_store')
+  }
+  return minted
 }
 
 /** Single use (workload-identity.md §6): `(iss, jti)` until the assertion's `exp`; a replay is invalid_grant. */

@@ -3,10 +3,15 @@
  * RFC 7523 form and RFC 8693 token exchange (JWT and SAML 2.0 subject tokens) → a gateway token.
  * Transport-free: mount `createTokenExchange(deps)` on any HTTP server.
  */
-export { createTokenExchange, MAX_ASSERTION_BYTES, REPLAY_GRACE_MS } from './handler.js'
+export { createTokenExchange, MAX_ASSERTION_BYTES } from './handler.js'
+export { REPLAY_GRACE_MS } from './replay-grace.js'
+export { createMemoryMintedStore } from './memory-minted-store.js'
+export type { MemoryMintedStore, MemoryMintedStoreOptions } from './memory-minted-store.js'
 export { createMemoryReplayGuard } from './memory-replay.js'
 export type { MemoryReplayGuard, MemoryReplayGuardOptions } from './memory-replay.js'
 export { ExchangeError, NO_STORE_HEADERS } from './oauth-error.js'
+export { bodyRefusedResponse, EXCHANGE_BODY_LIMITS, readBody } from './read-body.js'
+export type { BodyLimits, BodyResult } from './read-body.js'
 export {
   GRANT_JWT_BEARER,
   GRANT_TOKEN_EXCHANGE,
@@ -18,6 +23,7 @@ export {
   TOKEN_TYPE_SAML2,
 } from './parse-request.js'
 export { createSamlVerifier, MAX_SAML_ASSERTION_BYTES, SamlRejectedError } from './saml.js'
+export { SAML_DIGEST_ALGORITHMS, SAML_SIGNATURE_ALGORITHMS } from './saml-signature.js'
 export type { SamlIssuerSpec, SamlVerifierOptions } from './saml.js'
 export type {
   ExchangeContext,

@@ -4,7 +4,8 @@
  * unsigned Response and the assertion's own signature is required. The checks `node-saml` leaves out
  * are done here: no DOCTYPE (entity expansion), a 64 KiB cap, exactly one root element, the assertion
  * `Issuer` (node-saml checks `idpIssuer` only on logout messages), a bearer `SubjectConfirmationData`
- * whose `Recipient` is this token endpoint (RFC 7522 §3), and a maximum lifetime. Replay (assertion
+ * whose `Recipient` is this token endpoint (RFC 7522 §3), an `IssueInstant` no later than now + skew, a maximum
+ * lifetime counted from it, and SHA-256/512 signature algorithms only (`saml-signature.ts`). Replay (assertion
  * `ID` until `NotOnOrAfter`) is enforced by the exchange handler through the shared replay guard.
  */
 import { randomBytes } from 'node:crypto'
@@ -12,7 +13,9 @@ import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml'
 import { parseDomFromString } from '@node-saml/node-saml/lib/xml.js'
 import { deepFreeze } from '../identity/strict-json.js'
 import type { VerifiedToken } from '../identity/index.js'
+import { REPLAY_GRACE_MS } from './replay-grace.js'
 import { samlAssertionFacts, type AssertionFacts } from './saml-assertion.js'
+import { hasStrongSignature } from './saml-signature.js'
 import type { SamlAssertionVerifier } from './types.js'
 
 export const MAX_SAML_ASSERTION_BYTES = 64 * 1024
@@ -42,7 +45,7 @@ export interface SamlVerifierOptions {
   readonly now?: () => number
 }
 
-/** Reasons: malformed, too_large, doctype, untrusted_issuer, signature, audience, time, issuer, recipient, lifetime, subject, invalid. */
+/** Reasons: malformed, too_large, doctype, untrusted_issuer, signature, algorithm, audience, time, issue_instant, issuer, recipient, lifetime, subject, invalid. */
 export class SamlRejectedError extends Error {
   readonly reason: string
   readonly issuerId?: string
@@ -72,6 +75,8 @@ export function createSamlVerifier(options: SamlVerifierOptions): SamlAssertionV
   for (const spec of options.issuers) {
     if (byEntityId.has(spec.entityId)) throw new Error(`SAML issuer "${spec.id}": entityId already configured`)
     if (!(spec.clockSkewMs >= 0) || !(spec.maxLifetimeMs > 0)) throw new Error(`SAML issuer "${spec.id}": clockSkewMs and maxLifetimeMs must be positive`)
+    // Replay entries live until NotOnOrAfter + REPLAY_GRACE_MS: a larger skew would outlive them (as for OIDC issuers).
+    if (spec.clockSkewMs > REPLAY_GRACE_MS) throw new Error(`SAML issuer "${spec.id}": clockSkewMs must be at most ${REPLAY_GRACE_MS} (5 min)`)
     byEntityId.set(spec.entityId, { spec, saml: new SAML(samlOptions(spec, options.tokenEndpoint)) })
   }
   return {
@@ -81,10 +86,14 @@ export function createSamlVerifier(options: SamlVerifierOptions): SamlAssertionV
       const entry = byEntityId.get(issuer)
       if (entry === undefined) throw new SamlRejectedError('untrusted_issuer')
       const profile = await validate(entry, assertionXml)
-      const facts = samlAssertionFacts(profile, { tokenEndpoint: options.tokenEndpoint, nowMs: now(), clockSkewMs: entry.spec.clockSkewMs })
+      const nowMs = now()
+      const { clockSkewMs, maxLifetimeMs } = entry.spec
+      const facts = samlAssertionFacts(profile, { tokenEndpoint: options.tokenEndpoint, nowMs, clockSkewMs })
       if (typeof facts === 'string') throw new SamlRejectedError(facts, entry.spec.id)
       if (facts.issuer !== entry.spec.entityId) throw new SamlRejectedError('issuer', entry.spec.id)
-      if (facts.expMs - facts.issuedAtMs > entry.spec.maxLifetimeMs) throw new SamlRejectedError('lifetime', entry.spec.id)
+      // Like a JWT's iat: a future IssueInstant would stretch the lifetime and slip past principal revocation cut-offs.
+      if (facts.issuedAtMs > nowMs + clockSkewMs) throw new SamlRejectedError('issue_instant', entry.spec.id)
+      if (facts.expMs - Math.min(facts.issuedAtMs, nowMs) > maxLifetimeMs) throw new SamlRejectedError('lifetime', entry.spec.id)
       return toVerifiedToken(entry.spec, facts)
     },
   }
@@ -174,12 +183,17 @@ async function validate(entry: Entry, assertionXml: string): Promise<Profile> {
   try {
     const { profile } = await entry.saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(wrapper, 'utf8').toString('base64') })
     if (profile === null) throw new SamlRejectedError('invalid', entry.spec.id)
+    if (!(await hasStrongSignature(wrapper, certificatesOf(entry.spec)))) throw new SamlRejectedError('algorithm', entry.spec.id)
     return profile
   } catch (err) {
     if (err instanceof SamlRejectedError) throw err
     // node-saml messages echo attacker-chosen values (audiences, issuers): keep only a category.
     throw new SamlRejectedError(categorise(err), entry.spec.id)
   }
+}
+
+function certificatesOf(spec: SamlIssuerSpec): readonly string[] {
+  return typeof spec.certificates === 'function' ? spec.certificates() : spec.certificates
 }
 
 function categorise(err: unknown): string {

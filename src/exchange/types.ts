@@ -3,8 +3,10 @@
  * transport hands in, what it gets back, and every dependency the handler needs. Transport-free: no
  * HTTP server types, so the server, a test or a CLI can drive it.
  */
+import type { ActClaim } from '../identity/act-chain.js'
 import type { GatewayTokens, MintedGatewayToken, MintInput } from '../identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken, VerifyOptions } from '../identity/index.js'
+import type { MintedTokenStore } from '../storage/ports-minted.js'
 
 export interface ExchangeHttpRequest {
   /** The raw `content-type` header. */
@@ -85,6 +87,8 @@ export interface TokenExchangeDeps {
   readonly issuers: readonly ExchangeIssuerPolicy[]
   readonly gatewayTokens: Pick<GatewayTokens, 'mint' | 'issuer' | 'audience'>
   readonly replay: ReplayGuard
+  /** Keeps each minted token's source claims by its `jti`; a failing `put` answers 503 and no token. */
+  readonly minted: MintedTokenStore
   /**
    * Evaluates policy for the verified subject. `namedRule` is the WIF `federation_rule_id` (or the
    * `skillgate-rule` header): when set, only that rule may match.
@@ -122,6 +126,8 @@ export type ExchangeEvent =
       readonly iss: string
       readonly sub: string
       readonly jti?: string
+      /** The subject's own RFC 8693 delegation chain, now nested under the minted token's `act`. */
+      readonly act?: ActClaim
       readonly rule: string
       readonly principal: string
       /** `jti` of the minted gateway token. */
@@ -144,4 +150,4 @@ export type ExchangeEvent =
       readonly durationMs: number
     }
 
-export type { MintInput, MintedGatewayToken, VerifiedToken, VerifyOptions }
+export type { ActClaim, MintInput, MintedGatewayToken, VerifiedToken, VerifyOptions }

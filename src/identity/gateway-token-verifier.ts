@@ -2,6 +2,18 @@ import { GATEWAY_ISSUER_ID, type GatewayTokens } from './gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from './types.js'
 
 /**
+ * Identities this module verified against the gateway's own keys. Membership is the only way to
+ * recognise a gateway token: an external issuer configured with the id `skillgate` (refused by config
+ * anyway) must never have its `rule` and `sub` claims trusted as a binding.
+ */
+const gatewayVerified = new WeakSet<VerifiedToken>()
+
+/** True only for an identity `routeGatewayTokens` verified as a gateway-minted token. */
+export function isGatewayToken(identity: VerifiedToken): boolean {
+  return gatewayVerified.has(identity)
+}
+
+/**
  * One verifier for `/v1/*` credentials: gateway-minted tokens (routed by their unverified `iss`,
  * then verified strictly against the gateway's own keys) and workload tokens of `direct` issuers.
  * A token that claims the gateway's issuer can only ever be checked against the gateway's keys,
@@ -12,11 +24,12 @@ export function routeGatewayTokens(workload: TokenVerifier, gateway: Pick<Gatewa
     async verify(token, options) {
       if (peekIssuer(token) !== gateway.issuer) return workload.verify(token, options)
       const claims = await gateway.verify(token)
-      const verified: VerifiedToken = {
+      const verified: VerifiedToken = Object.freeze({
         issuerId: GATEWAY_ISSUER_ID,
         claims: Object.freeze({ ...claims }),
         header: Object.freeze({ alg: 'ES256', typ: 'at+jwt' }),
-      }
+      })
+      gatewayVerified.add(verified)
       return verified
     },
     health: () => workload.health(),

@@ -9,11 +9,13 @@
 import { randomBytes } from 'node:crypto'
 import { unwatchFile, watchFile } from 'node:fs'
 import { SignJWT, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { MAX_ACT_DEPTH, readActChain, type ActClaim } from './act-chain.js'
 import { checkClaims } from './claims-checks.js'
 import { DEFAULT_MAX_TOKEN_BYTES, splitCompact } from './compact.js'
 import { createKeyRing, type KeyRing, type KeyRingStatus } from './gateway-token-keys.js'
 import { checkHeader } from './header.js'
 import { toTokenError } from './jose-errors.js'
+import { MAX_SOURCE_VALUE_CHARS, sourceValue } from './source-value.js'
 import { parseStrictJsonObject, type JsonObject } from './strict-json.js'
 import { TokenError } from './types.js'
 
@@ -21,7 +23,8 @@ import { TokenError } from './types.js'
 export const GATEWAY_ISSUER_ID = 'skillgate'
 export const GATEWAY_TOKEN_TYP = 'at+jwt'
 /** Replicas share one clock source in practice; a small tolerance covers NTP drift only. */
-const CLOCK_SKEW_MS = 10_000
+export const GATEWAY_TOKEN_CLOCK_SKEW_MS = 10_000
+const CLOCK_SKEW_MS = GATEWAY_TOKEN_CLOCK_SKEW_MS
 const DEFAULT_ROTATE_AFTER_MS = 24 * 60 * 60_000
 /** Source claims copied into `src` for audit when they are short scalars (GitHub, GitLab, RFC 9068). */
 export const DEFAULT_SOURCE_CLAIMS: readonly string[] = [
@@ -29,7 +32,6 @@ export const DEFAULT_SOURCE_CLAIMS: readonly string[] = [
   'job_workflow_ref', 'event_name', 'environment', 'project_id', 'project_path', 'pipeline_id', 'job_id',
   'namespace_id', 'client_id',
 ]
-const MAX_SOURCE_VALUE_CHARS = 256
 
 export interface GatewayTokensOptions {
   /** Private JWKS file; created (0600, write-then-rename) when missing. */
@@ -51,6 +53,8 @@ export interface MintInput {
   readonly rule: string
   /** The exchanging client (RFC 8693 §4.1 `act.sub`), e.g. `workload-federation`. */
   readonly client: string
+  /** The source token's own delegation chain (`readActChain`), nested under `act`; at most `MAX_ACT_DEPTH - 1` levels. */
+  readonly sourceAct?: ActClaim
   /** Space-separated granted scopes; omitted when undefined. */
   readonly scope?: string
   /** The verified subject (workload) claims: `src` is selected from them and `exp` bounds the lifetime. */
@@ -62,7 +66,8 @@ export interface GatewayTokenClaims {
   readonly aud: string
   readonly sub: string
   readonly rule: string
-  readonly act: { readonly sub: string }
+  /** The exchanging client, with the source's own `act` chain nested under it (RFC 8693 §4.1). */
+  readonly act: ActClaim
   readonly scope?: string
   readonly src: Readonly<Record<string, string | number>>
   readonly jti: string
@@ -163,7 +168,7 @@ async function mintToken(minter: Minter, input: MintInput): Promise<MintedGatewa
     aud: minter.audience,
     sub: input.principal,
     rule: input.rule,
-    act: { sub: input.client },
+    act: { sub: input.client, ...(input.sourceAct === undefined ? {} : { act: input.sourceAct }) },
     ...(input.scope === undefined ? {} : { scope: input.scope }),
     src: selectSource(input.source, minter.sourceClaims),
     jti: randomBytes(18).toString('base64url'),
@@ -223,13 +228,17 @@ function validateOptions(options: GatewayTokensOptions): void {
   }
 }
 
-/** `src`: the subject's `iss`, `sub`, `jti` and a few short audit claims; never nested objects. */
+/**
+ * `src`: the subject's `iss`, `sub`, `jti` and a few short audit claims; never nested objects. `iss` and
+ * `jti` are always carried (hashed when long) because revocation by token or issuer looks them up.
+ */
 function selectSource(source: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, string | number> {
   const out: Record<string, string | number> = {}
   for (const name of ['iss', 'sub', 'jti', ...names]) {
     if (!Object.hasOwn(source, name) || Object.hasOwn(out, name)) continue
     const value = source[name]
-    if (typeof value === 'string' && value.length <= MAX_SOURCE_VALUE_CHARS) out[name] = value
+    if ((name === 'iss' || name === 'jti') && typeof value === 'string') out[name] = sourceValue(value)
+    else if (typeof value === 'string' && value.length <= MAX_SOURCE_VALUE_CHARS) out[name] = value
     else if (typeof value === 'number' && Number.isFinite(value)) out[name] = value
   }
   return out
@@ -243,7 +252,8 @@ function claimError(claim: string): TokenError {
 function toGatewayClaims(claims: JsonObject): GatewayTokenClaims {
   const { iss, aud, sub, rule, act, scope, src, jti, iat, exp } = claims
   if (typeof rule !== 'string' || rule === '') throw claimError('rule')
-  if (typeof act !== 'object' || act === null || Array.isArray(act) || typeof act.sub !== 'string') throw claimError('act')
+  const actor = readActChain(act, MAX_ACT_DEPTH)
+  if (actor === undefined || actor === 'invalid') throw claimError('act')
   if (scope !== undefined && typeof scope !== 'string') throw claimError('scope')
   if (typeof src !== 'object' || src === null || Array.isArray(src)) throw claimError('src')
   const source: Record<string, string | number> = {}
@@ -256,7 +266,7 @@ function toGatewayClaims(claims: JsonObject): GatewayTokenClaims {
     aud: typeof aud === 'string' ? aud : String((aud as string[])[0]),
     sub: sub as string,
     rule,
-    act: { sub: act.sub },
+    act: actor,
     ...(scope === undefined ? {} : { scope }),
     src: source,
     jti: jti as string,

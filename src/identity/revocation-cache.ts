@@ -1,5 +1,6 @@
 import type { RevocationSnapshot, RevocationStore } from '../storage/ports.js'
 import { revocationTokenKey } from '../storage/ports.js'
+import { sourceValue } from './source-value.js'
 
 /**
  * Revocations in force, held in memory for O(1) checks on every request and refreshed from the
@@ -32,6 +33,7 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
   const now = options.now ?? Date.now
   const maxStale = options.maxStaleMs ?? 10_000
   let snapshot: RevocationSnapshot = await store.snapshot()
+  let hashedTokens = hashedTokenKeys(snapshot)
   let loadedAt = now()
   let inFlight: Promise<void> | undefined
 
@@ -39,7 +41,10 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
     (inFlight ??= (async () => {
       try {
         const version = force ? Number.NaN : await store.version()
-        if (version !== snapshot.version) snapshot = await store.snapshot()
+        if (version !== snapshot.version) {
+          snapshot = await store.snapshot()
+          hashedTokens = hashedTokenKeys(snapshot)
+        }
         loadedAt = now()
       } catch (error) {
         options.onError?.(error as Error)
@@ -56,7 +61,8 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
       if (stale()) return 'unavailable'
       if (snapshot.issuers.has(issuerId)) return 'issuer-disabled'
       if (jti !== undefined) {
-        const until = snapshot.tokens.get(revocationTokenKey(iss, jti))
+        const key = revocationTokenKey(iss, jti)
+        const until = snapshot.tokens.get(key) ?? hashedTokens.get(key)
         if (until !== undefined && until > now()) return 'token-revoked'
       }
       return 'ok'
@@ -73,4 +79,18 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
     refresh: () => poll(true),
     close: () => clearInterval(timer),
   }
+}
+
+/**
+ * Revoked tokens whose `iss` or `jti` is too long for a gateway token's `src`, keyed by the hashed
+ * form `src` carries (`sourceValue`), so a token minted from one is caught like its source.
+ */
+function hashedTokenKeys(snapshot: RevocationSnapshot): ReadonlyMap<string, number> {
+  const out = new Map<string, number>()
+  for (const [key, until] of snapshot.tokens) {
+    const [iss, jti] = JSON.parse(key) as [string, string]
+    const bound = revocationTokenKey(sourceValue(iss), sourceValue(jti))
+    if (bound !== key) out.set(bound, until)
+  }
+  return out
 }

@@ -7,6 +7,7 @@ import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Policy } from '../policy/compile.js'
 import type { ContainerOwners } from '../policy/container-owners.js'
+import type { MintedTokenStore } from '../storage/ports-minted.js'
 import { auditClose } from '../stages/audit-close.js'
 import { auditOpen } from '../stages/audit-open.js'
 import { auditTrail } from '../stages/audit-trail.js'
@@ -35,6 +36,8 @@ export interface PipelineDeps {
   readonly masking: Masking
   readonly approvals: Approvals
   readonly limiter: Limiter
+  /** Source claims of live gateway tokens, re-checked against today's rules on every call. */
+  readonly minted: MintedTokenStore
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
 }
@@ -55,7 +58,7 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     readBody(config.listen.maxBody), //              413, 400 malformed JSON or a repeated member
     // Before policy: a blocked secret must not reach the decision's reasons (and so the audit).
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
-    authorize(deps.policy, deps.containers, deps.revocations), //   403; 401 revoked principal
+    authorize(deps.policy, deps.containers, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source
     approve(deps.approvals), //                      403 naming the review, or held until approved
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     ...audit(auditOpen), //                         503: committed before anything goes upstream

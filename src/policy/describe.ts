@@ -16,6 +16,7 @@ const sentences: Readonly<Record<ReasonCode, Describe>> = {
   'named-rule-not-matched': (d) => `the named rule ${d} does not match this identity`,
   'condition-error': (d) => `condition of rule ${d.replace(': ', ' failed: ')} (a deny rule matches on error, an allow rule does not)`,
   'principal-claim-missing': (d) => `a claim of the principal template of rule ${d} is missing`,
+  'principal-changed': (d) => `rule ${d} now maps this identity to another principal; exchange the token again`,
   'endpoint-granted': (d) => `endpoint ${d} is granted`,
   'endpoint-not-granted': (d) => (d === 'unknown' ? 'this path is not a Claude API endpoint the gateway grants' : `endpoint ${d} is not in allow.endpoints`),
   'model-granted': (d) => `model ${d} is granted`,

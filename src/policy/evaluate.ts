@@ -39,20 +39,28 @@ export interface BoundInput {
   /** The rule and principal a gateway-minted token is bound to (chosen at the exchange). */
   readonly rule: string
   readonly principal: string
+  /** The verified claims of the token it was exchanged for, kept at mint time (workload-identity.md §7.3). */
+  readonly source: { readonly issuerId: string; readonly claims: Claims }
   readonly endpoint: EndpointName | 'unknown'
   readonly facts: RequestFacts
   readonly containerOwner?: (id: string) => string | undefined
 }
 
 /**
- * A gateway token already carries its rule and principal: the identity was matched at the exchange
- * (workload-identity.md §7.3), so only the grants of that rule are checked against the request. A
- * rule that is gone (configuration reloaded) or became a deny rule denies.
+ * A gateway token is bound to one rule and principal, but the policy may have changed since the
+ * exchange: rule selection runs again over the source claims with the bound rule named, so a deny
+ * rule added since, a narrowed `match`, a rule that is gone or changed issuer, or a principal that now
+ * maps differently all deny. Then the grants of that rule are checked against the request.
+ *
+ * @example evaluateGatewayToken(policy, { rule: 'release-notes', principal, source: { issuerId: 'github', claims }, endpoint, facts })
  */
-export function evaluateBoundRule(policy: Policy, input: BoundInput): Decision {
-  const rule = policy.rulesById.get(input.rule)
-  if (!rule || rule.effect !== 'allow') return denyDecision([{ code: 'named-rule-unknown', detail: input.rule }])
-  return checkGrants(rule, input.principal, [], input)
+export function evaluateGatewayToken(policy: Policy, input: BoundInput): Decision {
+  const selection = selectRule(policy, { issuerId: input.source.issuerId, claims: input.source.claims, namedRule: input.rule })
+  if (!selection.ok) return selection.decision
+  if (selection.principal !== input.principal) {
+    return denyDecision([...selection.notes, { code: 'principal-changed', detail: input.rule }], input.rule)
+  }
+  return checkGrants(selection.rule, input.principal, selection.notes, input)
 }
 
 function checkGrants(rule: CompiledRule, principal: string, notes: readonly Reason[], input: Omit<PolicyInput, 'issuerId' | 'claims'>): Decision {

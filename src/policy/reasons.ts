@@ -12,6 +12,7 @@ export type ReasonCode =
   | 'named-rule-not-matched'
   | 'condition-error'
   | 'principal-claim-missing'
+  | 'principal-changed'
   // grants (criteria/), each as granted / denied
   | 'endpoint-granted'
   | 'endpoint-not-granted'
@@ -62,6 +63,7 @@ export const reasonInfo: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'named-rule-not-matched': { polarity: 'denied' },
   'condition-error': { polarity: 'note' },
   'principal-claim-missing': { polarity: 'denied' },
+  'principal-changed': { polarity: 'denied' },
   'endpoint-granted': { polarity: 'granted', criterion: 'endpoint' },
   'endpoint-not-granted': { polarity: 'denied', criterion: 'endpoint' },
   'model-granted': { polarity: 'granted', criterion: 'model' },

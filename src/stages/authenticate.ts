@@ -4,7 +4,9 @@ import { GatewayError } from '../errors/gateway-error.js'
 import type { GatewayErrorCode } from '../errors/codes.js'
 import { TokenError, type TokenRejectReason, type TokenVerifier, type VerifiedToken } from '../identity/index.js'
 import { GATEWAY_ISSUER_ID } from '../identity/gateway-token.js'
+import { isGatewayToken } from '../identity/gateway-token-verifier.js'
 import type { RevocationCache, RevocationVerdict } from '../identity/revocation-cache.js'
+import { sourceValue } from '../identity/source-value.js'
 import type { Stage } from '../pipeline/stage.js'
 
 const wwwAuthenticate = { 'www-authenticate': 'Bearer error="invalid_token"' }
@@ -22,12 +24,13 @@ const reasonToCode: Partial<Record<TokenRejectReason, GatewayErrorCode>> = {
  */
 export const authenticate = (verifier: TokenVerifier, issuers: readonly IssuerConfig[], revocations: RevocationCache): Stage => {
   const directIssuers = new Set(issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
-  const issuerIds = new Map(issuers.map((issuer) => [issuer.issuer, issuer.id]))
+  // Keyed by the form a gateway token's `src.iss` carries (hashed when over 256 characters).
+  const issuerIds = new Map(issuers.map((issuer) => [sourceValue(issuer.issuer), issuer.id]))
   return async function authenticate(ctx, next) {
     const identity = await verifyOrReject(verifier, readCredential(ctx.headers))
     const claims = identity.claims
     const jti = typeof claims.jti === 'string' ? claims.jti : undefined
-    if (identity.issuerId === GATEWAY_ISSUER_ID) {
+    if (isGatewayToken(identity)) {
       // A gateway token answers for its own jti and for the workload token it was exchanged for.
       rejectRevoked(revocations.checkToken(GATEWAY_ISSUER_ID, String(claims.iss), jti))
       const src = (claims.src ?? {}) as Record<string, unknown>

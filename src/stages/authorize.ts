@@ -4,16 +4,21 @@ import type { Policy } from '../policy/compile.js'
 import type { ContainerOwners } from '../policy/container-owners.js'
 import type { Decision } from '../policy/decision.js'
 import { describeReason } from '../policy/describe.js'
-import { evaluateBoundRule, evaluatePolicy } from '../policy/evaluate.js'
+import { evaluateGatewayToken, evaluatePolicy } from '../policy/evaluate.js'
 import { reasonInfo, type CriterionName, type ReasonCode } from '../policy/reasons.js'
 import { extractRequestFacts } from '../policy/request-facts.js'
-import { GATEWAY_ISSUER_ID } from '../identity/gateway-token.js'
+import { isGatewayToken } from '../identity/gateway-token-verifier.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
+import type { MintedTokenSource, MintedTokenStore } from '../storage/ports-minted.js'
 import { rejectRevoked } from './authenticate.js'
 
-/** Evaluates policy for the authenticated identity and this request; a deny ends it with 403. */
-export const authorize = (policy: Policy, containers: ContainerOwners, revocations: RevocationCache): Stage =>
+/**
+ * Evaluates policy for the authenticated identity and this request; a deny ends it with 403. A gateway
+ * token is re-checked against today's rules over the claims of the token it was exchanged for; a token
+ * whose source cannot be read is refused (401 unknown, 503 store down), never allowed on its binding alone.
+ */
+export const authorize = (policy: Policy, containers: ContainerOwners, revocations: RevocationCache, minted: MintedTokenStore): Stage =>
   async function authorize(ctx, next) {
     const identity = ctx.identity
     if (!identity) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before authenticate' })
@@ -21,16 +26,31 @@ export const authorize = (policy: Policy, containers: ContainerOwners, revocatio
     const named = ctx.headers['skillgate-rule']
     const facts = extractRequestFacts(endpoint, ctx.json)
     const containerOwner = (id: string) => containers.ownerOf(id)
-    ctx.decision =
-      identity.issuerId === GATEWAY_ISSUER_ID
-        ? evaluateBoundRule(policy, { rule: String(identity.claims.rule), principal: String(identity.claims.sub), endpoint, facts, containerOwner })
-        : evaluatePolicy(policy, { issuerId: identity.issuerId, claims: identity.claims, endpoint, facts, containerOwner, ...(typeof named === 'string' ? { namedRule: named } : {}) })
+    const source = isGatewayToken(identity) ? await readSource(minted, identity.claims.jti, revocations) : undefined
+    ctx.decision = source
+      ? evaluateGatewayToken(policy, { rule: String(identity.claims.rule), principal: String(identity.claims.sub), source, endpoint, facts, containerOwner })
+      : evaluatePolicy(policy, { issuerId: identity.issuerId, claims: identity.claims, endpoint, facts, containerOwner, ...(typeof named === 'string' ? { namedRule: named } : {}) })
     if (ctx.decision.effect === 'deny') throw decisionToError(ctx.decision)
     // Revocation applies to the mapped principal (workload-identity.md §10 rule 8).
     const iat = typeof identity.claims.iat === 'number' ? identity.claims.iat : undefined
     if (ctx.decision.principal !== undefined) rejectRevoked(revocations.checkPrincipal(ctx.decision.principal, iat))
     return next()
   }
+
+/** The source a gateway token was exchanged for, itself checked for revocation by its full `iss`, `jti` and issuer id. */
+async function readSource(minted: MintedTokenStore, jti: unknown, revocations: RevocationCache): Promise<MintedTokenSource> {
+  let source: MintedTokenSource | undefined
+  try {
+    source = typeof jti === 'string' ? await minted.get(jti) : undefined
+  } catch (error) {
+    throw new GatewayError('GW_TOKEN_SOURCES_UNAVAILABLE', { detail: (error as Error).message })
+  }
+  // Unknown: minted by a process whose in-memory store is gone, or expired. The SDK exchanges again on 401.
+  if (source === undefined) throw new GatewayError('GW_AUTHN_INVALID', { detail: 'gateway token source unknown', headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
+  const { iss, jti: sourceJti } = source.claims
+  rejectRevoked(revocations.checkToken(source.issuerId, String(iss), typeof sourceJti === 'string' ? sourceJti : undefined))
+  return source
+}
 
 const byCriterion: Record<CriterionName, GatewayErrorCode> = {
   endpoint: 'GW_AUTHZ_ENDPOINT_DENIED',

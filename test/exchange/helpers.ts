@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  createMemoryReplayGuard, createTokenExchange, type ExchangeEvent, type ExchangeIssuerPolicy, type MemoryReplayGuard,
+  createMemoryMintedStore, createMemoryReplayGuard, createTokenExchange, type ExchangeEvent, type MemoryMintedStore, type ExchangeIssuerPolicy, type MemoryReplayGuard,
   type RuleMatch, type SamlAssertionVerifier, type TokenExchangeDeps, type TokenExchangeHandler,
 } from '../../src/exchange/index.js'
 import { openGatewayTokens, type GatewayTokens } from '../../src/identity/gateway-token.js'
@@ -89,6 +89,7 @@ export interface ExchangeStack {
   readonly tokens: GatewayTokens
   readonly verifier: TokenVerifier
   readonly replay: MemoryReplayGuard
+  readonly minted: MemoryMintedStore
   readonly events: ExchangeEvent[]
   readonly github: IssuerKeys
   mint(claims?: Readonly<Record<string, unknown>>, options?: MintOptions): string
@@ -123,12 +124,14 @@ export async function startExchangeStack(options: StackOptions = {}): Promise<Ex
   const verifier = createTokenVerifier(options.issuers ?? [githubIssuerSpec(github)], { now })
   const tokens = await openGatewayTokens({ keyFile: join(dir, 'gateway-key.json'), issuer: GATEWAY, ttlMs: 300_000, now })
   const replay = createMemoryReplayGuard({ now })
+  const minted = createMemoryMintedStore({ now })
   const events: ExchangeEvent[] = []
   const handler = createTokenExchange({
     verifier,
     issuers: options.policies ?? [{ id: 'github', singleUse: options.singleUse ?? false }],
     gatewayTokens: tokens,
     replay,
+    minted,
     matchRule: ruleMatcher(options.rules ?? defaultRules),
     organizationId: ORG,
     now,
@@ -145,6 +148,7 @@ export async function startExchangeStack(options: StackOptions = {}): Promise<Ex
     tokens,
     verifier,
     replay,
+    minted,
     events,
     github,
     mint: (claims = {}, mintOptions = {}) => mintToken(github, claims, { now: now(), audience: WORKLOAD_AUDIENCE, ...mintOptions }),
