@@ -1,5 +1,6 @@
 import type { DfaState } from './regex/dfa.js'
 import { PREV_START } from './regex/dfa.js'
+import { IDLE_STATES } from './regex/search-dfa.js'
 import type { PatternSet } from './pattern-set.js'
 import { MaskingError } from './errors.js'
 import type { MaskHits } from './types.js'
@@ -61,6 +62,18 @@ export class TextScanner {
   private region: Region | undefined
   private out: string[] = []
   private ended = false
+  /** Units read by the search DFA (absolute); equals `pos` while the runs are on. */
+  private scanPos = 0
+  /** The search DFA's state at `scanPos`, its generation and kernel (to re-intern after a drop). */
+  private searchState: number = PREV_START
+  private searchGeneration = 0
+  private searchKernel: Int32Array | undefined
+  private searchPrev: number = PREV_START
+  /** Last position where the search DFA was idle (no thread from any start in progress), and the kind of unit before it. */
+  private lastIdle = 0
+  private lastIdleKind: number = PREV_START
+  /** While false, the runs are idle at `pos` and nothing matched since: only the search DFA moves. */
+  private runsOn = false
 
   constructor(
     private readonly set: PatternSet,
@@ -79,9 +92,117 @@ export class TextScanner {
     if (this.ended) throw new MaskingError('text pushed after the end of a block')
     if (chunk.length === 0) return ''
     this.buf = this.buf.length === 0 ? chunk : this.buf + chunk
-    const classOf = this.set.automaton.classOf
-    for (let j = 0; j < chunk.length; j++) this.step(classOf[chunk.charCodeAt(j)]!)
+    this.resumeSearch()
+    const base = this.scanPos
+    let i = 0
+    while (i < chunk.length) {
+      if (!this.runsOn) {
+        i = this.skipWhileNoMatchEnds(chunk, i, base)
+        if (i === chunk.length) break
+        this.catchUp()
+      }
+      i = this.runUntilIdle(chunk, i, base)
+    }
+    // The hold-back must be exact at every chunk end: bring the runs up to date unless idle.
+    if (!this.runsOn) {
+      if (this.searchState < IDLE_STATES) this.jumpTo(this.scanPos)
+      else this.catchUp()
+    }
+    this.searchKernel = this.set.search.kernelOf(this.searchState)
+    this.searchPrev = this.set.search.prevOf(this.searchState)
     return this.drain()
+  }
+
+  /** After another scanner dropped the shared search cache, finds this scanner's state again. */
+  private resumeSearch(): void {
+    const search = this.set.search
+    if (this.searchGeneration === search.generation) return
+    this.searchState = search.intern(this.searchKernel ?? new Int32Array(0), this.searchPrev)
+    this.searchGeneration = search.generation
+  }
+
+  /**
+   * The fast path: advances the search DFA from `chunk[i]` until a match could end (returns its
+   * index) or the chunk is done (returns its length). Records the last idle position.
+   */
+  private skipWhileNoMatchEnds(chunk: string, i: number, base: number): number {
+    const search = this.set.search
+    const { classOf, stride } = search
+    let table = search.table
+    let s = this.searchState
+    let idleAt = -1
+    let idleKind = 0
+    for (; i < chunk.length; i++) {
+      const cls = classOf[chunk.charCodeAt(i)]!
+      let entry = table[s * stride + cls]!
+      if (entry < 0) {
+        entry = search.resolve(s, cls)
+        s = search.resolvedFrom
+        table = search.table
+      }
+      if ((entry & 1) !== 0) break
+      s = entry >> 1
+      if (s < IDLE_STATES) {
+        idleAt = i
+        idleKind = s
+      }
+    }
+    this.searchState = s
+    this.searchGeneration = search.generation
+    this.scanPos = base + i
+    if (idleAt >= 0) {
+      this.lastIdle = base + idleAt + 1
+      this.lastIdleKind = idleKind
+    }
+    return i
+  }
+
+  /**
+   * Runs the exact scanner (and the search DFA beside it) from `chunk[i]` until both are idle, then
+   * switches back to the fast path. Returns the index reached.
+   */
+  private runUntilIdle(chunk: string, i: number, base: number): number {
+    const search = this.set.search
+    const { classOf, stride } = search
+    let s = this.searchState
+    while (i < chunk.length) {
+      const cls = classOf[chunk.charCodeAt(i)]!
+      let entry = search.table[s * stride + cls]!
+      if (entry < 0) {
+        entry = search.resolve(s, cls)
+        s = search.resolvedFrom
+      }
+      s = entry >> 1
+      this.step(cls)
+      i++
+      if (s < IDLE_STATES && this.runs.length === 0) {
+        this.runsOn = false
+        this.lastIdle = base + i
+        this.lastIdleKind = s
+        break
+      }
+    }
+    this.searchState = s
+    this.searchGeneration = search.generation
+    this.scanPos = base + i
+    return i
+  }
+
+  /** Moves the idle runs to the last idle position and replays the text since, runs on. */
+  private catchUp(): void {
+    this.jumpTo(this.lastIdle)
+    const classOf = this.set.automaton.classOf
+    for (let p = this.lastIdle; p < this.scanPos; p++) this.step(classOf[this.buf.charCodeAt(p - this.bufStart)]!)
+    this.runsOn = true
+  }
+
+  /** Idle runs skip to `at`, an idle position of the search DFA with no match end before it. */
+  private jumpTo(at: number): void {
+    this.pos = at
+    this.decided = at
+    this.prevKind = at === this.lastIdle ? this.lastIdleKind : this.searchState
+    this.lastIdle = at
+    this.lastIdleKind = this.prevKind
   }
 
   /** End of text: resolves `$` and `\b` at the end and releases everything. */
