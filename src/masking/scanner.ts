@@ -1,6 +1,5 @@
 import type { DfaState } from './regex/dfa.js'
 import { PREV_START } from './regex/dfa.js'
-import { IDLE_STATES } from './regex/search-dfa.js'
 import type { PatternSet } from './pattern-set.js'
 import { MaskingError } from './errors.js'
 import type { MaskHits } from './types.js'
@@ -64,9 +63,10 @@ export class TextScanner {
   private ended = false
   /** Units read by the search DFA (absolute); equals `pos` while the runs are on. */
   private scanPos = 0
-  /** The search DFA's state at `scanPos`, its generation and kernel (to re-intern after a drop). */
-  private searchState: number = PREV_START
-  private searchGeneration = 0
+  /** The search DFA's state (its row) at `scanPos`, its generation and kernel (to re-intern after a drop). */
+  private searchState = 0
+  /** -1 until the first push: then `resumeSearch` sets the start state. */
+  private searchGeneration = -1
   private searchKernel: Int32Array | undefined
   private searchPrev: number = PREV_START
   /** Last position where the search DFA was idle (no thread from any start in progress), and the kind of unit before it. */
@@ -105,7 +105,7 @@ export class TextScanner {
     }
     // The hold-back must be exact at every chunk end: bring the runs up to date unless idle.
     if (!this.runsOn) {
-      if (this.searchState < IDLE_STATES) this.jumpTo(this.scanPos)
+      if (this.searchState < this.set.search.idleRows) this.jumpTo(this.scanPos)
       else this.catchUp()
     }
     this.searchKernel = this.set.search.kernelOf(this.searchState)
@@ -113,7 +113,7 @@ export class TextScanner {
     return this.drain()
   }
 
-  /** After another scanner dropped the shared search cache, finds this scanner's state again. */
+  /** Before the first push, and after another scanner dropped the shared search cache: finds this scanner's state (again). */
   private resumeSearch(): void {
     const search = this.set.search
     if (this.searchGeneration === search.generation) return
@@ -127,14 +127,14 @@ export class TextScanner {
    */
   private skipWhileNoMatchEnds(chunk: string, i: number, base: number): number {
     const search = this.set.search
-    const { classOf, stride } = search
+    const { classOf, idleRows } = search
     let table = search.table
     let s = this.searchState
     let idleAt = -1
-    let idleKind = 0
+    let idleRow = 0
     for (; i < chunk.length; i++) {
       const cls = classOf[chunk.charCodeAt(i)]!
-      let entry = table[s * stride + cls]!
+      let entry = table[s + cls]!
       if (entry < 0) {
         entry = search.resolve(s, cls)
         s = search.resolvedFrom
@@ -142,9 +142,9 @@ export class TextScanner {
       }
       if ((entry & 1) !== 0) break
       s = entry >> 1
-      if (s < IDLE_STATES) {
+      if (s < idleRows) {
         idleAt = i
-        idleKind = s
+        idleRow = s
       }
     }
     this.searchState = s
@@ -152,7 +152,7 @@ export class TextScanner {
     this.scanPos = base + i
     if (idleAt >= 0) {
       this.lastIdle = base + idleAt + 1
-      this.lastIdleKind = idleKind
+      this.lastIdleKind = idleRow / search.stride
     }
     return i
   }
@@ -163,11 +163,11 @@ export class TextScanner {
    */
   private runUntilIdle(chunk: string, i: number, base: number): number {
     const search = this.set.search
-    const { classOf, stride } = search
+    const { classOf, idleRows } = search
     let s = this.searchState
     while (i < chunk.length) {
       const cls = classOf[chunk.charCodeAt(i)]!
-      let entry = search.table[s * stride + cls]!
+      let entry = search.table[s + cls]!
       if (entry < 0) {
         entry = search.resolve(s, cls)
         s = search.resolvedFrom
@@ -175,10 +175,10 @@ export class TextScanner {
       s = entry >> 1
       this.step(cls)
       i++
-      if (s < IDLE_STATES && this.runs.length === 0) {
+      if (s < idleRows && this.runs.length === 0) {
         this.runsOn = false
         this.lastIdle = base + i
-        this.lastIdleKind = s
+        this.lastIdleKind = s / search.stride
         break
       }
     }
@@ -200,7 +200,7 @@ export class TextScanner {
   private jumpTo(at: number): void {
     this.pos = at
     this.decided = at
-    this.prevKind = at === this.lastIdle ? this.lastIdleKind : this.searchState
+    this.prevKind = at === this.lastIdle ? this.lastIdleKind : this.searchState / this.set.search.stride
     this.lastIdle = at
     this.lastIdleKind = this.prevKind
   }

@@ -11,10 +11,11 @@ import { PREV_NON_WORD, PREV_START, PREV_WORD } from './dfa.js'
  * unchanged; the scanner only runs where a match ends (see `scanner.ts`).
  *
  * Layout: one flat Int32Array, `stride` entries per state (one per code-unit class, then end of
- * text). An entry is `target << 1 | matchEndsHere`, or -1 until computed, so the hot loop is a
- * `charCodeAt`, two typed-array loads and a shift per code unit, and allocates nothing.
+ * text). A state is named by its row, the offset of its first entry (`id * stride`), and an entry
+ * is `targetRow << 1 | matchEndsHere`, or -1 until computed, so the hot loop is a `charCodeAt`, two
+ * typed-array loads, an add and a shift per code unit, and allocates nothing.
  *
- * States are ids; ids 0–2 are the idle states, one per PREV_* kind (id === kind). When `maxStates`
+ * Ids 0–2 (rows below `idleRows`) are the idle states, one per PREV_* kind (id === kind). When `maxStates`
  * are cached, every cached state is dropped and the generation increases (RE2's strategy: memory
  * stays bounded, time stays linear, results never change); a scanner holding an id from an older
  * generation re-interns it from its kernel.
@@ -28,10 +29,12 @@ export class SearchDfa {
   /** Classes plus the end-of-text column. */
   readonly stride: number
   readonly eof: number
+  /** Rows below this are idle states; `row / stride` is then the PREV_* kind. */
+  readonly idleRows: number
   table: Int32Array
   /** Bumped whenever the cache is dropped: ids of earlier generations are void. */
   generation = 0
-  /** The id of the source state after the last `resolve` (it changes when the cache was dropped). */
+  /** The row of the source state after the last `resolve` (it changes when the cache was dropped). */
   resolvedFrom = 0
   private kernels: Int32Array[] = []
   private prevs: number[] = []
@@ -44,6 +47,7 @@ export class SearchDfa {
     this.classOf = automaton.classOf
     this.eof = automaton.eof
     this.stride = automaton.classCount + 1
+    this.idleRows = IDLE_STATES * this.stride
     this.table = new Int32Array(INITIAL_CAPACITY * this.stride).fill(UNKNOWN)
     this.internIdle()
   }
@@ -52,42 +56,42 @@ export class SearchDfa {
     return this.kernels.length
   }
 
-  kernelOf(id: number): Int32Array {
-    return this.kernels[id]!
+  kernelOf(row: number): Int32Array {
+    return this.kernels[row / this.stride]!
   }
 
-  prevOf(id: number): number {
-    return this.prevs[id]!
+  prevOf(row: number): number {
+    return this.prevs[row / this.stride]!
   }
 
-  /** The table entry of (`state`, `cls`), computed and cached; afterwards `resolvedFrom` is the source id. */
-  resolve(state: number, cls: number): number {
-    const kernel = this.kernels[state]!
-    const prev = this.prevs[state]!
+  /** The table entry of (`row`, `cls`), computed and cached; afterwards `resolvedFrom` is the source row. */
+  resolve(row: number, cls: number): number {
+    const kernel = this.kernelOf(row)
+    const prev = this.prevOf(row)
     const step = this.automaton.searchStep(kernel, prev, cls)
     const nextPrev = cls === this.eof ? prev : this.automaton.wordClass[cls]!
     const generation = this.generation
     if (this.kernels.length >= this.maxStates && step.kernel.length > 0 && !this.ids.has(key(step.kernel, nextPrev))) this.drop()
-    const from = generation === this.generation ? state : this.intern(kernel, prev)
+    const from = generation === this.generation ? row : this.intern(kernel, prev)
     const target = this.intern(step.kernel, nextPrev)
     const entry = (target << 1) | (step.matchEnds ? 1 : 0)
-    this.table[from * this.stride + cls] = entry
+    this.table[from + cls] = entry
     this.resolvedFrom = from
     return entry
   }
 
-  /** The id of (`kernel`, `prev`) in the current generation. */
+  /** The row of (`kernel`, `prev`) in the current generation. */
   intern(kernel: Int32Array, prev: number): number {
-    if (kernel.length === 0) return prev
+    if (kernel.length === 0) return prev * this.stride
     const k = key(kernel, prev)
     const hit = this.ids.get(k)
-    if (hit !== undefined) return hit
+    if (hit !== undefined) return hit * this.stride
     const id = this.kernels.length
     this.kernels.push(kernel)
     this.prevs.push(prev)
     this.ids.set(k, id)
     if ((id + 1) * this.stride > this.table.length) this.grow()
-    return id
+    return id * this.stride
   }
 
   private grow(): void {
