@@ -97,8 +97,16 @@ export class Automaton {
   /** The NFA states reached from the SET states `sets` by a unit of class `cls` (sorted, unique). */
   private advance(sets: readonly number[], cls: number): Int32Array {
     if (cls === this.eof || sets.length === 0) return new Int32Array(0)
-    const kernel = new Set<number>()
-    for (const s of sets) if (this.member[this.nfa.arg[s]!]![cls] === 1) kernel.add(this.nfa.out1[s]!)
+    const { arg, out1 } = this.nfa
+    const gen = ++this.markGen
+    const kernel: number[] = []
+    for (const s of sets) {
+      const target = out1[s]!
+      if (this.member[arg[s]!]![cls] === 1 && this.mark[target] !== gen) {
+        this.mark[target] = gen
+        kernel.push(target)
+      }
+    }
     return Int32Array.from(kernel).sort()
   }
 
