@@ -25,10 +25,11 @@ export interface Region {
 
 /** Finished runs are reused: in secret-dense text a run starts at almost every code unit. */
 export class RunPool {
-  private readonly free: Run[] = []
+  /** Created on first use: most scanners (short strings of a JSON body) never free a run. */
+  private free: Run[] | undefined
 
   take(start: number, state: DfaState): Run {
-    const run = this.free.pop()
+    const run = this.free?.pop()
     if (!run) return { start, state, bestEnd: -1, bestPattern: -1, pending: undefined }
     run.start = start
     run.state = state
@@ -39,7 +40,8 @@ export class RunPool {
   }
 
   give(run: Run): void {
-    if (this.free.length < MAX_POOLED) this.free.push(run)
+    const free = (this.free ??= [])
+    if (free.length < MAX_POOLED) free.push(run)
   }
 }
 
@@ -60,9 +62,9 @@ export function acceptMatches(set: PatternSet, run: Run, patterns: readonly numb
 
 /**
  * Validates a decided run's pending candidates, longest first; the first valid one may win.
- * `textOf(start, end)` returns the candidate's text.
+ * `buf` holds the text from absolute offset `bufStart` on.
  */
-export function finalizeRun(set: PatternSet, run: Run, textOf: (start: number, end: number) => string): void {
+export function finalizeRun(set: PatternSet, run: Run, buf: string, bufStart: number): void {
   const pending = run.pending
   if (!pending) return
   run.pending = undefined
@@ -73,7 +75,7 @@ export function finalizeRun(set: PatternSet, run: Run, textOf: (start: number, e
     if (end < run.bestEnd) return
     // Same end as a validator-free match: only an earlier-listed pattern changes the label.
     if (end === run.bestEnd && pattern > run.bestPattern) continue
-    const text = textOf(run.start, end)
+    const text = buf.slice(run.start - bufStart, end - bufStart)
     if (!validators[pattern]!(text)) continue
     // Pairs with one end are ascending by pattern: keep scanning them for an earlier valid one.
     run.bestEnd = end

@@ -44,7 +44,6 @@ export class TextScanner {
   private readonly search: SearchCursor
   /** While false, the runs are idle at `pos` and no match ended since: only the search DFA reads. */
   private runsOn = false
-  private readonly textOf = (start: number, end: number): string => this.buf.slice(start - this.bufStart, end - this.bufStart)
 
   constructor(
     private readonly set: PatternSet,
@@ -202,7 +201,7 @@ export class TextScanner {
       const run = runs[k]!
       if (this.region && run.start >= this.region.end) this.closeRegion()
       if (run.state !== dead) break
-      finalizeRun(this.set, run, this.textOf)
+      finalizeRun(this.set, run, this.buf, this.bufStart)
       if (run.bestEnd < 0) continue
       if (!this.region) this.openRegion(run)
       else if (run.bestEnd > this.region.end) this.region.end = this.rawFrom = this.decided = run.bestEnd

@@ -1,6 +1,8 @@
 import { PREV_START } from './regex/dfa.js'
 import type { SearchDfa } from './regex/search-dfa.js'
 
+const NO_THREADS = new Int32Array(0)
+
 /**
  * One scanner's position in the shared search DFA (`regex/search-dfa.ts`): where it is, and the
  * last idle position (no thread from any start in progress) with the kind of unit before it —
@@ -15,7 +17,7 @@ export class SearchCursor {
   private row = 0
   /** -1 until the first `resume`, which sets the start state. */
   private generation = -1
-  private kernel: Int32Array = new Int32Array(0)
+  private kernel: Int32Array = NO_THREADS
   private prev: number = PREV_START
 
   constructor(private readonly dfa: SearchDfa) {}
