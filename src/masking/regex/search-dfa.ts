@@ -10,8 +10,8 @@ import { PREV_NON_WORD, PREV_START, PREV_WORD } from './dfa.js'
  * Between two idle positions with no reported match end, the exact scanner would release the text
  * unchanged; the scanner only runs where a match ends (see `scanner.ts`).
  *
- * Layout: one flat Int32Array, `stride` entries per state (one per code-unit class, then end of
- * text). A state is named by its row, the offset of its first entry (`id * stride`), and an entry
+ * Layout: one flat Int32Array, `stride` entries per state (one per code-unit class; the end of the
+ * text needs no entry: the scanner's runs are always up to date when it comes). A state is named by its row, the offset of its first entry (`id * stride`), and an entry
  * is `targetRow << 1 | matchEndsHere`, or -1 until computed, so the hot loop is a `charCodeAt`, two
  * typed-array loads, an add and a shift per code unit, and allocates nothing.
  *
@@ -26,9 +26,8 @@ const INITIAL_CAPACITY = 64
 
 export class SearchDfa {
   readonly classOf: Uint16Array
-  /** Classes plus the end-of-text column. */
+  /** Entries per state: one per code-unit class. */
   readonly stride: number
-  readonly eof: number
   /** Rows below this are idle states; `row / stride` is then the PREV_* kind. */
   readonly idleRows: number
   table: Int32Array
@@ -45,8 +44,7 @@ export class SearchDfa {
     private readonly maxStates: number,
   ) {
     this.classOf = automaton.classOf
-    this.eof = automaton.eof
-    this.stride = automaton.classCount + 1
+    this.stride = automaton.classCount
     this.idleRows = IDLE_STATES * this.stride
     this.table = new Int32Array(INITIAL_CAPACITY * this.stride).fill(UNKNOWN)
     this.internIdle()
@@ -69,7 +67,7 @@ export class SearchDfa {
     const kernel = this.kernelOf(row)
     const prev = this.prevOf(row)
     const step = this.automaton.searchStep(kernel, prev, cls)
-    const nextPrev = cls === this.eof ? prev : this.automaton.wordClass[cls]!
+    const nextPrev = this.automaton.wordClass[cls]!
     const generation = this.generation
     if (this.kernels.length >= this.maxStates && step.kernel.length > 0 && !this.ids.has(key(step.kernel, nextPrev))) this.drop()
     const from = generation === this.generation ? row : this.intern(kernel, prev)
