@@ -38,9 +38,11 @@ export function compileMasker(profiles: readonly MaskingProfileSpec[], options: 
     if (typeof result === 'string') collected.issues.push({ path: `requests[${k}]`, message: result })
   }
   if (collected.issues.length > 0 || !compiled.set) throw new MaskingConfigError(collected.issues)
-  // The audit masks each request with the rule's built-in detectors: compile that set now too.
+  // The audit masks each request with the rule's built-in detectors, or (without a rule masker)
+  // with the union of the request sets: compile those sets now too, not inside a first request.
   const builtInNames = collected.specs.filter((s) => isDetectorName(s.name)).map((s) => s.name)
   if (builtInNames.length > 0) resolve(builtInNames)
+  if ((options.requestDetectors?.length ?? 0) > 1) resolve(options.requestDetectors!.flat())
   warmUp(compiled.set)
   return buildMasker(compiled.set, collected.paths, options, resolve)
 }
