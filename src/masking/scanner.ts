@@ -21,15 +21,18 @@ const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xd
  * match covering it, so the held tail is exactly what could still become (part of) a match — never
  * more than the longest maxLength (plus one code unit to keep a surrogate pair together).
  *
- * Cost: one DFA transition per live run per code unit. Runs that reach the same DFA state at the
- * same position share their future, so only the earliest survives (the Pike-VM rule); the live-run
+ * Cost: the search DFA (`regex/search-dfa.ts`) reads every code unit with one table load. The runs
+ * only read where a match can end: from the last position where nothing was in progress, until
+ * everything is idle again (and at each chunk end, so the hold-back stays exact). There they cost
+ * one DFA transition per live run per code unit. Runs that reach the same DFA state at the same
+ * position share their future, so only the earliest survives (the Pike-VM rule); the live-run
  * count stays at the number of distinct DFA states, not the match length.
  */
 export class TextScanner {
   private buf = ''
   /** Absolute offset of `buf[0]`. */
   private bufStart = 0
-  /** Code units consumed so far (absolute). */
+  /** Code units consumed by the runs (absolute); the search DFA may be ahead (`search.pos`). */
   private pos = 0
   /** Text before this offset is decided: released raw, or inside a region. */
   private decided = 0
