@@ -84,6 +84,8 @@ export interface AdminApiDeps {
   readonly logger: Logger
   /** Awaited after a change succeeded; a failure is logged and does not undo the change. */
   readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
+  /** A rotated admin token file that could not be re-read (the previous token stays valid). */
+  readonly onSecretError?: ((error: Error) => void) | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

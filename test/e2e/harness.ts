@@ -6,7 +6,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose'
 import { pino } from 'pino'
 import { stringify } from 'yaml'
 import { loadConfigText } from '../../src/config/load.js'
-import { startGateway, type Gateway } from '../../src/gateway.js'
+import { startGateway, type Gateway } from '../../src/wiring/gateway.js'
 import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/mock-upstream/index.js'
 
 type SigningKey = Parameters<SignJWT['sign']>[0]

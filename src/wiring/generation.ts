@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { AdminApi } from '../admin/index.js'
+import { createApprovals, type Approvals } from '../approvals/index.js'
+import type { AuditWriter } from '../audit/writer.js'
+import type { Config } from '../config/load.js'
+import type { GatewayTokens } from '../identity/gateway-token.js'
+import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { Limiter } from '../limits/index.js'
+import type { Notifier } from '../notify/index.js'
+import { buildPipeline } from '../pipeline/index.js'
+import type { Stage } from '../pipeline/stage.js'
+import type { Policy } from '../policy/compile.js'
+import type { ContainerOwners } from '../policy/container-owners.js'
+import type { CredentialProvider } from '../stages/inject-credential.js'
+import type { Storage } from '../storage/ports.js'
+import type { UpstreamClient } from '../upstream/client.js'
+import { buildAdmin } from './admin.js'
+import type { ErrorReports } from './error-reports.js'
+import { buildExchangeHandler } from './exchange.js'
+import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
+import type { CompiledRules } from './policy-and-masking.js'
+
+/** Parts built once at start-up and kept across reloads (restart-only sections, shared state). */
+export interface SharedParts {
+  readonly storage: Storage
+  /** Undefined only when `audit.insecureDisabled` is set. */
+  readonly audit: AuditWriter | undefined
+  readonly revocations: RevocationCache
+  readonly notifier: Notifier
+  readonly gatewayTokens: GatewayTokens
+  readonly containers: ContainerOwners
+  readonly credential: CredentialProvider
+  readonly upstream: UpstreamClient
+  readonly limiter: Limiter
+  readonly logger: Logger
+  readonly reports: ErrorReports
+}
+
+/**
+ * Everything derived from one configuration's issuers, rules, skills and masking: what a reload
+ * replaces as a whole. Requests look it up once, when they start, and keep it until they end.
+ */
+export interface Generation {
+  readonly config: Config
+  readonly policy: Policy
+  readonly verifier: TokenVerifier
+  readonly issuersHealth: () => readonly IssuerHealth[]
+  readonly approvals: Approvals
+  readonly admin: AdminApi
+  /** `POST /v1/oauth/token`. */
+  readonly exchange: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** The `/v1/*` stage list (docs/pipeline.md). */
+  readonly pipeline: readonly Stage[]
+  /** Stops this configuration's timers and watchers (key-set refreshes, approvals sweeps, token files). */
+  close(): void
+}
+
+/** Builds a configuration's parts around its already compiled rules; the key sets are fetched once here. */
+export async function buildGeneration(config: Config, rules: CompiledRules, shared: SharedParts): Promise<Generation> {
+  const { policy, masking } = rules
+  const identity = await buildWorkloadIdentity(config, shared.gatewayTokens)
+  const adminVerifier = await buildAdminVerifier(config)
+  const approvals = createApprovals({
+    reviews: shared.storage.reviews,
+    grants: shared.storage.grants,
+    rules: config.rules,
+    onEvent: (event) => shared.notifier.publish(event),
+    onError: (error) => shared.reports.approvals(error),
+  })
+  const admin = buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health })
+  const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
+  const pipeline = buildPipeline({ ...shared, verifier: identity.verifier, policy, masking, approvals }, config)
+  return {
+    config,
+    policy,
+    verifier: identity.verifier,
+    issuersHealth: identity.health,
+    approvals,
+    admin,
+    exchange,
+    pipeline,
+    close() {
+      identity.verifier.close()
+      approvals.close()
+      admin.close()
+      adminVerifier?.close()
+    },
+  }
+}
