@@ -9,7 +9,7 @@ import type { Logger } from 'pino'
 export interface Lifecycle {
   readonly leaving: boolean
   readonly draining: boolean
-  /** Counts `task` as in flight until it settles. */
+  /** Counts `task` as in flight until it settles (a rejection is logged). */
   track(task: Promise<void>): void
   /** Resolves when every request in flight now has finished; requests that start later are not waited for. */
   settledInFlight(): Promise<void>
@@ -46,7 +46,8 @@ export function createLifecycle(server: Server, logger: Logger): Lifecycle {
       return draining
     },
     track(task) {
-      const tracked = task.finally(() => inFlight.delete(tracked))
+      // Handlers answer their own failures; one that still rejects is logged, never left unhandled.
+      const tracked = task.catch((error: unknown) => logger.error({ err: error }, 'request handler failed')).finally(() => inFlight.delete(tracked))
       inFlight.add(tracked)
     },
     settledInFlight: () => Promise.allSettled([...inFlight]).then(() => undefined),

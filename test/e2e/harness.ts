@@ -31,6 +31,8 @@ export interface StackOptions {
   readonly configure?: (config: Record<string, unknown>) => void
   /** Replaces the upstream URL (e.g. a closed port). */
   readonly upstreamUrl?: string
+  /** `StartOptions.reloadGraceMs`. */
+  readonly reloadGraceMs?: number
 }
 
 export const defaultRules = [
@@ -72,7 +74,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done()
     },
   })
-  const gateway = await startGateway(loaded.config, { port: 0, logger: pino({ level: 'debug' }, sink) })
+  const logger = pino({ level: 'debug' }, sink)
+  const gateway = await startGateway(loaded.config, { port: 0, logger, ...(options.reloadGraceMs !== undefined ? { reloadGraceMs: options.reloadGraceMs } : {}) })
   return {
     mock,
     gateway,
