@@ -58,7 +58,7 @@ export interface AdminAction {
 
 export type ExplainFn = (claims: Claims, issuerId: string, request: ExplainRequest) => Explanation
 
-/** Everything the admin API needs from the running gateway; built once in `gateway.ts`. */
+/** Everything the admin API needs from the running gateway; built once per configuration in `wiring/admin.ts`. */
 export interface AdminApiDeps {
   /** The frozen running config: `admin.tokens` roles, the issuers and rules, and the redacted view. */
   readonly config: Config
