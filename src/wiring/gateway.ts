@@ -1,30 +1,24 @@
 import type { Logger } from 'pino'
+import type { Approvals } from '../approvals/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import type { TokenVerifier } from '../identity/index.js'
-import type { GatewayTokens } from '../identity/gateway-token.js'
-import type { RevocationCache } from '../identity/revocation-cache.js'
 import { createGatewayServer } from '../http/server.js'
-import { createLimiter } from '../limits/index.js'
-import type { Approvals } from '../approvals/index.js'
+import type { GatewayTokens } from '../identity/gateway-token.js'
+import type { TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Notifier } from '../notify/index.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics } from '../observability/metrics.js'
 import { createTracing } from '../observability/tracing.js'
 import type { Policy } from '../policy/compile.js'
-import { createContainerOwners } from '../policy/container-owners.js'
 import type { Storage } from '../storage/ports.js'
-import { openAudit } from './audit.js'
 import { createErrorReports } from './error-reports.js'
 import { openGatewayTokensFor } from './exchange.js'
-import { buildGeneration, type SharedParts } from './generation.js'
-import { openRevocations } from './identity.js'
-import { openNotifier } from './notify.js'
+import { buildGeneration } from './generation.js'
 import { compileRules } from './policy-and-masking.js'
 import { DEFAULT_RELOAD_GRACE_MS, holdGenerations } from './reload.js'
 import { gatewayReadiness, gatewayRoutes } from './server.js'
-import { openStore, watchStorageHealth } from './storage.js'
-import { openUpstreamClient, openUpstreamCredential } from './upstream.js'
+import { openSharedParts } from './shared.js'
 
 export interface Gateway {
   /** `http://host:port` it listens on. */
@@ -67,29 +61,19 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const metrics = createMetrics()
   const reports = createErrorReports(metrics, logger)
   const tracing = createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
-  const upstream = openUpstreamClient(config.upstream)
-  const storage = await openStore(config.storage, reports)
-  const audit = await openAudit(storage, config, logger, reports)
-  const revocations = await openRevocations(storage, reports)
-  const notifier = openNotifier(config, reports)
-  const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
-  const credential = await openUpstreamCredential(config, logger, reports)
-  const storageHealth = watchStorageHealth(storage, reports)
+  const parts = await openSharedParts(config, logger, reports)
   // The listener opens before the pipeline exists: the gateway-token issuer defaults to its URL.
   const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer })
   const url = await http.listen(options.port ?? config.listen.port, config.listen.host)
   const gatewayTokens = await openGatewayTokensFor(config, url)
-  const shared: SharedParts = {
-    storage, audit: audit.writer, revocations, notifier, gatewayTokens, containers: createContainerOwners(),
-    credential: credential.provider, upstream, limiter, logger, reports,
-  }
+  const shared = { ...parts, gatewayTokens }
   const generations = holdGenerations(await buildGeneration(config, rules, shared), {
     settledInFlight: () => http.lifecycle.settledInFlight(),
     graceMs: options.reloadGraceMs ?? DEFAULT_RELOAD_GRACE_MS,
     install: (generation) => http.setPipeline(generation.pipeline),
     logger,
   })
-  http.mount(gatewayRoutes(generations, gatewayTokens), gatewayReadiness({ generations, storage, storageHealth, revocations, upstreamCredential: credential.health }))
+  http.mount(gatewayRoutes(generations, gatewayTokens), gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth }))
   logger.info({ url, config: config.source, gatewayIssuer: gatewayTokens.issuer }, 'skillgate listening')
   const live = () => generations.current
   return {
@@ -103,13 +87,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     get policy() {
       return live().policy
     },
-    audit: { storage, writer: audit.writer },
-    revocations,
+    audit: { storage: parts.storage, writer: parts.audit },
+    revocations: parts.revocations,
     gatewayTokens,
     get approvals() {
       return live().approvals
     },
-    notifier,
+    notifier: parts.notifier,
     async reload(next) {
       generations.replace(await buildGeneration(next, compileRules(next), shared))
       const restartNeeded = restartOnlyChanges(config, next)
@@ -117,16 +101,11 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       return { restartNeeded }
     },
     async close(timeoutMs = config.listen.drainTimeout) {
-      storageHealth.stop()
-      revocations.close()
+      parts.stopRefreshing()
       await http.lifecycle.drain(timeoutMs, timeoutMs === config.listen.drainTimeout ? config.listen.shutdownDelay : 0)
       generations.closeAll()
-      await notifier.close()
-      await audit.close()
-      await storage.close()
-      await upstream.close()
+      await parts.close()
       gatewayTokens.close()
-      credential.close()
       await tracing.shutdown()
     },
   }

@@ -1,42 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Logger } from 'pino'
 import type { AdminApi } from '../admin/index.js'
 import { createApprovals, type Approvals } from '../approvals/index.js'
-import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import type { GatewayTokens } from '../identity/gateway-token.js'
 import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
-import type { RevocationCache } from '../identity/revocation-cache.js'
-import type { Limiter } from '../limits/index.js'
-import type { Notifier } from '../notify/index.js'
 import { buildPipeline } from '../pipeline/index.js'
 import type { Stage } from '../pipeline/stage.js'
 import type { Policy } from '../policy/compile.js'
-import type { ContainerOwners } from '../policy/container-owners.js'
-import type { CredentialProvider } from '../stages/inject-credential.js'
-import type { Storage } from '../storage/ports.js'
-import type { UpstreamClient } from '../upstream/client.js'
 import { buildAdmin } from './admin.js'
-import type { ErrorReports } from './error-reports.js'
 import { buildExchangeHandler } from './exchange.js'
 import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
 import type { CompiledRules } from './policy-and-masking.js'
-
-/** Parts built once at start-up and kept across reloads (restart-only sections, shared state). */
-export interface SharedParts {
-  readonly storage: Storage
-  /** Undefined only when `audit.insecureDisabled` is set. */
-  readonly audit: AuditWriter | undefined
-  readonly revocations: RevocationCache
-  readonly notifier: Notifier
-  readonly gatewayTokens: GatewayTokens
-  readonly containers: ContainerOwners
-  readonly credential: CredentialProvider
-  readonly upstream: UpstreamClient
-  readonly limiter: Limiter
-  readonly logger: Logger
-  readonly reports: ErrorReports
-}
+import type { SharedParts } from './shared.js'
 
 /**
  * Everything derived from one configuration's issuers, rules, skills and masking: what a reload
