@@ -18,7 +18,7 @@ interface StorageErrorHook {
 export async function openStore(settings: Config['storage'], reports: ErrorReports): Promise<Storage> {
   const options: OpenStorageOptions & StorageErrorHook = {
     writerLeaseMs: settings.writerLease,
-    onError: (op, error) => reports.storage(error, { op }),
+    onError: (op: string, error: Error) => reports.storage(error, { op }),
   }
   const storage = await openStorage(settings.url, options)
   await storage.migrate()
