@@ -34,32 +34,39 @@ export interface Generation {
 /** Builds a configuration's parts around its already compiled rules; the key sets are fetched once here. */
 export async function buildGeneration(config: Config, rules: CompiledRules, shared: SharedParts): Promise<Generation> {
   const { policy, masking } = rules
-  const identity = await buildWorkloadIdentity(config, shared.gatewayTokens)
-  const adminVerifier = await buildAdminVerifier(config)
-  const approvals = createApprovals({
-    reviews: shared.storage.reviews,
-    grants: shared.storage.grants,
-    rules: config.rules,
-    onEvent: (event) => shared.notifier.publish(event),
-    onError: (error) => shared.reports.approvals(error),
-  })
-  const admin = buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health })
-  const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
-  const pipeline = buildPipeline({ ...shared, verifier: identity.verifier, policy, masking, approvals }, config)
-  return {
-    config,
-    policy,
-    verifier: identity.verifier,
-    issuersHealth: identity.health,
-    approvals,
-    admin,
-    exchange,
-    pipeline,
-    close() {
-      identity.verifier.close()
-      approvals.close()
-      admin.close()
-      adminVerifier?.close()
-    },
+  // Built in order; a part that fails closes the ones before it, so a refused reload leaves no timers behind.
+  const opened: Array<{ close(): void }> = []
+  const keep = <T extends { close(): void }>(part: T): T => (opened.push(part), part)
+  try {
+    const identity = await buildWorkloadIdentity(config, shared.gatewayTokens)
+    keep(identity.verifier)
+    const adminVerifier = await buildAdminVerifier(config)
+    if (adminVerifier) keep(adminVerifier)
+    const approvals = keep(
+      createApprovals({
+        reviews: shared.storage.reviews,
+        grants: shared.storage.grants,
+        rules: config.rules,
+        onEvent: (event) => shared.notifier.publish(event),
+        onError: (error) => shared.reports.approvals(error),
+      }),
+    )
+    const admin = keep(buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health }))
+    const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
+    const pipeline = buildPipeline({ ...shared, verifier: identity.verifier, policy, masking, approvals }, config)
+    return {
+      config,
+      policy,
+      verifier: identity.verifier,
+      issuersHealth: identity.health,
+      approvals,
+      admin,
+      exchange,
+      pipeline,
+      close: () => opened.forEach((part) => part.close()),
+    }
+  } catch (error) {
+    opened.forEach((part) => part.close())
+    throw error
   }
 }
