@@ -7,7 +7,7 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfigText, formatProblems } from '../../dist/config/load.js'
-import { toIssuerSpec } from '../../dist/gateway.js'
+import { toIssuerSpec } from '../../dist/wiring/identity.js'
 import { createTokenVerifier } from '../../dist/identity/index.js'
 import { cacheVerifications } from '../../dist/identity/verified-cache.js'
 import { DEFAULT_MOCK_API_KEY, startMockUpstream } from '../../dist/mock-upstream/index.js'
