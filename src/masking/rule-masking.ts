@@ -9,6 +9,6 @@ export interface Masking {
   forRule(ruleId: string | undefined): Masker | undefined
   /** For `masking.requests`: detectors that refuse a request, and detectors masked out of it. */
   readonly requests: { readonly masker: Masker; readonly block: readonly string[]; readonly mask: readonly string[] } | undefined
-  /** Detector names of a rule's profiles, for masking the audit copy of the request. */
+  /** Detector and custom pattern names of a rule's profiles, for masking the audit copy of the request. */
   detectorsForRule(ruleId: string | undefined): readonly string[]
 }

@@ -18,14 +18,18 @@ export function compileRules(config: Config): CompiledRules {
 export function buildMasking(config: Config): Masking {
   const masking = config.masking
   const thinking = masking?.thinking ?? 'keep'
+  const block = masking?.requests?.block ?? []
+  const mask = masking?.requests?.mask ?? []
   const byRule = new Map<string, { masker: Masker; detectors: string[] }>()
   for (const rule of config.rules) {
     if (!rule.masking?.length) continue
     const specs = profileSpecs(masking, rule.masking)
-    byRule.set(rule.id, { masker: compileMasker(specs, { thinking }), detectors: [...new Set(specs.flatMap((s) => s.detectors ?? []))] })
+    // Built-in detectors and custom patterns alike: the audit copy of a request is masked with the whole profile.
+    const detectors = [...new Set(specs.flatMap((s) => [...(s.detectors ?? []), ...(s.patterns ?? []).map((p) => p.name)]))]
+    // The audit's set (the rule's names plus the request sets) is compiled now, not on the first request.
+    const auditSet = [...new Set([...detectors, ...block, ...mask])]
+    byRule.set(rule.id, { masker: compileMasker(specs, { thinking, requestDetectors: [auditSet] }), detectors })
   }
-  const block = masking?.requests?.block ?? []
-  const mask = masking?.requests?.mask ?? []
   const requests =
     block.length + mask.length > 0
       ? { masker: compileMasker([], { thinking, requestDetectors: [block, mask].filter((set) => set.length > 0) }), block, mask }
