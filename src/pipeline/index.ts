@@ -54,9 +54,10 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     authenticate(deps.verifier, config.issuers, deps.revocations), // 401; 503 without revocation list
     readBody(config.listen.maxBody), //              413, 400 malformed JSON
     authorize(deps.policy, deps.containers, deps.revocations), //   403; 401 revoked principal
-    approve(deps.approvals), //                      403 naming the review, or held until approved
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
+    approve(deps.approvals), //                      403 naming the review, or held until approved;
+    //                                               after guard and limits: a refused call takes no grant use
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
