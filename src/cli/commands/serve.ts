@@ -6,6 +6,7 @@ import { createLogger } from '../../observability/logger.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../usage-error.js'
 import { superviseWorkers } from '../workers.js'
+import { consoleHint } from '../console-hint.js'
 import cluster from 'node:cluster'
 import { availableParallelism } from 'node:os'
 
@@ -49,6 +50,7 @@ export async function runServe(args: string[]): Promise<number> {
   process.once('SIGTERM', onEarlyTerm)
   process.once('SIGINT', onEarlyInt)
   const gateway = await startGateway(result.config, values.port !== undefined ? { logger, port: Number(values.port) } : { logger })
+  if (!cluster.isWorker || cluster.worker?.id === 1) process.stderr.write(`${consoleHint(gateway.config, gateway.url)}\n`)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {
