@@ -64,6 +64,13 @@ async function main(argv: string[]): Promise<number> {
   return command(rest)
 }
 
+// `skillgate audit replay ID | head`: the reader went away. That ends the command quietly, as
+// for any Unix tool, instead of an unhandled EPIPE stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+  process.exit(process.exitCode ?? 0)
+})
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

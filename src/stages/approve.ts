@@ -1,4 +1,4 @@
-import type { Approvals, GateResult } from '../approvals/index.js'
+import { ciSource, type Approvals, type CiSource, type GateResult } from '../approvals/index.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { ApprovalNote } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
@@ -27,7 +27,7 @@ export const approve = (approvals: Approvals): Stage =>
         {
           decision,
           requester: { issuer: String(claims.iss ?? ''), subject: String(claims.sub ?? '') },
-          summary: { endpoint: ctx.endpoint?.name ?? 'unknown', model: facts.model ?? null, skills: facts.skills, tools: facts.tools, requestId: ctx.id },
+          summary: { endpoint: ctx.endpoint?.name ?? 'unknown', model: facts.model ?? null, skills: facts.skills, tools: facts.tools, requestId: ctx.id, ...withSource(claims) },
         },
         { signal: ctx.signal },
       )
@@ -49,6 +49,11 @@ export const approve = (approvals: Approvals): Stage =>
       headers,
     })
   }
+
+function withSource(claims: Readonly<Record<string, unknown>>): { source?: CiSource } {
+  const source = ciSource(claims)
+  return source === undefined ? {} : { source }
+}
 
 /** The review behind a gate's outcome and one sentence for the record (and, for a denial, the job). */
 export function approvalNote(gate: Exclude<GateResult, { kind: 'not_required' }>): { reviewId: string; note: ApprovalNote } {

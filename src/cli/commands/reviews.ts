@@ -56,7 +56,7 @@ export async function runReviewsCommand(args: string[]): Promise<number> {
     if (sub === 'list') {
       const state = reviewState(values.state)
       const { reviews } = await api.reviews(defined({ state, principal: values.principal, rule: values.rule, limit: values.limit ? Number(values.limit) : undefined }))
-      const lines = reviews.map((r) => `${r.id}  ${String(r.state).padEnd(8)} ${r.principal}  ${r.rule}  ${r.summary.endpoint}${r.summary.model ? ` ${r.summary.model}` : ''}  ${r.createdAt}`)
+      const lines = reviews.map((r) => `${r.id}  ${String(r.state).padEnd(8)} ${r.principal}  ${r.rule}  ${r.summary.endpoint}${r.summary.model ? ` ${r.summary.model}` : ''}  ${r.createdAt}${sourceText(r.summary.source)}`)
       print(values.json, reviews, [...lines, `${reviews.length} review(s)`].join('\n'))
       return 0
     }
@@ -75,6 +75,13 @@ export async function runReviewsCommand(args: string[]): Promise<number> {
     }
     throw new UsageError(`unknown reviews command "${sub}"`)
   })
+}
+
+/** Repository, workflow and run of the job that asked, and the link to its run, on a second line. */
+function sourceText(source: { repository?: string; workflow?: string; run?: string; runUrl?: string } | undefined): string {
+  if (source === undefined) return ''
+  const parts = [source.repository, source.workflow && `workflow ${source.workflow}`, source.run && `run ${source.run}`, source.runUrl].filter(Boolean)
+  return parts.length === 0 ? '' : `\n    ${parts.join('  ')}`
 }
 
 const reviewStates = ['pending', 'approved', 'denied', 'expired'] as const

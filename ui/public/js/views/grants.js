@@ -89,7 +89,8 @@ function grantsTable(grants, revoke) {
             h('td', {}, time(g.expiresAt)),
             h('td', {}, g.usesLeft === null ? 'unlimited' : String(g.usesLeft)),
             h('td', {}, tag(state), g.revokedBy ? [h('br', {}), `by ${g.revokedBy}`] : ''),
-            h('td', {}, state === 'revoked' ? '' : h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke grant ${g.id}`, onclick: () => void revoke(g) }, 'Revoke')),
+            // Only a grant that can still let a call through can be revoked.
+            h('td', {}, state !== 'active' ? '' : h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke grant ${g.id}`, onclick: () => void revoke(g) }, 'Revoke')),
           )
         }),
       ),
