@@ -7,6 +7,7 @@ import { runConfigCommand } from '../../src/cli/commands/config.js'
 import { consoleHint } from '../../src/cli/console-hint.js'
 import { bundledConfigPath, loadConfigFile } from '../../src/config/load.js'
 import { runPolicyCommand } from '../../src/cli/commands/policy.js'
+import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
 import { runTokenCommand } from '../../src/cli/commands/token.js'
 import { UsageError } from '../../src/cli/usage-error.js'
 
@@ -227,5 +228,17 @@ describe('skillgate serve: the console hint', () => {
     expect(result.ok && result.config.admin.tokens[0]?.secret).toEqual({ fromEnv: 'SKILLGATE_ADMIN_TOKEN' })
     const missing = loadConfigFile(bundledConfigPath, { ANTHROPIC_API_KEY: 'k' })
     expect(missing.ok || missing.problems.map((p) => p.message)).toEqual(['environment variable SKILLGATE_ADMIN_TOKEN is not set'])
+  })
+})
+
+describe('skillgate reviews list --state', () => {
+  it('refuses an unknown state as a usage error before asking the gateway', async () => {
+    vi.stubEnv('SKILLGATE_URL', 'http://127.0.0.1:9')
+    vi.stubEnv('SKILLGATE_ADMIN_TOKEN', 't')
+    try {
+      await expect(runReviewsCommand(['list', '--state', 'bogus'])).rejects.toThrow(/--state must be one of pending, approved, denied, expired or all/)
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 })

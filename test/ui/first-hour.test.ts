@@ -122,12 +122,14 @@ describe.skipIf(availability !== 'ready')('the first hour in a browser', () => {
     await expect.poll(() => inPage<string[]>(page, `[...document.querySelectorAll('#f-principals option')].map((o) => o.value)`)).toContain('ci:1234567/once')
   })
 
-  it('keeps a phone-sized page from scrolling sideways on the audit list', async () => {
+  it('keeps a phone-sized page from scrolling sideways on the audit, grants and reviews lists', async () => {
     await page.setViewportSize({ width: 390, height: 844 })
     try {
-      await page.goto(`${stack.origin}/ui/#/audit`)
-      await page.locator('#audit-results table').waitFor()
-      expect(await inPage<number>(page, 'document.documentElement.scrollWidth')).toBeLessThanOrEqual(390)
+      for (const [view, table] of [['audit', '#audit-results table'], ['grants', '#grants-table'], ['reviews?state=all', '#reviews-table']] as const) {
+        await page.goto(`${stack.origin}/ui/#/${view}`)
+        await page.locator(table).waitFor()
+        expect(await inPage<number>(page, 'document.documentElement.scrollWidth'), view).toBeLessThanOrEqual(390)
+      }
       await browser.shot('10-audit-390px')
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 })

@@ -1,7 +1,7 @@
 // @ts-check
 /* global document */
 import { call, enc, query } from '../api.js'
-import { field, h, message, plural, replace, select, tag, time } from '../dom.js'
+import { field, h, message, plural, replace, scrollable, select, tag, time } from '../dom.js'
 import { POLL_MS } from '../live.js'
 
 /**
@@ -35,7 +35,7 @@ export function reviewsView(ctx) {
     h('thead', {}, h('tr', {}, ['Asked (UTC)', 'Principal', 'Rule', 'Request', 'Requester', 'Expires (UTC)', 'State', 'Decision'].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   )
-  replace(ctx.root, h('h1', {}, 'Reviews'), form, status, count, table)
+  replace(ctx.root, h('h1', {}, 'Reviews'), form, status, count, scrollable(table))
   /** @type {Map<string, { version: number, tr: HTMLTableRowElement }>} */
   const rows = new Map()
 

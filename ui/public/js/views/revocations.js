@@ -1,7 +1,7 @@
 // @ts-check
 /* global document, window */
 import { call, enc } from '../api.js'
-import { field, h, isoFromUtcInput, message, plural, replace, time } from '../dom.js'
+import { field, h, isoFromUtcInput, message, plural, replace, time, scrollable } from '../dom.js'
 
 /**
  * Revocations in force, and the three ways to revoke: a principal (every token issued before a
@@ -115,7 +115,7 @@ function revocationsTable(revocations, lift) {
   if (revocations.length === 0) return h('p', { class: 'hint' }, 'Nothing is revoked.')
   return [
     h('p', { class: 'hint' }, `${plural(revocations.length, 'revocation')}, newest first.`),
-    h(
+    scrollable(h(
       'table',
       { id: 'revocations-table' },
       h('caption', { class: 'visually-hidden' }, 'Revocations in force'),
@@ -138,7 +138,7 @@ function revocationsTable(revocations, lift) {
           ),
         ),
       ),
-    ),
+    )),
   ]
 }
 
