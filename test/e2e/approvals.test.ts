@@ -86,6 +86,8 @@ describe('approval with hold', () => {
     const { out } = await cli('list', '--state', 'all', '--json')
     const review = (JSON.parse(out) as { id: string; summary: { requestId: string } }[]).find((r) => r.id === reviewId)
     expect(review?.summary.requestId, 'the review names the call that opened it').toBe(requestId)
+    const { records } = await stack.gateway.audit.storage.audit.list({ decision: 'approval_required', limit: 100 })
+    expect(records.map((r) => r.id), 'found by --decision approval_required').toContain(requestId)
   })
 
   it('a denial ends the held job with 403 carrying the reviewer\'s reason, recorded as a denial', async () => {
