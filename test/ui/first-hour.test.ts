@@ -80,6 +80,10 @@ describe.skipIf(availability !== 'ready')('the first hour in a browser', () => {
     expect(text).toMatch(/workflow\s*release/)
     expect(text).toMatch(/run\s*4242 \(attempt 1\)/)
     expect(text).toMatch(/grant\s*grt_/)
+    await page.goto(`${stack.origin}/ui/#/reviews?state=all`)
+    const row = page.locator(`#reviews-table tr[data-id="${reviewId}"]`)
+    await row.waitFor()
+    expect(await row.textContent()).toContain('acme/once · workflow release · run 4242 (attempt 1)')
   })
 
   it('records the approved call as approval_required with its review, linked back, and token times in UTC', async () => {

@@ -136,11 +136,20 @@ function reviewRow(r, decide) {
     h('td', { class: 'mono' }, r.principal),
     h('td', {}, r.rule),
     h('td', {}, request, h('br', {}), h('a', { href: `#/audit/${enc(s.requestId)}`, 'aria-label': `Audit record of ${r.id}` }, 'audit record')),
-    h('td', { class: 'mono' }, r.requester.subject),
+    h('td', { class: 'mono' }, r.requester.subject, jobLine(s.source)),
     h('td', {}, time(r.expiresAt)),
     h('td', {}, tag(r.state)),
     h('td', {}, r.state === 'pending' ? decisionControls(r, decide) : decided(r)),
   )
+}
+
+/**
+ * The CI job behind a request (repository, workflow, run), what an approver decides on.
+ * @param {Review['summary']['source']} source
+ */
+function jobLine(source) {
+  const parts = [source?.repository, source?.workflow && `workflow ${source.workflow}`, source?.run && `run ${source.run}`].filter(Boolean)
+  return parts.length === 0 ? '' : [h('br', {}), h('span', { class: 'hint' }, parts.join(' · '))]
 }
 
 /**
