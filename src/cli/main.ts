@@ -19,7 +19,7 @@ Commands:
                                   ./skillgate.yaml, else the bundled example)
   demo [--auto-approve] [--exit]  all-local tour: mock Claude API, local issuer, gateway and console,
                                   and a sample CI job (denial, approval, masked stream, audit trail)
-  config validate [--config F]    report every configuration problem at once (exit 1 on any)
+  config validate [--offline]     report every configuration problem at once, with lines (exit 1 on any)
   config schema [--markdown]      print the JSON Schema (or the Markdown reference) of the config
   token mint --issuer dev --sub S mint a test workload token from a local development issuer
   policy explain --claims F [--request F]   the decision for claims + a request, with every reason
