@@ -1,0 +1,52 @@
+import { SqlAuditStore } from './audit-store.js'
+import { SqlCounterStore } from './counter-store.js'
+import { StorageError } from './errors.js'
+import { SqlGrantStore } from './grant-store.js'
+import { migrateSteps, schemaVersion, type Migration } from './migrations.js'
+import type { MigrationResult, Storage, StorageHealth } from './ports.js'
+import { SqlReplayStore, SqlRevocationStore } from './revocation-store.js'
+import { SqlReviewStore } from './review-store.js'
+import type { SqlDb } from './sql/db.js'
+import type { WriterOptions } from './writer-lease.js'
+
+/** The dialect's schema: its migrations, and its 64-bit integer type for the migrations table. */
+export interface DialectSchema {
+  readonly migrations: readonly Migration[]
+  readonly int8: string
+}
+
+/** A Storage on any SqlDb: every store is written once against the shared SQL layer. */
+export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOptions): Storage {
+  const audit = new SqlAuditStore(db, options)
+  const name = db.dialect.name
+  const latest = schema.migrations.length
+  return {
+    kind: name,
+    audit,
+    revocations: new SqlRevocationStore(db, options.now),
+    replay: new SqlReplayStore(db, options.now),
+    reviews: new SqlReviewStore(db, options.now),
+    grants: new SqlGrantStore(db, options.now),
+    counters: new SqlCounterStore(db, options.now),
+    async migrate(): Promise<MigrationResult> {
+      const now = options.now().getTime()
+      const result = await db.write(`migrating the ${name} store`, (d) => migrateSteps(d, schema.migrations, schema.int8, now))
+      if (result.from > latest) throw new StorageError('schema', `the store schema v${result.from} is newer than this skillgate (v${latest})`)
+      return result
+    },
+    async health(): Promise<StorageHealth> {
+      if (db.closed) return { ok: false, detail: 'closed' }
+      try {
+        const version = await db.read('reading the schema version', schemaVersion)
+        if (version !== latest) return { ok: false, detail: `schema v${version}, expected v${latest}: run skillgate migrate` }
+        return { ok: true, detail: `${name} schema v${version}` }
+      } catch (error) {
+        return { ok: false, detail: StorageError.is(error) ? error.message : 'unreachable' }
+      }
+    },
+    async close(): Promise<void> {
+      await audit.close()
+      await db.close()
+    },
+  }
+}
