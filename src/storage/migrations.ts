@@ -9,8 +9,7 @@ import { exec, get, run, type Step } from './sql/step.js'
  * in order in one write transaction (DDL is transactional in both: a failed migration leaves the
  * previous version intact); SQLite's write lock and PostgreSQL's advisory lock
  * (`Dialect.beforeMigrations`) keep two processes from migrating at once.
- * Never edit a released migration; append a new one. A new table is a new migration here plus its
- * store file (see README of this folder: docs/storage.md).
+ * Never edit a released migration; append a new one (adding a table: see sql-storage.ts).
  */
 export interface Migration {
   readonly version: number

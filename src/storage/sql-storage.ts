@@ -15,7 +15,17 @@ export interface DialectSchema {
   readonly int8: string
 }
 
-/** A Storage on any SqlDb: every store is written once against the shared SQL layer. */
+/**
+ * A Storage on any SqlDb: every store is written once against the shared SQL layer.
+ *
+ * Adding a table and its queries is one store file plus one migration: append a migration to
+ * `schemaMigrations` (migrations.ts; `${t.int8}` for 64-bit integers, `${t.textList}` for lists),
+ * write `src/storage/<name>-store.ts` as a class over `SqlDb` whose methods run generator bodies
+ * (`db.write/read/single` with `all/get/run` from sql/step.ts, `?` placeholders, `d.inList`,
+ * `d.listContains`, `d.lock` where the dialects differ), declare its port next to the others in
+ * ports*.ts and construct it here. Both stores then run the same code; the contract suite
+ * (test/contract/) runs its tests against both.
+ */
 export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOptions): Storage {
   const audit = new SqlAuditStore(db, options)
   const name = db.dialect.name

@@ -78,8 +78,8 @@ export class PgDb implements SqlDb {
     await this.pool.end()
   }
 
-  /** Runs `body` in a transaction; rolls back on any error and rethrows it as a StorageError. */
-  async #transaction<T>(what: string, body: Body<T>, begin: string): Promise<T> {
+  /** Runs `fn` with a client in a transaction; rolls back on any error and rethrows it as a StorageError. */
+  async tx<T>(what: string, fn: (client: Queryable) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     this.#assertOpen()
     let client: pg.PoolClient
     try {
@@ -87,12 +87,14 @@ export class PgDb implements SqlDb {
     } catch (error) {
       throw asStorageError(error, what)
     }
+    // node-postgres emits 'error' on a checked-out client whose connection ends between two
+    // queries; without a listener that is an uncaught exception.
     let lost: Error | undefined
     const onError = (error: Error) => (lost = error)
     client.on('error', onError)
     try {
       await client.query(begin)
-      const result = await runAsync(body(this.dialect), (op) => this.#execute(client, op))
+      const result = await fn(client)
       await client.query('COMMIT')
       client.off('error', onError)
       client.release()
@@ -104,6 +106,10 @@ export class PgDb implements SqlDb {
       client.release(broken)
       throw asStorageError(error, what)
     }
+  }
+
+  #transaction<T>(what: string, body: Body<T>, begin: string): Promise<T> {
+    return this.tx(what, (client) => runAsync(body(this.dialect), (op) => this.#execute(client, op)), begin)
   }
 
   async #execute(client: Queryable, op: SqlOp): Promise<unknown> {
