@@ -91,7 +91,7 @@ type RecordStateRow = { id: string; outcome: string; seq_open: number; started_a
 function* readTargets(d: Dialect, target: LedgerTarget, at: number, lease: WriterLease): Step<Map<string, LedgerRecord>> {
   const rows =
     target.kind === 'records'
-      ? yield* all<RecordStateRow>(`SELECT id, outcome, seq_open, started_at FROM audit_records WHERE ${d.inList('id', 'text')}`, [d.list(target.ids)])
+      ? yield* recordStates(d, target.ids)
       : yield* all<RecordStateRow>(
           `SELECT r.id, r.outcome, r.seq_open, r.started_at FROM audit_records r
            WHERE r.outcome = 'open' AND r.writer <> ? AND r.started_at < ?
@@ -100,6 +100,12 @@ function* readTargets(d: Dialect, target: LedgerTarget, at: number, lease: Write
           [lease.writerId, target.startedBefore, at - lease.leaseMs, target.limit],
         )
   return new Map(rows.map((r) => [r.id, { id: r.id, outcome: r.outcome, seqOpen: r.seq_open, startedAt: r.started_at }]))
+}
+
+/** A lone id (every batch of an idle gateway) is a plain key lookup: cheaper than a list in SQLite. */
+function recordStates(d: Dialect, ids: readonly string[]): Step<RecordStateRow[]> {
+  const columns = 'SELECT id, outcome, seq_open, started_at FROM audit_records'
+  return ids.length === 1 ? all<RecordStateRow>(`${columns} WHERE id = ?`, ids) : all<RecordStateRow>(`${columns} WHERE ${d.inList('id', 'text')}`, [d.list(ids)])
 }
 
 const text = (name: string): Column => ({ name, type: 'text' })

@@ -11,11 +11,11 @@ export const sqliteDialect: Dialect = {
   forUpdate: '',
   lock: () => nothing(),
   *insertMany(table, columns, rows): Step<void> {
-    const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
+    const sql = cached(columns, `insert ${table}`, () => `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
     for (const row of rows) yield* run(sql, encode(columns, row))
   },
   *updateMany(table, key, set, rows, condition): Step<void> {
-    const sql = `UPDATE ${table} SET ${set.map((c) => `${c.name} = ?`).join(', ')} WHERE ${key.name} = ? AND ${condition}`
+    const sql = cached(set, `update ${table} ${key.name} ${condition}`, () => `UPDATE ${table} SET ${set.map((c) => `${c.name} = ?`).join(', ')} WHERE ${key.name} = ? AND ${condition}`)
     for (const [id, ...values] of rows) yield* run(sql, [...encode(set, values), id])
   },
   *tableExists(table): Step<boolean> {
@@ -24,7 +24,22 @@ export const sqliteDialect: Dialect = {
   beforeMigrations: () => nothing(),
 }
 
-function encode(columns: readonly Column[], row: readonly unknown[]): unknown[] {
+/**
+ * Statement text per column list, built once: the audit's group commit inserts rows on every batch,
+ * and rebuilding the same text each time only makes garbage.
+ */
+const statements = new WeakMap<readonly Column[], Map<string, string>>()
+
+function cached(columns: readonly Column[], key: string, build: () => string): string {
+  let byKey = statements.get(columns)
+  if (byKey === undefined) statements.set(columns, (byKey = new Map()))
+  let sql = byKey.get(key)
+  if (sql === undefined) byKey.set(key, (sql = build()))
+  return sql
+}
+
+function encode(columns: readonly Column[], row: readonly unknown[]): readonly unknown[] {
+  if (!columns.some((c) => c.type === 'textlist')) return row
   return row.map((value, i) => (columns[i]?.type === 'textlist' ? JSON.stringify(value) : value))
 }
 
