@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { asStorageError, StorageError } from '../errors.js'
 import type { Body, Dialect, SqlDb } from '../sql/db.js'
-import { runAsync, type SqlOp } from '../sql/step.js'
+import { oneStatement, runAsync, type SqlOp } from '../sql/step.js'
 import { postgresDialect } from './dialect.js'
 
 /**
@@ -54,15 +54,11 @@ export class PgDb implements SqlDb {
     return this.#transaction(what, body, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
   }
 
+  /** Autocommit: a second statement would not share the first one's transaction, so it is refused. */
   async single<T>(what: string, _access: 'read' | 'write', body: Body<T>): Promise<T> {
     this.#assertOpen()
-    let statements = 0
     try {
-      return await runAsync(body(this.dialect), (op) => {
-        // Autocommit: a second statement would not share the first one's transaction.
-        if (++statements > 1) throw new StorageError('invalid', `${what}: more than one statement outside a transaction`)
-        return this.#execute(this.pool, op)
-      })
+      return await runAsync(oneStatement(what, body(this.dialect)), (op) => this.#execute(this.pool, op))
     } catch (error) {
       throw asStorageError(error, what)
     }

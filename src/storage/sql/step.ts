@@ -1,3 +1,5 @@
+import { StorageError } from '../errors.js'
+
 /**
  * Queries written once for both stores. A store operation is a generator that yields each SQL
  * statement as data and receives its result; a driver runs it. better-sqlite3 runs it synchronously
@@ -45,6 +47,16 @@ export function* exec(sql: string): Step<void> {
 // eslint-disable-next-line require-yield
 export function* nothing(): Step<void> {
   return undefined
+}
+
+/** `step`, refusing to issue a second statement (bodies of `SqlDb.single`). */
+export function* oneStatement<T>(what: string, step: Step<T>): Step<T> {
+  let next = step.next()
+  if (next.done) return next.value
+  const result: unknown = yield next.value
+  next = step.next(result)
+  if (!next.done) throw new StorageError('invalid', `${what}: more than one statement outside a transaction`)
+  return next.value
 }
 
 /** Drives `step` with a synchronous executor; a failed statement is thrown into the generator. */

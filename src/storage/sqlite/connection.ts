@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { asStorageError, StorageError } from '../errors.js'
 import type { Body, SqlDb } from '../sql/db.js'
-import { runSync, type SqlOp } from '../sql/step.js'
+import { oneStatement, runSync, type SqlOp } from '../sql/step.js'
 import { sqliteDialect } from './dialect.js'
 
 /**
@@ -38,8 +38,9 @@ export class SqliteDb implements SqlDb {
     return this.#transaction(what, body, 'deferred')
   }
 
+  /** Refuses a second statement as PostgreSQL's autocommit does, so a body that only works here fails here too. */
   async single<T>(what: string, access: 'read' | 'write', body: Body<T>): Promise<T> {
-    return this.#transaction(what, body, access === 'write' ? 'immediate' : 'deferred')
+    return this.#transaction(what, (d) => oneStatement(what, body(d)), access === 'write' ? 'immediate' : 'deferred')
   }
 
   get closed(): boolean {
