@@ -23,7 +23,7 @@ export class SqlGrantStore implements GrantStore {
   async activeFor(principal: string, rule: string, at?: Date): Promise<Grant | undefined> {
     const now = this.#time(at)
     const row = await this.#db.single('reading grants', 'read', () =>
-      get<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE principal = ? AND rule = ? AND ${activeGrant('?')} ORDER BY expires_at, id LIMIT 1`, [principal, rule, now]),
+      get<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE principal = ? AND rule = ? AND ${activeGrant} ORDER BY expires_at, id LIMIT 1`, [principal, rule, now]),
     )
     return row === undefined ? undefined : grantFromRow(row)
   }
@@ -32,7 +32,7 @@ export class SqlGrantStore implements GrantStore {
     const now = this.#time(at)
     if (!isGrantId(grantId)) return false
     // `uses_left - 1` on NULL stays NULL: an unlimited grant is "used" without changing.
-    const changed = await this.#db.single('using a grant', 'write', () => run(`UPDATE grants SET uses_left = uses_left - 1 WHERE id = ? AND ${activeGrant('?')}`, [grantId, now]))
+    const changed = await this.#db.single('using a grant', 'write', () => run(`UPDATE grants SET uses_left = uses_left - 1 WHERE id = ? AND ${activeGrant}`, [grantId, now]))
     return changed === 1
   }
 
@@ -44,7 +44,7 @@ export class SqlGrantStore implements GrantStore {
 
   async list(query: GrantListQuery): Promise<GrantPage> {
     checkGrantQuery(query)
-    const { where, params } = grantFilter(query, this.#now().getTime(), () => '?')
+    const { where, params } = grantFilter(query, this.#now().getTime())
     const found = await this.#db.single('listing grants', 'read', () => all<GrantRow>(`SELECT ${grantColumns} FROM grants ${where} ORDER BY id DESC LIMIT ?`, [...params, query.limit + 1]))
     const page = found.slice(0, query.limit).map(grantFromRow)
     return { grants: page, nextCursor: found.length > query.limit ? (page.at(-1)?.id ?? null) : null }

@@ -85,7 +85,7 @@ export class SqlReviewStore implements ReviewStore {
   async list(query: ReviewListQuery): Promise<ReviewPage> {
     checkReviewQuery(query)
     const now = this.#now().getTime()
-    const { where, params } = reviewFilter(query, now, () => '?')
+    const { where, params } = reviewFilter(query, now)
     const found = await this.#db.single('listing reviews', 'read', () =>
       all<ReviewRow>(`SELECT ${reviewColumns} FROM reviews ${where} ORDER BY id DESC LIMIT ?`, [...params, query.limit + 1]),
     )
