@@ -224,10 +224,11 @@ export interface OpenStorageOptions {
   /**
    * Called for background failures no caller awaits, which the store otherwise could only swallow:
    * `'writer-lease'` (a timer renewal of this writer's lease failed; if it keeps failing, another
-   * instance may mark this writer's live records interrupted) and `'writer-lease-release'` (the
-   * lease could not be removed at close). Never throws into the store; default: ignore.
+   * instance may mark this writer's live records interrupted), `'writer-lease-release'` (the lease
+   * could not be removed at close) and `'postgres-idle-connection'` (an idle pooled connection
+   * failed; the next query reconnects). Never throws into the store; default: ignore.
    */
   readonly onError?: StorageErrorHandler | undefined
 }
 
-export type StorageErrorHandler = (op: 'writer-lease' | 'writer-lease-release' | (string & {}), error: Error) => void
+export type StorageErrorHandler = (op: 'writer-lease' | 'writer-lease-release' | 'postgres-idle-connection' | (string & {}), error: Error) => void

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { PgDb } from '../../src/storage/postgres/db.js'
 import type { SqlDb } from '../../src/storage/sql/db.js'
 import { all, exec, get, run } from '../../src/storage/sql/step.js'
@@ -74,5 +75,23 @@ await describePostgres('sql layer: postgres', () => {
     const { schema, drop } = await createTestSchema()
     const db = new PgDb(postgresTestUrl, { poolSize: 2, schema })
     return { db, dispose: async () => (await db.close(), await drop()) }
+  })
+})
+
+await describePostgres('sql layer: postgres idle connections', () => {
+  it('reports an idle pooled connection the server ends to onError and reconnects', async () => {
+    const errors: string[] = []
+    const db = new PgDb(postgresTestUrl, { poolSize: 1, onError: (op) => errors.push(op) })
+    const killer = new pg.Client({ connectionString: postgresTestUrl })
+    await killer.connect()
+    try {
+      const pid = (await db.single('pid', 'read', () => get<{ pid: number }>('SELECT pg_backend_pid() AS pid')))?.pid
+      await killer.query('SELECT pg_terminate_backend($1)', [pid])
+      await vi.waitFor(() => expect(errors).toEqual(['postgres-idle-connection']), { timeout: 5_000, interval: 20 })
+      expect(await db.single('again', 'read', () => get<{ one: number }>('SELECT 1 AS one'))).toEqual({ one: 1 })
+    } finally {
+      await killer.end()
+      await db.close()
+    }
   })
 })

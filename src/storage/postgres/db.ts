@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { asStorageError, StorageError } from '../errors.js'
+import type { StorageErrorHandler } from '../ports.js'
 import type { Body, Dialect, SqlDb } from '../sql/db.js'
 import { oneStatement, runAsync, type SqlOp } from '../sql/step.js'
 import { postgresDialect } from './dialect.js'
@@ -22,6 +23,8 @@ type Queryable = Pick<pg.PoolClient, 'query'>
 export interface PgDbOptions {
   readonly poolSize: number
   readonly schema?: string | undefined
+  /** Told when an idle pooled connection fails (nobody awaits it). */
+  readonly onError?: StorageErrorHandler | undefined
 }
 
 export class PgDb implements SqlDb {
@@ -43,7 +46,7 @@ export class PgDb implements SqlDb {
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     })
     // An idle client losing its connection must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined)
+    this.pool.on('error', (error) => options.onError?.('postgres-idle-connection', error))
   }
 
   write<T>(what: string, body: Body<T>): Promise<T> {

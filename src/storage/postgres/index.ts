@@ -10,5 +10,5 @@ import { postgresMigrations } from './migrations.js'
  * and counters are read and written in the store on every use.
  */
 export function openPostgresStorage(url: string, options: WriterOptions & { poolSize: number; schema: string | undefined }): Storage {
-  return sqlStorage(new PgDb(url, { poolSize: options.poolSize, schema: options.schema }), { migrations: postgresMigrations, int8: 'BIGINT' }, options)
+  return sqlStorage(new PgDb(url, { poolSize: options.poolSize, schema: options.schema, onError: options.onError }), { migrations: postgresMigrations, int8: 'BIGINT' }, options)
 }
