@@ -29,7 +29,7 @@ beforeAll(async () => {
         rule('rated', 'rated', { limits: { requestsPerMinute: 2 } }),
         rule('held-deny', 'hdeny', { approval: { required: true, grantTtl: '1h', hold: '20s' } }),
         rule('grant-kept', 'kept', { approval: { required: true, grantTtl: '1h', uses: 1 } }),
-        rule('rl-kept', 'rlkept', { approval: { required: true, grantTtl: '1h', uses: 1 }, limits: { requestsPerMinute: 2 } }),
+        rule('rl-kept', 'rlkept', { approval: { required: true, grantTtl: '1h', uses: 1 }, limits: { requestsPerMinute: 1 } }),
       ]
       config.masking = { requests: { block: ['aws-access-key'] } }
       config.admin = { tokens: [{ secret: { value: APPROVER_TOKEN }, roles: ['approver'] }] }
@@ -161,10 +161,9 @@ describe('approval after the request guard and limits (issue #12 item 7)', () =>
   })
 
   it('a rate-limited request does not consume a one-use grant', async () => {
-    const first = await call('rlkept') // 1 of 2 this minute: opens the review
+    const first = await call('rlkept') // 1 of 1 this minute: opens the review
     expect(first.status).toBe(403)
     expect((await cli('approve', first.headers.get('skillgate-review-id')!)).code).toBe(0)
-    expect((await call('rlkept', secretBody())).status).toBe(400) // 2 of 2
     const limited = await call('rlkept')
     expect(limited.status, 'over requestsPerMinute').toBe(429)
     expect(await usesLeft('rl-kept'), 'the limited request took no use').toEqual([1])
