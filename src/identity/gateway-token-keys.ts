@@ -130,6 +130,21 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   }
 }
 
+/**
+ * `skillgate keys rotate --now` on a key file: a new key first, under the rotation lock; processes
+ * following the file (`watchFile`, 1 s) pick it up. With `revokePrevious` every other key is dropped.
+ */
+export async function rotateKeyFileNow(path: string, options: { readonly retainMs: number; readonly now: () => number; readonly revokePrevious: boolean }): Promise<{ readonly kid: string; readonly kept: number }> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  return withFileLock(`${path}.lock`, async () => {
+    const fresh = await generateRingKey(options.now())
+    const onDisk = options.revokePrevious ? [] : ((await readKeyFile(path)) ?? [])
+    const next = retainedKeys([fresh, ...onDisk], options.retainMs, options.now(), MAX_KEYS)
+    await writeAtomic(path, JSON.stringify({ keys: next.map((key) => key.privateJwk) }, null, 2))
+    return { kid: fresh.kid, kept: next.length }
+  })
+}
+
 /** undefined when the file does not exist; throws (without key material) when it is not a key set. */
 export async function readKeyFile(path: string): Promise<RingKey[] | undefined> {
   let text: string

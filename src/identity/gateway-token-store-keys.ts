@@ -25,7 +25,8 @@ export interface StoreKeyRingOptions {
 }
 
 const MAX_KEYS = 8
-const RELOAD_COOLDOWN_MS = 1_000
+/** An unknown kid re-reads the store at most this often (a forged kid costs one small query per window). */
+const RELOAD_COOLDOWN_MS = 100
 const ROTATION_RETRY_MS = 60_000
 
 export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<KeyRing> {
@@ -34,6 +35,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
   let keys: RingKey[] = []
   let lastError: string | undefined
   let lastReload = 0
+  let reloading: Promise<void> | undefined
   let lastRotationAttempt = Number.NEGATIVE_INFINITY
   let rotating: Promise<void> | undefined
 
@@ -56,8 +58,15 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     return rotating
   }
 
-  async function reload(): Promise<void> {
-    lastReload = Date.now()
+  // Periodic reads never overlap; only on-demand reads count towards the cooldown.
+  function reload(): Promise<void> {
+    reloading ??= readKeys().finally(() => {
+      reloading = undefined
+    })
+    return reloading
+  }
+
+  async function readKeys(): Promise<void> {
     try {
       const stored = await opener.openAll(await store.list())
       if (stored.length > 0) keys = stored
@@ -85,7 +94,11 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid)?.publicKey
-      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) await reload()
+      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) {
+        lastReload = Date.now()
+        // Its own read: a periodic one in flight may have started before the rotation committed.
+        await readKeys()
+      }
       return find()
     },
     knows: (kid) => keys.some((key) => key.kid === kid),

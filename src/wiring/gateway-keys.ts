@@ -1,4 +1,5 @@
 import type { Config } from '../config/load.js'
+import type { Secret } from '../config/secret-source.js'
 import type { GatewayTokensOptions } from '../identity/gateway-token.js'
 import { createKeySealer, decodeKeyEncryptionKey } from '../identity/gateway-token-sealing.js'
 import type { Storage } from '../storage/ports.js'
@@ -13,9 +14,12 @@ export const DEFAULT_SIGNING_KEY_FILE = './data/gateway-signing-key.json'
  * path can start replicas that each sign with their own key.
  */
 export function gatewayKeysFor(config: Config, storage: Storage): Pick<GatewayTokensOptions, 'keyFile' | 'keyStore'> {
-  const file = config.gatewayTokens.signingKey?.fromFile
+  return gatewayKeysAt(config.gatewayTokens.signingKey?.fromFile, config.secrets.keyEncryption, storage)
+}
+
+/** `gatewayKeysFor` from its parts (`keys rotate` resolves only the key-encryption keys). */
+export function gatewayKeysAt(file: string | undefined, keys: readonly Secret[], storage: Storage): Pick<GatewayTokensOptions, 'keyFile' | 'keyStore'> {
   if (file !== undefined) return { keyFile: file }
-  const keys = config.secrets.keyEncryption
   if (keys.length > 0) {
     const sealer = createKeySealer(keys.map((secret) => decodeKeyEncryptionKey(secret.reveal())))
     return { keyStore: { store: storage.gatewayKeys, sealer, importFile: DEFAULT_SIGNING_KEY_FILE } }
