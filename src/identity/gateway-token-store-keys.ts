@@ -12,16 +12,22 @@ import { generateRingKey, importRingKey, retainedKeys, type RingKey } from './ga
 import { readKeyFile, type KeyRing } from './gateway-token-keys.js'
 import type { KeySealer } from './gateway-token-sealing.js'
 
-export interface StoreKeyRingOptions {
+/** Signing keys in the store, sealed under `gatewayTokens.keyEncryption` (`GatewayTokensOptions.keyStore`). */
+export interface StoredKeysOptions {
   readonly store: GatewayKeyStore
   readonly sealer: KeySealer
-  readonly rotateAfterMs: number
-  readonly retainMs: number
-  readonly now: () => number
-  /** How often the keys are re-read from the store; default 500 ms (a revocation applies within 1 s). */
+  /** How often every process re-reads the keys; default 500 ms (a revocation applies within 1 s). */
   readonly refreshMs?: number
   /** A key file imported when the store holds no key yet (the node's previous default key file). */
   readonly importFile?: string
+  /** A failed re-read (reported once until one succeeds) or rotation; signing goes on with the keys it has. */
+  readonly onError?: (error: Error) => void
+}
+
+export interface StoreKeyRingOptions extends StoredKeysOptions {
+  readonly rotateAfterMs: number
+  readonly retainMs: number
+  readonly now: () => number
 }
 
 const MAX_KEYS = 8
@@ -70,8 +76,12 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     try {
       const stored = await opener.openAll(await store.list())
       if (stored.length > 0) keys = stored
+      lastError = undefined
     } catch (err) {
-      lastError = err instanceof Error ? err.message : 'gateway signing keys unreadable'
+      const error = err instanceof Error ? err : new Error('gateway signing keys unreadable')
+      // Every 500 ms during an outage: report the first failure, not each one.
+      if (lastError === undefined) options.onError?.(error)
+      lastError = error.message
     }
   }
 
@@ -87,7 +97,9 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
         try {
           await rotate()
         } catch (err) {
-          lastError = err instanceof Error ? err.message : 'rotation failed'
+          const error = err instanceof Error ? err : new Error('rotation failed')
+          options.onError?.(error)
+          lastError = error.message
         }
       }
       return keys[0] as RingKey

@@ -11,11 +11,9 @@ import { SignJWT, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'j
 import { MAX_ACT_DEPTH, readActChain, type ActClaim } from './act-chain.js'
 import { checkClaims } from './claims-checks.js'
 import { DEFAULT_MAX_TOKEN_BYTES, splitCompact } from './compact.js'
-import type { GatewayKeyStore } from '../storage/ports-keys.js'
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './gateway-token-cache.js'
 import { createKeyRing, type KeyRing, type KeyRingStatus } from './gateway-token-keys.js'
-import type { KeySealer } from './gateway-token-sealing.js'
-import { createStoreKeyRing } from './gateway-token-store-keys.js'
+import { createStoreKeyRing, type StoredKeysOptions } from './gateway-token-store-keys.js'
 import { checkHeader } from './header.js'
 import { toTokenError } from './jose-errors.js'
 import { MAX_SOURCE_VALUE_CHARS, sourceValue } from './source-value.js'
@@ -35,16 +33,6 @@ export const DEFAULT_SOURCE_CLAIMS: readonly string[] = [
   'job_workflow_ref', 'event_name', 'environment', 'project_id', 'project_path', 'pipeline_id', 'job_id',
   'namespace_id', 'client_id',
 ]
-
-/** Signing keys in the store, sealed under `gatewayTokens.keyEncryption` (issue #14). */
-export interface StoredKeysOptions {
-  readonly store: GatewayKeyStore
-  readonly sealer: KeySealer
-  /** Imported when the store holds no key yet: the node's previous default key file. */
-  readonly importFile?: string
-  /** How often every process re-reads the keys; default 500 ms. */
-  readonly refreshMs?: number
-}
 
 export interface GatewayTokensOptions {
   /** Private JWKS file; created (0600, write-then-rename) when missing. Exactly one of `keyFile` and `keyStore`. */
@@ -97,6 +85,7 @@ export interface MintedGatewayToken {
 }
 
 export type GatewayTokensStatus = KeyRingStatus
+export type { StoredKeysOptions } from './gateway-token-store-keys.js'
 
 export interface GatewayTokens {
   readonly issuer: string
@@ -161,8 +150,7 @@ function openKeyRing(options: GatewayTokensOptions, now: () => number): Promise<
     now,
   }
   if (options.keyStore !== undefined) {
-    const { store, sealer, importFile, refreshMs } = options.keyStore
-    return createStoreKeyRing({ store, sealer, ...schedule, ...(importFile === undefined ? {} : { importFile }), ...(refreshMs === undefined ? {} : { refreshMs }) })
+    return createStoreKeyRing({ ...options.keyStore, ...schedule })
   }
   return createKeyRing({ path: options.keyFile as string, ...schedule })
 }

@@ -20,9 +20,9 @@ import { gatewayKeysFor } from './gateway-keys.js'
  * The gateway's own signing keys (opened once: `gatewayTokens` is a restart-only section). `url` is
  * the listen URL, the issuer when `gatewayTokens.issuer` is not configured.
  */
-export function openGatewayTokensFor(config: Config, url: string, storage: Storage): Promise<GatewayTokens> {
+export function openGatewayTokensFor(config: Config, url: string, storage: Storage, reports: ErrorReports): Promise<GatewayTokens> {
   return openGatewayTokens({
-    ...gatewayKeysFor(config, storage),
+    ...gatewayKeysFor(config, storage, reports),
     issuer: (config.gatewayTokens.issuer ?? url).replace(/\/$/, ''),
     ttlMs: config.gatewayTokens.ttl,
     rotateAfterMs: config.gatewayTokens.rotateAfter,

@@ -3,6 +3,7 @@ import type { Secret } from '../config/secret-source.js'
 import type { GatewayTokensOptions } from '../identity/gateway-token.js'
 import { createKeySealer, decodeKeyEncryptionKey } from '../identity/gateway-token-sealing.js'
 import type { Storage } from '../storage/ports.js'
+import type { ErrorReports } from './error-reports.js'
 
 /** Where a node kept its keys before they moved to the store; imported into an empty store once. */
 export const DEFAULT_SIGNING_KEY_FILE = './data/gateway-signing-key.json'
@@ -13,8 +14,10 @@ export const DEFAULT_SIGNING_KEY_FILE = './data/gateway-signing-key.json'
  * 0600 key file. PostgreSQL without either is refused by the config check; refused here too, so no
  * path can start replicas that each sign with their own key.
  */
-export function gatewayKeysFor(config: Config, storage: Storage): Pick<GatewayTokensOptions, 'keyFile' | 'keyStore'> {
-  return gatewayKeysAt(config.gatewayTokens.signingKey?.fromFile, config.secrets.keyEncryption, storage)
+export function gatewayKeysFor(config: Config, storage: Storage, reports: ErrorReports): Pick<GatewayTokensOptions, 'keyFile' | 'keyStore'> {
+  const location = gatewayKeysAt(config.gatewayTokens.signingKey?.fromFile, config.secrets.keyEncryption, storage)
+  if (location.keyStore === undefined) return location
+  return { keyStore: { ...location.keyStore, onError: (error) => reports.storage(error, { op: 'gateway-keys' }) } }
 }
 
 /** `gatewayKeysFor` from its parts (`keys rotate` resolves only the key-encryption keys). */

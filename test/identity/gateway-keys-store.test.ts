@@ -130,6 +130,24 @@ describe('signing keys in the store', () => {
     await expect(gateway(storage, createKeySealer([kek()]))).rejects.toThrow(/key-encryption key that is not configured/)
   })
 
+  it('keeps signing through a store outage and reports it once', async () => {
+    const storage = await store()
+    let reads = 0
+    const counted = { list: () => (reads++, storage.gatewayKeys.list()), rotate: storage.gatewayKeys.rotate.bind(storage.gatewayKeys), seed: storage.gatewayKeys.seed.bind(storage.gatewayKeys) }
+    const errors: string[] = []
+    const keyStore = { store: counted, sealer: createKeySealer([kek()]), refreshMs: 20, onError: (error: Error) => errors.push(error.message) }
+    const tokens = await openGatewayTokens({ keyStore, issuer: ISSUER, ttlMs: 300_000, now: () => clock.now })
+    cleanup.push(() => tokens.close())
+    const before = await mint(tokens)
+    await storage.close()
+    const readsAtClose = reads
+    // Several failed refreshes later, one report.
+    await expect.poll(() => reads, { timeout: 1_000, interval: 20 }).toBeGreaterThan(readsAtClose + 4)
+    expect(errors).toHaveLength(1)
+    expect(await reason(tokens.verify(before))).toBe('ok')
+    expect(kidOf(await mint(tokens))).toBe(kidOf(before))
+  })
+
   it('refuses to open without exactly one key source', async () => {
     await expect(openGatewayTokens({ issuer: ISSUER, ttlMs: 300_000 })).rejects.toThrow(/exactly one/)
   })
