@@ -39,6 +39,14 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
   const { store, now } = options
   const opener = keyOpener(options.sealer)
   let keys: RingKey[] = []
+  // Reads may overlap (periodic, on demand, a rotation's answer): only a newer one replaces the keys.
+  let started = 0
+  let applied = 0
+  const apply = (seq: number, next: RingKey[]) => {
+    if (seq <= applied || next.length === 0) return
+    applied = seq
+    keys = next
+  }
   let lastError: string | undefined
   let lastReload = 0
   let reloading: Promise<void> | undefined
@@ -51,12 +59,13 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
   function rotate(): Promise<void> {
     rotating ??= (async () => {
       const fresh = await generateRingKey(now())
+      const seq = ++started
       const result = await store.rotate({
         key: opener.seal(fresh),
         onlyIfNewestBefore: new Date(now() - options.rotateAfterMs + 1),
         retainMs: options.retainMs,
       })
-      keys = await opener.openAll(result.keys)
+      apply(seq, await opener.openAll(result.keys))
       lastError = undefined
     })().finally(() => {
       rotating = undefined
@@ -73,9 +82,9 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
   }
 
   async function readKeys(): Promise<void> {
+    const seq = ++started
     try {
-      const stored = await opener.openAll(await store.list())
-      if (stored.length > 0) keys = stored
+      apply(seq, await opener.openAll(await store.list()))
       lastError = undefined
     } catch (err) {
       const error = err instanceof Error ? err : new Error('gateway signing keys unreadable')
@@ -85,7 +94,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     }
   }
 
-  keys = await opener.openAll(await seedFromFile(store, opener, options.importFile))
+  apply(++started, await opener.openAll(await seedFromFile(store, opener, options.importFile)))
   if (due()) await rotate() // at boot a failure is fatal: there is nothing to sign with
   const timer = setInterval(() => void reload(), options.refreshMs ?? 500)
   timer.unref()
