@@ -16,7 +16,7 @@ import type { KeySealer } from './gateway-token-sealing.js'
 export interface StoredKeysOptions {
   readonly store: GatewayKeyStore
   readonly sealer: KeySealer
-  /** How often every process re-reads the keys; default 500 ms (a revocation applies within 1 s). */
+  /** How often every process re-reads the keys; default 250 ms (a revocation applies well within 1 s). */
   readonly refreshMs?: number
   /** A key file imported when the store holds no key yet (the node's previous default key file). */
   readonly importFile?: string
@@ -88,7 +88,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
       lastError = undefined
     } catch (err) {
       const error = err instanceof Error ? err : new Error('gateway signing keys unreadable')
-      // Every 500 ms during an outage: report the first failure, not each one.
+      // Every refresh during an outage: report the first failure, not each one.
       if (lastError === undefined) options.onError?.(error)
       lastError = error.message
     }
@@ -96,7 +96,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
 
   apply(++started, await opener.openAll(await seedFromFile(store, opener, options.importFile)))
   if (due()) await rotate() // at boot a failure is fatal: there is nothing to sign with
-  const timer = setInterval(() => void reload(), options.refreshMs ?? 500)
+  const timer = setInterval(() => void reload(), options.refreshMs ?? 250)
   timer.unref()
 
   return {

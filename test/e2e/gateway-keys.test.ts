@@ -155,7 +155,7 @@ function proveOneGateway(name: string, deploy: () => Promise<Deployment>, teardo
       const [first, last] = [deployment.nodes[0] as GatewayProcess, deployment.nodes.at(-1) as GatewayProcess]
       const before = await exchangeAt(deployment.backends[0] as string, '300')
       const { kid } = await keysCli(first)
-      // The other node signs with the new key once it has read it (every 500 ms).
+      // The other node signs with the new key once it has read it (every 250 ms).
       let after = ''
       await expect.poll(async () => decodeProtectedHeader((after = await exchangeAt(deployment.backends.at(-1) as string, '301'))).kid, { timeout: 2_000, interval: 100 }).toBe(kid)
       expect(decodeProtectedHeader(before).kid).not.toBe(kid)
