@@ -24,10 +24,20 @@ const domainBoundary = {
           { name: 'undici', message: 'domain modules must not depend on the upstream client' },
         ],
         patterns: [
-          { group: ['**/stages/**', '**/pipeline/**', '**/server*'], message: 'domain modules must not import stages or the pipeline' },
+          { group: ['**/stages/**', '**/pipeline/**', '**/http/**'], message: 'domain modules must not import stages, the pipeline or the HTTP server' },
+          { group: ['**/wiring/**'], message: 'only the composition root imports its own parts' },
         ],
       },
     ],
+  },
+}
+
+/** The composition root (src/wiring/) is imported by its entry points (cli, demo) only: parts never reach back up. */
+const compositionRootBoundary = {
+  files: ['src/**/*.ts'],
+  ignores: ['src/wiring/**', 'src/cli/**', 'src/demo/**'],
+  rules: {
+    'no-restricted-imports': ['error', { patterns: [{ group: ['**/wiring/**'], message: 'only the entry points (cli, demo) import the composition root' }] }],
   },
 }
 
@@ -44,5 +54,6 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**/*.ts', 'bench/**', 'test/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  compositionRootBoundary,
   domainBoundary,
 )

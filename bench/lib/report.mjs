@@ -123,6 +123,7 @@ export function renderMicro(micro) {
     ['policy input: extractRequestFacts on the realistic body (already parsed)', us(policy.factsUs)],
     [`masking the realistic reply as JSON (${int(r.jsonBytes)} B): maskMessageJson`, us(r.jsonUs)],
     [`masking the realistic reply as SSE (${r.sseEvents} events, ${int(r.sseBytes)} B): parse, stream masker, re-frame`, us(r.sseUs)],
+    ...(r.sseUnmaskedUs === undefined ? [] : [[`  of which parse + JSON.parse alone (a stream masker that changes nothing)`, us(r.sseUnmaskedUs)]]),
   ]
   const throughput = masking.rows.map((row) => [
     `${row.what}, ${row.input}`,

@@ -2,7 +2,7 @@
 // lib/workload.mjs). Config comes from the parent in BENCH_GATEWAY_CONFIG (JSON is YAML).
 import { pino } from 'pino'
 import { loadConfigText, formatProblems } from '../../dist/config/load.js'
-import { startGateway } from '../../dist/gateway.js'
+import { startGateway } from '../../dist/wiring/gateway.js'
 import { createLogger } from '../../dist/observability/logger.js'
 import { serveChild } from '../lib/child.mjs'
 

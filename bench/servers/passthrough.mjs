@@ -25,7 +25,7 @@ serveChild('pass-through', async () => {
     keepAliveTimeout: 30_000,
     pipelining: 1,
   })
-  // Same server options as src/server.ts.
+  // Same server options as src/http/server.ts.
   const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const abort = new AbortController()
     res.on('close', () => {

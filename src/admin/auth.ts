@@ -34,14 +34,19 @@ const sha256 = (text: string): Buffer => crypto.createHash('sha256').update(text
 const challenge = { 'www-authenticate': 'Bearer realm="skillgate admin"' }
 const jwtShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
-export function createAuthenticator(config: Config, tokens: readonly Secret[], humans: HumanVerifier | undefined): Authenticator {
+export function createAuthenticator(
+  config: Config,
+  tokens: readonly Secret[],
+  humans: HumanVerifier | undefined,
+  onSecretError?: (error: Error) => void,
+): Authenticator {
   if (tokens.length !== config.admin.tokens.length) {
     throw new TypeError(`admin API: ${tokens.length} resolved admin tokens for ${config.admin.tokens.length} entries of admin.tokens`)
   }
   const entries: TokenEntry[] = tokens.map((secret, i) => {
     const entry: TokenEntry = { digest: sha256(secret.reveal()), id: `admin.tokens[${i}]`, roles: new Set(config.admin.tokens[i]?.roles ?? []) }
     // A rotated token file replaces the digest; the previous token stops working at once.
-    secret.follow(1_000, () => (entry.digest = sha256(secret.reveal())))
+    secret.follow(1_000, () => (entry.digest = sha256(secret.reveal())), onSecretError)
     return entry
   })
 

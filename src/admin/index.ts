@@ -39,7 +39,7 @@ export interface AdminApi {
  * if (path.startsWith('/admin/api/')) return admin.handle(req, res, path, search)
  */
 export function createAdminApi(deps: AdminApiDeps): AdminApi {
-  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans)
+  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans, deps.onSecretError)
   const routes: RouteDef[] = [
     ...auditRoutes(deps),
     ...revocationRoutes(deps),

@@ -58,7 +58,7 @@ export interface AdminAction {
 
 export type ExplainFn = (claims: Claims, issuerId: string, request: ExplainRequest) => Explanation
 
-/** Everything the admin API needs from the running gateway; built once in `gateway.ts`. */
+/** Everything the admin API needs from the running gateway; built once per configuration in `wiring/admin.ts`. */
 export interface AdminApiDeps {
   /** The frozen running config: `admin.tokens` roles, the issuers and rules, and the redacted view. */
   readonly config: Config
@@ -84,6 +84,8 @@ export interface AdminApiDeps {
   readonly logger: Logger
   /** Awaited after a change succeeded; a failure is logged and does not undo the change. */
   readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
+  /** A rotated admin token file that could not be re-read (the previous token stays valid). */
+  readonly onSecretError?: ((error: Error) => void) | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

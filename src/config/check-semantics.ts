@@ -1,5 +1,5 @@
 import type { ParsedConfig, RuleConfig } from './schema.js'
-import { checkMaskingConfig } from '../masking-setup.js'
+import { checkMaskingConfig } from './check-masking.js'
 import { checkPolicyConfig } from '../policy/check-config.js'
 
 /** One problem found in a configuration file; `path` uses the YAML's own keys and indices. */

@@ -35,8 +35,12 @@ export class Secret {
     return this.#value
   }
 
-  /** Starts following the file this secret came from; a no-op for env and inline secrets. */
-  follow(intervalMs = 1_000, onChange?: () => void): void {
+  /**
+   * Starts following the file this secret came from; a no-op for env and inline secrets. A failed
+   * re-read keeps the last good value and goes to `onError` (the operator must hear that a rotation
+   * did not take).
+   */
+  follow(intervalMs = 1_000, onChange?: () => void, onError?: (error: Error) => void): void {
     if (!this.source.startsWith('file:') || this.#watchedPath) return
     const path = this.source.slice('file:'.length)
     this.#watchedPath = path
@@ -44,13 +48,14 @@ export class Secret {
       readFile(path, 'utf8')
         .then((text) => {
           const next = text.trim()
-          // An empty or vanished file mid-rotation keeps the last good value instead of failing open.
-          if (next && next !== this.#value) {
+          // An empty file mid-rotation keeps the last good value instead of failing open.
+          if (!next) onError?.(new Error(`secret file ${path} is empty; the previous value stays in use`))
+          else if (next !== this.#value) {
             this.#value = next
             onChange?.()
           }
         })
-        .catch(() => undefined)
+        .catch((error: unknown) => onError?.(new Error(`cannot re-read secret file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)))
     watchFile(path, { interval: intervalMs, persistent: false }, (current, previous) => {
       if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void reread()
     })

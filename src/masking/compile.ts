@@ -8,6 +8,7 @@ import { visitRequestText } from './request.js'
 import { TextScanner } from './scanner.js'
 import { SseStreamMasker } from './stream.js'
 import type { Masker, MaskerOptions, MaskHits, MaskingProfileSpec, RequestFinding } from './types.js'
+import { warmUp } from './warm-up.js'
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
 
@@ -37,6 +38,12 @@ export function compileMasker(profiles: readonly MaskingProfileSpec[], options: 
     if (typeof result === 'string') collected.issues.push({ path: `requests[${k}]`, message: result })
   }
   if (collected.issues.length > 0 || !compiled.set) throw new MaskingConfigError(collected.issues)
+  // The audit masks each request with the rule's built-in detectors, or (without a rule masker)
+  // with the union of the request sets: compile those sets now too, not inside a first request.
+  const builtInNames = collected.specs.filter((s) => isDetectorName(s.name)).map((s) => s.name)
+  if (builtInNames.length > 0) resolve(builtInNames)
+  if ((options.requestDetectors?.length ?? 0) > 1) resolve(options.requestDetectors!.flat())
+  warmUp(compiled.set)
   return buildMasker(compiled.set, collected.paths, options, resolve)
 }
 
@@ -103,6 +110,7 @@ function requestSetResolver(custom: ReadonlyMap<string, PatternSpec>, cache: Map
     const specs = [...builtIn, ...[...custom.values()].filter((c) => names.includes(c.name))]
     const compiled = compilePatternSet(specs)
     if (!compiled.set) return compiled.problems.map((p) => `${p.name}: ${p.message}`).join('; ')
+    warmUp(compiled.set)
     cache.set(key, compiled.set)
     return compiled.set
   }

@@ -1,5 +1,6 @@
 import { Automaton, type AutomatonLimits } from './regex/dfa.js'
 import { NfaBuilder, isNullable } from './regex/nfa.js'
+import { SearchDfa } from './regex/search-dfa.js'
 import { minLength, parseRegex, RegexSyntaxError } from './regex/parse.js'
 
 /** One thing to find: a built-in detector or a custom pattern from the config. */
@@ -16,6 +17,8 @@ export interface PatternSpec {
 /** A compiled group of patterns sharing one automaton: compiled once, used by every request. */
 export interface PatternSet {
   readonly automaton: Automaton
+  /** The prefilter: where no match can end, the scanner skips the runs (see `regex/search-dfa.ts`). */
+  readonly search: SearchDfa
   readonly names: readonly string[]
   readonly maxLen: readonly number[]
   readonly validators: ReadonlyArray<((match: string) => boolean) | undefined>
@@ -31,13 +34,18 @@ export interface PatternProblem {
 
 export const MAX_PATTERN_LENGTH = 65_536
 
+/** States each DFA caches before dropping its cache (a bound on memory, not on correctness). */
+export const DEFAULT_LIMITS: AutomatonLimits = { maxStates: 4096 }
+/** The search DFA needs a few states in any generation (idle ones, a source and a target). */
+const MIN_SEARCH_STATES = 8
+
 /**
  * Compiles patterns into one automaton; every problem of every pattern is reported, none is
  * silently skipped. Order matters only to break a tie between matches of equal start and length.
  */
 export function compilePatternSet(
   specs: readonly PatternSpec[],
-  limits?: AutomatonLimits,
+  limits: AutomatonLimits = DEFAULT_LIMITS,
 ): { set?: PatternSet; problems: PatternProblem[] } {
   const builder = new NfaBuilder()
   const problems: PatternProblem[] = []
@@ -55,6 +63,7 @@ export function compilePatternSet(
     problems,
     set: {
       automaton,
+      search: new SearchDfa(automaton, Math.max(MIN_SEARCH_STATES, limits.maxStates)),
       names: accepted.map((s) => s.name),
       maxLen,
       validators: accepted.map((s) => s.validate),

@@ -1,32 +1,11 @@
-import type { DfaState } from './regex/dfa.js'
 import { PREV_START } from './regex/dfa.js'
 import type { PatternSet } from './pattern-set.js'
 import { MaskingError } from './errors.js'
+import { acceptMatches, finalizeRun, RunPool, type Region, type Run } from './runs.js'
+import { SearchCursor } from './search-cursor.js'
 import type { MaskHits } from './types.js'
 
 const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff
-
-/** Candidate matches starting at `start`: the DFA run and the longest validated end seen so far. */
-interface Run {
-  readonly start: number
-  state: DfaState
-  /** End of the longest match so far of a pattern without validator, -1 when none. */
-  bestEnd: number
-  bestPattern: number
-  /**
-   * Candidates of patterns with a validator, as (end, pattern) pairs in accept order. Validation
-   * waits until the run is decided and then goes longest-first, so a JWT is checked once, not at
-   * every character of its signature.
-   */
-  pending: number[] | undefined
-}
-
-/** A replacement being built: overlapping matches keep extending it. */
-interface Region {
-  readonly start: number
-  end: number
-  readonly pattern: number
-}
 
 /**
  * Incremental scanner: the one implementation behind `maskText` (one chunk) and the stream masker
@@ -42,15 +21,18 @@ interface Region {
  * match covering it, so the held tail is exactly what could still become (part of) a match — never
  * more than the longest maxLength (plus one code unit to keep a surrogate pair together).
  *
- * Cost: one DFA transition per live run per code unit. Runs that reach the same DFA state at the
- * same position share their future, so only the earliest survives (the Pike-VM rule); the live-run
+ * Cost: the search DFA (`regex/search-dfa.ts`) reads every code unit with one table load. The runs
+ * only read where a match can end: from the last position where nothing was in progress, until
+ * everything is idle again (and at each chunk end, so the hold-back stays exact). There they cost
+ * one DFA transition per live run per code unit. Runs that reach the same DFA state at the same
+ * position share their future, so only the earliest survives (the Pike-VM rule); the live-run
  * count stays at the number of distinct DFA states, not the match length.
  */
 export class TextScanner {
   private buf = ''
   /** Absolute offset of `buf[0]`. */
   private bufStart = 0
-  /** Code units consumed so far (absolute). */
+  /** Code units consumed by the runs (absolute); the search DFA may be ahead (`search.pos`). */
   private pos = 0
   /** Text before this offset is decided: released raw, or inside a region. */
   private decided = 0
@@ -61,13 +43,21 @@ export class TextScanner {
   private region: Region | undefined
   private out: string[] = []
   private ended = false
+  private readonly pool = new RunPool()
+  private readonly search: SearchCursor
+  /** While false, the runs are idle at `pos` and no match ended since: only the search DFA reads. */
+  private runsOn = false
 
   constructor(
     private readonly set: PatternSet,
     private readonly hits: MaskHits,
     /** Told of every replaced region (offsets into the raw text); used by tests and tools. */
     private readonly onRegion?: (start: number, end: number, pattern: number) => void,
-  ) {}
+    /** `false` runs the exact runs on every unit (tests: the prefilter must never change a result). */
+    private readonly prefilter = true,
+  ) {
+    this.search = new SearchCursor(set.search)
+  }
 
   /** Code units received but not returned yet (a region's own text is never returned). */
   get held(): number {
@@ -79,9 +69,65 @@ export class TextScanner {
     if (this.ended) throw new MaskingError('text pushed after the end of a block')
     if (chunk.length === 0) return ''
     this.buf = this.buf.length === 0 ? chunk : this.buf + chunk
-    const classOf = this.set.automaton.classOf
-    for (let j = 0; j < chunk.length; j++) this.step(classOf[chunk.charCodeAt(j)]!)
+    const search = this.search
+    search.resume()
+    const base = search.pos
+    let i = 0
+    while (i < chunk.length) {
+      if (!this.runsOn) {
+        if (this.prefilter) i = search.skipWhileNoMatchEnds(chunk, i, base)
+        if (i === chunk.length) break
+        this.catchUp()
+      }
+      i = this.runUntilIdle(chunk, i)
+    }
+    // The hold-back must be exact at every chunk end: bring the runs up to date unless all is idle.
+    if (!this.runsOn) {
+      if (search.idle) this.jumpTo(search.pos, search.idleKind)
+      else this.catchUp()
+    }
+    search.save()
     return this.drain()
+  }
+
+  /**
+   * Runs the exact runs and the search DFA side by side from `chunk[i]` until both are idle, then
+   * hands back to the fast path. Returns the index reached.
+   */
+  private runUntilIdle(chunk: string, i: number): number {
+    const search = this.search
+    const classOf = this.set.automaton.classOf
+    while (i < chunk.length) {
+      const cls = classOf[chunk.charCodeAt(i)]!
+      const idle = search.advance(cls)
+      this.step(cls)
+      i++
+      if (idle && this.runs.length === 0 && this.prefilter) {
+        this.runsOn = false
+        search.markIdle()
+        break
+      }
+    }
+    return i
+  }
+
+  /** Restarts the idle runs at the last idle position and replays the text read since, runs on. */
+  private catchUp(): void {
+    const { lastIdle, lastIdleKind, pos } = this.search
+    this.jumpTo(lastIdle, lastIdleKind)
+    const classOf = this.set.automaton.classOf
+    for (let p = lastIdle; p < pos; p++) this.step(classOf[this.buf.charCodeAt(p - this.bufStart)]!)
+    this.runsOn = true
+  }
+
+  /**
+   * Idle runs skip to `at`: the search DFA is idle there and no match ended since they were last
+   * on, so running them over the skipped text would have released it unchanged.
+   */
+  private jumpTo(at: number, kind: number): void {
+    this.pos = at
+    this.decided = at
+    this.prevKind = kind
   }
 
   /** End of text: resolves `$` and `\b` at the end and releases everything. */
@@ -93,7 +139,7 @@ export class TextScanner {
       if (run.state === a.dead) continue
       if (run.state.acc[a.eof] === undefined) a.transition(run.state, a.eof)
       const acc = run.state.acc[a.eof]
-      if (acc) this.accept(run, acc, this.pos)
+      if (acc) acceptMatches(this.set, run, acc, this.pos)
       run.state = a.dead
     }
     this.resolve()
@@ -113,12 +159,15 @@ export class TextScanner {
       if (st !== dead) {
         const next = st.next[cls] ?? a.transition(st, cls)
         const acc = st.acc[cls]
-        if (acc) this.accept(run, acc, p)
+        if (acc) acceptMatches(this.set, run, acc, p)
         st = next === dead || p + 1 - run.start > next.maxLen ? dead : next
         if (st !== dead && !st.validated) {
           if (st.claim === stamp) {
             // An earlier run is in the same state: its matches contain every match of this one.
-            if (run.bestEnd < 0 && run.pending === undefined) continue
+            if (run.bestEnd < 0 && run.pending === undefined) {
+              this.pool.give(run)
+              continue
+            }
             st = dead
           } else st.claim = stamp
         }
@@ -143,44 +192,7 @@ export class TextScanner {
       if (st.claim === stamp) return
       st.claim = stamp
     }
-    this.runs.push({ start: p, state: st, bestEnd: -1, bestPattern: -1, pending: undefined })
-  }
-
-  /** Records matches ending at `end` (patterns ascending, so the first one wins a tie). */
-  private accept(run: Run, patterns: readonly number[], end: number): void {
-    const { maxLen, validators } = this.set
-    for (const pattern of patterns) {
-      if (end - run.start > maxLen[pattern]!) continue
-      if (validators[pattern]) (run.pending ??= []).push(end, pattern)
-      else if (run.bestEnd !== end) {
-        run.bestEnd = end
-        run.bestPattern = pattern
-      }
-    }
-  }
-
-  /** Validates a decided run's pending candidates, longest first; the first valid one may win. */
-  private finalize(run: Run): void {
-    const pending = run.pending
-    if (!pending) return
-    run.pending = undefined
-    const { validators } = this.set
-    for (let i = pending.length - 2; i >= 0; i -= 2) {
-      const end = pending[i]!
-      const pattern = pending[i + 1]!
-      if (end < run.bestEnd) return
-      // Same end as a validator-free match: only an earlier-listed pattern changes the label.
-      if (end === run.bestEnd && pattern > run.bestPattern) continue
-      const text = this.buf.slice(run.start - this.bufStart, end - this.bufStart)
-      if (!validators[pattern]!(text)) continue
-      // Pairs with one end are ascending by pattern: keep scanning them for an earlier valid one.
-      run.bestEnd = end
-      run.bestPattern = pattern
-      for (let j = i - 2; j >= 0 && pending[j] === end; j -= 2) {
-        if (validators[pending[j + 1]!]!(text)) run.bestPattern = pending[j + 1]!
-      }
-      return
-    }
+    this.runs.push(this.pool.take(p, st))
   }
 
   /** Decides, leftmost first, every run that can no longer change the output. */
@@ -192,12 +204,13 @@ export class TextScanner {
       const run = runs[k]!
       if (this.region && run.start >= this.region.end) this.closeRegion()
       if (run.state !== dead) break
-      this.finalize(run)
+      finalizeRun(this.set, run, this.buf, this.bufStart)
       if (run.bestEnd < 0) continue
       if (!this.region) this.openRegion(run)
       else if (run.bestEnd > this.region.end) this.region.end = this.rawFrom = this.decided = run.bestEnd
     }
     if (k > 0) {
+      for (let i = 0; i < k; i++) this.pool.give(runs[i]!)
       // In place: splice() would allocate the removed elements on every decided run.
       for (let i = k; i < runs.length; i++) runs[i - k] = runs[i]!
       for (let i = 0; i < k; i++) runs.pop()

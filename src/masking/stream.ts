@@ -51,7 +51,11 @@ export class SseStreamMasker implements StreamMasker {
     switch (eventType(ev)) {
       case 'content_block_start': return this.onStart(ev, ev.data as JsonObject)
       case 'content_block_delta': return this.onDelta(ev, ev.data as JsonObject)
-      case 'content_block_stop': return [...this.flushBlock(blockIndex(ev.data)), ev]
+      case 'content_block_stop': {
+        const out = this.flushBlock(blockIndex(ev.data))
+        out.push(ev)
+        return out
+      }
       case 'message_start': {
         const message = isObject(ev.data) ? ev.data.message : undefined
         const content = isObject(message) ? message.content : undefined
@@ -211,6 +215,7 @@ export class SseStreamMasker implements StreamMasker {
 
 function eventType(ev: SseEventIn): string {
   const type = isObject(ev.data) ? ev.data.type : undefined
+  if (type === ev.event) return ev.event // the common case: nothing to cross-check
   const content = ev.event.startsWith('content_block_') || (typeof type === 'string' && type.startsWith('content_block_'))
   if (content && type !== ev.event) throw new MaskingError(`event "${ev.event}" carries data of type "${String(type)}"`)
   return ev.event

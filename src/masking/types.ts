@@ -20,8 +20,9 @@ export interface MaskerOptions {
   readonly thinking: 'keep' | 'mask'
   /**
    * Detector sets used with `scanRequest`/`maskRequest` (e.g. `masking.requests.block`). Listing
-   * them here compiles them with the masker and reports unknown names at load time; other sets
-   * are compiled on first use and memoised.
+   * them here compiles them with the masker and reports unknown names at load time; so are the
+   * masker's own built-in detectors and, with several sets, their union. Other sets are compiled
+   * on first use and memoised.
    */
   readonly requestDetectors?: ReadonlyArray<readonly string[]>
 }

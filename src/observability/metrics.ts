@@ -7,6 +7,24 @@ export interface GatewayMetrics {
   readonly duration: Histogram<'endpoint'>
   readonly upstreamFirstByte: Histogram<'endpoint'>
   readonly maskHits: Counter<'detector' | 'direction'>
+  readonly errors: ErrorCounters
+}
+
+/**
+ * Failures that happen away from any request (timers, background refreshes, deliveries) and so
+ * never reach a client: each is logged and counted here, so an operator can alert on them.
+ */
+export interface ErrorCounters {
+  readonly storage: Counter<'op'>
+  readonly audit: Counter<'op'>
+  readonly auditSink: Counter<'sink'>
+  readonly notify: Counter
+  readonly secretFile: Counter
+  readonly revocationRefresh: Counter
+  readonly approvals: Counter
+  readonly streamSlots: Counter
+  readonly upstreamFederation: Counter
+  readonly routes: Counter<'route'>
 }
 
 const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]
@@ -42,5 +60,23 @@ export function createMetrics(): GatewayMetrics {
       labelNames: ['detector', 'direction'],
       registers: [registry],
     }),
+    errors: createErrorCounters(registry),
+  }
+}
+
+function createErrorCounters(registry: Registry): ErrorCounters {
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name: `skillgate_${name}_errors_total`, help, labelNames, registers: [registry] })
+  return {
+    storage: counter('storage', 'Store failures outside a request: writer-lease renewal (lease), health checks (health).', ['op']),
+    audit: counter('audit', 'Audit records not written: begin/complete (writer), exchange, admin, mark_interrupted, prune.', ['op']),
+    auditSink: counter('audit_sink', 'Audit sink deliveries given up (webhook) or writes that failed (jsonl).', ['sink']),
+    notify: counter('notify', 'Notification webhook deliveries given up after their retries.'),
+    secretFile: counter('secret_file', 'Failed re-reads of a rotated fromFile secret (the last good value stays in use).'),
+    revocationRefresh: counter('revocation_refresh', 'Failed refreshes of the revocation list from the store.'),
+    approvals: counter('approvals', 'Failed approvals housekeeping (expiring reviews and grants).'),
+    streamSlots: counter('stream_slot', 'Failed renewals or releases of concurrent-stream slots.'),
+    upstreamFederation: counter('upstream_federation', 'Failed exchanges of the gateway workload token for an upstream token.'),
+    routes: counter('route', 'Handlers outside the pipeline (token exchange, JWKS, admin API, console, ops) that failed with a 500.', ['route']),
   }
 }

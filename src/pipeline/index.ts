@@ -1,6 +1,6 @@
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 import type { Approvals } from '../approvals/index.js'
 import type { Limiter } from '../limits/index.js'
 import type { TokenVerifier } from '../identity/index.js'

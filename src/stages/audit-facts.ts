@@ -1,4 +1,4 @@
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 import type { RequestContext } from '../pipeline/context.js'
 
 /** What the audit record names about the request: model, skills, tools and container, from the body. */

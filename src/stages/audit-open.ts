@@ -5,7 +5,7 @@ import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Stage } from '../pipeline/stage.js'
 import { auditFacts, auditRequestBody } from './audit-facts.js'
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 
 /**
  * Commits the opening half of the audit record before anything goes upstream (SPEC §5, strict

@@ -4,7 +4,7 @@ import type { AuditWriter } from '../audit/writer.js'
 import { asGatewayError } from '../errors/to-response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { auditFacts, auditRequestBody } from './audit-facts.js'
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 
 /**
  * One record per request (SPEC §5): a request refused before its record was opened (401, 403, 400,

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 import type { Stage } from '../pipeline/stage.js'
 
 /**

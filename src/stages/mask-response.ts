@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors/gateway-error.js'
 import { MaskingError, type Masker, type MaskHits, type SseEventIn, type StreamMasker } from '../masking/index.js'
-import type { Masking } from '../masking-setup.js'
+import type { Masking } from '../masking/rule-masking.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'

@@ -41,7 +41,7 @@ export interface AdminStack {
 
 /**
  * A real gateway (startStack) plus a small node:http server that mounts `createAdminApi` built from
- * the gateway's own objects, as server.ts will once the admin API is mounted there.
+ * the gateway's own objects, as wiring/admin.ts does.
  */
 export async function startAdminStack(options: { adminConfig?: (config: Config) => Config } = {}): Promise<AdminStack> {
   const stack = await startStack({

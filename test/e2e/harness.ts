@@ -6,7 +6,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose'
 import { pino } from 'pino'
 import { stringify } from 'yaml'
 import { loadConfigText } from '../../src/config/load.js'
-import { startGateway, type Gateway } from '../../src/gateway.js'
+import { startGateway, type Gateway } from '../../src/wiring/gateway.js'
 import { startMockUpstream, type MockUpstream, type MockUpstreamOptions } from '../../src/mock-upstream/index.js'
 
 type SigningKey = Parameters<SignJWT['sign']>[0]
@@ -31,6 +31,8 @@ export interface StackOptions {
   readonly configure?: (config: Record<string, unknown>) => void
   /** Replaces the upstream URL (e.g. a closed port). */
   readonly upstreamUrl?: string
+  /** `StartOptions.reloadGraceMs`. */
+  readonly reloadGraceMs?: number
 }
 
 export const defaultRules = [
@@ -72,7 +74,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       done()
     },
   })
-  const gateway = await startGateway(loaded.config, { port: 0, logger: pino({ level: 'debug' }, sink) })
+  const logger = pino({ level: 'debug' }, sink)
+  const gateway = await startGateway(loaded.config, { port: 0, logger, ...(options.reloadGraceMs !== undefined ? { reloadGraceMs: options.reloadGraceMs } : {}) })
   return {
     mock,
     gateway,

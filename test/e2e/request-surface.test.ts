@@ -172,3 +172,30 @@ async function latestRecord(s: Stack) {
   const page = await s.gateway.audit.storage.audit.list({ limit: 1 })
   return page.records[0]!
 }
+
+describe('custom patterns in the audit copy of requests', () => {
+  it('a ticket id matched by the rule’s custom pattern is masked in the stored request', async () => {
+    const s = await startStack({
+      configure: (c) => {
+        c.masking = { profiles: { tickets: { patterns: [{ name: 'ticket', regex: '\\b(OPS|SEC|INC)-[0-9]{1,7}\\b', maxLength: 16 }] } } }
+        ;(c.rules as Record<string, unknown>[])[0] = { ...(c.rules as Record<string, unknown>[])[0], masking: ['tickets'] }
+      },
+    })
+    try {
+      const res = await fetch(`${s.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': await s.mint(), 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'close SEC-12345 please' }] }),
+      })
+      expect(res.status).toBe(200)
+      await res.text()
+      const record = await latestRecord(s)
+      const stored = JSON.stringify(record.request)
+      expect(stored).not.toContain('SEC-12345')
+      expect(stored).toContain('[REDACTED:ticket]')
+      expect(record.maskHits.request.ticket).toBe(1)
+    } finally {
+      await s.close()
+    }
+  })
+})

@@ -1,7 +1,7 @@
 import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/load.js'
 import { watchFile, unwatchFile } from 'node:fs'
 import type { Logger } from 'pino'
-import { startGateway, type Gateway } from '../../gateway.js'
+import { startGateway, type Gateway } from '../../wiring/gateway.js'
 import { createLogger } from '../../observability/logger.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../usage-error.js'

@@ -71,13 +71,10 @@ export class Automaton {
 
   /** Computes, caches and returns the successor of `d` on class `cls` (also fills `d.acc[cls]`). */
   transition(d: DfaState, cls: number): DfaState {
-    const closure = this.closure(d, cls)
+    const closure = this.closure(d.kernel, d.prev, cls, false)
     let target = this.dead
-    if (cls !== this.eof && closure.sets.length > 0) {
-      const kernel = new Set<number>()
-      for (const s of closure.sets) if (this.member[this.nfa.arg[s]!]![cls] === 1) kernel.add(this.nfa.out1[s]!)
-      if (kernel.size > 0) target = this.intern(Int32Array.from(kernel).sort(), this.wordClass[cls]!)
-    }
+    const kernel = this.advance(closure.sets, cls)
+    if (kernel.length > 0) target = this.intern(kernel, this.wordClass[cls]!)
     // Written after intern(): a cache drop inside it replaces d's rows, and both must survive.
     d.acc[cls] = closure.accepts.length > 0 ? closure.accepts : null
     d.next[cls] = target
@@ -88,16 +85,45 @@ export class Automaton {
     return this.cache.size
   }
 
-  /** Epsilon closure of `d`'s kernel at a position whose next unit has class `cls`. */
-  private closure(d: DfaState, cls: number): { sets: number[]; accepts: number[] } {
+  /**
+   * One step of the unanchored search (`search-dfa.ts`): the threads of `kernel` plus a new thread
+   * of every pattern starting here, with no maxLength cut. Says whether any match ends here.
+   */
+  searchStep(kernel: Int32Array, prev: number, cls: number): { kernel: Int32Array; matchEnds: boolean } {
+    const closure = this.closure(kernel, prev, cls, true)
+    return { kernel: this.advance(closure.sets, cls), matchEnds: closure.accepts.length > 0 }
+  }
+
+  /** The NFA states reached from the SET states `sets` by a unit of class `cls` (sorted, unique). */
+  private advance(sets: readonly number[], cls: number): Int32Array {
+    if (cls === this.eof || sets.length === 0) return new Int32Array(0)
+    const { arg, out1 } = this.nfa
+    const gen = ++this.markGen
+    const kernel: number[] = []
+    for (const s of sets) {
+      const target = out1[s]!
+      if (this.member[arg[s]!]![cls] === 1 && this.mark[target] !== gen) {
+        this.mark[target] = gen
+        kernel.push(target)
+      }
+    }
+    return Int32Array.from(kernel).sort()
+  }
+
+  /**
+   * Epsilon closure of `kernel` (plus every pattern's start when `withStarts`) at a position whose
+   * previous unit was `prev` and whose next unit has class `cls`.
+   */
+  private closure(kernel: Int32Array, prev: number, cls: number, withStarts: boolean): { sets: number[]; accepts: number[] } {
     const { op, out1, out2, arg } = this.nfa
     const nextWord = cls !== this.eof && this.wordClass[cls] === 1
-    const prevWord = d.prev === PREV_WORD
+    const prevWord = prev === PREV_WORD
     const gen = ++this.markGen
     const stack = this.stack
     const sets: number[] = []
     const accepts: number[] = []
-    for (const s of d.kernel) stack.push(s)
+    for (const s of kernel) stack.push(s)
+    if (withStarts) for (const s of this.nfa.starts) stack.push(s)
     while (stack.length > 0) {
       const s = stack.pop()!
       if (this.mark[s] === gen) continue
@@ -107,7 +133,7 @@ export class Automaton {
         case OP_MATCH: accepts.push(arg[s]!); break
         case OP_SPLIT: stack.push(out2[s]!, out1[s]!); break
         case OP_ASSERT:
-          if (assertionHolds(arg[s]!, d.prev === PREV_START, cls === this.eof, prevWord, nextWord)) stack.push(out1[s]!)
+          if (assertionHolds(arg[s]!, prev === PREV_START, cls === this.eof, prevWord, nextWord)) stack.push(out1[s]!)
           break
       }
     }

@@ -1,36 +1,51 @@
 import type { Logger } from 'pino'
-import type { AdminAction } from './admin/index.js'
-import { buildCompletion, buildOpening } from './audit/record-builder.js'
-import type { AuditWriter } from './audit/writer.js'
-import type { Notifier } from './notify/index.js'
-import { newRequestId } from './observability/request-id.js'
+import type { AdminAction } from '../admin/index.js'
+import { buildCompletion, buildOpening } from '../audit/record-builder.js'
+import type { AuditWriter } from '../audit/writer.js'
+import type { Notifier } from '../notify/index.js'
+import { newRequestId } from '../observability/request-id.js'
+import type { ErrorReports } from './error-reports.js'
 
 /**
  * What an admin did goes where a security team will look: the log, the hash-chained audit (one
  * record per action, endpoint `admin`, the actor as principal) and, for revocations, the
- * notification webhooks. Review decisions notify through the approvals module already.
+ * notification webhooks. Review decisions notify through the approvals module already. An audit
+ * record that cannot be written is reported (the change itself has happened).
  */
-export function recordAdminActions(deps: { logger: Logger; audit: AuditWriter | undefined; notifier: Notifier }): (event: AdminAction) => Promise<void> {
+export function recordAdminActions(deps: {
+  readonly logger: Logger
+  readonly audit: AuditWriter | undefined
+  readonly notifier: Notifier
+  readonly reports: ErrorReports
+}): (event: AdminAction) => Promise<void> {
   return async function recordAdminAction(event) {
     deps.logger.info({ adminAction: event.action, actor: event.actor, target: event.target, reason: event.reason, reqId: event.requestId }, 'admin action')
     const revocation = revocationNotice(event)
     if (revocation) deps.notifier.publish({ type: 'revocation', at: event.at, ...revocation })
     if (!deps.audit) return
-    const start = event.at
-    await deps.audit.record(
-      buildOpening({
-        id: newRequestId(start.getTime()),
-        start,
-        decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
-        endpoint: 'admin',
-        method: 'POST',
-        path: `/admin/api/${event.action}`,
-        requestBytes: 0,
-        content: 'metadata',
-      }),
-      buildCompletion({ start, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }),
-    )
+    try {
+      await recordInAudit(deps.audit, event)
+    } catch (error) {
+      deps.reports.auditWrite(error as Error, { op: 'admin' }, { adminAction: event.action, reqId: event.requestId })
+    }
   }
+}
+
+function recordInAudit(audit: AuditWriter, event: AdminAction): Promise<unknown> {
+  const start = event.at
+  return audit.record(
+    buildOpening({
+      id: newRequestId(start.getTime()),
+      start,
+      decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
+      endpoint: 'admin',
+      method: 'POST',
+      path: `/admin/api/${event.action}`,
+      requestBytes: 0,
+      content: 'metadata',
+    }),
+    buildCompletion({ start, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }),
+  )
 }
 
 function revocationNotice(event: AdminAction) {

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { Tracer } from '@opentelemetry/api'
+import type { Logger } from 'pino'
+import { GatewayError } from '../errors/gateway-error.js'
+import { errorBody, sendError } from '../errors/to-response.js'
+import type { GatewayMetrics } from '../observability/metrics.js'
+import { newRequestId } from '../observability/request-id.js'
+import { compose } from '../pipeline/compose.js'
+import type { RequestContext } from '../pipeline/context.js'
+import type { Stage } from '../pipeline/stage.js'
+import { handleApiRequest } from './api-request.js'
+import { createLifecycle, type Lifecycle } from './lifecycle.js'
+import { handleOps, type Readiness } from './ops.js'
+import { destinationOf, splitTarget, type RouteMatch, type Routes } from './routing.js'
+
+export type { Readiness } from './ops.js'
+export type { RouteHandler, Routes } from './routing.js'
+
+export interface ServerDeps {
+  readonly metrics: GatewayMetrics
+  readonly logger: Logger
+  /** OpenTelemetry tracer (none when tracing is off). */
+  readonly tracer?: Tracer | undefined
+}
+
+export interface GatewayServer {
+  readonly server: Server
+  /** In-flight requests and the drain. */
+  readonly lifecycle: Lifecycle
+  /** Starts listening; resolves with `http://host:port`. Until `mount`, /v1 answers 503 "starting". */
+  listen(port: number, host: string): Promise<string>
+  /** Routes outside the pipeline and the readiness check; called once the gateway is built. */
+  mount(routes: Routes, readiness: () => Readiness): void
+  /** Swaps the pipeline (configuration reload); requests in flight finish on the one they started with. */
+  setPipeline(pipeline: readonly Stage[]): void
+}
+
+/** Answers 503 "starting" until the pipeline is ready (the listener opens first to learn its URL). */
+const notStarted = async (): Promise<void> => {
+  throw new GatewayError('GW_STARTING')
+}
+
+/** One node:http server: routes, `/v1/*` through the pipeline, and the ops endpoints. */
+export function createGatewayServer(deps: ServerDeps): GatewayServer {
+  let run: (ctx: RequestContext) => Promise<void> = notStarted
+  let routes: Routes = {}
+  let readiness: (() => Readiness) | undefined
+  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const { path, search } = splitTarget(req.url ?? '/')
+    const destination = destinationOf(routes, req.method ?? 'GET', path)
+    if (destination.kind === 'route') lifecycle.track(runRoute(destination.route, req, res, path, search))
+    else if (destination.kind === 'api') lifecycle.track(handleApiRequest(apiDeps, run, req, res, path, search))
+    else void handleOps(opsDeps, req, res, path).catch((error: unknown) => routeFailed('ops', error, res))
+  })
+  const lifecycle = createLifecycle(server, deps.logger)
+  const apiDeps = { ...deps, draining: () => lifecycle.draining }
+  const opsDeps = { metrics: deps.metrics, readiness: () => readiness?.(), leaving: () => lifecycle.leaving }
+  server.on('clientError', answerUnparsable)
+
+  function runRoute(route: RouteMatch, ...args: Parameters<RouteMatch['handler']>): Promise<void> {
+    return route.handler(...args).catch((error: unknown) => routeFailed(route.name, error, args[1]))
+  }
+
+  function routeFailed(name: string, error: unknown, res: Parameters<typeof sendError>[0]): void {
+    deps.metrics.errors.routes.inc({ route: name })
+    deps.logger.error({ err: error, route: name }, 'route failed')
+    if (!res.headersSent) sendError(res, new GatewayError('GW_INTERNAL'), newRequestId())
+    else res.destroy()
+  }
+
+  return {
+    server,
+    lifecycle,
+    listen: (port, host) => listen(server, port, host),
+    mount(nextRoutes, nextReadiness) {
+      routes = nextRoutes
+      readiness = nextReadiness
+    },
+    setPipeline(pipeline) {
+      run = compose(pipeline)
+    },
+  }
+}
+
+/** Requests node's parser refuses (oversized headers, bad framing) still get Anthropic's error shape. */
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A response already on this connection (e.g. one that said Connection: close): nothing may follow it.
+  const current = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+  if (!socket.writable || current?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const failure = new GatewayError(error.code === 'HPE_HEADER_OVERFLOW' ? 'GW_REQUEST_HEADERS_TOO_LARGE' : 'GW_REQUEST_UNPARSABLE')
+  const id = newRequestId()
+  const body = errorBody(failure, id)
+  socket.end(
+    `HTTP/1.1 ${failure.status} ${failure.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nskillgate-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  const address = server.address() as AddressInfo
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${shown}:${address.port}`
+}

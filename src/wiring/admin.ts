@@ -1,0 +1,45 @@
+import type { Logger } from 'pino'
+import { createAdminApi, type AdminApi } from '../admin/index.js'
+import type { Approvals } from '../approvals/index.js'
+import type { AuditWriter } from '../audit/writer.js'
+import type { Config } from '../config/load.js'
+import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { Notifier } from '../notify/index.js'
+import type { Policy } from '../policy/compile.js'
+import type { Storage } from '../storage/ports.js'
+import { recordAdminActions } from './admin-actions.js'
+import type { ErrorReports } from './error-reports.js'
+
+export interface AdminDeps {
+  readonly config: Config
+  readonly policy: Policy
+  readonly approvals: Approvals
+  /** Human OIDC issuers of `admin.issuers`, if any. */
+  readonly humans: TokenVerifier | undefined
+  readonly issuersHealth: () => readonly IssuerHealth[]
+  readonly storage: Storage
+  readonly revocations: RevocationCache
+  readonly audit: AuditWriter | undefined
+  readonly notifier: Notifier
+  readonly logger: Logger
+  readonly reports: ErrorReports
+}
+
+/** `/admin/api/*` for one configuration: its tokens, human issuers, policy and approvals. */
+export function buildAdmin(deps: AdminDeps): AdminApi {
+  const { config } = deps
+  return createAdminApi({
+    config,
+    adminTokens: config.secrets.adminTokens,
+    humans: deps.humans && { verifier: deps.humans, roleClaims: new Map(config.admin.issuers.map((i) => [i.id, i.roleClaim])) },
+    storage: deps.storage,
+    revocations: deps.revocations,
+    approvals: deps.approvals,
+    policy: deps.policy,
+    issuersHealth: deps.issuersHealth,
+    logger: deps.logger.child({ component: 'admin' }),
+    onAdminAction: recordAdminActions(deps),
+    onSecretError: (error) => deps.reports.secretFile(error),
+  })
+}

@@ -1,0 +1,78 @@
+import type { Logger } from 'pino'
+import { createAuditSink, type AuditSink } from '../audit/sinks/index.js'
+import { AuditWriter } from '../audit/writer.js'
+import type { Config } from '../config/load.js'
+import type { Storage } from '../storage/ports.js'
+import type { ErrorReports } from './error-reports.js'
+
+/** The audit writer of a running gateway, with its housekeeping timers. */
+export interface AuditRuntime {
+  /** Undefined when `audit.insecureDisabled` is set. */
+  readonly writer: AuditWriter | undefined
+  /** Stops housekeeping and flushes the writer; the store stays open (its owner closes it). */
+  close(): Promise<void>
+}
+
+const minute = 60_000
+
+/**
+ * Marks records left open by a crashed writer as interrupted and starts the audit writer with its
+ * sinks. Retention runs hourly; interrupted-marking every minute, because a writer's lease only
+ * expires some time after it died.
+ */
+export async function openAudit(storage: Storage, config: Config, logger: Logger, reports: ErrorReports): Promise<AuditRuntime> {
+  const interrupted = await storage.audit.markInterrupted()
+  if (interrupted > 0) logger.warn({ records: interrupted }, 'audit records left open by a stopped writer marked interrupted')
+  if (config.audit.insecureDisabled) {
+    logger.warn('audit.insecureDisabled is set: requests are NOT audited')
+    return { writer: undefined, close: async () => undefined }
+  }
+  const writer = new AuditWriter(storage.audit, {
+    durability: config.audit.durability,
+    sinks: auditSinks(config, reports),
+    onError: (error, context) => reports.auditWrite(error, { op: context.op }, { recordId: context.id }),
+  })
+  const housekeeping = [
+    setInterval(() => void markInterrupted(storage, logger, reports), minute),
+    setInterval(() => void prune(storage, config.audit.retention, logger, reports), 60 * minute),
+  ]
+  for (const timer of housekeeping) timer.unref()
+  void prune(storage, config.audit.retention, logger, reports)
+  return {
+    writer,
+    async close() {
+      for (const timer of housekeeping) clearInterval(timer)
+      await writer.close()
+    },
+  }
+}
+
+function auditSinks(config: Config, reports: ErrorReports): AuditSink[] {
+  const tuning = {
+    webhook: { onError: (error: Error) => reports.auditSink(error, { sink: 'webhook' }) },
+    jsonl: { onError: (error: Error) => reports.auditSink(error, { sink: 'jsonl' }) },
+  }
+  return config.audit.sinks.map((sink, i) => {
+    if (!('webhook' in sink)) return createAuditSink(sink, tuning)
+    const secret = config.secrets.auditSinkSecrets[i]
+    return createAuditSink({ webhook: { url: sink.webhook.url, ...(secret ? { secret } : {}) } }, tuning)
+  })
+}
+
+async function markInterrupted(storage: Storage, logger: Logger, reports: ErrorReports): Promise<void> {
+  try {
+    const count = await storage.audit.markInterrupted()
+    if (count > 0) logger.warn({ records: count }, 'audit records of a lost writer marked interrupted')
+  } catch (error) {
+    reports.auditHousekeeping(error as Error, { op: 'mark_interrupted' })
+  }
+}
+
+async function prune(storage: Storage, retentionMs: number, logger: Logger, reports: ErrorReports): Promise<void> {
+  try {
+    const { removed } = await storage.audit.prune(new Date(Date.now() - retentionMs))
+    if (removed > 0) logger.info({ removed }, 'audit retention: old records removed (checkpoint kept)')
+  } catch (error) {
+    reports.auditHousekeeping(error as Error, { op: 'prune' })
+  }
+}

@@ -1,0 +1,118 @@
+import type { Logger } from 'pino'
+import type { Approvals } from '../approvals/index.js'
+import type { AuditWriter } from '../audit/writer.js'
+import type { Config } from '../config/load.js'
+import { createGatewayServer } from '../http/server.js'
+import type { GatewayTokens } from '../identity/gateway-token.js'
+import type { TokenVerifier } from '../identity/index.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { Notifier } from '../notify/index.js'
+import { createLogger } from '../observability/logger.js'
+import { createMetrics } from '../observability/metrics.js'
+import { createTracing } from '../observability/tracing.js'
+import type { Policy } from '../policy/compile.js'
+import type { Storage } from '../storage/ports.js'
+import { createErrorReports } from './error-reports.js'
+import { openGatewayTokensFor } from './exchange.js'
+import { buildGeneration } from './generation.js'
+import { compileRules } from './policy-and-masking.js'
+import { DEFAULT_RELOAD_GRACE_MS, holdGenerations } from './reload.js'
+import { gatewayReadiness, gatewayRoutes } from './server.js'
+import { openSharedParts } from './shared.js'
+
+export interface Gateway {
+  /** `http://host:port` it listens on. */
+  readonly url: string
+  /** The configuration in force (changes on a successful reload). */
+  readonly config: Config
+  readonly verifier: TokenVerifier
+  readonly policy: Policy
+  readonly audit: { readonly storage: Storage; readonly writer: AuditWriter | undefined }
+  readonly revocations: RevocationCache
+  readonly gatewayTokens: GatewayTokens
+  readonly approvals: Approvals
+  readonly notifier: Notifier
+  /**
+   * Applies a new configuration's issuers, rules, skills and masking without a restart; requests
+   * in flight finish under the old one, whose parts close once they have. Parts that need a restart
+   * (listen, upstream, storage, audit, gatewayTokens, admin) are reported in the returned list and
+   * keep their running values.
+   */
+  reload(next: Config): Promise<{ restartNeeded: string[] }>
+  /** Graceful: `listen.shutdownDelay`, then waits for streams in flight up to `listen.drainTimeout` (or `timeoutMs`). */
+  close(timeoutMs?: number): Promise<void>
+}
+
+export interface StartOptions {
+  readonly logger?: Logger
+  /** Overrides `listen.port` (tests use 0). */
+  readonly port?: number
+  /** Longest a replaced configuration stays open for its requests in flight; default 10 minutes (tests set it short). */
+  readonly reloadGraceMs?: number
+}
+
+/**
+ * The composition root: builds every part from the frozen config, in dependency order, and starts
+ * listening. Misconfiguration fails here, at boot; rules and masking fail before anything opens.
+ */
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger()
+  const rules = compileRules(config)
+  const metrics = createMetrics()
+  const reports = createErrorReports(metrics, logger)
+  const tracing = createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
+  const parts = await openSharedParts(config, logger, reports)
+  // The listener opens before the pipeline exists: the gateway-token issuer defaults to its URL.
+  const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer })
+  const url = await http.listen(options.port ?? config.listen.port, config.listen.host)
+  const gatewayTokens = await openGatewayTokensFor(config, url)
+  const shared = { ...parts, gatewayTokens }
+  const generations = holdGenerations(await buildGeneration(config, rules, shared), {
+    settledInFlight: () => http.lifecycle.settledInFlight(),
+    graceMs: options.reloadGraceMs ?? DEFAULT_RELOAD_GRACE_MS,
+    install: (generation) => http.setPipeline(generation.pipeline),
+    logger,
+  })
+  http.mount(gatewayRoutes(generations, gatewayTokens), gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth }))
+  logger.info({ url, config: config.source, gatewayIssuer: gatewayTokens.issuer }, 'skillgate listening')
+  const live = () => generations.current
+  return {
+    url,
+    get config() {
+      return live().config
+    },
+    get verifier() {
+      return live().verifier
+    },
+    get policy() {
+      return live().policy
+    },
+    audit: { storage: parts.storage, writer: parts.audit },
+    revocations: parts.revocations,
+    gatewayTokens,
+    get approvals() {
+      return live().approvals
+    },
+    notifier: parts.notifier,
+    async reload(next) {
+      generations.replace(await buildGeneration(next, compileRules(next), shared))
+      const restartNeeded = restartOnlyChanges(config, next)
+      logger.info({ config: next.source, restartNeeded }, 'configuration reloaded')
+      return { restartNeeded }
+    },
+    async close(timeoutMs = config.listen.drainTimeout) {
+      parts.stopRefreshing()
+      await http.lifecycle.drain(timeoutMs, timeoutMs === config.listen.drainTimeout ? config.listen.shutdownDelay : 0)
+      generations.closeAll()
+      await parts.close()
+      gatewayTokens.close()
+      await tracing.shutdown()
+    },
+  }
+}
+
+/** Sections read only at start-up: a reload reports them instead of half-applying them. */
+function restartOnlyChanges(running: Config, next: Config): string[] {
+  const sections = ['listen', 'upstream', 'storage', 'audit', 'gatewayTokens', 'admin'] as const
+  return sections.filter((key) => JSON.stringify(running[key]) !== JSON.stringify(next[key]))
+}

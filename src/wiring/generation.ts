@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AdminApi } from '../admin/index.js'
+import { createApprovals, type Approvals } from '../approvals/index.js'
+import type { Config } from '../config/load.js'
+import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
+import { buildPipeline } from '../pipeline/index.js'
+import type { Stage } from '../pipeline/stage.js'
+import type { Policy } from '../policy/compile.js'
+import { buildAdmin } from './admin.js'
+import { buildExchangeHandler } from './exchange.js'
+import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
+import type { CompiledRules } from './policy-and-masking.js'
+import type { SharedParts } from './shared.js'
+
+/**
+ * Everything derived from one configuration's issuers, rules, skills and masking: what a reload
+ * replaces as a whole. Requests look it up once, when they start, and keep it until they end.
+ */
+export interface Generation {
+  readonly config: Config
+  readonly policy: Policy
+  readonly verifier: TokenVerifier
+  readonly issuersHealth: () => readonly IssuerHealth[]
+  readonly approvals: Approvals
+  readonly admin: AdminApi
+  /** `POST /v1/oauth/token`. */
+  readonly exchange: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** The `/v1/*` stage list (docs/pipeline.md). */
+  readonly pipeline: readonly Stage[]
+  /** Stops this configuration's timers and watchers (key-set refreshes, approvals sweeps, token files). */
+  close(): void
+}
+
+/** Builds a configuration's parts around its already compiled rules; the key sets are fetched once here. */
+export async function buildGeneration(config: Config, rules: CompiledRules, shared: SharedParts): Promise<Generation> {
+  const { policy, masking } = rules
+  // Built in order; a part that fails closes the ones before it, so a refused reload leaves no timers behind.
+  const opened: Array<{ close(): void }> = []
+  const keep = <T extends { close(): void }>(part: T): T => (opened.push(part), part)
+  try {
+    const identity = await buildWorkloadIdentity(config, shared.gatewayTokens)
+    keep(identity.verifier)
+    const adminVerifier = await buildAdminVerifier(config)
+    if (adminVerifier) keep(adminVerifier)
+    const approvals = keep(
+      createApprovals({
+        reviews: shared.storage.reviews,
+        grants: shared.storage.grants,
+        rules: config.rules,
+        onEvent: (event) => shared.notifier.publish(event),
+        onError: (error) => shared.reports.approvals(error),
+      }),
+    )
+    const admin = keep(buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health }))
+    const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
+    const pipeline = buildPipeline({ ...shared, verifier: identity.verifier, policy, masking, approvals }, config)
+    return {
+      config,
+      policy,
+      verifier: identity.verifier,
+      issuersHealth: identity.health,
+      approvals,
+      admin,
+      exchange,
+      pipeline,
+      close: () => opened.forEach((part) => part.close()),
+    }
+  } catch (error) {
+    opened.forEach((part) => part.close())
+    throw error
+  }
+}

@@ -1,0 +1,77 @@
+import type { Logger } from 'pino'
+import type { AuditWriter } from '../audit/writer.js'
+import type { Config } from '../config/load.js'
+import type { GatewayTokens } from '../identity/gateway-token.js'
+import type { RevocationCache } from '../identity/revocation-cache.js'
+import { createLimiter, type Limiter } from '../limits/index.js'
+import type { Notifier } from '../notify/index.js'
+import { createContainerOwners, type ContainerOwners } from '../policy/container-owners.js'
+import type { CredentialProvider } from '../stages/inject-credential.js'
+import type { Storage, StorageHealth } from '../storage/ports.js'
+import type { MintedTokenStore } from '../storage/ports-minted.js'
+import { createMemoryMintedStore } from '../exchange/memory-minted-store.js'
+import type { UpstreamClient } from '../upstream/client.js'
+import { openAudit } from './audit.js'
+import type { ErrorReports } from './error-reports.js'
+import { openRevocations } from './identity.js'
+import { openNotifier } from './notify.js'
+import { openStore, watchStorageHealth } from './storage.js'
+import { openUpstreamClient, openUpstreamCredential } from './upstream.js'
+
+/** Parts built once at start-up and kept across reloads (restart-only sections, shared state). */
+export interface SharedParts {
+  readonly storage: Storage
+  /** Undefined only when `audit.insecureDisabled` is set. */
+  readonly audit: AuditWriter | undefined
+  readonly revocations: RevocationCache
+  readonly notifier: Notifier
+  readonly gatewayTokens: GatewayTokens
+  readonly containers: ContainerOwners
+  /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
+  readonly minted: MintedTokenStore
+  readonly credential: CredentialProvider
+  readonly upstream: UpstreamClient
+  readonly limiter: Limiter
+  readonly logger: Logger
+  readonly reports: ErrorReports
+}
+
+/** The shared parts that need no listen URL, with their health checks and their ordered shutdown. */
+export interface OpenedParts extends Omit<SharedParts, 'gatewayTokens'> {
+  readonly storageHealth: { readonly value: StorageHealth }
+  readonly credentialHealth: () => StorageHealth
+  /** Stops the background refreshes: first step of a shutdown, before the drain. */
+  stopRefreshing(): void
+  /** After the drain: flushes the audit, then closes notifier, store, pool and credential. */
+  close(): Promise<void>
+}
+
+/** Opens, in dependency order, everything a configuration's generation shares with the next one. */
+export async function openSharedParts(config: Config, logger: Logger, reports: ErrorReports): Promise<OpenedParts> {
+  const upstream = openUpstreamClient(config.upstream)
+  const storage = await openStore(config.storage, reports)
+  const audit = await openAudit(storage, config, logger, reports)
+  const revocations = await openRevocations(storage, reports)
+  const notifier = openNotifier(config, reports)
+  const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
+  const credential = await openUpstreamCredential(config, logger, reports)
+  const storageHealth = watchStorageHealth(storage, reports)
+  return {
+    // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
+    minted: createMemoryMintedStore(),
+    storage, audit: audit.writer, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
+    storageHealth,
+    credentialHealth: () => credential.health(),
+    stopRefreshing() {
+      storageHealth.stop()
+      revocations.close()
+    },
+    async close() {
+      await notifier.close()
+      await audit.close()
+      await storage.close()
+      await upstream.close()
+      credential.close()
+    },
+  }
+}
