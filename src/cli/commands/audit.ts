@@ -12,10 +12,12 @@ import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remot
 
 const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
 
-  list   [--principal P] [--rule R] [--skill S] [--decision allow|deny|approval_required]
+  list   [--principal P] [--rule R] [--skill S] [--client-session ID] [--decision allow|deny|approval_required]
          [--outcome completed|interrupted|denied|error|open] [--since ISO] [--until ISO] [--limit N] [--json]
   show ID [--json]                  one record: identity, decision and reasons, request and response
   replay ID [--speed N]             re-emit a recorded stream as SSE with its original timing
+  --client-session ID               records of one Claude Code session (x-claude-code-session-id);
+                                    with --principal, only that caller's (clients choose the id)
   export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
   verify                            walk the hash chain; exit 1 and name every edited, deleted,
                                     inserted or reordered record
@@ -53,6 +55,7 @@ const options = {
   principal: { type: 'string' },
   rule: { type: 'string' },
   skill: { type: 'string' },
+  'client-session': { type: 'string' },
   decision: { type: 'string' },
   outcome: { type: 'string' },
   since: { type: 'string' },
@@ -83,6 +86,7 @@ function filterOf(values: Values): AuditListFilter {
     principal: values.principal,
     rule: values.rule,
     skill: values.skill,
+    clientSession: values['client-session'],
     decision: values.decision as AuditDecision | undefined,
     outcome: values.outcome as AuditState | undefined,
     from: date(values.since, 'since'),
@@ -181,6 +185,7 @@ async function runRemote(api: AdminClient, sub: string, values: Values, position
     ...(values.principal ? { principal: values.principal } : {}),
     ...(values.rule ? { rule: values.rule } : {}),
     ...(values.skill ? { skill: values.skill } : {}),
+    ...(values['client-session'] ? { clientSession: values['client-session'] } : {}),
     ...(values.decision ? { decision: values.decision as AuditDecision } : {}),
     ...(values.outcome ? { outcome: values.outcome as AuditState } : {}),
     ...(values.since ? { since: values.since } : {}),

@@ -47,6 +47,8 @@ function whereOf(filter: AuditListFilter, params: unknown[]): string[] {
   if (filter.decision !== undefined) add((p) => `r.decision = ${p}`, filter.decision)
   if (filter.outcome !== undefined) add((p) => `r.outcome = ${p}`, filter.outcome)
   if (filter.skill !== undefined) add((p) => `r.skills @> ARRAY[${p}::text]`, filter.skill)
+  // Read from the opening link: no index column, so the other filters should narrow first.
+  if (filter.clientSession !== undefined) add((p) => `EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = r.seq_open AND (c.body::jsonb ->> 'clientSession') = ${p})`, filter.clientSession)
   if (filter.from !== undefined) add((p) => `r.started_at >= ${p}`, filter.from.getTime())
   if (filter.to !== undefined) add((p) => `r.started_at < ${p}`, filter.to.getTime())
   return where

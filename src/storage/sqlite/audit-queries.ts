@@ -48,6 +48,11 @@ function whereOf(filter: AuditListFilter, params: unknown[]): string[] {
     where.push('EXISTS (SELECT 1 FROM json_each(r.skills) AS s WHERE s.value = ?)')
     params.push(filter.skill)
   }
+  if (filter.clientSession !== undefined) {
+    // Read from the opening link: no index column, so the other filters should narrow first.
+    where.push("EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = r.seq_open AND json_extract(c.body, '$.clientSession') = ?)")
+    params.push(filter.clientSession)
+  }
   if (filter.from !== undefined) {
     where.push('r.started_at >= ?')
     params.push(filter.from.getTime())
