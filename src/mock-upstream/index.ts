@@ -55,6 +55,7 @@ function initialState(options: MockUpstreamOptions): MockState {
     skills: new Map(),
     batches: new Map(),
     containers: new Map(),
+    managed: new Map(),
   }
   seedAnthropicSkills(state.skills)
   return state

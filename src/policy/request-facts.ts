@@ -101,20 +101,21 @@ function bodyFacts(body: unknown, at: string, executes: boolean): BodyFacts {
 
 /**
  * A Managed Agents create or update: the agent loop runs inside Anthropic, so every `model` member,
- * the `tools` and the `mcp_servers` it defines are checked like a Messages body's. It does not run
- * the model by itself (no max_tokens, no required skill).
+ * and the `tools` and `mcp_servers` it defines (at the top, or in a session's or deployment's
+ * `agent_with_overrides`), are checked like a Messages body's. It does not run the model by itself
+ * (no max_tokens, no required skill).
  */
 function agentBodyFacts(json: unknown): BodyFacts {
   const b = isObject(json) ? json : {}
-  const tools = listOf(b.tools).map((tool, i) => ({ at: `tools[${i}]`, tool }))
+  const definitions = [b, ...(isObject(b.agent) ? [b.agent] : [])].map((holder) => ({ holder, tools: listOf(holder.tools).map((tool, i) => ({ at: `tools[${i}]`, tool })) }))
   return {
     at: '',
     executes: false,
     model: undefined,
     otherModels: modelMembersOf(json),
     skills: [],
-    tools: tools.map(({ tool }) => toolName(tool)),
-    mcpServers: mcpServersOf(b, tools),
+    tools: definitions.flatMap(({ tools }) => tools.map(({ tool }) => toolName(tool))),
+    mcpServers: definitions.flatMap(({ holder, tools }) => mcpServersOf(holder, tools)),
     clientSkills: [],
   }
 }

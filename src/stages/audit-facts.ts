@@ -67,7 +67,20 @@ const messageFamilies: ReadonlySet<string> = new Set(['messages', 'count_tokens'
 const bodyCredentials: ReadonlySet<string> = new Set(['authorization_token'])
 /** Managed Agents bodies also carry vault credentials (claude-api-2026.md §4). */
 const agentCredentials: ReadonlySet<string> = new Set(['authorization_token', 'access_token', 'refresh_token', 'client_secret', 'token', 'secret_value'])
+/** Managed Agents answers carry credentials too: a tunnel's `reveal_token` returns `tunnel_token`. */
+const agentAnswerCredentials: ReadonlySet<string> = new Set([...agentCredentials, 'tunnel_token'])
 const redacted = '[REDACTED:credential]'
+
+/**
+ * A JSON answer as the audit keeps it: Managed Agents answers (a revealed tunnel token, vault
+ * credentials echoed back) with their credentials replaced. The client still receives them: its
+ * rule granted the endpoint explicitly. Messages answers are masked by the masking stage instead.
+ */
+export function auditResponseJson(ctx: Pick<RequestContext, 'endpoint'>, json: unknown): unknown {
+  const endpoint = ctx.endpoint?.name ?? 'unknown'
+  if (messageFamilies.has(endpoint) || endpoint === 'models' || endpoint === 'files' || endpoint.startsWith('skills.')) return json
+  return redactCredentials(json, agentAnswerCredentials)
+}
 
 /** A copy with every member of `names` replaced, at any depth; unchanged containers are shared, not copied. */
 export function redactCredentials(json: unknown, names: ReadonlySet<string> = agentCredentials, depth = 0): unknown {
