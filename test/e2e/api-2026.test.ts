@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import AnthropicLegacy from 'anthropic-sdk-0x'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MOCK_ADVICE_TEXT, MOCK_ADVISOR_OUTPUT_TOKENS, MOCK_PII } from '../../src/mock-upstream/index.js'
 import { defaultRules, startStack, type Stack } from './harness.js'
 
 /**
@@ -20,12 +21,23 @@ beforeAll(async () => {
           ...base,
           allow: {
             endpoints: ['messages', 'count_tokens', 'models', 'batches'],
-            models: ['claude-sonnet-*', 'claude-haiku-*'],
+            // claude-opus-5 exactly (an advisor whose advice comes back encrypted); not claude-opus-5-5.
+            models: ['claude-sonnet-*', 'claude-haiku-*', 'claude-opus-5'],
             tools: ['client:*', 'advisor_*', 'mcp_toolset'],
             mcpServers: [{ url: 'https://mcp.example.com/crm', tools: ['search_*'] }],
           },
+          masking: ['default'],
         },
+        // Two rules with the same output budget: one consults an advisor, one does not.
+        ...['advised', 'plain'].map((id) => ({
+          ...base,
+          id,
+          match: { subject: `repo:acme/${id}:*`, claims: { repository_owner_id: '1234567' } },
+          allow: { endpoints: ['messages'], models: ['claude-sonnet-*'], tools: ['advisor_*'] },
+          limits: { outputTokensPerDay: 1000 },
+        })),
       ]
+      config.masking = { profiles: { default: { detectors: ['email', 'credit-card', 'anthropic-key', 'aws-access-key'] } } }
     },
   })
   token = await stack.mint({}, { expiresIn: 600 })
@@ -96,5 +108,127 @@ describe.each(clients)('%s', (_name, client) => {
     const open = { type: 'mcp_toolset', mcp_server_name: 'crm' }
     const refused = client().beta.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, mcp_servers: [server], tools: [open], messages: user('x'), betas: ['mcp-client-2025-11-20'] } as never)
     await expect(refused).rejects.toMatchObject({ status: 403, message: expect.stringContaining('every tool (the toolset enables tools by default) on https://mcp.example.com/crm/sse') })
+  })
+})
+
+describe('advisor, MCP and compaction answers are masked (SDK 1.x)', () => {
+  const client = () => new Anthropic({ baseURL: stack.url, apiKey: token, maxRetries: 0 })
+  const advisor = (model: string) => [{ type: 'advisor_20260301', name: 'advisor', model }] as never
+
+  it('masks advisor_result text, streamed and not', async () => {
+    const body = { model: 'claude-sonnet-4-6', max_tokens: 64, tools: advisor('claude-sonnet-4-6'), messages: user('MOCK:PII advise me') }
+    for (const message of [await client().messages.create(body), await client().messages.stream(body).finalMessage()]) {
+      const result = message.content.find((block) => (block.type as string) === 'advisor_tool_result') as unknown as { content: { type: string; text: string } }
+      expect(result.content.type).toBe('advisor_result')
+      expect(result.content.text).toContain(MOCK_ADVICE_TEXT)
+      expect(result.content.text).toContain('[REDACTED:email]')
+      expect(JSON.stringify(message)).not.toContain(MOCK_PII.email)
+    }
+  })
+
+  it('passes the encrypted advisor variant unchanged', async () => {
+    const direct = await fetch(`${stack.mock.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': stack.mock.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 64, tools: advisor('claude-opus-5'), messages: user('MOCK:PII') }),
+    })
+    const upstreamResult = ((await direct.json()) as { content: { type: string; content?: unknown }[] }).content.find((b) => b.type === 'advisor_tool_result')
+    expect(upstreamResult?.content).toMatchObject({ type: 'advisor_redacted_result' })
+    const message = await client().messages.create({ model: 'claude-sonnet-4-6', max_tokens: 64, tools: advisor('claude-opus-5'), messages: user('MOCK:PII') })
+    const result = message.content.find((block) => (block.type as string) === 'advisor_tool_result') as unknown as { content: unknown }
+    expect(result.content).toEqual(upstreamResult?.content)
+  })
+
+  it('masks mcp_tool_result content and compaction blocks', async () => {
+    const server = { type: 'url', url: 'https://mcp.example.com/crm/sse', name: 'crm' }
+    const tools = [{ type: 'mcp_toolset', mcp_server_name: 'crm', default_config: { enabled: false }, configs: { search_contacts: { enabled: true } } }]
+    const message = await client().beta.messages.create({
+      model: 'claude-sonnet-4-6', max_tokens: 64, mcp_servers: [server], tools, messages: user('MOCK:PII lookup'),
+      context_management: { edits: [{ type: 'compact_20260112' }] }, betas: ['mcp-client-2025-11-20', 'compact-2026-01-12'],
+    } as never) as unknown as { content: { type: string; content: unknown }[] }
+    const types = message.content.map((block) => block.type)
+    expect(types).toEqual(expect.arrayContaining(['compaction', 'mcp_tool_use', 'mcp_tool_result']))
+    expect(JSON.stringify(message.content.find((b) => b.type === 'mcp_tool_result'))).toContain('[REDACTED:email]')
+    expect(JSON.stringify(message.content.find((b) => b.type === 'compaction'))).toContain('[REDACTED:email]')
+    expect(JSON.stringify(message)).not.toContain(MOCK_PII.email)
+  })
+})
+
+describe('budgets count advisor tokens from usage.iterations', () => {
+  const clientFor = async (repo: string) =>
+    new Anthropic({ baseURL: stack.url, apiKey: await stack.mint({ sub: `repo:acme/${repo}:ref:refs/heads/main` }, { expiresIn: 600 }), maxRetries: 0 })
+  const ask = (client: Anthropic, withAdvisor: boolean) =>
+    client.messages.create({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 300,
+      messages: user('plan the release'),
+      ...(withAdvisor ? { tools: [{ type: 'advisor_20260301', name: 'advisor', model: 'claude-sonnet-4-6' }] as never } : {}),
+    })
+
+  it('two advisor calls spend a 1000-token output budget that plain calls barely touch', async () => {
+    expect(MOCK_ADVISOR_OUTPUT_TOKENS * 2).toBeGreaterThan(1000 - 300)
+    const advised = await clientFor('advised')
+    const first = await ask(advised, true)
+    expect((first.usage as unknown as { iterations: { type: string }[] }).iterations.map((it) => it.type)).toContain('advisor_message')
+    await ask(advised, true)
+    await expect(ask(advised, true)).rejects.toMatchObject({ status: 429, message: expect.stringContaining('outputTokensPerDay') })
+    const plain = await clientFor('plain')
+    for (let i = 0; i < 3; i++) await expect(ask(plain, false)).resolves.toMatchObject({ type: 'message' })
+  })
+})
+
+describe('anthropic-version 2026-10-21 passes through', () => {
+  it('SDK 1.x sends 2026-10-21, and the upstream 400 for sampling parameters comes back unmodified', async () => {
+    stack.mock.reset()
+    const client = new Anthropic({ baseURL: stack.url, apiKey: token, maxRetries: 0 })
+    const refused = client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, temperature: 1, messages: user('x') } as never)
+    await expect(refused).rejects.toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: 'temperature: not supported with anthropic-version 2026-10-21' } } })
+    expect(upstreamMessages()[0]?.headers['anthropic-version']).toBe('2026-10-21')
+  })
+
+  it('SDK 0.x sends 2023-06-01 and may still set temperature', async () => {
+    stack.mock.reset()
+    const client = new AnthropicLegacy({ baseURL: stack.url, apiKey: token, maxRetries: 0 })
+    await expect(client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, temperature: 1, messages: user('x') })).resolves.toMatchObject({ type: 'message' })
+    expect(upstreamMessages()[0]?.headers['anthropic-version']).toBe('2023-06-01')
+  })
+})
+
+describe('x-claude-code-session-id', () => {
+  const send = async (session: string | undefined, sub = 'repo:acme/app:ref:refs/heads/main') =>
+    fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${await stack.mint({ sub })}`,
+        'anthropic-version': '2023-06-01',
+        'content-type': 'application/json',
+        ...(session === undefined ? {} : { 'x-claude-code-session-id': session }),
+      },
+      body: JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: user('hi') }),
+    })
+
+  it('is kept on the record as clientSession, listed per session, and forwarded unchanged', async () => {
+    const session = crypto.randomUUID()
+    stack.mock.reset()
+    const ids: string[] = []
+    for (let i = 0; i < 2; i++) {
+      const res = await send(session)
+      expect(res.status).toBe(200)
+      ids.push(res.headers.get('skillgate-request-id') ?? '')
+    }
+    expect(upstreamMessages()[0]?.headers['x-claude-code-session-id']).toBe(session)
+    const audit = stack.gateway.audit.storage.audit
+    expect((await audit.get(ids[0] ?? ''))?.clientSession).toBe(session)
+    const listed = await audit.list({ limit: 10, clientSession: session })
+    expect(listed.records.map((r) => r.id)).toEqual([...ids].reverse())
+    const record = listed.records[0]
+    expect((await audit.list({ limit: 10, clientSession: session, principal: record?.principal ?? '' })).records).toHaveLength(2)
+    expect((await audit.list({ limit: 10, clientSession: session, principal: 'someone-else' })).records).toHaveLength(0)
+  })
+
+  it('records no session for a value that is not an id', async () => {
+    const res = await send('two ids, one header')
+    expect(res.status).toBe(200)
+    expect((await stack.gateway.audit.storage.audit.get(res.headers.get('skillgate-request-id') ?? ''))?.clientSession).toBeNull()
   })
 })

@@ -71,3 +71,42 @@ describe('compaction', () => {
     expect((await create(messagesBody())).usage.iterations).toBeUndefined()
   })
 })
+
+describe('anthropic-version 2026-10-21', () => {
+  const v2026 = { 'anthropic-version': '2026-10-21' }
+  it('refuses sampling parameters, an assistant document and cited user text; 2023-06-01 accepts them', async () => {
+    const cases = [
+      messagesBody({ top_k: 40 }),
+      { ...messagesBody(), messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'x' } }] }, { role: 'user', content: 'go' }] },
+      { ...messagesBody(), messages: [{ role: 'user', content: [{ type: 'search_result', source: 's', title: 't', content: [{ type: 'text', text: 'x', citations: [{ type: 'char_location' }] }] }] }] },
+    ]
+    for (const body of cases) {
+      const refused = await post(mock, '/v1/messages', body, v2026)
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('2026-10-21')
+      expect((await post(mock, '/v1/messages', body)).status).toBe(200)
+    }
+  })
+})
+
+describe('Managed Agents families', () => {
+  const beta = (value: string) => ({ 'anthropic-beta': value })
+  it('needs each family\'s beta header, and refuses managed-agents with agent-memory together', async () => {
+    expect((await post(mock, '/v1/agents', { name: 'a', model: 'claude-sonnet-4-6' })).status).toBe(400)
+    const created = await post(mock, '/v1/agents', { name: 'a', model: 'claude-sonnet-4-6' }, beta('managed-agents-2026-04-01'))
+    expect(await created.json()).toMatchObject({ type: 'agent', version: 1, model: { id: 'claude-sonnet-4-6' } })
+    expect((await post(mock, '/v1/memory_stores', { name: 'm' }, beta('managed-agents-2026-04-01,agent-memory-2026-07-22'))).status).toBe(400)
+    expect((await post(mock, '/v1/memory_stores', { name: 'm' }, beta('agent-memory-2026-07-22'))).status).toBe(200)
+  })
+
+  it('reveals a tunnel token and never echoes vault secrets', async () => {
+    const tunnel = (await (await post(mock, '/v1/tunnels', { name: 't' }, beta('mcp-tunnels-2026-06-22'))).json()) as { id: string }
+    const token = await post(mock, `/v1/tunnels/${tunnel.id}/reveal_token`, {}, beta('mcp-tunnels-2026-06-22'))
+    expect(await token.json()).toMatchObject({ type: 'tunnel_token', tunnel_token: `mock-tunnel-token-${tunnel.id}` })
+    const vault = (await (await post(mock, '/v1/vaults', { display_name: 'v' }, beta('managed-agents-2026-04-01'))).json()) as { id: string }
+    const credential = await post(mock, `/v1/vaults/${vault.id}/credentials`, { display_name: 'c', token: 'secret-1', access_token: 'secret-2' }, beta('managed-agents-2026-04-01'))
+    const text = await credential.text()
+    expect(text).toContain('vault_credential')
+    expect(text).not.toContain('secret-')
+  })
+})
