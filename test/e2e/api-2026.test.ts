@@ -194,6 +194,20 @@ describe('anthropic-version 2026-10-21 passes through', () => {
   })
 })
 
+describe('credentials in request bodies never reach the audit', () => {
+  it('redacts authorization_token in a batch entry, and still forwards it', async () => {
+    const client = new Anthropic({ baseURL: stack.url, apiKey: token, maxRetries: 0 })
+    const server = { type: 'url', url: 'https://mcp.example.com/crm/sse', name: 'crm', authorization_token: 'mcp-credential-in-batch-42', tool_configuration: { allowed_tools: ['search_contacts'] } }
+    const { response } = await client.messages.batches
+      .create({ requests: [{ custom_id: 'a', params: { model: 'claude-haiku-4-5', max_tokens: 16, messages: user('a'), mcp_servers: [server] } as never }] })
+      .withResponse()
+    const record = await stack.gateway.audit.storage.audit.get(response.headers.get('skillgate-request-id') ?? '')
+    expect(record?.request.body).toMatchObject({ requests: [{ params: { mcp_servers: [{ authorization_token: '[REDACTED:credential]' }] } }] })
+    expect(JSON.stringify(record)).not.toContain('mcp-credential-in-batch-42')
+    expect(stack.mock.requests.at(-1)?.body.toString()).toContain('mcp-credential-in-batch-42')
+  })
+})
+
 describe('x-claude-code-session-id', () => {
   const send = async (session: string | undefined, sub = 'repo:acme/app:ref:refs/heads/main') =>
     fetch(`${stack.url}/v1/messages`, {
