@@ -60,7 +60,12 @@ describe('Claude Code 2.1.197, gateway protocol 2026', () => {
     // Both turns carry the session id upstream and on the record.
     const turns = stack.mock.requests.filter((r) => r.path === '/v1/messages')
     expect(turns).toHaveLength(2)
-    for (const turn of turns) expect(turn.headers['x-claude-code-session-id']).toBe(session)
+    for (const turn of turns) {
+      expect(turn.headers['x-claude-code-session-id']).toBe(session)
+      // The attribution block stays the first system entry, unchanged (the API strips it only then).
+      const system = (turn.json as { system: { type: string; text: string }[] }).system
+      expect(system[0]?.text).toMatch(/^x-anthropic-billing-header: /)
+    }
     const audit = stack.gateway.audit.storage.audit
     const { records } = await audit.list({ limit: 50, clientSession: session })
     expect(records.map((r) => r.endpoint)).toEqual(['messages', 'messages'])
