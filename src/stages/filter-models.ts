@@ -38,11 +38,16 @@ function compileGrant(globs: readonly string[] | undefined): (id: string) => boo
   return (id) => id !== '' && matchers.some((match) => match(id))
 }
 
-/** `{data, has_more, first_id, last_id}` with `data` narrowed and the page ids recomputed. */
+/**
+ * `{data, has_more, first_id, last_id}` with `data` narrowed and the page ids recomputed. While
+ * more pages follow, `last_id` stays the upstream's cursor: a page whose models were all filtered
+ * out must still let a client page on (`after_id`) instead of stalling or starting over.
+ */
 function filterList(list: unknown, granted: (id: string) => boolean): Record<string, unknown> {
   if (!isObject(list) || !Array.isArray(list.data)) throw unreadable('the answer has no data list')
   const data = list.data.filter((entry) => isObject(entry) && typeof entry.id === 'string' && granted(entry.id)) as Record<string, unknown>[]
-  return { ...list, data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
+  const lastId = list.has_more === true ? list.last_id : (data.at(-1)?.id ?? null)
+  return { ...list, data, first_id: data[0]?.id ?? null, last_id: lastId }
 }
 
 /** A path segment as the API reads it; an undecodable one names no model (`''`, never granted). */

@@ -64,6 +64,12 @@ describe.each(clients)('%s', (_name, client) => {
     expect(page.last_id).toBe('claude-sonnet-4-5')
   })
 
+  it('pages on through filtered pages (limit 2: each upstream page holds an ungranted model)', async () => {
+    const ids: string[] = []
+    for await (const model of client().models.list({ limit: 2 })) ids.push(model.id)
+    expect(ids).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5-20251001', 'claude-sonnet-4-5'])
+  })
+
   it('retrieves a granted model and refuses another with 403', async () => {
     await expect(client().models.retrieve('claude-sonnet-4-6')).resolves.toMatchObject({ id: 'claude-sonnet-4-6' })
     await expect(client().models.retrieve('claude-opus-5-5')).rejects.toMatchObject({ status: 403, message: expect.stringContaining('claude-opus-5-5 is not in allow.models') })
