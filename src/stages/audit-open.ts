@@ -4,7 +4,7 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts, auditRequestBody } from './audit-facts.js'
+import { auditFacts, auditRequestBody, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -23,7 +23,8 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
       id: ctx.id,
       start,
       identity: ctx.identity,
-      decision,
+      decision: recordedDecision(ctx, decision),
+      reviewId: ctx.reviewId,
       endpoint: ctx.endpoint?.name ?? 'unknown',
       method: ctx.method,
       path: ctx.path,

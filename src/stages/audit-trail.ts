@@ -3,7 +3,7 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { asGatewayError } from '../errors/to-response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts, auditRequestBody } from './audit-facts.js'
+import { auditFacts, auditRequestBody, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -24,9 +24,8 @@ export const auditTrail = (writer: AuditWriter, content: AuditContentMode, maski
 async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, masking: Masking, error: unknown): Promise<void> {
   const failure = asGatewayError(error)
   const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
-  const base = ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] }
-  // An allow that waits for a human is recorded as such, with the review it opened.
-  const decision = failure.code === 'GW_AUTHZ_APPROVAL_REQUIRED' ? { ...base, effect: 'approval_required' as const } : base
+  // A call that waits for a human, or that a human denied, is recorded as such with its review.
+  const decision = recordedDecision(ctx, ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] })
   const request = auditRequestBody(ctx, masking)
   try {
     await writer.record(

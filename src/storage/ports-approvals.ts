@@ -17,6 +17,14 @@ export interface ReviewRequestSummary {
   readonly tools: readonly string[]
   /** The gateway request id of the request that opened the review. */
   readonly requestId: string
+  /** The CI job that asked (repository, workflow, run, link), from its token's claims; absent in older reviews. */
+  readonly source?: {
+    readonly repository?: string
+    readonly workflow?: string
+    readonly ref?: string
+    readonly run?: string
+    readonly runUrl?: string
+  }
 }
 
 /** The workload that asked: its verified token's issuer and subject. */
