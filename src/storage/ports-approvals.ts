@@ -136,6 +136,12 @@ export interface ReviewStore {
   version(): Promise<number>
   /** Reviews changed after `version`, oldest change first, at most `limit` (default 500). */
   changedSince(version: number, limit?: number): Promise<Review[]>
+  /**
+   * Calls `onChange` soon after any process commits a review change, where the store can push it
+   * (PostgreSQL NOTIFY); resolves to the function that stops it. Absent where it cannot (SQLite):
+   * watchers then rely on polling `version()`, as they also do if the subscription fails.
+   */
+  subscribe?(onChange: () => void): Promise<() => Promise<void>>
 }
 
 export interface Grant {

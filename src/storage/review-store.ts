@@ -28,7 +28,7 @@ import type {
 } from './ports-approvals.js'
 import { reviewFilter } from './review-filter.js'
 import { checkTime } from './revocation-rows.js'
-import type { SqlDb } from './sql/db.js'
+import type { Dialect, SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 
 /**
@@ -46,14 +46,16 @@ export class SqlReviewStore implements ReviewStore {
   constructor(db: SqlDb, now: () => Date) {
     this.#db = db
     this.#now = now
+    const listen = db.listen
+    if (listen) this.subscribe = (onChange) => listen(REVIEWS_TOPIC, onChange)
   }
 
   async create(input: NewReview): Promise<ReviewCreateResult> {
     checkNewReview(input)
     const now = this.#now().getTime()
-    return this.#db.write('opening a review', function* (): Step<ReviewCreateResult> {
+    return this.#db.write('opening a review', function* (d): Step<ReviewCreateResult> {
       const key = [input.principal, input.rule, input.fingerprint]
-      const version = yield* bump()
+      const version = yield* bump(d)
       // A pending review past its expiry must not absorb new requests: close it first.
       yield* run(`UPDATE reviews SET state = 'expired', version = ? WHERE principal = ? AND rule = ? AND fingerprint = ? AND state = 'pending' AND expires_at <= ?`, [
         version,
@@ -96,8 +98,8 @@ export class SqlReviewStore implements ReviewStore {
   async decide(id: string, input: ReviewDecisionInput): Promise<ReviewDecisionResult> {
     checkDecision(input)
     const now = this.#now().getTime()
-    return this.#db.write('deciding a review', function* (): Step<ReviewDecisionResult> {
-      const version = yield* bump()
+    return this.#db.write('deciding a review', function* (d): Step<ReviewDecisionResult> {
+      const version = yield* bump(d)
       // Two approvers deciding at once are serialised by the version row; the second sees the first's state.
       const row = isReviewId(id) ? yield* get<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE id = ?`, [id]) : undefined
       if (row === undefined || row.state !== 'pending' || row.expires_at <= now) throw decideRefusal(id, row, now)
@@ -124,8 +126,8 @@ export class SqlReviewStore implements ReviewStore {
     // Most sweeps find nothing: do not take the write lock for them.
     const due = await this.#db.single('reading due reviews', 'read', () => get(`SELECT 1 AS due FROM reviews WHERE state = 'pending' AND expires_at <= ? LIMIT 1`, [now]))
     if (due === undefined) return []
-    const expired = await this.#db.write('expiring reviews', function* () {
-      const version = yield* bump()
+    const expired = await this.#db.write('expiring reviews', function* (d) {
+      const version = yield* bump(d)
       return yield* all<ReviewRow>(`UPDATE reviews SET state = 'expired', version = ? WHERE state = 'pending' AND expires_at <= ? RETURNING ${reviewColumns}`, [version, now])
     })
     return expired.map((row) => reviewFromRow(row, now)).sort((a, b) => (a.id < b.id ? -1 : 1))
@@ -137,6 +139,9 @@ export class SqlReviewStore implements ReviewStore {
     })
   }
 
+  /** Set only where the store can push (PostgreSQL); see the port. */
+  readonly subscribe?: (onChange: () => void) => Promise<() => Promise<void>>
+
   async changedSince(version: number, limit = 500): Promise<Review[]> {
     const now = this.#now().getTime()
     const found = await this.#db.single('reading changed reviews', 'read', () =>
@@ -146,7 +151,11 @@ export class SqlReviewStore implements ReviewStore {
   }
 }
 
+/** The topic every review change notifies, so waiting replicas look at once instead of at their next poll. */
+export const REVIEWS_TOPIC = 'reviews'
+
 /** Inside a write transaction: the next review version, with the row locked until commit. */
-function* bump(): Step<number> {
+function* bump(d: Dialect): Step<number> {
+  yield* d.notify(REVIEWS_TOPIC)
   return (yield* get<{ version: number }>('UPDATE review_version SET version = version + 1 WHERE id = 1 RETURNING version'))?.version ?? 0
 }

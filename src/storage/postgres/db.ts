@@ -3,7 +3,7 @@ import { asStorageError, StorageError } from '../errors.js'
 import type { StorageErrorHandler } from '../ports.js'
 import type { Body, Dialect, SqlDb } from '../sql/db.js'
 import { oneStatement, runAsync, type SqlOp } from '../sql/step.js'
-import { postgresDialect } from './dialect.js'
+import { notifyChannel, postgresDialect } from './dialect.js'
 
 /**
  * A pg Pool behind the shared SQL layer: transactions that always release their client, `?`
@@ -32,9 +32,14 @@ export class PgDb implements SqlDb {
   readonly pool: pg.Pool
   readonly schema: string | undefined
   readonly #numbered = new Map<string, string>()
+  readonly #url: string
+  readonly #onError: StorageErrorHandler | undefined
+  readonly #listeners = new Set<pg.Client>()
   #closed = false
 
   constructor(url: string, options: PgDbOptions) {
+    this.#url = url
+    this.#onError = options.onError
     this.schema = options.schema
     this.dialect = postgresDialect(options.schema)
     this.pool = new pg.Pool({
@@ -74,7 +79,34 @@ export class PgDb implements SqlDb {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await Promise.all([...this.#listeners].map((client) => client.end().catch(() => undefined)))
     await this.pool.end()
+  }
+
+  /**
+   * LISTEN on a connection of its own (a pooled one would be handed to others). A lost connection
+   * is reported and not retried here: callers keep polling, which is what they do without it.
+   */
+  readonly listen = async (topic: string, onNotify: () => void): Promise<() => Promise<void>> => {
+    this.#assertOpen()
+    const channel = notifyChannel(topic, this.schema)
+    const client = new pg.Client({ connectionString: this.#url, application_name: 'skillgate-listen' })
+    client.on('error', (error) => this.#onError?.('postgres-listen', error))
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotify()
+    })
+    try {
+      await client.connect()
+      await client.query(`LISTEN "${channel.replace(/"/g, '""')}"`)
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      throw asStorageError(error, 'listening for changes')
+    }
+    this.#listeners.add(client)
+    return async () => {
+      this.#listeners.delete(client)
+      await client.end().catch(() => undefined)
+    }
   }
 
   /** Runs `fn` with a client in a transaction; rolls back on any error and rethrows it as a StorageError. */

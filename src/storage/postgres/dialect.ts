@@ -6,10 +6,21 @@ import { get, run, type Step } from '../sql/step.js'
  * `FOR UPDATE` or an advisory lock, and a batch is one `unnest` statement (one round trip).
  */
 export function postgresDialect(schema: string | undefined): Dialect {
-  return { ...shared, beforeMigrations: () => migrationLock(schema) }
+  return {
+    ...shared,
+    beforeMigrations: () => migrationLock(schema),
+    *notify(topic): Step<void> {
+      yield* get('SELECT pg_notify(?, \'\') AS notified', [notifyChannel(topic, schema)])
+    },
+  }
 }
 
-const shared: Omit<Dialect, 'beforeMigrations'> = {
+/** One channel per topic and schema, so stores in different schemas of one database stay apart. */
+export function notifyChannel(topic: string, schema: string | undefined): string {
+  return `skillgate:${schema ?? 'public'}:${topic}`.slice(0, 63)
+}
+
+const shared: Omit<Dialect, 'beforeMigrations' | 'notify'> = {
   name: 'postgres',
   inList: (column, type) => `${column} = ANY(?::${type}[])`,
   list: (values) => values,

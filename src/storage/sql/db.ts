@@ -41,6 +41,8 @@ export interface Dialect {
   tableExists(table: string): Step<boolean>
   /** Runs first in the migration transaction (PostgreSQL: an advisory lock and the schema). */
   beforeMigrations(): Step<void>
+  /** Inside a write transaction: wakes `SqlDb.listen(topic)` in every process at commit (PostgreSQL NOTIFY); nothing in SQLite. */
+  notify(topic: string): Step<void>
 }
 
 export type Body<T> = (d: Dialect) => Step<T>
@@ -56,6 +58,12 @@ export interface SqlDb {
    * instead of three; SQLite a read or write transaction as `access` says.
    */
   single<T>(what: string, access: 'read' | 'write', body: Body<T>): Promise<T>
+  /**
+   * Calls `onNotify` whenever a committed transaction ran `notify(topic)`, in any process on this
+   * store (PostgreSQL LISTEN on a connection of its own). Undefined where the store cannot push
+   * (SQLite): callers poll. Resolves to the function that stops listening.
+   */
+  readonly listen?: (topic: string, onNotify: () => void) => Promise<() => Promise<void>>
   readonly closed: boolean
   close(): Promise<void>
 }

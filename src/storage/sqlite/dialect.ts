@@ -23,6 +23,7 @@ export const sqliteDialect: Dialect = {
     return (yield* get(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?`, [table])) !== undefined
   },
   beforeMigrations: () => nothing(),
+  notify: () => nothing(),
 }
 
 /**
