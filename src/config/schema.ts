@@ -116,7 +116,24 @@ const skillSchema = z.strictObject({
   versions: z.array(z.string().min(1)).optional(),
 })
 
-export const endpointNames = ['messages', 'count_tokens', 'models', 'batches', 'files', 'skills.read', 'skills.manage'] as const
+export const endpointNames = [
+  'messages',
+  'count_tokens',
+  'models',
+  'batches',
+  'files',
+  'skills.read',
+  'skills.manage',
+  // Managed Agents (claude-api-2026.md §4): the agent loop runs inside Anthropic; default deny.
+  'agents.read',
+  'agents.manage',
+  'environments',
+  'sessions',
+  'deployments',
+  'vaults',
+  'memory_stores',
+  'tunnels',
+] as const
 
 const allowSchema = z.strictObject({
   endpoints: z.array(z.enum(endpointNames)).min(1),
@@ -124,7 +141,10 @@ const allowSchema = z.strictObject({
   requireSkill: z.boolean().optional(),
   models: z.array(z.string().min(1)).default([]).describe('Model globs ("*" matches any run of characters).'),
   tools: z.array(z.string().min(1)).optional(),
-  mcpServers: z.array(z.string().min(1)).optional(),
+  mcpServers: z
+    .array(z.union([z.string().min(1), z.strictObject({ url: z.string().min(1), tools: z.array(z.string().min(1)) })]))
+    .optional()
+    .describe('MCP connector servers: a URL prefix grants every tool; { url, tools: [globs] } only those tools.'),
   maxTokens: z.number().int().positive().optional(),
   clientSkills: z.array(z.string().min(1)).optional().describe('Claude Code Skill tool: skill names (globs) the model may invoke.'),
 })

@@ -27,6 +27,8 @@ export interface AuditListFilter {
   readonly rule?: string | undefined
   /** Records whose `skills` contain this alias. */
   readonly skill?: string | undefined
+  /** Records of one client session (`x-claude-code-session-id`); combine with `principal` to scope it. */
+  readonly clientSession?: string | undefined
   readonly decision?: AuditDecision | undefined
   readonly outcome?: AuditState | undefined
   /** `time.start >= from`. */
