@@ -45,7 +45,7 @@ async function readSource(minted: MintedTokenStore, jti: unknown, revocations: R
   } catch (error) {
     throw new GatewayError('GW_TOKEN_SOURCES_UNAVAILABLE', { detail: (error as Error).message })
   }
-  // Unknown: minted by a process whose in-memory store is gone, or expired. The SDK exchanges again on 401.
+  // Unknown: not minted here (a forged jti cannot be, the signature binds it) or past its expiry and purged. The SDK exchanges again on 401.
   if (source === undefined) throw new GatewayError('GW_AUTHN_INVALID', { detail: 'gateway token source unknown', headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
   const { iss, jti: sourceJti } = source.claims
   rejectRevoked(revocations.checkToken(source.issuerId, String(iss), typeof sourceJti === 'string' ? sourceJti : undefined))
