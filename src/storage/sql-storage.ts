@@ -2,6 +2,7 @@ import { SqlAuditStore } from './audit-store.js'
 import { SqlCounterStore } from './counter-store.js'
 import { StorageError } from './errors.js'
 import { SqlGrantStore } from './grant-store.js'
+import { SqlOwnershipStore } from './ownership-store.js'
 import { migrateSteps, schemaVersion, type Migration } from './migrations.js'
 import type { MigrationResult, Storage, StorageHealth } from './ports.js'
 import { SqlReplayStore, SqlRevocationStore } from './revocation-store.js'
@@ -38,6 +39,7 @@ export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOpti
     reviews: new SqlReviewStore(db, options.now),
     grants: new SqlGrantStore(db, options.now),
     counters: new SqlCounterStore(db, options.now),
+    owners: new SqlOwnershipStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const now = options.now().getTime()
       const result = await db.write(`migrating the ${name} store`, (d) => migrateSteps(d, schema.migrations, schema.int8, now))

@@ -4,6 +4,7 @@ import { approvalContract } from './contract-approvals.js'
 import { auditContract } from './contract-audit.js'
 import { integrityContract } from './contract-integrity.js'
 import { limitsContract } from './contract-limits.js'
+import { ownershipContract } from './contract-ownership.js'
 import { revocationContract } from './contract-revocations.js'
 import { TestClock } from './fixtures.js'
 
@@ -45,5 +46,6 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     revocationContract(ctx)
     approvalContract(ctx)
     limitsContract(ctx)
+    ownershipContract(ctx)
   })
 }
