@@ -1,5 +1,6 @@
 import { StorageError } from './errors.js'
-import { ownedKinds, type OwnedKind, type OwnedObject, type OwnerRef, type Ownership, type OwnershipStore } from './ports-ownership.js'
+import { ownedKinds, type OwnedKind, type OwnedObject } from '../ownership/kinds.js'
+import type { OwnerRef, Ownership, OwnershipStore } from './ports-ownership.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
 

@@ -1,3 +1,5 @@
+import type { OwnedKind, OwnedObject } from '../ownership/kinds.js'
+
 /**
  * Who created each upstream object (issue #12 item 3): batches, files and skills are workspace-wide at
  * Anthropic and containers are usable by any key that names them, so the gateway is the only place
@@ -6,15 +8,7 @@
  * `StorageError` when the store cannot be reached: callers refuse the request (fail closed).
  */
 
-/** `skill_version` ids are `SKILL_ID/VERSION`: beta version ids (epoch microseconds) are unique only per skill. */
-export type OwnedKind = 'batch' | 'file' | 'container' | 'skill' | 'skill_version'
-
-export const ownedKinds: readonly OwnedKind[] = ['batch', 'file', 'container', 'skill', 'skill_version']
-
-export interface OwnedObject {
-  readonly kind: OwnedKind
-  readonly id: string
-}
+export type { OwnedKind, OwnedObject }
 
 export interface Ownership extends OwnedObject {
   readonly principal: string

@@ -5,7 +5,6 @@ import type { GatewayTokens } from '../identity/gateway-token.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import { createLimiter, type Limiter } from '../limits/index.js'
 import type { Notifier } from '../notify/index.js'
-import { createContainerOwners, type ContainerOwners } from '../policy/container-owners.js'
 import type { CredentialProvider } from '../stages/inject-credential.js'
 import type { Storage, StorageHealth } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
@@ -26,7 +25,6 @@ export interface SharedParts {
   readonly revocations: RevocationCache
   readonly notifier: Notifier
   readonly gatewayTokens: GatewayTokens
-  readonly containers: ContainerOwners
   /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
   readonly minted: MintedTokenStore
   readonly credential: CredentialProvider
@@ -59,7 +57,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   return {
     // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
     minted: createMemoryMintedStore(),
-    storage, audit: audit.writer, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     credentialHealth: () => credential.health(),
     stopRefreshing() {
