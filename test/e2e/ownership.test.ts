@@ -38,10 +38,10 @@ const claimsOf: Record<Caller | 'sameUnderOtherRule', Record<string, string>> = 
   sameUnderOtherRule: { sub: 'repo:acme/app:environment:prod', repository_id: '42' },
 }
 
-async function call(who: Caller | 'sameUnderOtherRule', method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
+async function call(who: Caller | 'sameUnderOtherRule', method: string, path: string, body?: string | FormData, headers: Record<string, string> = {}): Promise<Response> {
   const token = await stack.mint(claimsOf[who])
   const json = typeof body === 'string' ? { 'content-type': 'application/json' } : {}
-  return fetch(`${stack.url}${path}`, { method, body, headers: { authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01', ...json, ...headers } })
+  return fetch(`${stack.url}${path}`, { method, ...(body === undefined ? {} : { body }), headers: { authorization: `Bearer ${token}`, 'anthropic-version': '2023-06-01', ...json, ...headers } })
 }
 
 async function createBatch(who: Caller): Promise<string> {
