@@ -64,7 +64,7 @@ async function expectNotFound(res: Response, path: string): Promise<void> {
   expect(res.status).toBe(404)
   const body = (await res.json()) as { type: string; error: { type: string; message: string } }
   expect(body.error.type).toBe('not_found_error')
-  expect(body.error.message).toMatch(/^not found: (batch|file|container) /)
+  expect(body.error.message).toMatch(/^not found: (batch|file|container|skill|skill version) /)
   expect(body.error.message).not.toMatch(/principal|belongs/)
   expect(stack.mock.requests.filter((r) => r.path === path).length).toBe(upstreamBefore)
 }
@@ -203,5 +203,41 @@ describe('containers and code-execution output files', () => {
       await expectNotFound(await call(who, 'GET', `/v1/files/${file}/content`), `/v1/files/${file}/content`)
       await expectNotFound(await call(who, 'POST', '/v1/messages', codeExecution('again', container)), '/v1/messages')
     }
+  })
+})
+
+describe('skills and their versions (skills.manage)', () => {
+  const skillForm = (name: string) => {
+    const form = new FormData()
+    form.append('files[]', new Blob([`---\nname: ${name}\ndescription: test skill\n---\nbody\n`]), `${name}/SKILL.md`)
+    return form
+  }
+  const ids = async (res: Response) => {
+    expect(res.status).toBe(200)
+    return (await res.json()) as { id: string; latest_version_id?: string }
+  }
+
+  it('lets only the creating principal add and delete versions, and delete the skill', async () => {
+    const skill = await ids(await call('owner', 'POST', '/v1/skills', skillForm('acme-notes')))
+    for (const who of strangers) await expectNotFound(await call(who, 'POST', `/v1/skills/${skill.id}/versions`, skillForm('acme-notes')), `/v1/skills/${skill.id}/versions`)
+    const version = await ids(await call('owner', 'POST', `/v1/skills/${skill.id}/versions`, skillForm('acme-notes')))
+    for (const who of strangers) {
+      const path = `/v1/skills/${skill.id}/versions/${version.id}`
+      const res = await call(who, 'DELETE', path)
+      expect([res.status, ((await res.json()) as { error: { type: string } }).error.type]).toEqual([404, 'not_found_error'])
+    }
+    // The same principal under another rule is the owner too.
+    expect((await call('sameUnderOtherRule', 'DELETE', `/v1/skills/${skill.id}/versions/${version.id}`)).status).toBe(200)
+    for (const who of strangers) expect((await call(who, 'DELETE', `/v1/skills/${skill.id}`)).status).toBe(404)
+    // Reading is skills.read: not restricted.
+    expect((await call('otherPrincipal', 'GET', `/v1/skills/${skill.id}`)).status).toBe(200)
+    expect((await call('owner', 'DELETE', `/v1/skills/${skill.id}/versions/${skill.latest_version_id}`)).status).toBe(400) // the mock keeps the last version
+    expect((await call('owner', 'DELETE', `/v1/skills/${skill.id}`)).status).toBe(200)
+  })
+
+  it('refuses to manage a skill created outside the gateway that the rule does not name', async () => {
+    const res = await fetch(`${stack.mock.url}/v1/skills`, { method: 'POST', body: skillForm('legacy'), headers: { 'x-api-key': stack.mock.apiKey, 'anthropic-version': '2023-06-01' } })
+    const legacy = (await res.json()) as { id: string }
+    for (const who of callers) expect((await call(who, 'POST', `/v1/skills/${legacy.id}/versions`, skillForm('legacy'))).status).toBe(404)
   })
 })
