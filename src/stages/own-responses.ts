@@ -6,11 +6,13 @@ import { parseSseEvent } from '../sse/parse-event.js'
 import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
 
 const markers = [Buffer.from('"container"'), Buffer.from('"file_id"')]
+const BATCH_RESULTS = /^\/v1\/messages\/batches\/[^/]+\/results$/
+const NEWLINE = 0x0a
 
 /**
  * Right after the upstream answers: records the caller's principal as the owner of what a successful
  * call created (a batch, an uploaded file, a skill and its versions, a Messages answer's container and
- * output files), and cuts list answers (`GET /v1/messages/batches`, `GET /v1/files`) down to the
+ * output files, and those of each message in a batch's results), and cuts list answers (`GET /v1/messages/batches`, `GET /v1/files`) down to the
  * caller's objects (ownership/list-page.ts says what that does to pagination). The owner is committed
  * before the client can read the new id, so its next call, at any replica, finds it. When the store
  * cannot record it the answer fails (503 before the headers, `event: error` in a stream): the object
@@ -29,6 +31,8 @@ export const ownResponses = (owners: Pick<OwnershipStore, 'owners' | 'record'>):
       if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember) }
     } else if (isCreateCall(ctx.method, ctx.path)) {
       response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(createdObjects(ctx.path, answer))) }
+    } else if (ctx.method === 'GET' && BATCH_RESULTS.test(ctx.path)) {
+      response.body = { kind: 'bytes', chunks: watchResultLines(body.chunks, remember) }
     } else if (ctx.endpoint?.name === 'messages' && ctx.method === 'POST') {
       response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(messageObjects(answer))) }
     } else if (list !== undefined) {
@@ -74,6 +78,38 @@ async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember)
     }
     yield frame
   }
+}
+
+/**
+ * Batch results (JSONL): each message's container and output files belong to the batch's owner, who
+ * alone may read them. Only whole lines are passed on, each after what it names was recorded.
+ */
+async function* watchResultLines(chunks: AsyncIterable<Uint8Array>, remember: Remember): AsyncGenerator<Uint8Array> {
+  let pending: Buffer = Buffer.alloc(0)
+  for await (const chunk of chunks) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
+    const last = pending.lastIndexOf(NEWLINE)
+    if (last === -1) continue
+    const whole = pending.subarray(0, last + 1)
+    await rememberLines(whole, remember)
+    yield whole
+    pending = pending.subarray(last + 1)
+  }
+  if (pending.length > 0) {
+    await rememberLines(pending, remember)
+    yield pending
+  }
+}
+
+async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
+  if (!markers.some((marker) => block.includes(marker))) return
+  const named: OwnedObject[] = []
+  for (const line of block.toString('utf8').split('\n')) {
+    const entry = safeParse(line)
+    const result = isObject(entry) ? entry.result : undefined
+    if (isObject(result) && isObject(result.message)) named.push(...messageObjects(result.message))
+  }
+  await remember(named)
 }
 
 async function* filtered(chunks: AsyncIterable<Uint8Array>, kind: OwnedKind, owners: Pick<OwnershipStore, 'owners'>, principal: string): AsyncGenerator<Uint8Array> {

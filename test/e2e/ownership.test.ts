@@ -206,6 +206,23 @@ describe('containers and code-execution output files', () => {
   })
 })
 
+describe('code-execution output of a batch', () => {
+  it('belongs to the batch owner once the results are read, and to nobody else', async () => {
+    const params = { model: 'claude-sonnet-4-6', max_tokens: 64, tools: [{ type: 'code_execution_20250825', name: 'code_execution' }], messages: [{ role: 'user', content: 'MOCK:FILE' }] }
+    const created = await call('owner', 'POST', '/v1/messages/batches', JSON.stringify({ requests: [{ custom_id: 'f', params }] }))
+    const { id } = (await created.json()) as { id: string }
+    const results = await (await call('owner', 'GET', `/v1/messages/batches/${id}/results`)).text()
+    const file = /"file_id":"(file_[A-Za-z0-9]+)"/.exec(results)?.[1] ?? ''
+    const container = /"(container_[A-Za-z0-9]+)"/.exec(results)?.[1] ?? ''
+    expect(file).not.toBe('')
+    expect((await call('owner', 'GET', `/v1/files/${file}/content`)).status).toBe(200)
+    for (const who of strangers) {
+      await expectNotFound(await call(who, 'GET', `/v1/files/${file}/content`), `/v1/files/${file}/content`)
+      await expectNotFound(await call(who, 'POST', '/v1/messages', JSON.stringify({ ...params, container })), '/v1/messages')
+    }
+  })
+})
+
 describe('skills and their versions (skills.manage)', () => {
   const skillForm = (name: string) => {
     const form = new FormData()
