@@ -11,9 +11,10 @@ const NEWLINE = 0x0a
 
 /**
  * Right after the upstream answers: records the caller's principal as the owner of what a successful
- * call created (a batch, an uploaded file, a skill and its versions, a Messages answer's container and
- * output files, and those of each message in a batch's results), and cuts list answers (`GET /v1/messages/batches`, `GET /v1/files`) down to the
- * caller's objects (ownership/list-page.ts says what that does to pagination). The owner is committed
+ * call created (a batch, an uploaded file, a skill and its versions, the container and output files of
+ * a Messages answer or of each message in a batch's results), and cuts list answers
+ * (`GET /v1/messages/batches`, `GET /v1/files`) down to the caller's objects (ownership/list-page.ts
+ * says what that does to pagination). The owner is committed
  * before the client can read the new id, so its next call, at any replica, finds it. When the store
  * cannot record it the answer fails (503 before the headers, `event: error` in a stream): the object
  * stays ownerless, which refuses it to everyone until an operator runs `skillgate owners assign`.
