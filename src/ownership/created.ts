@@ -33,14 +33,21 @@ export function createdObjects(path: string, answer: unknown): OwnedObject[] {
 
 /**
  * A Messages answer, or a streamed event's data: the code-execution container (`container.id`,
- * `delta.container.id` when streaming) and every `file_id` it names (code-execution outputs).
+ * `delta.container.id` when streaming) and the files code execution produced. Files are read only
+ * from code-execution result blocks (`bash_code_execution_tool_result`, `code_execution_tool_result`,
+ * …; `content_block` of a streamed `content_block_start`), which the API writes: a `file_id` the model
+ * wrote elsewhere (a tool call's input) could name someone else's ownerless file and must not claim it.
  */
 export function messageObjects(message: unknown): OwnedObject[] {
   const out: OwnedObject[] = []
   const holder = isObject(message) && isObject(message.delta) ? message.delta : message
   const container = isObject(holder) && isObject(holder.container) ? holder.container.id : undefined
   if (typeof container === 'string' && container !== '') out.push({ kind: 'container', id: container })
-  for (const file of fileReferences(message)) if (file.id !== '') out.push({ kind: 'file', id: file.id })
+  const blocks = isObject(message) ? (Array.isArray(message.content) ? message.content : [message.content_block]) : []
+  for (const block of blocks) {
+    if (!isObject(block) || typeof block.type !== 'string' || !block.type.endsWith('code_execution_tool_result')) continue
+    for (const file of fileReferences(block.content)) if (file.id !== '') out.push({ kind: 'file', id: file.id })
+  }
   return out
 }
 

@@ -72,6 +72,14 @@ describe('what an answer created', () => {
     expect(messageObjects(message)).toEqual([{ kind: 'container', id: 'container_1' }, { kind: 'file', id: 'file_out' }])
     expect(messageObjects({ type: 'message_delta', delta: { container: { id: 'container_2' } } })).toEqual([{ kind: 'container', id: 'container_2' }])
     expect(messageObjects({ container: null, content: [] })).toEqual([])
+    const started = { type: 'content_block_start', index: 1, content_block: { type: 'bash_code_execution_tool_result', content: { content: [{ file_id: 'file_s' }] } } }
+    expect(messageObjects(started)).toEqual([{ kind: 'file', id: 'file_s' }])
+  })
+
+  it('never takes a file id the model wrote itself (a tool call could name another principal\'s ownerless file)', () => {
+    const forged = { content: [{ type: 'tool_use', name: 'fetch', input: { file_id: 'file_victim' } }, { type: 'text', text: '{"file_id":"file_victim"}' }] }
+    expect(messageObjects(forged)).toEqual([])
+    expect(messageObjects({ type: 'content_block_start', content_block: { type: 'tool_use', input: { file_id: 'file_victim' } } })).toEqual([])
   })
 })
 
