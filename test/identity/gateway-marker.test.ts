@@ -16,7 +16,6 @@ import { sourceValue } from '../../src/identity/source-value.js'
 import { cacheVerifications } from '../../src/identity/verified-cache.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
 import { compilePolicy } from '../../src/policy/compile.js'
-import { createContainerOwners } from '../../src/policy/container-owners.js'
 import type { IssuerConfig } from '../../src/config/schema.js'
 import { authenticate } from '../../src/stages/authenticate.js'
 import { authorize } from '../../src/stages/authorize.js'
@@ -59,6 +58,9 @@ async function gatewayIdentity(): Promise<VerifiedToken> {
   return verifier.verify(token)
 }
 
+/** No request here reuses a container; a lookup would be a bug. */
+const noOwners = { owners: async () => { throw new Error('unexpected ownership lookup') } }
+
 function store(get: MintedTokenStore['get']): MintedTokenStore {
   return { put: async () => undefined, get }
 }
@@ -72,7 +74,7 @@ async function runAuthorize(identity: VerifiedToken, minted: MintedTokenStore, c
   const list = cache ?? (await revocations())
   const ctx = { identity, headers: {}, endpoint: { name: 'models' }, json: undefined } as unknown as RequestContext
   try {
-    await authorize(rules, createContainerOwners(), list, minted)(ctx, async () => undefined)
+    await authorize(rules, noOwners, list, minted)(ctx, async () => undefined)
     return `allowed ${ctx.decision?.principal}`
   } catch (error) {
     if (error instanceof GatewayError) return error.code
