@@ -164,6 +164,15 @@ const limitsSchema = z.strictObject({
   concurrentStreams: z.number().int().positive().optional(),
 })
 
+/** A rule's own upstream credential (issue #12): its calls go out under another key or workspace. */
+const ruleUpstreamSchema = z
+  .strictObject({
+    apiKey: secretRefSchema.optional(),
+    federation: federationSchema.optional(),
+  })
+  .refine((u) => (u.apiKey === undefined) !== (u.federation === undefined), { message: 'set exactly one: apiKey or federation' })
+  .describe("This rule's own upstream credential (apiKey or federation), instead of upstream's: its objects live in that key's workspace.")
+
 const ruleSchema = z.strictObject({
   id,
   issuer: id.describe('The id of an entry of issuers.'),
@@ -180,6 +189,7 @@ const ruleSchema = z.strictObject({
   approval: approvalSchema.optional(),
   limits: limitsSchema.optional(),
   masking: z.array(z.string().min(1)).optional(),
+  upstream: ruleUpstreamSchema.optional(),
 })
 
 const patternSchema = z.strictObject({
