@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest'
 import type { OpenStorageOptions, Storage } from '../../src/storage/ports.js'
 import { approvalContract } from './contract-approvals.js'
 import { auditContract } from './contract-audit.js'
+import { headsContract } from './contract-heads.js'
 import { integrityContract } from './contract-integrity.js'
 import { limitsContract } from './contract-limits.js'
 import { revocationContract } from './contract-revocations.js'
@@ -42,6 +43,7 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     })
     auditContract(ctx)
     integrityContract(ctx)
+    headsContract(ctx)
     revocationContract(ctx)
     approvalContract(ctx)
     limitsContract(ctx)

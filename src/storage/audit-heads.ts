@@ -1,0 +1,34 @@
+import type { HeadEvent, StoredHead } from '../audit/heads/head.js'
+import { StorageError } from './errors.js'
+import type { SqlDb } from './sql/db.js'
+import { all, run, type Step } from './sql/step.js'
+
+/** The `audit_heads` table: signed chain heads as the gateway made them, oldest position first. */
+
+/** Heads returned by one list call at most; `after` pages on. */
+export const maxHeadsPage = 10_000
+
+type HeadRow = { jws: string; position: number; time: number; writer: string; event: string | null }
+
+export function* insertHead(head: StoredHead): Step<void> {
+  yield* run('INSERT INTO audit_heads (jws, position, time, writer, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT (jws) DO NOTHING', [
+    head.jws,
+    head.position,
+    head.time,
+    head.writer,
+    head.event,
+  ])
+}
+
+export async function saveHead(db: SqlDb, head: StoredHead): Promise<void> {
+  await db.single('saving a signed audit head', 'write', () => insertHead(head))
+}
+
+/** Heads with `position > after` (all when undefined), by position then time. */
+export async function listHeads(db: SqlDb, after: number | undefined, limit = maxHeadsPage): Promise<StoredHead[]> {
+  if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) throw new StorageError('invalid', 'after must be a non-negative integer')
+  const rows = await db.single('listing signed audit heads', 'read', () =>
+    all<HeadRow>('SELECT jws, position, time, writer, event FROM audit_heads WHERE position > ? ORDER BY position, time LIMIT ?', [after ?? -1, limit]),
+  )
+  return rows.map((r) => ({ jws: r.jws, position: Number(r.position), time: Number(r.time), writer: r.writer, event: r.event as HeadEvent | null }))
+}
