@@ -12,6 +12,7 @@ import type { MintedTokenStore } from '../storage/ports-minted.js'
 import { createMemoryMintedStore } from '../exchange/memory-minted-store.js'
 import type { UpstreamClient } from '../upstream/client.js'
 import { openAudit } from './audit.js'
+import type { AuditSigningKeys } from './audit-signing.js'
 import type { ErrorReports } from './error-reports.js'
 import { openRevocations } from './identity.js'
 import { openNotifier } from './notify.js'
@@ -39,6 +40,8 @@ export interface SharedParts {
 /** The shared parts that need no listen URL, with their health checks and their ordered shutdown. */
 export interface OpenedParts extends Omit<SharedParts, 'gatewayTokens'> {
   readonly storageHealth: { readonly value: StorageHealth }
+  /** `audit.signing` keys (the JWKS of /.well-known/skillgate-audit-keys); undefined when heads are not signed. */
+  readonly auditSigning: AuditSigningKeys | undefined
   readonly credentialHealth: () => StorageHealth
   /** Stops the background refreshes: first step of a shutdown, before the drain. */
   stopRefreshing(): void
@@ -61,6 +64,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
     minted: createMemoryMintedStore(),
     storage, audit: audit.writer, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
+    auditSigning: audit.signing,
     credentialHealth: () => credential.health(),
     stopRefreshing() {
       storageHealth.stop()

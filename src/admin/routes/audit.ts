@@ -23,6 +23,15 @@ const replayQuery = z.strictObject({
     .transform((value) => value ?? 1),
 })
 
+const headsQuery = z.strictObject({
+  after: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'expected a chain position (a whole number)')
+    .transform(Number)
+    .optional()
+    .describe('Only heads at positions after this one.'),
+})
+
 const toFilter = (q: FilterQuery): AuditListFilter => ({
   principal: q.principal,
   rule: q.rule,
@@ -60,6 +69,19 @@ export function auditRoutes(deps: AdminApiDeps): RouteDef[] {
       async handle({ query, res, requestId, signal }) {
         await exportJsonl(store, toFilter(query), res, requestId, signal)
         return 'streamed'
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/audit/heads',
+      tag: 'audit',
+      roles: READ,
+      summary: 'Signed chain heads (compact JWS), oldest position first: keep a copy outside the store for `skillgate audit verify --heads`',
+      query: headsQuery,
+      responses: { 200: { description: 'Up to 10 000 heads; page on with ?after=<last position>', schema: ref('AuditHeads') } },
+      async handle({ query }) {
+        const heads = await store.listHeads(query.after)
+        return { status: 200, body: { heads: heads.map((h) => ({ jws: h.jws })) } }
       },
     }),
     defineRoute({
