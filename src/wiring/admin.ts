@@ -8,7 +8,7 @@ import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Notifier } from '../notify/index.js'
 import type { Policy } from '../policy/compile.js'
 import type { Storage } from '../storage/ports.js'
-import { recordAdminActions } from './admin-actions.js'
+import { openAdminActions, recordAdminActions } from './admin-actions.js'
 import type { ErrorReports } from './error-reports.js'
 
 export interface AdminDeps {
@@ -40,6 +40,7 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     issuersHealth: deps.issuersHealth,
     logger: deps.logger.child({ component: 'admin' }),
     onAdminAction: recordAdminActions(deps),
+    ...(deps.audit ? { openAdminAction: openAdminActions(deps.audit) } : {}),
     onSecretError: (error) => deps.reports.secretFile(error),
   })
 }
