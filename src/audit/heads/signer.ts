@@ -38,9 +38,9 @@ export class HeadSigner {
     this.#options = options
   }
 
-  /** Signs the stored head now and starts the timer. */
+  /** Signs the stored head now (stored before this resolves) and starts the timer. */
   async start(): Promise<void> {
-    this.#emit(this.sign(await this.#options.store.chainHead()))
+    await this.#emit(this.sign(await this.#options.store.chainHead()))
     this.#timer = setInterval(() => this.tick(), this.#options.everyMs)
     this.#timer.unref()
   }
@@ -56,7 +56,7 @@ export class HeadSigner {
   tick(): void {
     const latest = this.#latest
     if (latest === undefined || latest.seq <= this.#signedAt) return
-    this.#emit(this.sign(latest))
+    void this.#emit(this.sign(latest))
   }
 
   /** Synchronous signing of one head (also for retention, inside its transaction). */
@@ -96,10 +96,11 @@ export class HeadSigner {
     await Promise.allSettled([...this.#saving])
   }
 
-  #emit(head: StoredHead): void {
+  #emit(head: StoredHead): Promise<void> {
     this.published(head)
     const saving = this.#options.store.saveHead(head).catch((error: unknown) => this.#options.onError(error instanceof Error ? error : new Error(String(error))))
     this.#saving.add(saving)
     void saving.finally(() => this.#saving.delete(saving))
+    return saving
   }
 }
