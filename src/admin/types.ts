@@ -1,3 +1,4 @@
+import type { HeadPublicKey } from '../audit/heads/jws.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Approvals } from '../approvals/index.js'
@@ -95,6 +96,8 @@ export interface AdminApiDeps {
   readonly openAdminAction?: ((event: AdminAction) => Promise<(outcome: { readonly ok: boolean }) => Promise<void>>) | undefined
   /** A rotated admin token file that could not be re-read (the previous token stays valid). */
   readonly onSecretError?: ((error: Error) => void) | undefined
+  /** `audit.signing` public keys by kid: `GET /admin/api/audit/heads/latest` checks the newest head with them. */
+  readonly auditKeys?: ReadonlyMap<string, HeadPublicKey> | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

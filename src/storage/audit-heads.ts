@@ -1,7 +1,7 @@
 import type { HeadEvent, StoredHead } from '../audit/heads/head.js'
 import { StorageError } from './errors.js'
 import type { SqlDb } from './sql/db.js'
-import { all, run, type Step } from './sql/step.js'
+import { all, get, run, type Step } from './sql/step.js'
 
 /** The `audit_heads` table: signed chain heads as the gateway made them, oldest position first. */
 
@@ -31,4 +31,16 @@ export async function listHeads(db: SqlDb, after: number | undefined, limit = ma
     all<HeadRow>('SELECT jws, position, time, writer, event FROM audit_heads WHERE position > ? ORDER BY position, time LIMIT ?', [after ?? -1, limit]),
   )
   return rows.map((r) => ({ jws: r.jws, position: Number(r.position), time: Number(r.time), writer: r.writer, event: r.event as HeadEvent | null }))
+}
+
+export async function latestHead(db: SqlDb): Promise<StoredHead | undefined> {
+  const row = await db.single('reading the latest signed audit head', 'read', () =>
+    get<HeadRow>('SELECT jws, position, time, writer, event FROM audit_heads ORDER BY position DESC, time DESC LIMIT 1'),
+  )
+  return row && { jws: row.jws, position: Number(row.position), time: Number(row.time), writer: row.writer, event: row.event as HeadEvent | null }
+}
+
+export async function linkHashAt(db: SqlDb, seq: number): Promise<string | undefined> {
+  const row = await db.single('reading an audit link hash', 'read', () => get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [seq]))
+  return row?.hash
 }

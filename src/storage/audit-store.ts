@@ -6,7 +6,7 @@ import type { AuditCompletion, AuditOpening, AuditRecord } from '../audit/record
 import type { StoredHead } from '../audit/heads/head.js'
 import type { ChainHead } from '../audit/chain.js'
 import { readHead, renewLease, SqlAuditLedger } from './audit-ledger.js'
-import { listHeads, saveHead } from './audit-heads.js'
+import { latestHead, linkHashAt, listHeads, saveHead } from './audit-heads.js'
 import { getRecord, iterateRecords, listRecords } from './audit-queries.js'
 import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
@@ -91,6 +91,14 @@ export class SqlAuditStore implements AuditStore {
 
   async listHeads(after?: number): Promise<StoredHead[]> {
     return listHeads(this.#db, after)
+  }
+
+  async latestHead(): Promise<StoredHead | undefined> {
+    return latestHead(this.#db)
+  }
+
+  async linkHash(seq: number): Promise<string | undefined> {
+    return linkHashAt(this.#db, seq)
   }
 
   stats(): AuditStoreStats {

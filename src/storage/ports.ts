@@ -122,6 +122,10 @@ export interface AuditStore {
   saveHead(head: StoredHead): Promise<void>
   /** Signed heads with position > `after` (all when undefined), oldest position first, at most 10 000. */
   listHeads(after?: number): Promise<StoredHead[]>
+  /** The signed head at the highest position (the newest of those), if any. */
+  latestHead(): Promise<StoredHead | undefined>
+  /** The hash of the link at `seq` as stored, or undefined when there is none. */
+  linkHash(seq: number): Promise<string | undefined>
   /** Counters for metrics and for the group-commit contract test. */
   stats(): AuditStoreStats
 }

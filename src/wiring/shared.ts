@@ -24,6 +24,8 @@ export interface SharedParts {
   readonly storage: Storage
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
+  /** `audit.signing` keys (the JWKS of /.well-known/skillgate-audit-keys); undefined when heads are not signed. */
+  readonly auditSigning: AuditSigningKeys | undefined
   readonly revocations: RevocationCache
   readonly notifier: Notifier
   readonly gatewayTokens: GatewayTokens
@@ -40,8 +42,6 @@ export interface SharedParts {
 /** The shared parts that need no listen URL, with their health checks and their ordered shutdown. */
 export interface OpenedParts extends Omit<SharedParts, 'gatewayTokens'> {
   readonly storageHealth: { readonly value: StorageHealth }
-  /** `audit.signing` keys (the JWKS of /.well-known/skillgate-audit-keys); undefined when heads are not signed. */
-  readonly auditSigning: AuditSigningKeys | undefined
   readonly credentialHealth: () => StorageHealth
   /** Stops the background refreshes: first step of a shutdown, before the drain. */
   stopRefreshing(): void

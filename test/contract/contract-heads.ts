@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { AuditWriter } from '../../src/audit/writer.js'
-import { HeadSigner, markRestore, parseTrustedKeys, signingKeyFromPem, verifyWithHeads, type AuditHeadLine, type HeadInput } from '../../src/audit/heads/index.js'
+import { HeadSigner, latestHeadStatus, markRestore, parseTrustedKeys, signingKeyFromPem, verifyWithHeads, type AuditHeadLine, type HeadInput } from '../../src/audit/heads/index.js'
 import type { Storage } from '../../src/storage/ports.js'
 import type { ContractContext } from './storage-contract.js'
 import { completion, opening } from './fixtures.js'
@@ -59,6 +59,16 @@ export function headsContract(ctx: ContractContext): void {
       const result = await verifyWithHeads(storage.audit, sink, trusted)
       expect(result.ok).toBe(true)
       expect(result.heads).toMatchObject({ heads: 4, problems: [], warnings: [], uncovered: 0, latest: { position: 12 } })
+    })
+
+    it('tells the console whether the newest stored head still verifies', async () => {
+      const { storage } = await seeded()
+      expect(await latestHeadStatus(storage.audit, trusted)).toMatchObject({ head: { position: 12 }, verifies: true })
+      expect(await latestHeadStatus(storage.audit, parseTrustedKeys(p256.publicKey))).toMatchObject({ verifies: false, detail: expect.stringMatching(/not among the trusted keys/) })
+      await sql("UPDATE audit_chain SET hash = $1 WHERE seq = 12", ['f'.repeat(64)])
+      expect(await latestHeadStatus(storage.audit, trusted)).toMatchObject({ verifies: false, detail: 'link 12 has another hash than the head signed' })
+      await cutNewest(8)
+      expect(await latestHeadStatus(storage.audit, trusted)).toMatchObject({ verifies: false, detail: expect.stringMatching(/store ends at position 8/) })
     })
 
     it('fails when the newest records are deleted and the head is rewritten', async () => {

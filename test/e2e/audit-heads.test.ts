@@ -69,6 +69,8 @@ describe('signed audit chain heads through a running gateway', () => {
       writeFileSync(join(dir, 'heads.json'), JSON.stringify(body))
       const after = (await (await fetch(`${stack.url}/admin/api/audit/heads?after=4`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { heads: unknown[] }
       expect(after.heads).toHaveLength(1)
+      const latest = await (await fetch(`${stack.url}/admin/api/audit/heads/latest`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()
+      expect(latest).toMatchObject({ head: { position: 8, event: null }, verifies: true })
       await stack.gateway.close(1_000)
     } finally {
       await stack.mock.close()

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
+import { latestHeadStatus } from '../../audit/heads/latest.js'
 import { replayRecord, sseText } from '../../audit/replay.js'
 import { GatewayError } from '../../errors/gateway-error.js'
 import type { AuditListFilter, AuditStore } from '../../storage/ports.js'
@@ -82,6 +83,17 @@ export function auditRoutes(deps: AdminApiDeps): RouteDef[] {
       async handle({ query }) {
         const heads = await store.listHeads(query.after)
         return { status: 200, body: { heads: heads.map((h) => ({ jws: h.jws })) } }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/audit/heads/latest',
+      tag: 'audit',
+      roles: READ,
+      summary: 'The newest signed chain head and whether it verifies against the running keys and the store now',
+      responses: { 200: { description: 'The status line the console shows', schema: ref('LatestHead') } },
+      async handle() {
+        return { status: 200, body: await latestHeadStatus(store, deps.auditKeys) }
       },
     }),
     defineRoute({

@@ -7,3 +7,4 @@ export { judgeHeads, openHeads, type ChainFacts, type DeclaredGap, type HeadProb
 export { verifyWithHeads, type HeadVerifyResult } from './verify.js'
 export { HeadSigner, type HeadSignerOptions } from './signer.js'
 export { markRestore } from './restore.js'
+export { latestHeadStatus, type LatestHeadStatus } from './latest.js'
