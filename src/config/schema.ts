@@ -276,6 +276,11 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .describe('OpenTelemetry traces: one span per /v1 request. Off when absent.'),
+}).superRefine((config, ctx) => {
+  // Replicas must share one head-signing key; one is generated only for a single-node SQLite store.
+  if (config.audit.signing !== undefined && config.audit.signing.key === undefined && !config.storage.url.startsWith('sqlite:')) {
+    ctx.addIssue({ code: 'custom', path: ['audit', 'signing', 'key'], message: 'audit.signing.key is required with PostgreSQL (every replica signs with the same key; none is generated)' })
+  }
 })
 
 /** The parsed configuration before secrets are resolved. */

@@ -29,8 +29,14 @@ describe('audit signing keys', () => {
     expect(loaded.ok && (await loadAuditSigning(loaded.config, silent))).toBeUndefined()
   })
 
-  it('refuses to start on PostgreSQL without a key, and never generates one there', async () => {
-    await expect(loadAuditSigning(config('postgres://127.0.0.1/x', {}), silent)).rejects.toThrow(/audit.signing.key is required with PostgreSQL/)
+  it('refuses PostgreSQL without a key: in config validation, and again at start-up; never generates one there', async () => {
+    const text = JSON.stringify({ upstream: { apiKey: { value: 'k' } }, storage: { url: 'postgres://127.0.0.1/x' }, audit: { signing: {} } })
+    const loaded = loadConfigText(text, 'pg.json', {})
+    expect(loaded.ok).toBe(false)
+    expect(!loaded.ok && loaded.problems).toEqual([expect.objectContaining({ path: ['audit', 'signing', 'key'], message: expect.stringMatching(/required with PostgreSQL/) })])
+    const sqlite = config('sqlite:./x.db', {})
+    const onPostgres = { ...sqlite, storage: { ...sqlite.storage, url: 'postgres://127.0.0.1/x' } }
+    await expect(loadAuditSigning(onPostgres, silent)).rejects.toThrow(/audit.signing.key is required with PostgreSQL/)
   })
 
   it('uses a given P-256 key and publishes it with the previous keys', async () => {
