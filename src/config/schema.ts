@@ -229,6 +229,17 @@ const auditSchema = z.strictObject({
   sinks: z
     .array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ jsonl: z.strictObject({ path: z.string().min(1) }) })]))
     .default([]),
+  signing: z
+    .strictObject({
+      key: secretRefSchema
+        .optional()
+        .describe('PKCS#8 PEM private key, Ed25519 or P-256. Required with PostgreSQL; with SQLite generated (0600) next to the database when absent.'),
+      previousKeys: z.array(secretRefSchema).default([]).describe('PEM public keys of earlier signing keys: still published, so heads signed before a rotation verify.'),
+      everyRecords: z.number().int().min(1).max(1_000_000).default(1_000).describe('Sign a chain head after this many completed records…'),
+      every: duration.prefault('1m').describe('…or after this long, whichever comes first (only when the chain moved).'),
+    })
+    .optional()
+    .describe('Signed audit chain heads (docs/audit.md): evidence of the chain that holds outside the store. Off when absent.'),
 })
 
 const adminSchema = z
@@ -303,6 +314,11 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .describe('OpenTelemetry traces: one span per /v1 request. Off when absent.'),
+}).superRefine((config, ctx) => {
+  // Replicas must share one head-signing key; one is generated only for a single-node SQLite store.
+  if (config.audit.signing !== undefined && config.audit.signing.key === undefined && !config.storage.url.startsWith('sqlite:')) {
+    ctx.addIssue({ code: 'custom', path: ['audit', 'signing', 'key'], message: 'audit.signing.key is required with PostgreSQL (every replica signs with the same key; none is generated)' })
+  }
 })
 
 /** The parsed configuration before secrets are resolved. */
