@@ -20,7 +20,8 @@ const defaultTokenRevocationMs = 86_400_000
 
 export function revocationRoutes(deps: AdminApiDeps): RouteDef[] {
   const store = deps.storage.revocations
-  const issuerIds = new Set(deps.config.issuers.map((issuer) => issuer.id))
+  // SAML issuers are first-class: disabling one refuses its assertions and every gateway token minted from them.
+  const issuerIds = new Set([...deps.config.issuers.map((issuer) => issuer.id), ...deps.config.samlIssuers.map((saml) => saml.id)])
   return [
     defineRoute({
       method: 'GET',
@@ -102,6 +103,6 @@ async function applyRevocation(deps: AdminApiDeps, body: RevokeBody, actor: stri
     return { version: await store.revokeToken(body.iss, body.jti, until, meta), target: { iss: body.iss, jti: body.jti, until: until.toISOString() } }
   }
   // A typo would disable nothing while looking like it worked: only configured issuers.
-  if (!issuerIds.has(body.issuer)) throw invalid(`field "issuer": no issuer "${body.issuer}" in issuers[]`)
+  if (!issuerIds.has(body.issuer)) throw invalid(`field "issuer": no issuer "${body.issuer}" in issuers[] or samlIssuers[]`)
   return { version: await store.disableIssuer(body.issuer, meta), target: { issuer: body.issuer } }
 }
