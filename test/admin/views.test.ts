@@ -29,6 +29,7 @@ describe('admin API: config view', () => {
   it('hides inline values, URL passwords, webhook paths and any copy of a secret; keeps env and file names', () => {
     const yaml = `
 storage: { url: "postgres://skillgate:pg-password-123@db.internal/skillgate" }
+gatewayTokens: { keyEncryption: { value: "S2V5RW5jcnlwdGlvbktleUZvclRlc3RzMDEyMzQ1Njc=" } }
 upstream: { url: "https://api.anthropic.com", apiKey: { fromEnv: UPSTREAM_KEY } }
 skills: { pasted-by-mistake: { type: custom, id: "sk-ant-upstream-0123456789" } }
 audit: { sinks: [ { webhook: { url: "https://siem.example/hook/T0123/abcdefsecret", secret: { value: "hmac-secret-0123456789" } } } ] }
@@ -38,7 +39,7 @@ rules: []
     const loaded = loadConfigText(yaml, 'redact.yaml', { UPSTREAM_KEY: 'sk-ant-upstream-0123456789' })
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
     const text = JSON.stringify(redactConfig(loaded.config))
-    for (const secret of ['pg-password-123', 'admin-token-value-0123456789', 'abcdefsecret', 'hmac-secret-0123456789', 'sk-ant-upstream']) expect(text).not.toContain(secret)
+    for (const secret of ['pg-password-123', 'admin-token-value-0123456789', 'abcdefsecret', 'hmac-secret-0123456789', 'sk-ant-upstream', 'S2V5RW5jcnlwdGlvbktleUZvclRlc3RzMDEyMzQ1Njc']) expect(text).not.toContain(secret)
     const view = JSON.parse(text) as Record<string, Record<string, unknown>>
     expect(view.storage!.url).toBe('postgres://skillgate:redacted@db.internal/skillgate')
     expect(view.upstream!.apiKey, 'an env var name is not a secret').toEqual({ fromEnv: 'UPSTREAM_KEY' })
