@@ -1,51 +1,55 @@
 import type { Masking } from '../masking/rule-masking.js'
 import type { RequestContext } from '../pipeline/context.js'
+import { extractRequestFacts, type RequestFacts, type SkillUse } from '../policy/request-facts.js'
 
-/** What the audit record names about the request: model, skills, tools and container, from the body. */
-export interface AuditFacts {
+/** What the audit record and an approver are shown about the request: models, skills, tools, container. */
+export interface NamedFacts {
+  /** Every distinct model the request runs, in order (a batch may name several), joined by ", ". */
   readonly model?: string
+  /** Distinct `type:id`, with `@version` unless it is `latest`, over every body (each batch entry). */
   readonly skills: string[]
+  /** Distinct tool types and `client:NAME`s over every body. */
   readonly tools: string[]
+  /** The first reused container. */
   readonly containerId?: string
 }
 
-/** From `json`: the audit passes its masked copy, so no secret reaches these record fields either. */
-export function auditFacts(ctx: RequestContext, json: unknown = ctx.json): AuditFacts {
-  const body = isObject(json) ? json : undefined
-  if (!body) return { skills: [], tools: [] }
-  const container = body.container
-  const containerId = typeof container === 'string' ? container : isObject(container) && typeof container.id === 'string' ? container.id : undefined
-  const skills = isObject(container) && Array.isArray(container.skills)
-    ? container.skills.flatMap((s) => (isObject(s) && typeof s.skill_id === 'string' ? [`${String(s.type ?? 'custom')}:${s.skill_id}${typeof s.version === 'string' ? `@${s.version}` : ''}`] : []))
-    : []
-  const tools = Array.isArray(body.tools)
-    ? body.tools.flatMap((t) => (isObject(t) ? [typeof t.type === 'string' && t.type !== 'custom' ? t.type : `client:${String(t.name ?? '')}`] : []))
-    : []
+/**
+ * Names the facts derived once from the body (`ctx.facts`, policy/request-facts.ts), so the record,
+ * the review an approver sees and the policy decision all describe the same request.
+ */
+export function namedFacts(facts: RequestFacts | undefined): NamedFacts {
+  if (!facts) return { skills: [], tools: [] }
+  const models = distinct(facts.models.filter((model) => model !== ''))
+  const containerId = facts.containerIds[0]
   return {
-    ...(typeof body.model === 'string' ? { model: body.model } : {}),
-    skills,
-    tools,
+    ...(models.length > 0 ? { model: models.join(', ') } : {}),
+    skills: distinct(facts.bodies.flatMap((body) => body.skills.map(skillName))),
+    tools: distinct(facts.bodies.flatMap((body) => body.tools)),
     ...(containerId !== undefined ? { containerId } : {}),
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+/** `anthropic:pptx`, `custom:skill_01…@1759178010641129`: how records and reviews name a skill. */
+export const skillName = (skill: SkillUse): string => `${skill.type}:${skill.id}${skill.version === 'latest' ? '' : `@${skill.version}`}`
+
+const distinct = (values: readonly string[]) => [...new Set(values)]
 
 /**
- * The request body as the audit keeps it: masked with the rule's detectors and the request
- * detectors, and with credentials the body legitimately carries (MCP `authorization_token`)
- * replaced. The audit stores masked content only (SPEC §5).
+ * The request as the audit keeps it: the body masked with the rule's detectors and the request
+ * detectors, credentials the body legitimately carries (MCP `authorization_token`) replaced, and the
+ * named facts. The audit stores masked content only (SPEC §5): when its masking changed the body,
+ * the facts are read again from the masked copy, so no secret reaches those fields either.
  */
-export function auditRequestBody(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number> } {
-  if (ctx.json === undefined) return { body: undefined, hits: {} }
+export function auditRequest(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number>; facts: NamedFacts } {
+  if (ctx.json === undefined) return { body: undefined, hits: {}, facts: namedFacts(ctx.facts) }
   const body = redactMcpTokens(ctx.json)
   const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
   const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
-  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits } }
+  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits }, facts: namedFacts(ctx.facts) }
   const masked = masker.maskRequest(body, detectors, { forwarded: false })
-  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits } }
+  const facts = masked.changed ? namedFacts(extractRequestFacts(ctx.endpoint?.name ?? 'unknown', masked.body)) : namedFacts(ctx.facts)
+  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits }, facts }
 }
 
 function redactMcpTokens(json: unknown): unknown {
@@ -56,4 +60,8 @@ function redactMcpTokens(json: unknown): unknown {
       isObject(server) && 'authorization_token' in server ? { ...server, authorization_token: '[REDACTED:credential]' } : server,
     ),
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

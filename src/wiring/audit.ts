@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import { createAuditSink, type AuditSink } from '../audit/sinks/index.js'
+import { RefusalAggregator } from '../audit/refusals.js'
 import { AuditWriter } from '../audit/writer.js'
+import { newRequestId } from '../observability/request-id.js'
 import type { Config } from '../config/load.js'
 import type { Storage } from '../storage/ports.js'
 import type { ErrorReports } from './error-reports.js'
@@ -9,6 +11,8 @@ import type { ErrorReports } from './error-reports.js'
 export interface AuditRuntime {
   /** Undefined when `audit.insecureDisabled` is set. */
   readonly writer: AuditWriter | undefined
+  /** Unauthenticated refusals past a per-address burst, one record per address, code and minute. */
+  readonly refusals: RefusalAggregator | undefined
   /** Stops housekeeping and flushes the writer; the store stays open (its owner closes it). */
   close(): Promise<void>
 }
@@ -25,7 +29,7 @@ export async function openAudit(storage: Storage, config: Config, logger: Logger
   if (interrupted > 0) logger.warn({ records: interrupted }, 'audit records left open by a stopped writer marked interrupted')
   if (config.audit.insecureDisabled) {
     logger.warn('audit.insecureDisabled is set: requests are NOT audited')
-    return { writer: undefined, close: async () => undefined }
+    return { writer: undefined, refusals: undefined, close: async () => undefined }
   }
   const writer = new AuditWriter(storage.audit, {
     durability: config.audit.durability,
@@ -38,10 +42,19 @@ export async function openAudit(storage: Storage, config: Config, logger: Logger
   ]
   for (const timer of housekeeping) timer.unref()
   void prune(storage, config.audit.retention, logger, reports)
+  const refusals = new RefusalAggregator({
+    record: (opening, completion) => writer.record(opening, completion),
+    newId: () => newRequestId(),
+    content: config.audit.content,
+    onError: (error) => reports.auditWrite(error, { op: 'begin' }, { recordId: 'aggregated-refusals' }),
+  })
+  refusals.start()
   return {
     writer,
+    refusals,
     async close() {
       for (const timer of housekeeping) clearInterval(timer)
+      await refusals.close()
       await writer.close()
     },
   }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { GatewayTokens } from '../identity/gateway-token.js'
@@ -23,6 +24,8 @@ export interface SharedParts {
   readonly storage: Storage
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
+  /** Anonymous refusals past a per-address burst, aggregated per minute (undefined with the audit off). */
+  readonly refusals: RefusalAggregator | undefined
   readonly revocations: RevocationCache
   readonly notifier: Notifier
   readonly gatewayTokens: GatewayTokens
@@ -59,7 +62,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   return {
     // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
     minted: createMemoryMintedStore(),
-    storage, audit: audit.writer, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     credentialHealth: () => credential.health(),
     stopRefreshing() {
