@@ -20,20 +20,25 @@ export interface NamedFacts {
  */
 export function namedFacts(facts: RequestFacts | undefined): NamedFacts {
   if (!facts) return { skills: [], tools: [] }
-  const models = distinct(facts.models.filter((model) => model !== ''))
-  const containerId = facts.containerIds[0]
-  return {
-    ...(models.length > 0 ? { model: models.join(', ') } : {}),
-    skills: distinct(facts.bodies.flatMap((body) => body.skills.map(skillName))),
-    tools: distinct(facts.bodies.flatMap((body) => body.tools)),
-    ...(containerId !== undefined ? { containerId } : {}),
+  const models = new Set<string>()
+  const skills = new Set<string>()
+  const tools = new Set<string>()
+  for (const model of facts.models) if (model !== '') models.add(model)
+  for (const body of facts.bodies) {
+    for (const skill of body.skills) skills.add(skillName(skill))
+    for (const tool of body.tools) tools.add(tool)
   }
+  const named: { model?: string; skills: string[]; tools: string[]; containerId?: string } = { skills: [...skills], tools: [...tools] }
+  if (models.size > 0) named.model = [...models].join(', ')
+  const containerId = facts.containerIds[0]
+  if (containerId !== undefined) named.containerId = containerId
+  return named
 }
 
 /** `anthropic:pptx`, `custom:skill_01…@1759178010641129`: how records and reviews name a skill. */
-export const skillName = (skill: SkillUse): string => `${skill.type}:${skill.id}${skill.version === 'latest' ? '' : `@${skill.version}`}`
-
-const distinct = (values: readonly string[]) => [...new Set(values)]
+export function skillName(skill: SkillUse): string {
+  return skill.version === 'latest' ? `${skill.type}:${skill.id}` : `${skill.type}:${skill.id}@${skill.version}`
+}
 
 /**
  * The request as the audit keeps it: the body masked with the rule's detectors and the request
