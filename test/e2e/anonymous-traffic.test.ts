@@ -59,14 +59,28 @@ describe('10,000 unauthenticated requests', () => {
     await Promise.all(Array.from({ length: 32 }, worker))
     expect(statuses.get(401)).toBe(total)
     expect(await metric(stack.url, 'skillgate_unauthenticated_refusals_total')).toBe(total)
-    // An authenticated request still gets its own record.
+    // An authenticated request still gets its own record, refused or not.
     const ok = await post(stack.url, { 'x-api-key': token })
     expect(ok.status, await ok.clone().text()).toBe(200)
     const okId = ok.headers.get('skillgate-request-id')
+    const denied: Array<string | null> = []
+    for (let i = 0; i < 15; i++) {
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': token, 'x-forwarded-for': '198.51.100.7' },
+        body: '{"model":"gpt-4","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}',
+      })
+      await res.arrayBuffer()
+      expect(res.status).toBe(403)
+      denied.push(res.headers.get('skillgate-request-id'))
+    }
 
     const records = await closeAndReadRecords(stack)
     expect(records.length).toBeLessThan(200)
     expect(records.filter((r) => r.id === okId)).toHaveLength(1)
+    const ids = new Set(records.map((r) => r.id))
+    expect(denied.filter((id) => id !== null && ids.has(id))).toHaveLength(15)
     const anonymous = records.filter((r) => r.principal === null)
     const counted = anonymous.reduce((sum, r) => sum + (r.aggregate?.count ?? 1), 0)
     expect(counted, 'every refusal is in a record of its own or in an aggregate count').toBe(total)
