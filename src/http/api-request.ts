@@ -132,6 +132,7 @@ function observe(metrics: GatewayMetrics, ctx: RequestContext): void {
     {
       method: ctx.method,
       path: ctx.path,
+      client: ctx.clientAddress,
       endpoint,
       status,
       outcome: ctx.outcome ?? 'completed',

@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Agent } from 'undici'
+import { Agent, fetch } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { AuditRecord } from '../../src/audit/record.js'
 import { openStorage } from '../../src/storage/open-storage.js'
