@@ -50,7 +50,7 @@ interface Review {
   principal: string
   rule: string
   state: ReviewState
-  summary: { endpoint: string; model: string | null; skills: string[]; tools: string[]; requestId: string }
+  summary: { endpoint: string; model: string | null; skills: string[]; tools: string[]; requestId: string; source?: { repository?: string; workflow?: string; ref?: string; run?: string; runUrl?: string } }
   requester: { issuer: string; subject: string }
   createdAt: string
   expiresAt: string

@@ -67,6 +67,12 @@ export interface ApprovalsDeps {
   readonly now?: (() => number) | undefined
   /** Review version poll while requests are held; default 500 ms. */
   readonly pollMs?: number | undefined
+  /**
+   * The process's watcher, shared across configuration reloads so a held request wakes on its
+   * decision whichever configuration decided it and however long ago the reload was; `close()`
+   * leaves a shared watcher running. Default: a watcher of this instance's own.
+   */
+  readonly watcher?: ReviewWatcher | undefined
   /** Expiry sweep; default 30 s; 0 disables the timer (call `sweep()` yourself). */
   readonly sweepMs?: number | undefined
   /** New review, decision, expiry: hand to `notify`. Must not throw. */
@@ -98,6 +104,7 @@ class ApprovalService implements Approvals {
   readonly #onError: (error: Error) => void
   readonly #settings: ReadonlyMap<string, ApprovalSettings>
   readonly #watcher: ReviewWatcher
+  readonly #ownWatcher: boolean
   readonly #timer: NodeJS.Timeout | undefined
 
   constructor(deps: ApprovalsDeps) {
@@ -105,7 +112,8 @@ class ApprovalService implements Approvals {
     this.#now = deps.now ?? Date.now
     this.#onError = deps.onError ?? (() => undefined)
     this.#settings = new Map(deps.rules.map((rule) => [rule.id, approvalSettings(rule.approval)]))
-    this.#watcher = new ReviewWatcher(deps.reviews, { pollMs: deps.pollMs, onError: this.#onError })
+    this.#ownWatcher = deps.watcher === undefined
+    this.#watcher = deps.watcher ?? new ReviewWatcher(deps.reviews, { pollMs: deps.pollMs, onError: this.#onError })
     const sweepMs = deps.sweepMs ?? 30_000
     this.#timer = sweepMs > 0 ? setInterval(() => void this.sweep().catch((error: unknown) => this.#onError(error as Error)), sweepMs) : undefined
     this.#timer?.unref()
@@ -190,7 +198,7 @@ class ApprovalService implements Approvals {
 
   close(): void {
     clearInterval(this.#timer)
-    this.#watcher.close()
+    if (this.#ownWatcher) this.#watcher.close()
   }
 
   async #useGrant(principal: string, rule: string): Promise<Grant | undefined> {

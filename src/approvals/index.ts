@@ -10,6 +10,7 @@ export {
   type DecideInput,
   type GateResult,
 } from './approvals.js'
+export { ciSource, type CiSource } from './ci-source.js'
 export { ApprovalError, type ApprovalErrorCode } from './errors.js'
 export { requestFingerprint, type FingerprintEntry } from './fingerprint.js'
 export { ReviewWatcher, type ReviewWatcherOptions } from './review-watcher.js'

@@ -5,7 +5,9 @@ import type { Review, ReviewStore } from '../storage/ports.js'
  * least one request waits, the process polls the store's review version (one single-row read per
  * `pollMs`) and, only when it moved, reads what changed since the last poll in one range query.
  * Decisions made in this process wake waiters at once (`wake`); decisions made on another replica
- * within `pollMs` (default 500 ms, inside the one-second bound of SPEC §7).
+ * too where the store pushes changes (PostgreSQL LISTEN/NOTIFY: a notification triggers the poll
+ * at once), and otherwise within `pollMs` (default 500 ms, inside the one-second bound of SPEC §7).
+ * Polling stays on either way, so a lost notification connection costs latency, never a decision.
  */
 export interface ReviewWatcherOptions {
   readonly pollMs?: number | undefined
@@ -26,6 +28,9 @@ export class ReviewWatcher {
   #timer: NodeJS.Timeout | undefined
   #polling: Promise<void> | undefined
   #initialising: Promise<void> | undefined
+  /** The store's push subscription (taken with the first waiter, kept until `close`). */
+  #subscription: Promise<(() => Promise<void>) | undefined> | undefined
+  #closed = false
 
   constructor(store: ReviewStore, options: ReviewWatcherOptions = {}) {
     this.#store = store
@@ -61,8 +66,10 @@ export class ReviewWatcher {
   }
 
   close(): void {
+    this.#closed = true
     this.#stop()
     this.#waiters.clear()
+    void this.#subscription?.then((unsubscribe) => unsubscribe?.())
   }
 
   #settle(review: Review): void {
@@ -82,10 +89,28 @@ export class ReviewWatcher {
   }
 
   #start(): void {
+    this.#subscribe()
     if (this.#timer !== undefined) return
     this.#timer = setInterval(() => void this.#poll(), this.#pollMs)
     // The held request keeps the process busy; the poll timer alone must not.
     this.#timer.unref()
+  }
+
+  #subscribe(): void {
+    if (this.#subscription !== undefined || this.#closed || !this.#store.subscribe) return
+    this.#subscription = this.#store.subscribe(() => void this.#poll()).then(
+      (unsubscribe) => {
+        if (!this.#closed) return unsubscribe
+        void unsubscribe()
+        return undefined
+      },
+      (error: unknown) => {
+        this.#onError(error as Error)
+        // Polling carries on; the next first waiter tries to subscribe again.
+        setImmediate(() => (this.#subscription = undefined))
+        return undefined
+      },
+    )
   }
 
   #stop(): void {

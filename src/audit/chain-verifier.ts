@@ -2,9 +2,9 @@ import { indexFieldsOf, linkHash, type ChainHead, type ChainLink, type RecordInd
 import type { AuditCompletion, AuditOpening } from './record.js'
 
 /**
- * Walks the chain in `seq` order and names every inconsistency by position and record id. The store
- * feeds it links (and each link's index row); the verifier itself does no I/O, so the SQLite and
- * PostgreSQL adapters report identically.
+ * Walks the chain in `seq` order and names every inconsistency by position and record id.
+ * `verifyLedger` (ledger-verifier.ts) feeds it links and each link's index row from any store; the
+ * verifier itself does no I/O.
  */
 
 export type VerifyProblemKind =

@@ -15,6 +15,11 @@ import type { AuditSink } from './sinks/types.js'
  *   refused for want of an audit.
  *
  * After a completion commits, the whole record goes to every sink.
+ *
+ * A strict completion the store could not take (an outage mid-response: the client got an error
+ * instead of its last byte) is not left open for the life of the process: the writer keeps the last
+ * completion attempted for that record and commits it in the background once the store is back
+ * (`stats().repairing`), so its own process closes it — no other replica may, while it lives.
  */
 
 export type AuditDurability = 'strict' | 'async'
@@ -39,6 +44,8 @@ export interface AuditWriterStats {
   readonly dropped: number
   /** Halves the store refused for good (strict: also returned to the caller). */
   readonly failed: number
+  /** strict: completions waiting for the store to come back (see the class comment). */
+  readonly repairing: number
 }
 
 type Op = { readonly kind: 'begin'; readonly opening: AuditOpening } | { readonly kind: 'complete'; readonly id: string; readonly completion: AuditCompletion }
@@ -52,6 +59,11 @@ export class AuditWriter {
   /** async: ids whose opening was dropped, so their completion is dropped too (bounded). */
   readonly #droppedIds = new Set<string>()
   #pumping: Promise<void> | undefined
+  /** strict: record id → the last completion attempted while the store was unavailable. */
+  readonly #repairs = new Map<string, AuditCompletion>()
+  #repairTimer: NodeJS.Timeout | undefined
+  #repairDelay = 0
+  #repairing: Promise<void> | undefined
   /** async: halves handed to the store and not settled yet; they count against `queueSize`. */
   #inFlight = 0
   #committed = 0
@@ -73,10 +85,16 @@ export class AuditWriter {
     return this.#commit({ kind: 'begin', opening })
   }
 
-  /** Strict: committed when this resolves. */
+  /** Strict: committed when this resolves; an unavailable store leaves it to the repair loop as well. */
   complete(id: string, completion: AuditCompletion): Promise<void> {
     if (this.#options.durability === 'async') return this.#enqueue({ kind: 'complete', id, completion })
-    return this.#commit({ kind: 'complete', id, completion })
+    return this.#commit({ kind: 'complete', id, completion }).then(
+      () => void this.#repairs.delete(id),
+      (error: unknown) => {
+        if (isUnavailable(error)) this.#scheduleRepair(id, completion)
+        throw error
+      },
+    )
   }
 
   /** A request that ends before going upstream (denied, refused): both halves in one commit. */
@@ -104,11 +122,53 @@ export class AuditWriter {
   /** Flushes (bounded by `timeoutMs` for a store that stays down), then flushes and closes the sinks. */
   async close(timeoutMs = 10_000): Promise<void> {
     await this.flush(timeoutMs)
+    clearTimeout(this.#repairTimer)
+    // One last try for completions still waiting; what stays open is marked interrupted after this writer's lease.
+    if (this.#repairs.size > 0) await this.#repair()
     for (const sink of this.#options.sinks ?? []) await sink.close()
   }
 
   stats(): AuditWriterStats {
-    return { durability: this.#options.durability, queued: this.#queue.length + this.#inFlight, committed: this.#committed, dropped: this.#dropped, failed: this.#failed }
+    return { durability: this.#options.durability, queued: this.#queue.length + this.#inFlight, committed: this.#committed, dropped: this.#dropped, failed: this.#failed, repairing: this.#repairs.size }
+  }
+
+  #scheduleRepair(id: string, completion: AuditCompletion): void {
+    this.#repairs.set(id, completion)
+    if (this.#repairTimer !== undefined || this.#repairing !== undefined) return
+    this.#repairDelay = this.#repairDelay === 0 ? (this.#options.retryDelayMs ?? 100) : Math.min(5_000, this.#repairDelay * 2)
+    this.#repairTimer = setTimeout(() => {
+      this.#repairTimer = undefined
+      void this.#repair()
+    }, this.#repairDelay)
+    this.#repairTimer.unref()
+  }
+
+  /** Commits each waiting completion; a record someone else closed is dropped; still down → later. */
+  #repair(): Promise<void> {
+    this.#repairing ??= (async () => {
+      for (const [id, completion] of [...this.#repairs]) {
+        try {
+          await this.#commit({ kind: 'complete', id, completion })
+        } catch (error) {
+          if (isUnavailable(error)) {
+            this.#failed -= 1 // not a failure yet: it stays waiting
+            continue
+          }
+          this.#open.delete(id)
+          this.#options.onError?.(asError(error), { op: 'complete', id })
+        }
+        if (this.#repairs.get(id) === completion) this.#repairs.delete(id)
+      }
+    })().finally(() => {
+      this.#repairing = undefined
+      if (this.#repairs.size === 0) {
+        this.#repairDelay = 0
+        return
+      }
+      const [id, completion] = this.#repairs.entries().next().value as [string, AuditCompletion]
+      this.#scheduleRepair(id, completion)
+    })
+    return this.#repairing
   }
 
   async #commit(op: Op): Promise<void> {
@@ -118,8 +178,8 @@ export class AuditWriter {
       this.#afterCommit(op, receipt)
     } catch (error) {
       this.#failed += 1
-      // An async half that will be retried still needs its opening for the sinks.
-      const retried = this.#options.durability === 'async' && isUnavailable(error)
+      // A half that will be retried (async queue, strict repair) still needs its opening for the sinks.
+      const retried = isUnavailable(error)
       if (op.kind === 'complete' && !retried) this.#open.delete(op.id)
       throw error
     }

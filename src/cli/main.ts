@@ -19,7 +19,7 @@ Commands:
                                   ./skillgate.yaml, else the bundled example)
   demo [--auto-approve] [--exit]  all-local tour: mock Claude API, local issuer, gateway and console,
                                   and a sample CI job (denial, approval, masked stream, audit trail)
-  config validate [--config F]    report every configuration problem at once (exit 1 on any)
+  config validate [--offline]     report every configuration problem at once, with lines (exit 1 on any)
   config schema [--markdown]      print the JSON Schema (or the Markdown reference) of the config
   token mint --issuer dev --sub S mint a test workload token from a local development issuer
   policy explain --claims F [--request F]   the decision for claims + a request, with every reason
@@ -63,6 +63,13 @@ async function main(argv: string[]): Promise<number> {
   if (!command) throw new UsageError(`unknown command "${name}"`)
   return command(rest)
 }
+
+// `skillgate audit replay ID | head`: the reader went away. That ends the command quietly, as
+// for any Unix tool, instead of an unhandled EPIPE stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error
+  process.exit(process.exitCode ?? 0)
+})
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode } from 'yaml'
-import type { z } from 'zod'
 import { checkSemantics, type ConfigProblem } from './check-semantics.js'
 import { configSchema, type ParsedConfig } from './schema.js'
 import { Secret, type SecretRef } from './secret-source.js'
+import { problemsBeyondSchema } from './validation-report.js'
 
 /** Secrets the running gateway needs, resolved once at load. */
 export interface ResolvedSecrets {
@@ -44,7 +44,7 @@ export function chooseConfigPath(explicit: string | undefined, env: NodeJS.Proce
 }
 
 export interface LoadOptions {
-  /** False for offline commands that never call upstream (token mint, policy explain): secrets are not read. */
+  /** False for offline commands (token mint, policy explain, `config validate --offline`): secrets are not read. */
   readonly resolveSecrets?: boolean
 }
 
@@ -69,59 +69,30 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
   }
   const raw: unknown = doc.toJS() ?? {}
   const parsed = configSchema.safeParse(raw)
+  // A missing key has no node: its line is the one of the nearest thing that is there (its mapping).
   const locate = (problem: ConfigProblem): LocatedProblem => {
-    const node = doc.getIn(problem.path, true)
-    const range = isNode(node) ? node.range : undefined
-    return range ? { ...problem, line: lineCounter.linePos(range[0]).line } : problem
+    for (let depth = problem.path.length; depth >= 0; depth--) {
+      const node = doc.getIn(problem.path.slice(0, depth), true)
+      const range = isNode(node) ? node.range : undefined
+      if (range) return { ...problem, line: lineCounter.linePos(range[0]).line }
+    }
+    return problem
   }
   const wantSecrets = options.resolveSecrets !== false
-  if (!parsed.success) return { ok: false, source, problems: problemsBeyondSchema(raw, parsed.error, env, wantSecrets).map(locate) }
+  if (!parsed.success) {
+    const meaning = (config: ParsedConfig): ConfigProblem[] => {
+      const problems = checkSemantics(config)
+      if (wantSecrets) resolveSecrets(config, env, problems)
+      return problems
+    }
+    const problems = problemsBeyondSchema(raw, parsed.error, { parse: (value) => configSchema.safeParse(value), checkMeaning: meaning })
+    return { ok: false, source, problems: problems.map(locate) }
+  }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
   const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
-}
-
-/**
- * Reports every problem at once even when the shape is wrong: the invalid values are dropped (so
- * defaults apply), the rest is checked for meaning too, and problems that touch a dropped value are
- * left out rather than guessed at.
- */
-function problemsBeyondSchema(raw: unknown, error: z.ZodError, env: NodeJS.ProcessEnv, wantSecrets: boolean): ConfigProblem[] {
-  const problems = zodProblems(error)
-  const dropped = problems.map((p) => p.path)
-  const retry = configSchema.safeParse(dropPaths(raw, dropped))
-  if (!retry.success) return problems
-  const further: ConfigProblem[] = checkSemantics(retry.data)
-  if (wantSecrets) resolveSecrets(retry.data, env, further)
-  // A problem at or below a dropped value, or on an object inside a list entry holding one, is unreliable.
-  const startsWith = (path: readonly (string | number)[], prefix: readonly (string | number)[]) => prefix.every((k, i) => path[i] === k)
-  const unreliable = (path: readonly (string | number)[]) => dropped.some((d) => startsWith(path, d) || (path.length >= 2 && startsWith(d, path)))
-  return [...problems, ...further.filter((p) => !unreliable(p.path))]
-}
-
-function dropPaths(raw: unknown, paths: readonly (readonly (string | number)[])[]): unknown {
-  const copy: unknown = structuredClone(raw)
-  for (const path of paths) {
-    const parent = path.slice(0, -1).reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string | number, unknown>)[key] : undefined), copy)
-    const last = path.at(-1)
-    if (last !== undefined && parent && typeof parent === 'object' && !Array.isArray(parent)) delete (parent as Record<string | number, unknown>)[last]
-  }
-  return copy
-}
-
-function zodProblems(error: z.ZodError): ConfigProblem[] {
-  return error.issues.flatMap((issue): ConfigProblem[] => {
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, hint: 'check the spelling against docs/config.md' }))
-    }
-    if (issue.code === 'invalid_union') {
-      return [{ path, message: issue.message === 'Invalid input' ? 'value has none of the accepted shapes' : issue.message }]
-    }
-    return [{ path, message: issue.message }]
-  })
 }
 
 function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ResolvedSecrets {

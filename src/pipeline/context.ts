@@ -60,8 +60,10 @@ export interface RequestContext {
   upstreamSentAt?: number
   /** forward stage: performance.now() when the upstream response headers arrived. */
   upstreamHeadersAt?: number
-  /** approve stage: the review this request opened or joined (approval required). */
+  /** approve stage: the review this request opened, joined or was granted by (approval required). */
   reviewId?: string
+  /** approve stage: how the approval gate ended, for the audit record's reasons. */
+  approval?: ApprovalNote
   /** observe-response stage: the response's Anthropic `usage` (cumulative; the last report wins). */
   usage?: Readonly<Record<string, unknown>>
   /** respond stage: Date.now() when the response headers went to the client. */
@@ -76,4 +78,10 @@ export interface UpstreamResponse {
   status: number
   headers: Record<string, string | string[]>
   body: ResponseBody
+}
+
+/** What the approve stage recorded: the gate's outcome and a sentence naming review, approver and grant. */
+export interface ApprovalNote {
+  readonly state: 'granted' | 'pending' | 'denied'
+  readonly detail: string
 }

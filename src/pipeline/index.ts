@@ -62,8 +62,9 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     // Before policy: a blocked secret must not reach the decision's reasons (and so the audit).
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     authorize(deps.policy, deps.containers, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source
-    approve(deps.approvals), //                      403 naming the review, or held until approved
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
+    approve(deps.approvals), //                      403 naming the review, or held until approved;
+    //                                               after guard and limits: a refused call takes no grant use
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through

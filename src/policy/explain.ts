@@ -18,6 +18,37 @@ export interface ExplainRequest {
   readonly headers?: Readonly<Record<string, string | undefined>> | undefined
 }
 
+const requestKeys = new Set(['method', 'path', 'body', 'headers'])
+
+/**
+ * The one request shape of explain — `{ method, path, body, headers }`, as the console, the admin
+ * API and policy test cases take it — read from parsed JSON. A bare message body (the CLI's old
+ * `--request`) is still read as the body of `POST /v1/messages`, with a warning to print.
+ */
+export function readExplainRequest(json: unknown): { request: ExplainRequest; warning?: string } {
+  const object = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined
+  const envelope = object !== undefined && typeof object.path === 'string' && Object.keys(object).every((k) => requestKeys.has(k))
+  if (!envelope) {
+    return {
+      request: { method: 'POST', path: '/v1/messages', body: json },
+      warning: 'read as the body of POST /v1/messages; write { "method", "path", "body", "headers" } as in the console and test cases',
+    }
+  }
+  const headers = object.headers
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null || Object.values(headers).some((v) => typeof v !== 'string'))) {
+    throw new TypeError('request.headers must map header names to strings')
+  }
+  if (object.method !== undefined && typeof object.method !== 'string') throw new TypeError('request.method must be a string such as "POST"')
+  return {
+    request: {
+      method: typeof object.method === 'string' ? object.method : 'POST',
+      path: object.path as string,
+      body: object.body,
+      ...(headers === undefined ? {} : { headers: headers as Record<string, string> }),
+    },
+  }
+}
+
 export interface ExplainOptions {
   /** The rule the client names; default: the `skillgate-rule` header of the request. */
   readonly namedRule?: string

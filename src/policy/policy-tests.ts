@@ -1,3 +1,4 @@
+import { LineCounter, isNode, parseDocument } from 'yaml'
 import { z } from 'zod'
 import { compilePolicy } from './compile.js'
 import type { Decision } from './decision.js'
@@ -10,6 +11,7 @@ import { isReasonCode, type Reason } from './reasons.js'
  * run against a config like `opa test` (style-anchors §3.2 "policy vectors").
  *
  * A case file is `{ config?: <config fragment>, cases: [...] }` (a bare list of cases also works);
+ * each case expects a `decision` (`effect`, the old word, is accepted with a warning);
  * `config` is returned as is for the caller to load (the project's own vectors carry one).
  */
 
@@ -44,7 +46,8 @@ const caseSchema = z
     namedRule: z.string().min(1).optional(),
     containers: z.record(z.string(), z.string()).optional().describe('Known container owners: id → principal.'),
     expect: z.strictObject({
-      effect: z.enum(['allow', 'deny']),
+      decision: z.enum(['allow', 'deny']).optional().describe('The expected decision (SPEC §1: the word is `decision` everywhere).'),
+      effect: z.enum(['allow', 'deny']).optional().describe('Deprecated spelling of `decision`, still accepted with a warning.'),
       rule: z.string().optional(),
       principal: z.string().optional(),
       reasons: z.array(reasonExpectation).optional().describe('The exact list, in order.'),
@@ -53,20 +56,54 @@ const caseSchema = z
     }),
   })
   .refine((c) => (c.request === undefined) !== (c.endpoint === undefined), { message: 'a case has exactly one of request or endpoint' })
+  .refine((c) => (c.expect.decision === undefined) !== (c.expect.effect === undefined), { message: 'expect needs exactly one decision: allow or deny', path: ['expect', 'decision'] })
 
 export type PolicyTestCase = z.output<typeof caseSchema>
 type ReasonExpectation = z.output<typeof reasonExpectation>
 
 const fileSchema = z.strictObject({ config: z.unknown().optional(), cases: z.array(caseSchema) })
 
-export type ParsedPolicyTests = { readonly ok: true; readonly config?: unknown; readonly cases: PolicyTestCase[] } | { readonly ok: false; readonly problems: string[] }
+export type ParsedPolicyTests =
+  | { readonly ok: true; readonly config?: unknown; readonly cases: PolicyTestCase[]; readonly warnings: string[] }
+  | { readonly ok: false; readonly problems: string[] }
 
 /** Validates parsed YAML of a case file; every problem with its path. */
 export function parsePolicyTests(data: unknown): ParsedPolicyTests {
+  return parseWithLines(data, () => undefined)
+}
+
+/**
+ * A case file's text: every problem and warning with its path and line, as `line N: path: message`.
+ * @example parsePolicyTestFile(readFileSync('policy-tests/ci.yaml', 'utf8'))
+ */
+export function parsePolicyTestFile(text: string): ParsedPolicyTests {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length > 0) return { ok: false, problems: doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`) }
+  const bare = Array.isArray(doc.contents?.toJSON())
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    const inDoc = bare ? path.slice(1) : path
+    for (let depth = inDoc.length; depth >= 0; depth--) {
+      const node = doc.getIn(inDoc.slice(0, depth), true)
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line
+    }
+    return undefined
+  }
+  return parseWithLines(doc.toJS(), lineOf)
+}
+
+function parseWithLines(data: unknown, lineOf: (path: readonly PropertyKey[]) => number | undefined): ParsedPolicyTests {
+  const where = (path: readonly PropertyKey[]) => {
+    const line = lineOf(path)
+    return `${line === undefined ? '' : `line ${line}: `}${path.map(String).join('.') || '(file)'}`
+  }
   // Dispatch by shape rather than a zod union, so problems name the field rather than "invalid input".
   const parsed = fileSchema.safeParse(Array.isArray(data) ? { cases: data } : data)
-  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(file)'}: ${i.message}`) }
-  return { ok: true, ...(parsed.data.config === undefined ? {} : { config: parsed.data.config }), cases: parsed.data.cases }
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((i) => `${where(i.path)}: ${i.message}`) }
+  const warnings = parsed.data.cases.flatMap((c, i) =>
+    c.expect.effect === undefined ? [] : [`${where(['cases', i, 'expect', 'effect'])}: "effect" is deprecated, write "decision: ${c.expect.effect}" (case "${c.name}")`],
+  )
+  return { ok: true, ...(parsed.data.config === undefined ? {} : { config: parsed.data.config }), cases: parsed.data.cases, warnings }
 }
 
 export interface PolicyTestResult {
@@ -101,7 +138,8 @@ export function runPolicyTests(config: PolicySource, cases: readonly PolicyTestC
 function compare(expected: PolicyTestCase['expect'], decision: Decision): string[] {
   const failures: string[] = []
   const differs = (what: string, want: unknown, got: unknown) => failures.push(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got ?? null)}`)
-  if (decision.effect !== expected.effect) differs('effect', expected.effect, decision.effect)
+  const want = expected.decision ?? expected.effect
+  if (decision.effect !== want) differs('decision', want, decision.effect)
   if (expected.rule !== undefined && decision.rule !== expected.rule) differs('rule', expected.rule, decision.rule)
   if (expected.principal !== undefined && decision.principal !== expected.principal) differs('principal', expected.principal, decision.principal)
   if (expected.reasons !== undefined) {

@@ -1,4 +1,5 @@
 import type { Masking } from '../masking/rule-masking.js'
+import type { AuditDecision, AuditReason } from '../audit/record.js'
 import type { RequestContext } from '../pipeline/context.js'
 import { extractRequestFacts, type RequestFacts, type SkillUse } from '../policy/request-facts.js'
 
@@ -69,4 +70,23 @@ function redactMcpTokens(json: unknown): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** The decision as the audit records it: what policy said, rule and principal, and every reason. */
+export interface RecordedDecision {
+  readonly effect: AuditDecision
+  readonly rule?: string | undefined
+  readonly principal?: string | undefined
+  readonly reasons: readonly AuditReason[]
+}
+
+/**
+ * A call under a rule that needs approval is recorded as `approval_required` whatever happened next
+ * (granted, held then approved, pending, denied), with the approval's outcome as the last reason:
+ * the outcome and that reason say how it ended, and `--decision approval_required` finds them all.
+ */
+export function recordedDecision(ctx: RequestContext, base: RecordedDecision): RecordedDecision {
+  const approval = ctx.approval
+  if (!approval) return base
+  return { ...base, effect: 'approval_required', reasons: [...base.reasons, { code: `approval-${approval.state}`, detail: approval.detail }] }
 }

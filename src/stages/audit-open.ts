@@ -4,7 +4,7 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditRequest } from './audit-facts.js'
+import { auditRequest, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -22,7 +22,8 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
       id: ctx.id,
       start,
       identity: ctx.identity,
-      decision,
+      decision: recordedDecision(ctx, decision),
+      reviewId: ctx.reviewId,
       endpoint: ctx.endpoint?.name ?? 'unknown',
       method: ctx.method,
       path: ctx.path,

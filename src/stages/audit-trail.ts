@@ -4,7 +4,7 @@ import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { asGatewayError } from '../errors/to-response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditRequest } from './audit-facts.js'
+import { auditRequest, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -36,9 +36,8 @@ function ownRecord(ctx: Parameters<Stage>[0], error: unknown, refusals: RefusalA
 async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, masking: Masking, error: unknown): Promise<void> {
   const failure = asGatewayError(error)
   const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
-  const base = ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] }
-  // An allow that waits for a human is recorded as such, with the review it opened.
-  const decision = failure.code === 'GW_AUTHZ_APPROVAL_REQUIRED' ? { ...base, effect: 'approval_required' as const } : base
+  // A call that waits for a human, or that a human denied, is recorded as such with its review.
+  const decision = recordedDecision(ctx, ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] })
   const request = auditRequest(ctx, masking)
   try {
     await writer.record(

@@ -1,3 +1,4 @@
+import type { OpResult } from '../audit/batch-plan.js'
 import { StorageError } from './errors.js'
 
 /**
@@ -13,7 +14,7 @@ import { StorageError } from './errors.js'
  * operation by operation so one bad input cannot take its neighbours down.
  */
 
-export type OpResult<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error }
+export type { OpResult } from '../audit/batch-plan.js'
 
 export interface GroupCommitOptions {
   readonly delayMs: number

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid'
 import { StorageError } from './errors.js'
-import type { OpenStorageOptions, Storage } from './ports.js'
+import type { OpenStorageOptions, Storage, StorageErrorHandler } from './ports.js'
 import { openPostgresStorage } from './postgres/index.js'
 import { openSqliteStorage } from './sqlite/index.js'
 import { sqlitePath } from './sqlite/connection.js'
@@ -24,6 +24,7 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
     now: options.now ?? (() => new Date()),
     delayMs: nonNegative(options.groupCommitDelayMs, 0, 'groupCommitDelayMs'),
     maxBatch: positive(options.maxBatch, 256, 'maxBatch'),
+    onError: safely(options.onError),
   }
   if (url.startsWith('sqlite:')) {
     const path = sqlitePath(url, options.cwd ?? process.cwd())
@@ -37,6 +38,17 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
   }
   // Never echo the URL: it may carry a password.
   throw new StorageError('invalid', 'storage url must start with sqlite:, postgres:// or postgresql://')
+}
+
+/** A reporting hook that throws must not take the store's timers down with it. */
+function safely(onError: StorageErrorHandler | undefined): StorageErrorHandler {
+  return (op, error) => {
+    try {
+      onError?.(op, error)
+    } catch {
+      // The hook is for logs and metrics; its own failure has nowhere better to go.
+    }
+  }
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -17,6 +17,14 @@ export interface ReviewRequestSummary {
   readonly tools: readonly string[]
   /** The gateway request id of the request that opened the review. */
   readonly requestId: string
+  /** The CI job that asked (repository, workflow, run, link), from its token's claims; absent in older reviews. */
+  readonly source?: {
+    readonly repository?: string
+    readonly workflow?: string
+    readonly ref?: string
+    readonly run?: string
+    readonly runUrl?: string
+  }
 }
 
 /** The workload that asked: its verified token's issuer and subject. */
@@ -128,6 +136,12 @@ export interface ReviewStore {
   version(): Promise<number>
   /** Reviews changed after `version`, oldest change first, at most `limit` (default 500). */
   changedSince(version: number, limit?: number): Promise<Review[]>
+  /**
+   * Calls `onChange` soon after any process commits a review change, where the store can push it
+   * (PostgreSQL NOTIFY); resolves to the function that stops it. Absent where it cannot (SQLite):
+   * watchers then rely on polling `version()`, as they also do if the subscription fails.
+   */
+  subscribe?(onChange: () => void): Promise<() => Promise<void>>
 }
 
 export interface Grant {

@@ -1,3 +1,4 @@
+import type { AuditReceipt } from '../audit/batch-plan.js'
 import type { ChainHead } from '../audit/chain.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
@@ -17,12 +18,7 @@ export type { ChainHead } from '../audit/chain.js'
 export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
 
-/** Where a half landed in the chain; returned so a writer can hand complete records to sinks. */
-export interface AuditReceipt {
-  readonly seq: number
-  readonly prevHash: string
-  readonly hash: string
-}
+export type { AuditReceipt } from '../audit/batch-plan.js'
 
 export interface AuditListFilter {
   readonly principal?: string | undefined
@@ -225,4 +221,14 @@ export interface OpenStorageOptions {
   readonly busyTimeoutMs?: number | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
+  /**
+   * Called for background failures no caller awaits, which the store otherwise could only swallow:
+   * `'writer-lease'` (a timer renewal of this writer's lease failed; if it keeps failing, another
+   * instance may mark this writer's live records interrupted), `'writer-lease-release'` (the lease
+   * could not be removed at close) and `'postgres-idle-connection'` (an idle pooled connection
+   * failed; the next query reconnects). Never throws into the store; default: ignore.
+   */
+  readonly onError?: StorageErrorHandler | undefined
 }
+
+export type StorageErrorHandler = (op: 'writer-lease' | 'writer-lease-release' | 'postgres-idle-connection' | (string & {}), error: Error) => void

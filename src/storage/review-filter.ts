@@ -1,20 +1,17 @@
 import type { GrantListQuery, ReviewListQuery } from './ports-approvals.js'
 
 /**
- * WHERE clauses of review and grant listings for both adapters. `placeholder` returns the
- * driver's placeholder for the next parameter (`?` for SQLite, `$n` for PostgreSQL); parameters
- * are returned in order. Filters use the effective state at `now` (see `reviewFromRow`).
+ * WHERE clauses of review and grant listings, with `?` placeholders and their parameters in order.
+ * Filters use the effective state at `now` (see `reviewFromRow`).
  */
 export interface Filter {
   readonly where: string
   readonly params: unknown[]
 }
 
-type Placeholder = (index: number) => string
-
-export function reviewFilter(query: ReviewListQuery, now: number, placeholder: Placeholder): Filter {
+export function reviewFilter(query: ReviewListQuery, now: number): Filter {
   const params: unknown[] = []
-  const p = (value: unknown): string => (params.push(value), placeholder(params.length))
+  const p = (value: unknown): string => (params.push(value), '?')
   const clauses: string[] = []
   if (query.state === 'pending') clauses.push(`state = 'pending' AND expires_at > ${p(now)}`)
   else if (query.state === 'expired') clauses.push(`(state = 'expired' OR (state = 'pending' AND expires_at <= ${p(now)}))`)
@@ -25,17 +22,19 @@ export function reviewFilter(query: ReviewListQuery, now: number, placeholder: P
   return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params }
 }
 
-export function grantFilter(query: GrantListQuery, now: number, placeholder: Placeholder): Filter {
+export function grantFilter(query: GrantListQuery, now: number): Filter {
   const params: unknown[] = []
-  const p = (value: unknown): string => (params.push(value), placeholder(params.length))
+  const p = (value: unknown): string => (params.push(value), '?')
   const clauses: string[] = []
-  if (query.active === true) clauses.push(`${activeGrant(p(now))}`)
-  else if (query.active === false) clauses.push(`NOT (${activeGrant(p(now))})`)
+  if (query.active !== undefined) {
+    params.push(now)
+    clauses.push(query.active ? activeGrant : `NOT (${activeGrant})`)
+  }
   if (query.principal !== undefined) clauses.push(`principal = ${p(query.principal)}`)
   if (query.rule !== undefined) clauses.push(`rule = ${p(query.rule)}`)
   if (query.cursor !== undefined) clauses.push(`id < ${p(query.cursor)}`)
   return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params }
 }
 
-/** A grant is usable: not revoked, not expired, uses left (or unlimited). `now` is a placeholder. */
-export const activeGrant = (now: string): string => `revoked_at IS NULL AND expires_at > ${now} AND (uses_left IS NULL OR uses_left > 0)`
+/** A grant is usable: not revoked, not expired, uses left (or unlimited); binds `now` to its `?`. */
+export const activeGrant = 'revoked_at IS NULL AND expires_at > ? AND (uses_left IS NULL OR uses_left > 0)'

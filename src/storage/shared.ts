@@ -1,15 +1,19 @@
-import type { ChainLink, ChainLinkKind } from '../audit/chain.js'
+import type { ChainLink, ChainLinkKind, RecordIndexRow } from '../audit/chain.js'
 import { assembleRecord, type AuditCompletion, type AuditOpening, type AuditRecord } from '../audit/record.js'
 import { StorageError } from './errors.js'
 import type { AuditListFilter, AuditListQuery } from './ports.js'
+import type { Dialect } from './sql/db.js'
 
-/** Small pieces both adapters share: record assembly, cursor and limit checks, the prune cut. */
+/** Audit rows as both stores select them, record assembly, and the cursor and limit checks. */
 
 export const maxListLimit = 1_000
-/** Page size of `iterate` and `verify`. */
+/** Page size of `iterate`. */
 export const scanPageSize = 500
 
-/** A link row as both adapters select it (`seq` and `at` already numbers). */
+export const linkColumns = 'seq, kind, record_id, at, body, prev_hash, hash'
+export const indexColumns = 'id, started_at, ended_at, principal, issuer, rule, decision, outcome, skills, seq_open, seq_close'
+
+/** A row of `audit_chain` (`seq` and `at` already numbers). */
 export interface LinkRow {
   readonly seq: number
   readonly kind: string
@@ -18,6 +22,21 @@ export interface LinkRow {
   readonly body: string
   readonly prev_hash: string
   readonly hash: string
+}
+
+/** A row of `audit_records`; `skills` as the dialect stores a list. */
+export interface IndexRow {
+  readonly id: string
+  readonly started_at: number
+  readonly ended_at: number | null
+  readonly principal: string | null
+  readonly issuer: string | null
+  readonly rule: string | null
+  readonly decision: string
+  readonly outcome: string
+  readonly skills: unknown
+  readonly seq_open: number
+  readonly seq_close: number | null
 }
 
 export function linkFromRow(row: LinkRow): ChainLink {
@@ -29,6 +48,22 @@ export function linkFromRow(row: LinkRow): ChainLink {
     body: row.body,
     prevHash: row.prev_hash,
     hash: row.hash,
+  }
+}
+
+export function indexFromRow(d: Dialect, r: IndexRow): RecordIndexRow {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    principal: r.principal,
+    issuer: r.issuer,
+    rule: r.rule,
+    decision: r.decision,
+    outcome: r.outcome,
+    skills: d.readList(r.skills),
+    seqOpen: r.seq_open,
+    seqClose: r.seq_close,
   }
 }
 
@@ -59,26 +94,5 @@ export function checkFilter(filter: AuditListFilter): void {
   for (const key of ['from', 'to'] as const) {
     const value = filter[key]
     if (value !== undefined && !Number.isFinite(value.getTime())) throw new StorageError('invalid', `${key} is not a valid time`)
-  }
-}
-
-/**
- * Retention cuts the chain at the largest position `cut` such that every link up to it belongs to a
- * record that is closed, ended before the retention time, and has all its links at or before `cut`.
- * A record never loses one of its two links to pruning.
- */
-export async function findPruneCut(
-  headSeq: number,
-  /** Smallest opening position of a record that must stay (open, or ended at/after the retention time). */
-  firstKept: () => Promise<number | null>,
-  /** Smallest opening position of a record opened at or before `cut` but closed after it. */
-  straddler: (cut: number) => Promise<number | null>,
-): Promise<number> {
-  const kept = await firstKept()
-  let cut = kept === null ? headSeq : kept - 1
-  for (;;) {
-    const first = cut > 0 ? await straddler(cut) : null
-    if (first === null) return cut
-    cut = first - 1
   }
 }

@@ -1,5 +1,5 @@
-import type { AuditOp } from './audit-batch.js'
-import type { OpResult } from './group-commit.js'
+import type { AuditOp, OpResult } from '../audit/batch-plan.js'
+import type { StorageErrorHandler } from './ports.js'
 
 /**
  * Each Storage instance is a writer with a lease row (`audit_writers`). Its open records carry its
@@ -15,6 +15,8 @@ export interface WriterOptions {
   readonly now: () => Date
   readonly delayMs: number
   readonly maxBatch: number
+  /** Told about background failures nobody awaits (a failed timer renewal). */
+  readonly onError: StorageErrorHandler
 }
 
 export class WriterLease {
@@ -22,6 +24,7 @@ export class WriterLease {
   readonly leaseMs: number
   readonly #now: () => Date
   readonly #renew: (at: number) => unknown
+  readonly #onError: StorageErrorHandler
   #lastRenew = Number.NEGATIVE_INFINITY
   #open = 0
   #timer: NodeJS.Timeout | undefined
@@ -31,6 +34,7 @@ export class WriterLease {
     this.leaseMs = options.leaseMs
     this.#now = options.now
     this.#renew = renew
+    this.#onError = options.onError
   }
 
   /** Renew in this transaction? (a third of the lease has passed since the last renewal). */
@@ -64,8 +68,9 @@ export class WriterLease {
     Promise.resolve()
       .then(() => this.#renew(at))
       .then(() => this.renewed(at))
-      // A failed renewal is retried next tick; if the store stays down, nothing can commit anyway.
-      .catch(() => undefined)
+      // Retried next tick; if renewals keep failing the lease lapses and another instance's
+      // markInterrupted may close this writer's live records, so the failure is reported.
+      .catch((error: unknown) => this.#onError('writer-lease', error instanceof Error ? error : new Error(String(error))))
   }
 
   stop(): void {

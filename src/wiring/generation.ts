@@ -47,6 +47,7 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
         reviews: shared.storage.reviews,
         grants: shared.storage.grants,
         rules: config.rules,
+        watcher: shared.reviewWatcher,
         onEvent: (event) => shared.notifier.publish(event),
         onError: (error) => shared.reports.approvals(error),
       }),

@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js'
 import type { GatewayTokens } from '../identity/gateway-token.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import { createLimiter, type Limiter } from '../limits/index.js'
+import { ReviewWatcher } from '../approvals/index.js'
 import type { Notifier } from '../notify/index.js'
 import { createContainerOwners, type ContainerOwners } from '../policy/container-owners.js'
 import type { CredentialProvider } from '../stages/inject-credential.js'
@@ -35,6 +36,8 @@ export interface SharedParts {
   readonly credential: CredentialProvider
   readonly upstream: UpstreamClient
   readonly limiter: Limiter
+  /** Held requests' view of review decisions: one per process, outliving every reload (issue #14). */
+  readonly reviewWatcher: ReviewWatcher
   readonly logger: Logger
   readonly reports: ErrorReports
 }
@@ -59,7 +62,9 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
   const credential = await openUpstreamCredential(config, logger, reports)
   const storageHealth = watchStorageHealth(storage, reports)
+  const reviewWatcher = new ReviewWatcher(storage.reviews, { onError: (error) => reports.approvals(error) })
   return {
+    reviewWatcher,
     // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
     minted: createMemoryMintedStore(),
     storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
@@ -70,6 +75,8 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
       revocations.close()
     },
     async close() {
+      // After the drain: requests held for a decision were still listening until now.
+      reviewWatcher.close()
       await notifier.close()
       await audit.close()
       await storage.close()

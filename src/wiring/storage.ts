@@ -4,20 +4,13 @@ import type { OpenStorageOptions, Storage, StorageHealth } from '../storage/port
 import type { ErrorReports } from './error-reports.js'
 
 /**
- * Background store failures (writer-lease renewal) are reported through this hook. Declared here so
- * the options compile whether or not `OpenStorageOptions` already names it.
- */
-interface StorageErrorHook {
-  readonly onError?: (op: string, error: Error) => void
-}
-
-/**
  * Opens the store and creates or upgrades its schema (the embedded SQLite default must work on a
  * fresh checkout). Every replica and worker opens its own; they agree through the store.
  */
 export async function openStore(settings: Config['storage'], reports: ErrorReports): Promise<Storage> {
-  const options: OpenStorageOptions & StorageErrorHook = {
+  const options: OpenStorageOptions = {
     writerLeaseMs: settings.writerLease,
+    // Background failures (writer-lease renewal, idle PostgreSQL connections): logged and counted.
     onError: (op: string, error: Error) => reports.storage(error, { op }),
   }
   const storage = await openStorage(settings.url, options)

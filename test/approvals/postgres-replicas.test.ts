@@ -16,14 +16,14 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
 })
 
-async function replicas(n: number): Promise<Array<{ storage: Storage; approvals: Approvals }>> {
+async function replicas(n: number, pollMs?: number): Promise<Array<{ storage: Storage; approvals: Approvals }>> {
   const { schema, drop } = await createTestSchema()
   cleanup.push(drop)
   const out: Array<{ storage: Storage; approvals: Approvals }> = []
   for (let i = 0; i < n; i++) {
     const storage = await openStorage(postgresTestUrl, { schema, poolSize: 4 })
     await storage.migrate()
-    const approvals = createApprovals({ reviews: storage.reviews, grants: storage.grants, rules: [{ id: 'held', approval: { required: true, hold: 30_000, uses: 1 } }], sweepMs: 0 })
+    const approvals = createApprovals({ reviews: storage.reviews, grants: storage.grants, rules: [{ id: 'held', approval: { required: true, hold: 30_000, uses: 1 } }], sweepMs: 0, pollMs })
     cleanup.push(() => storage.close(), () => approvals.close())
     out.push({ storage, approvals })
   }
@@ -45,6 +45,23 @@ await describePostgres('approvals and limits across PostgreSQL replicas', () => 
     const result = await gated
     expect(result).toMatchObject({ kind: 'granted', grant: { reviewId: review, usesLeft: 0 } })
     expect(Date.now() - decidedAt).toBeLessThan(1_000)
+  })
+
+  it('fans a decision out by LISTEN/NOTIFY: wakes a held request at once even with a one-minute poll', async () => {
+    const [a, b] = await replicas(2, 60_000)
+    if (a === undefined || b === undefined) throw new Error('two replicas')
+    const gated = a.approvals.gate(request('held'), {})
+    let review: string | undefined
+    while (review === undefined) {
+      review = (await b.storage.reviews.list({ state: 'pending', limit: 1 })).reviews[0]?.id
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    // Let the LISTEN connection settle, then decide on the other replica.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const decidedAt = Date.now()
+    await b.approvals.decide(review, { decision: 'approved', approver: alice })
+    expect(await gated).toMatchObject({ kind: 'granted', grant: { reviewId: review } })
+    expect(Date.now() - decidedAt, 'woken by the notification, not by the 60 s poll').toBeLessThan(2_000)
   })
 
   it('enforces one request rate and one stream limit across replicas', async () => {

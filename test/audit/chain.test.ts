@@ -79,3 +79,22 @@ describe('chain verifier', () => {
     )
   })
 })
+
+describe('canonicalJson against a reference (the first, allocation-heavy implementation)', () => {
+  // Not JSON.stringify with a sorting replacer: integer-like keys ("0") always come first in a JS object.
+  const reference = (value: unknown): string => {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value)
+    if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`
+  }
+  it('writes exactly the reference text for random JSON values (keys in any order, integer-like keys too)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value))
+      }),
+      { numRuns: 500 },
+    )
+    expect(canonicalJson({ '0': 0, '': null, b: 1, a: 2 })).toBe('{"":null,"0":0,"a":2,"b":1}')
+  })
+})

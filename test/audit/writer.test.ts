@@ -68,6 +68,26 @@ describe('AuditWriter', () => {
     expect(closed.stats().failed).toBe(1)
   })
 
+  it('strict: a completion the store could not take is committed by this writer once the store is back (issue #14)', async () => {
+    const store = flaky(storage.audit)
+    const sink = memorySink()
+    const writer = new AuditWriter(store, { durability: 'strict', retryDelayMs: 5, sinks: [sink] })
+    const o = opening()
+    await writer.begin(o)
+    store.down = true
+    await expect(writer.complete(o.id, completion(new Date(o.start)))).rejects.toMatchObject({ code: 'unavailable' })
+    // The gateway's failure path tries again with the outcome the client really saw: that one wins.
+    await expect(writer.complete(o.id, completion(new Date(o.start), 'error'))).rejects.toMatchObject({ code: 'unavailable' })
+    expect(writer.stats().repairing).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 30)) // still down: keeps waiting
+    expect(await storage.audit.get(o.id)).toMatchObject({ outcome: 'open' })
+    store.down = false
+    await expect.poll(async () => (await storage.audit.get(o.id))?.outcome, { timeout: 5_000 }).toBe('error')
+    expect(writer.stats().repairing).toBe(0)
+    expect(sink.records.map((r) => r.id)).toEqual([o.id])
+    expect((await storage.audit.verify()).ok).toBe(true)
+  })
+
   it('strict: a denial commits both halves together', async () => {
     const writer = new AuditWriter(storage.audit, { durability: 'strict' })
     const o = opening({ decision: 'deny' })

@@ -4,7 +4,11 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { stringify } from 'yaml'
 import { runConfigCommand } from '../../src/cli/commands/config.js'
+import { consoleHint } from '../../src/cli/console-hint.js'
+import { loadStartConfig } from '../../src/cli/commands/serve.js'
+import { bundledConfigPath, loadConfigFile } from '../../src/config/load.js'
 import { runPolicyCommand } from '../../src/cli/commands/policy.js'
+import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
 import { runTokenCommand } from '../../src/cli/commands/token.js'
 import { UsageError } from '../../src/cli/usage-error.js'
 
@@ -54,6 +58,37 @@ describe('skillgate config validate', () => {
     const path = file('ok.yaml', 'upstream: { url: "http://127.0.0.1:9", apiKey: { value: k } }\n')
     expect(await runConfigCommand(['validate', '--config', path])).toBe(0)
     expect(out.text()).toContain('is valid')
+  })
+
+  it('reports a missing list key and an unknown issuer in one run, with lines; --offline reads no secret', async () => {
+    const path = file(
+      'two.yaml',
+      `upstream: { url: "http://127.0.0.1:9", apiKey: { fromEnv: SURELY_UNSET_KEY } }
+issuers:
+  - { id: ci, issuer: "https://ci.example", audience: gw, jwks: { keys: [{ kty: EC }] } }
+  - { id: two, audience: gw, jwks: { keys: [{ kty: EC }] } }
+rules:
+  - { id: a, issuer: nowhere, match: { subject: "repo:acme/*" }, allow: { endpoints: [messages], models: ["claude-*"] } }
+`,
+    )
+    let out = captureStdout()
+    expect(await runConfigCommand(['validate', '--config', path])).toBe(1)
+    expect(out.text()).toContain('3 problems')
+    expect(out.text()).toContain('the required key "issuer" is missing (expected a string) → at issuers[1].issuer (line 4)')
+    expect(out.text()).toContain('unknown issuer "nowhere" → at rules[0].issuer (line 6)')
+    expect(out.text()).toContain('SURELY_UNSET_KEY is not set')
+    vi.restoreAllMocks()
+    out = captureStdout()
+    expect(await runConfigCommand(['validate', '--config', path, '--offline'])).toBe(1)
+    expect(out.text()).toContain('2 problems')
+    expect(out.text()).not.toContain('SURELY_UNSET_KEY')
+  })
+
+  it('prints help, not the schema, for config schema --help', async () => {
+    const out = captureStdout()
+    expect(await runConfigCommand(['schema', '--help'])).toBe(0)
+    expect(out.text()).toMatch(/^Usage:/)
+    expect(out.text()).not.toContain('"$schema"')
   })
 
   it('treats unknown flags and commands as usage errors (exit 2)', async () => {
@@ -112,6 +147,56 @@ rules:
     expect(explanation.decision.reasons.map((r) => r.code)).toContain('model-not-granted')
   })
 
+  it('takes the console\'s request shape in --request, and still a bare body with a warning', async () => {
+    const envelope = file('envelope.json', JSON.stringify({ method: 'POST', path: '/v1/messages', body: { model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] } }))
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    let out = captureStdout()
+    expect(await runPolicyCommand(['explain', '--config', config, '--claims', claims, '--request', envelope])).toBe(0)
+    expect(out.text()).toMatch(/^decision: allow \(rule notes\)/)
+    expect(err).not.toHaveBeenCalled()
+    vi.restoreAllMocks()
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    out = captureStdout()
+    const bare = file('bare.json', JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 5, messages: [] }))
+    expect(await runPolicyCommand(['explain', '--config', config, '--claims', claims, '--request', bare])).toBe(0)
+    expect(String(warn.mock.calls[0]?.[0])).toContain('read as the body of POST /v1/messages')
+    const files = file('files.json', JSON.stringify({ method: 'GET', path: '/v1/files' }))
+    expect(await runPolicyCommand(['explain', '--config', config, '--claims', claims, '--request', files])).toBe(1)
+  })
+
+  it('runs the shipped policy-tests/ example against the bundled configuration with a bare "policy test"', async () => {
+    const out = captureStdout()
+    expect(await runPolicyCommand(['test'])).toBe(0)
+    expect(out.text()).toMatch(/policy-tests\/dev-jobs\.yaml/)
+    expect(out.text()).toMatch(/[1-9]\d* passed, 0 failed\n$/)
+  })
+
+  it('names the missing folder and the shipped example when ./policy-tests is absent', async () => {
+    const cwd = process.cwd()
+    process.chdir(dir)
+    try {
+      await expect(runPolicyCommand(['test'])).rejects.toThrow(/no \.\/policy-tests folder here.*policy-tests/)
+    } finally {
+      process.chdir(cwd)
+    }
+  })
+
+  it('reports test-file problems with their line, and accepts the old "effect:" with a deprecation warning', async () => {
+    const caseOf = (expectation: string) => `cases:
+  - name: one
+    issuer: gh
+    claims: { sub: "repo:acme/app:ref:refs/heads/main", repository_owner_id: "1" }
+    endpoint: messages
+    body: { model: claude-sonnet-4-6 }
+    expect: ${expectation}
+`
+    captureStdout()
+    await expect(runPolicyCommand(['test', file('bad-case.yaml', caseOf('{ decision: perhaps }')), '--config', config])).rejects.toThrow(/line 7: cases\.0\.expect\.decision: /)
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    expect(await runPolicyCommand(['test', file('old-case.yaml', caseOf('{ effect: allow }')), '--config', config])).toBe(0)
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/line 7: cases\.0\.expect\.effect: "effect" is deprecated, write "decision: allow"/)
+  })
+
   it('runs the project policy vectors and reports failures with exit 1', async () => {
     const out = captureStdout()
     expect(await runPolicyCommand(['test', 'test/vectors/policy'])).toBe(0)
@@ -120,8 +205,48 @@ rules:
     captureStdout()
     const failing = file(
       'cases.yaml',
-      stringify({ cases: [{ name: 'expects the wrong thing', issuer: 'gh', claims: JSON.parse(readFileSync(claims, 'utf8')), endpoint: 'messages', body: { model: 'claude-sonnet-4-6', max_tokens: 1 }, expect: { effect: 'deny' } }] }),
+      stringify({ cases: [{ name: 'expects the wrong thing', issuer: 'gh', claims: JSON.parse(readFileSync(claims, 'utf8')), endpoint: 'messages', body: { model: 'claude-sonnet-4-6', max_tokens: 1 }, expect: { decision: 'deny' } }] }),
     )
     expect(await runPolicyCommand(['test', failing, '--config', config])).toBe(1)
+  })
+})
+
+describe('skillgate serve: the console hint', () => {
+  it('says where the console is and how to sign in, naming the variable and never a token', () => {
+    const hint = consoleHint({ admin: { tokens: [{ secret: { fromEnv: 'SKILLGATE_ADMIN_TOKEN' }, roles: ['admin', 'approver'] }], issuers: [] } }, 'http://127.0.0.1:8080')
+    expect(hint).toContain('console at http://127.0.0.1:8080/ui/')
+    expect(hint).toContain('an admin token (admin, approver) from $SKILLGATE_ADMIN_TOKEN')
+    const inline = consoleHint({ admin: { tokens: [{ secret: { value: 'do-not-print-me' }, roles: ['auditor'] }], issuers: [] } }, 'http://h:1')
+    expect(inline).not.toContain('do-not-print-me')
+  })
+
+  it('says that nobody can sign in, and how to fix it, without an admin section', () => {
+    expect(consoleHint({ admin: { tokens: [], issuers: [] } }, 'http://127.0.0.1:8080')).toMatch(/nobody can sign in: no admin token or sign-in issuer is configured[\s\S]*export SKILLGATE_ADMIN_TOKEN=/)
+  })
+
+  it('the bundled example has an admin section driven by SKILLGATE_ADMIN_TOKEN', () => {
+    const result = loadConfigFile(bundledConfigPath, { ANTHROPIC_API_KEY: 'k', SKILLGATE_ADMIN_TOKEN: 't' })
+    expect(result.ok && result.config.admin.tokens[0]?.secret).toEqual({ fromEnv: 'SKILLGATE_ADMIN_TOKEN' })
+    const missing = loadConfigFile(bundledConfigPath, { ANTHROPIC_API_KEY: 'k' })
+    expect(missing.ok || missing.problems.map((p) => p.message)).toEqual(['environment variable SKILLGATE_ADMIN_TOKEN is not set'])
+  })
+
+  it('npm start on the bundled example still starts without SKILLGATE_ADMIN_TOKEN, with no admin section', () => {
+    const started = loadStartConfig(bundledConfigPath, { ANTHROPIC_API_KEY: 'k' })
+    expect(started.ok && started.config.admin.tokens).toEqual([])
+    const withToken = loadStartConfig(bundledConfigPath, { ANTHROPIC_API_KEY: 'k', SKILLGATE_ADMIN_TOKEN: 't' })
+    expect(withToken.ok && withToken.config.admin.tokens).toHaveLength(1)
+  })
+})
+
+describe('skillgate reviews list --state', () => {
+  it('refuses an unknown state as a usage error before asking the gateway', async () => {
+    vi.stubEnv('SKILLGATE_URL', 'http://127.0.0.1:9')
+    vi.stubEnv('SKILLGATE_ADMIN_TOKEN', 't')
+    try {
+      await expect(runReviewsCommand(['list', '--state', 'bogus'])).rejects.toThrow(/--state must be one of pending, approved, denied, expired or all/)
+    } finally {
+      vi.unstubAllEnvs()
+    }
   })
 })

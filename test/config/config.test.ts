@@ -8,7 +8,7 @@ import { bundledConfigPath, formatProblems, loadConfigFile, loadConfigText } fro
 import { renderConfigReference } from '../../src/config/reference-doc.js'
 import { Secret } from '../../src/config/secret-source.js'
 
-const env = { ANTHROPIC_API_KEY: 'sk-ant-test-key' }
+const env = { ANTHROPIC_API_KEY: 'sk-ant-test-key', SKILLGATE_ADMIN_TOKEN: 'admin-token-for-tests' }
 
 const minimal = `
 upstream: { url: "http://127.0.0.1:9", apiKey: { value: k } }
@@ -64,11 +64,11 @@ rules:
       ✖ issuer https://token.actions.githubusercontent.com is configured twice → at issuers[1].issuer (line 6)
       ✖ keys must be fetched over https → at issuers[1].jwks (line 6)
           hint: for a local test issuer set insecureAllowHttp: true
-      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match
+      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match (line 8)
           hint: pin a subject, claims or a condition
-      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models
+      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models (line 10)
           hint: list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model
-      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims
+      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims (line 8)
           hint: e.g. claims: { repository_owner_id: "<your id>" }
       ✖ duplicate rule id "open" → at rules[1].id (line 11)
       ✖ unknown issuer "nowhere" → at rules[1].issuer (line 12)
@@ -90,11 +90,11 @@ rules:
       ✖ issuer https://token.actions.githubusercontent.com is configured twice → at issuers[1].issuer (line 6)
       ✖ keys must be fetched over https → at issuers[1].jwks (line 6)
           hint: for a local test issuer set insecureAllowHttp: true
-      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match
+      ✖ the rule matches every token of its issuer: an audience alone identifies nobody → at rules[0].match (line 8)
           hint: pin a subject, claims or a condition
-      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models
+      ✖ the rule grants a model endpoint but no model → at rules[0].allow.models (line 10)
           hint: list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model
-      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims
+      ✖ issuer "gh" is shared by many tenants: the rule must pin one of repository_owner_id → at rules[0].match.claims (line 8)
           hint: e.g. claims: { repository_owner_id: "<your id>" }
       ✖ duplicate rule id "open" → at rules[1].id (line 11)
       ✖ unknown issuer "nowhere" → at rules[1].issuer (line 12)
@@ -104,6 +104,44 @@ rules:
       ✖ environment variable NOT_SET_ANYWHERE is not set → at upstream.apiKey (line 3)
           hint: secrets come from { fromEnv }, { fromFile } or, in tests, { value }"
     `)
+  })
+
+  it('reports a missing required list key and a meaning problem elsewhere in one run, each with a line (issue #17)', () => {
+    const text = `
+upstream: { url: "http://127.0.0.1:9", apiKey: { value: k } }
+issuers:
+  - { id: ci, issuer: "https://ci.example", audience: gw, jwks: { keys: [{ kty: EC }] } }
+  - id: other
+    audience: gw
+    jwks: { keys: [{ kty: EC }] }
+  - { id: third, issuer: "https://third.example", audience: gw, algorithms: [HS256], jwks: { keys: [{ kty: EC }] } }
+rules:
+  - { id: a, issuer: nowhere, match: { subject: "repo:acme/*" }, allow: { endpoints: [messages], models: ["claude-*"] } }
+  - { id: b, issuer: other, match: { subject: "repo:acme/*" }, allow: { endpoints: [messages], models: ["claude-*"] } }
+`
+    const result = loadConfigText(text, 'x.yaml', {})
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    // The unknown issuer is reported; the rule naming the broken issuer "other" is not guessed at;
+    // the issuer after the broken one keeps its own index in the file.
+    expect(formatProblems(result.problems)).toBe(
+      [
+        '✖ the required key "issuer" is missing (expected a string) → at issuers[1].issuer (line 5)',
+        '    hint: see docs/config.md for what this section needs',
+        '✖ algorithm HS256 is not allowed for workload tokens → at issuers[2].algorithms[0] (line 8)',
+        '    hint: use asymmetric algorithms such as RS256 or ES256 (RFC 8725 §3.2)',
+        '✖ unknown issuer "nowhere" → at rules[0].issuer (line 10)',
+        '    hint: one of: third, ci',
+      ].join('\n'),
+    )
+  })
+
+  it('says what a value of the wrong type is, and reads no secret when offline', () => {
+    const text = minimal.replace('apiKey: { value: k }', 'apiKey: { fromEnv: NOT_SET_ANYWHERE }').replace('audience: gw,', 'audience: gw, direct: [yes],')
+    const online = loadConfigText(text, 'x.yaml', {})
+    const offline = loadConfigText(text, 'x.yaml', {}, { resolveSecrets: false })
+    expect(online.ok || online.problems.map((p) => p.message)).toEqual(['expected a boolean here, found a list', 'environment variable NOT_SET_ANYWHERE is not set'])
+    expect(offline.ok || offline.problems.map((p) => p.message)).toEqual(['expected a boolean here, found a list'])
   })
 
   it('rejects YAML duplicate keys and syntax errors with a line', () => {

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
+import { MOCK_PII } from '../../src/mock-upstream/index.js'
 import { defaultRules, messageBody, startStack, type Stack } from './harness.js'
 
 /**
@@ -26,7 +27,11 @@ beforeAll(async () => {
         rule('ask-first', 'ask', { approval: { required: true, grantTtl: '10m', uses: 1 } }),
         rule('budgeted', 'budget', { limits: { outputTokensPerDay: 70 } }), // one 64-token reservation fits, not two
         rule('rated', 'rated', { limits: { requestsPerMinute: 2 } }),
+        rule('held-deny', 'hdeny', { approval: { required: true, grantTtl: '1h', hold: '20s' } }),
+        rule('grant-kept', 'kept', { approval: { required: true, grantTtl: '1h', uses: 1 } }),
+        rule('rl-kept', 'rlkept', { approval: { required: true, grantTtl: '1h', uses: 1 }, limits: { requestsPerMinute: 1 } }),
       ]
+      config.masking = { requests: { block: ['aws-access-key'] } }
       config.admin = { tokens: [{ secret: { value: APPROVER_TOKEN }, roles: ['approver'] }] }
     },
   })
@@ -74,8 +79,37 @@ describe('approval with hold', () => {
     const res = await pending
     expect(res.status).toBe(200)
     expect(stack.mock.requests).toHaveLength(1)
+    const requestId = res.headers.get('skillgate-request-id')!
+    const record = await stack.gateway.audit.storage.audit.get(requestId)
+    expect(record, 'a held call is recorded with its review whatever the outcome').toMatchObject({ rule: 'held', outcome: 'completed', decision: 'approval_required', reviewId })
+    expect(record?.reasons.at(-1)).toMatchObject({ code: 'approval-granted', detail: expect.stringMatching(new RegExp(`review ${reviewId} approved by .+; grant grt_`)) })
+    const { out } = await cli('list', '--state', 'all', '--json')
+    const review = (JSON.parse(out) as { id: string; summary: { requestId: string } }[]).find((r) => r.id === reviewId)
+    expect(review?.summary.requestId, 'the review names the call that opened it').toBe(requestId)
+    const { records } = await stack.gateway.audit.storage.audit.list({ decision: 'approval_required', limit: 100 })
+    expect(records.map((r) => r.id), 'found by --decision approval_required').toContain(requestId)
+  })
+
+  it('a denial ends the held job with 403 carrying the reviewer\'s reason, recorded as a denial', async () => {
+    const pending = call('hdeny')
+    let reviewId: string | undefined
+    await expect
+      .poll(async () => {
+        const { out } = await cli('list', '--state', 'pending', '--json')
+        reviewId = (JSON.parse(out) as { id: string; rule: string }[]).find((r) => r.rule === 'held-deny')?.id
+        return reviewId
+      }, { timeout: 10_000 })
+      .toBeDefined()
+    expect((await cli('deny', reviewId!, '--reason', 'not on a Friday')).code).toBe(0)
+    const res = await pending
+    expect(res.status).toBe(403)
+    expect(res.headers.get('skillgate-review-id')).toBe(reviewId)
+    const body = (await res.json()) as { error: { type: string; message: string } }
+    expect(body.error).toMatchObject({ type: 'permission_error', message: expect.stringContaining(`review ${reviewId} was denied by`) })
+    expect(body.error.message).toContain('"not on a Friday"')
     const record = await stack.gateway.audit.storage.audit.get(res.headers.get('skillgate-request-id')!)
-    expect(record).toMatchObject({ rule: 'held', outcome: 'completed' })
+    expect(record).toMatchObject({ decision: 'approval_required', outcome: 'denied', reviewId, error: 'GW_AUTHZ_APPROVAL_DENIED' })
+    expect(record?.reasons.at(-1)).toMatchObject({ code: 'approval-denied', detail: expect.stringContaining('"not on a Friday"') })
   })
 })
 
@@ -104,6 +138,35 @@ describe('approval without hold', () => {
       status: 403,
       message: expect.stringContaining('skillgate reviews approve rev_'),
     })
+  })
+})
+
+describe('approval after the request guard and limits (issue #12 item 7)', () => {
+  const secretBody = () => Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: `deploy with ${MOCK_PII.awsKey}` }] }))
+  const usesLeft = async (rule: string) => {
+    const page = await stack.gateway.audit.storage.grants.list({ rule, limit: 10 })
+    return page.grants.map((g) => g.usesLeft)
+  }
+
+  it('a request blocked by the request guard does not consume a one-use grant', async () => {
+    const first = await call('kept')
+    expect(first.status).toBe(403)
+    expect((await cli('approve', first.headers.get('skillgate-review-id')!)).code).toBe(0)
+    expect(await usesLeft('grant-kept')).toEqual([1])
+    const secret = secretBody()
+    expect((await call('kept', secret)).status, 'blocked by the request guard').toBe(400)
+    expect(await usesLeft('grant-kept'), 'the blocked request took no use').toEqual([1])
+    expect((await call('kept')).status, 'the grant still lets the next call through').toBe(200)
+    expect(await usesLeft('grant-kept')).toEqual([0])
+  })
+
+  it('a rate-limited request does not consume a one-use grant', async () => {
+    const first = await call('rlkept') // 1 of 1 this minute: opens the review
+    expect(first.status).toBe(403)
+    expect((await cli('approve', first.headers.get('skillgate-review-id')!)).code).toBe(0)
+    const limited = await call('rlkept')
+    expect(limited.status, 'over requestsPerMinute').toBe(429)
+    expect(await usesLeft('rl-kept'), 'the limited request took no use').toEqual([1])
   })
 })
 

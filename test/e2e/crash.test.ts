@@ -45,9 +45,17 @@ describe('SIGKILL under load', () => {
       const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://ci.test').setAudience('gw').setSubject('job:crash').setIssuedAt(now).setExpirationTime(now + 300).sign(privateKey)
       const outcomes = new Map<string, boolean>()
       const failures: string[] = []
+      // Kill on evidence, not on a timer: once some streams completed while others are mid-stream
+      // (a timer alone fails on a loaded machine, where nothing has finished yet).
+      let streaming = 0
+      let killNow: () => void = () => undefined
+      const readyToKill = new Promise<void>((resolve) => (killNow = resolve))
+      const check = () => {
+        if ([...outcomes.values()].filter(Boolean).length >= 3 && streaming > 0) killNow()
+      }
       const requests = Array.from({ length: 40 }, (_, i) =>
         (async () => {
-          await new Promise((r) => setTimeout(r, i * 25))
+          await new Promise((r) => setTimeout(r, i * 50))
           const res = await fetch(`${url}/v1/messages`, {
             method: 'POST',
             headers: { 'x-api-key': token, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
@@ -55,16 +63,21 @@ describe('SIGKILL under load', () => {
           })
           const id = res.headers.get('skillgate-request-id')!
           let text = ''
+          streaming++
+          check()
           try {
             text = await res.text()
           } catch {
             // the connection died with the process
+          } finally {
+            streaming--
           }
           if (!text.includes('event: message_stop') && res.status !== 200) throw new Error(`status ${res.status}: ${text.slice(0, 200)}`)
           outcomes.set(id, text.includes('event: message_stop'))
+          check()
         })().catch((error: unknown) => failures.push(`${String(error)} ${String((error as { cause?: unknown }).cause)}`)),
       )
-      await new Promise((r) => setTimeout(r, 700))
+      await Promise.race([readyToKill, new Promise((r) => setTimeout(r, 30_000))])
       child.kill('SIGKILL')
       await Promise.all(requests)
       const completedByClient = [...outcomes].filter(([, complete]) => complete).map(([id]) => id)

@@ -26,7 +26,7 @@ await describePostgres('two replicas on one PostgreSQL', () => {
     const url = `${postgresTestUrl}?options=${encodeURIComponent(`-c search_path=${schema.schema}`)}`
     const configure = (config: Record<string, unknown>) => {
       config.storage = { url }
-      config.rules = [rule('plain', 'plain', {}), rule('approved', 'approved', { approval: { required: true, grantTtl: '1h' } }), rule('budget', 'budget', { limits: { outputTokensPerDay: 5 } })]
+      config.rules = [rule('plain', 'plain', {}), rule('approved', 'approved', { approval: { required: true, grantTtl: '1h' } }), rule('budget', 'budget', { limits: { outputTokensPerDay: 70 } })]
       config.admin = { tokens: [{ secret: { value: ADMIN }, roles: ['admin', 'approver'] }] }
     }
     a = await startStack({ configure })
@@ -80,6 +80,7 @@ await describePostgres('two replicas on one PostgreSQL', () => {
     await within(async () => (await call(b, 'approved', '901')).status, 200)
   })
 
+  // 70 fits one 64-token reservation; after a spend, a second one no longer fits.
   it('a budget spent on replica A is enforced by replica B within a second', async () => {
     const spend = await call(a, 'budget', '902', true)
     expect(spend.status).toBe(200)

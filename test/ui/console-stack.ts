@@ -24,8 +24,8 @@ export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'ui')
 export interface ConsoleStack extends Stack {
   /** Origin serving `/ui/` and `/admin/api/*` (the gateway itself once it mounts the console). */
   readonly origin: string
-  /** A workload token for a repository (`app` is allowed; `held` waits for approval). */
-  token(repo: 'app' | 'held'): Promise<string>
+  /** A workload token for a repository (`app` is allowed; `held` and `once` wait for approval). */
+  token(repo: 'app' | 'held' | 'once', claims?: Record<string, unknown>): Promise<string>
 }
 
 export async function startConsoleStack(): Promise<ConsoleStack> {
@@ -42,7 +42,9 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
         masking: ['default'],
         approval: { required: true, hold: '30s', grantTtl: '1h' },
       }
-      config.rules = [appRule, heldRule]
+      // One use per approval: the held call takes it, and the grant is used up at once.
+      const onceRule = { ...heldRule, id: 'once', match: { subject: 'repo:acme/once:*', claims: { repository_owner_id: '1234567' } }, principal: 'ci:{repository_owner_id}/once', approval: { ...heldRule.approval, uses: 1 } }
+      config.rules = [appRule, heldRule, onceRule]
       config.masking = { profiles: { default: { detectors: ['email', 'credit-card', 'anthropic-key', 'aws-access-key'], patterns: [{ name: 'ticket', regex: '\\b(SEC|OPS)-[0-9]{1,7}\\b', maxLength: 16 }] } } }
       config.admin = {
         tokens: [
@@ -57,7 +59,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
   return {
     ...stack,
     origin: front?.origin ?? stack.url,
-    token: (repo) => stack.mint({ sub: `repo:acme/${repo}:ref:refs/heads/main` }),
+    token: (repo, claims = {}) => stack.mint({ sub: `repo:acme/${repo}:ref:refs/heads/main`, ...claims }),
     async close() {
       if (front) await new Promise((resolve) => front.server.close(resolve))
       await stack.close()
@@ -154,7 +156,7 @@ export async function signIn(page: Page, origin: string, token: string): Promise
 }
 
 /** A Messages call of the sample job, as a CI job makes it (workload token as the API key). */
-export async function jobCall(stack: ConsoleStack, repo: 'app' | 'held', body: Record<string, unknown>, token?: string): Promise<{ status: number; text: string; requestId: string | null }> {
+export async function jobCall(stack: ConsoleStack, repo: 'app' | 'held' | 'once', body: Record<string, unknown>, token?: string): Promise<{ status: number; text: string; requestId: string | null }> {
   const res = await fetch(`${stack.url}/v1/messages`, {
     method: 'POST',
     headers: { 'x-api-key': token ?? (await stack.token(repo)), 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },

@@ -18,7 +18,7 @@ export interface PrincipalSummary {
   /** Start time of the oldest record scanned. */
   readonly firstSeen: string
   readonly requests: number
-  /** Records with decision deny or approval_required. */
+  /** Records refused: decision deny, or an approval still pending or denied (outcome denied). */
   readonly refused: number
   /** The principal revocation in force, if any: tokens issued before this time are refused. */
   readonly revokedBefore: string | null
@@ -74,7 +74,8 @@ async function scanPrincipals(store: AuditStore, since: Date | undefined, max: n
     for (const record of page.records) {
       if (record.principal === null) continue
       const tally = byPrincipal.get(record.principal)
-      const refused = record.decision === 'allow' ? 0 : 1
+      // Refused: denied by policy or not (yet) approved; a call let through after approval is not.
+      const refused = record.decision === 'deny' || record.outcome === 'denied' ? 1 : 0
       // Pages run newest first: the first record met is the last seen, each later one is older.
       if (tally) {
         tally.requests += 1

@@ -6,13 +6,14 @@ import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../usage-error.js'
 
 const help = `Usage:
-  skillgate config validate [--config F] [--json]   check a configuration file; lists every problem
-                                                      with its path, line and a hint; exit 1 on any
-  skillgate config schema [--markdown]              print the JSON Schema (for editor completion),
-                                                      or the configuration reference as Markdown
+  skillgate config validate [--config F] [--offline] [--json]
+      Checks a configuration file: shape and meaning in one run, every problem with its path,
+      its line and a hint; exit 1 on any. --offline does not resolve secrets ({ fromEnv },
+      { fromFile }), for CI where they are not set; without it they must resolve.
+  skillgate config schema [--markdown]
+      Prints the JSON Schema (for editor completion), or the configuration reference as Markdown.
 
 The file is --config, else $SKILLGATE_CONFIG, else ./skillgate.yaml, else the bundled example.
-Secrets referenced with { fromEnv } or { fromFile } must resolve for the file to be valid.
 `
 
 export async function runConfigCommand(args: string[]): Promise<number> {
@@ -22,25 +23,27 @@ export async function runConfigCommand(args: string[]): Promise<number> {
     return sub === undefined ? 2 : 0
   }
   if (sub === 'schema') {
-    const markdown = rest.includes('--markdown')
+    const { values } = parseCommandArgs(rest, { markdown: { type: 'boolean' } })
+    if (values.help) return (process.stdout.write(help), 0)
+    const markdown = values.markdown === true
     process.stdout.write(markdown ? renderConfigReference(configJsonSchema()) : `${JSON.stringify(configJsonSchema(), null, 2)}\n`)
     return 0
   }
   if (sub !== 'validate') throw new UsageError(`unknown config command "${sub}"`)
-  const { values } = parseCommandArgs(rest, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } })
+  const { values } = parseCommandArgs(rest, { config: { type: 'string', short: 'c' }, offline: { type: 'boolean' }, json: { type: 'boolean' } })
   if (values.help) {
     process.stdout.write(help)
     return 0
   }
   const path = chooseConfigPath(values.config)
-  const result = loadConfigFile(path)
+  const result = loadConfigFile(path, process.env, { resolveSecrets: values.offline !== true })
   if (values.json) {
     const problems = result.ok ? [] : result.problems.map((p) => ({ ...p, path: formatPath(p.path) }))
     process.stdout.write(`${JSON.stringify({ file: path, valid: result.ok, problems }, null, 2)}\n`)
     return result.ok ? 0 : 1
   }
   if (result.ok) {
-    process.stdout.write(`✔ ${path} is valid\n`)
+    process.stdout.write(`✔ ${path} is valid${values.offline ? ' (offline: secrets not resolved)' : ''}\n`)
     return 0
   }
   process.stdout.write(`${path}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}\n${formatProblems(result.problems)}\n`)

@@ -4,7 +4,8 @@ import { UsageError } from '../usage-error.js'
 
 const reviewsHelp = `Usage: skillgate reviews <command> [--url URL] [--json]
 
-  list [--state pending|approved|denied|expired] [--principal P] [--rule R] [--limit N]
+  list [--state pending|approved|denied|expired|all] [--principal P] [--rule R] [--limit N]
+                                 (default: every state, like --state all)
   show ID
   approve ID [--reason TEXT]     approve: creates a time-boxed grant; a held request goes through
   deny ID [--reason TEXT]
@@ -53,9 +54,9 @@ export async function runReviewsCommand(args: string[]): Promise<number> {
   const api = client(values.url)
   return withApiErrors(async () => {
     if (sub === 'list') {
-      const state = values.state as 'pending' | 'approved' | 'denied' | 'expired' | undefined
+      const state = reviewState(values.state)
       const { reviews } = await api.reviews(defined({ state, principal: values.principal, rule: values.rule, limit: values.limit ? Number(values.limit) : undefined }))
-      const lines = reviews.map((r) => `${r.id}  ${String(r.state).padEnd(8)} ${r.principal}  ${r.rule}  ${r.summary.endpoint}${r.summary.model ? ` ${r.summary.model}` : ''}  ${r.createdAt}`)
+      const lines = reviews.map((r) => `${r.id}  ${String(r.state).padEnd(8)} ${r.principal}  ${r.rule}  ${r.summary.endpoint}${r.summary.model ? ` ${r.summary.model}` : ''}  ${r.createdAt}${sourceText(r.summary.source)}`)
       print(values.json, reviews, [...lines, `${reviews.length} review(s)`].join('\n'))
       return 0
     }
@@ -74,6 +75,23 @@ export async function runReviewsCommand(args: string[]): Promise<number> {
     }
     throw new UsageError(`unknown reviews command "${sub}"`)
   })
+}
+
+/** Repository, workflow and run of the job that asked, and the link to its run, on a second line. */
+function sourceText(source: { repository?: string; workflow?: string; run?: string; runUrl?: string } | undefined): string {
+  if (source === undefined) return ''
+  const parts = [source.repository, source.workflow && `workflow ${source.workflow}`, source.run && `run ${source.run}`, source.runUrl].filter(Boolean)
+  return parts.length === 0 ? '' : `\n    ${parts.join('  ')}`
+}
+
+const reviewStates = ['pending', 'approved', 'denied', 'expired'] as const
+
+/** `all` (what the console offers) means no state filter; anything else unknown is a usage error. */
+function reviewState(given: string | undefined): (typeof reviewStates)[number] | undefined {
+  if (given === undefined || given === 'all') return undefined
+  const state = reviewStates.find((s) => s === given)
+  if (state === undefined) throw new UsageError(`--state must be one of ${reviewStates.join(', ')} or all (got "${given}")`)
+  return state
 }
 
 export async function runGrantsCommand(args: string[]): Promise<number> {

@@ -1,4 +1,6 @@
-import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/load.js'
+import { bundledConfigPath, chooseConfigPath, formatProblems, loadConfigFile, loadConfigText, type LoadResult } from '../../config/load.js'
+import { readFileSync } from 'node:fs'
+import { parseDocument } from 'yaml'
 import { watchFile, unwatchFile } from 'node:fs'
 import type { Logger } from 'pino'
 import { startGateway, type Gateway } from '../../wiring/gateway.js'
@@ -6,6 +8,7 @@ import { createLogger } from '../../observability/logger.js'
 import { parseCommandArgs } from '../args.js'
 import { UsageError } from '../usage-error.js'
 import { superviseWorkers } from '../workers.js'
+import { consoleHint } from '../console-hint.js'
 import cluster from 'node:cluster'
 import { availableParallelism } from 'node:os'
 
@@ -24,6 +27,18 @@ the running configuration is kept. listen, upstream, storage, audit and admin ne
 They share the store, so revocations, approvals, grants and budgets agree; signals are passed on.
 `
 
+/**
+ * `npm start` on a fresh checkout must run (SPEC §1). The bundled example signs the console in with
+ * $SKILLGATE_ADMIN_TOKEN; when that is unset the gateway still starts, without an admin section,
+ * and the console hint says how to enable sign-in. Any other file is loaded exactly as written.
+ */
+export function loadStartConfig(path: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+  if (path !== bundledConfigPath || (env.SKILLGATE_ADMIN_TOKEN ?? '') !== '') return loadConfigFile(path, env)
+  const doc = parseDocument(readFileSync(path, 'utf8'))
+  doc.delete('admin')
+  return loadConfigText(doc.toString(), path, env)
+}
+
 export async function runServe(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, port: { type: 'string' }, workers: { type: 'string' } })
   if (values.help) {
@@ -32,7 +47,7 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const workers = workerCount(values.workers)
   const path = chooseConfigPath(values.config)
-  const result = loadConfigFile(path)
+  const result = loadStartConfig(path)
   if (!result.ok) {
     process.stderr.write(`skillgate: cannot start, ${path} has ${result.problems.length} problem(s):\n${formatProblems(result.problems)}\n`)
     return 1
@@ -49,6 +64,7 @@ export async function runServe(args: string[]): Promise<number> {
   process.once('SIGTERM', onEarlyTerm)
   process.once('SIGINT', onEarlyInt)
   const gateway = await startGateway(result.config, values.port !== undefined ? { logger, port: Number(values.port) } : { logger })
+  if (!cluster.isWorker || cluster.worker?.id === 1) process.stderr.write(`${consoleHint(gateway.config, gateway.url)}\n`)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {

@@ -2,14 +2,18 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { asStorageError, StorageError } from '../errors.js'
+import type { Body, SqlDb } from '../sql/db.js'
+import { oneStatement, runSync, type SqlOp } from '../sql/step.js'
+import { sqliteDialect } from './dialect.js'
 
 /**
  * One better-sqlite3 connection with the settings the audit relies on: WAL (readers never block the
  * writer), `synchronous=FULL` (a commit survives power loss, which strict durability promises), a
  * busy timeout (other worker processes hold the write lock briefly), and a cache of prepared
- * statements.
+ * statements. Bodies run synchronously inside better-sqlite3's transactions.
  */
-export class SqliteConnection {
+export class SqliteDb implements SqlDb {
+  readonly dialect = sqliteDialect
   readonly db: Database.Database
   readonly #statements = new Map<string, Database.Statement>()
 
@@ -25,46 +29,53 @@ export class SqliteConnection {
     }
   }
 
-  /** A prepared statement, prepared once per connection. */
-  stmt(sql: string): Database.Statement {
+  /** `BEGIN IMMEDIATE` takes the write lock up front: no upgrade deadlock between processes. */
+  async write<T>(what: string, body: Body<T>): Promise<T> {
+    return this.#transaction(what, body, 'immediate')
+  }
+
+  async read<T>(what: string, body: Body<T>): Promise<T> {
+    return this.#transaction(what, body, 'deferred')
+  }
+
+  /** Refuses a second statement as PostgreSQL's autocommit does, so a body that only works here fails here too. */
+  async single<T>(what: string, access: 'read' | 'write', body: Body<T>): Promise<T> {
+    return this.#transaction(what, (d) => oneStatement(what, body(d)), access === 'write' ? 'immediate' : 'deferred')
+  }
+
+  get closed(): boolean {
+    return !this.db.open
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+
+  #transaction<T>(what: string, body: Body<T>, mode: 'immediate' | 'deferred'): T {
+    if (!this.db.open) throw new StorageError('unavailable', 'the SQLite store is closed')
+    try {
+      return this.db.transaction(() => runSync(body(this.dialect), (op) => this.#execute(op)))[mode]()
+    } catch (error) {
+      throw asStorageError(error, what)
+    }
+  }
+
+  #execute(op: SqlOp): unknown {
+    if (op.kind === 'exec') return this.db.exec(op.sql)
+    const statement = this.#prepared(op.sql)
+    if (op.kind === 'all') return statement.all(...op.params)
+    if (op.kind === 'get') return statement.get(...op.params)
+    return statement.run(...op.params).changes
+  }
+
+  /** Prepared once per connection. */
+  #prepared(sql: string): Database.Statement {
     let statement = this.#statements.get(sql)
     if (statement === undefined) {
       statement = this.db.prepare(sql)
       this.#statements.set(sql, statement)
     }
     return statement
-  }
-
-  /** Runs `fn` in a `BEGIN IMMEDIATE` transaction (takes the write lock up front: no upgrade deadlock). */
-  write<T>(what: string, fn: () => T): T {
-    this.#assertOpen()
-    try {
-      return this.db.transaction(fn).immediate()
-    } catch (error) {
-      throw asStorageError(error, what)
-    }
-  }
-
-  /** Runs `fn` in a read transaction (one consistent snapshot under WAL). */
-  read<T>(what: string, fn: () => T): T {
-    this.#assertOpen()
-    try {
-      return this.db.transaction(fn).deferred()
-    } catch (error) {
-      throw asStorageError(error, what)
-    }
-  }
-
-  get open(): boolean {
-    return this.db.open
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close()
-  }
-
-  #assertOpen(): void {
-    if (!this.db.open) throw new StorageError('unavailable', 'the SQLite store is closed')
   }
 }
 

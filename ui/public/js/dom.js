@@ -120,3 +120,26 @@ export function select(id, options, value = '') {
 
 /** @param {string} id @param {number} n */
 export const plural = (n, id) => `${n} ${id}${n === 1 ? '' : 's'}`
+
+/**
+ * Every time in the console is UTC (shown with a Z); date-time inputs are read and filled as UTC
+ * too, so what one types matches what the tables show. ISO → input value:
+ * @param {string | null | undefined} iso
+ */
+export function utcInputValue(iso) {
+  if (!iso) return ''
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 19)
+}
+
+/** A date-time input's value, read as UTC → ISO 8601, as the API expects. @param {string} value */
+export function isoFromUtcInput(value) {
+  if (!value) return ''
+  const date = new Date(`${value.length === 16 ? `${value}:00` : value}Z`)
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString()
+}
+
+/** A table that scrolls sideways inside its own box on a narrow screen, not the page. @param {HTMLTableElement} table */
+export function scrollable(table) {
+  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Table (scrolls sideways)', tabindex: 0 }, table)
+}

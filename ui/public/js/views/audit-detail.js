@@ -58,7 +58,7 @@ function summary(r) {
       ['started', time(r.time.start)],
       ['first byte', time(r.time.firstByte)],
       ['ended', time(r.time.end)],
-      ['claims', json(r.claims)],
+      ['claims', claimsView(r.claims)],
     ]),
   )
 }
@@ -72,10 +72,25 @@ function decisionPanel(r) {
     facts([
       ['decision', tag(r.decision)],
       ['rule', r.rule],
-      ['review', r.reviewId ? h('span', { class: 'mono' }, r.reviewId) : undefined],
+      ['review', r.reviewId ? h('a', { class: 'mono', href: `#/reviews/${enc(r.reviewId)}` }, r.reviewId) : undefined],
     ]),
     h('h3', {}, 'Reasons'),
     r.reasons.length === 0 ? h('p', { class: 'hint' }, 'none recorded') : h('ul', { class: 'reasons' }, r.reasons.map((reason) => h('li', {}, h('code', {}, reason.code), reason.detail ? `: ${reason.detail}` : ''))),
+  )
+}
+
+/** Token times (seconds since the epoch) are shown as UTC times too, like every time in the console. */
+const epochClaims = new Set(['exp', 'iat', 'nbf', 'auth_time'])
+
+/** @param {Record<string, unknown>} claims */
+function claimsView(claims) {
+  const entries = Object.entries(claims)
+  if (entries.length === 0) return h('span', { class: 'hint' }, '—')
+  return facts(
+    entries.map(([name, value]) => [
+      name,
+      epochClaims.has(name) && typeof value === 'number' ? h('span', {}, time(new Date(value * 1000).toISOString()), ` (${value})`) : h('span', { class: 'mono' }, String(value)),
+    ]),
   )
 }
 
@@ -137,7 +152,8 @@ function replayPanel(r, signal) {
  * @param {unknown} body
  */
 function bodyView(r, body) {
-  if (r.content === 'metadata') return h('p', { class: 'hint' }, 'Not stored: this gateway records metadata only (audit.content: metadata).')
+  if (r.endpoint === 'admin') return h('p', { class: 'hint' }, 'An admin action: no request body; what was done and to what is in the reasons.')
+  if (r.content === 'metadata') return h('p', { class: 'hint' }, 'Not stored: this record keeps metadata only (audit.content: metadata).')
   if (body === null || body === undefined) return h('p', { class: 'hint' }, 'No JSON body.')
   return json(body)
 }
@@ -145,9 +161,19 @@ function bodyView(r, body) {
 /** @param {AuditRecord} r */
 function responseView(r) {
   const res = r.response
-  if (!res) return h('p', { class: 'hint' }, r.outcome === 'open' ? 'No response yet (in flight, or lost to a crash).' : 'No response was recorded (refused before it went upstream).')
+  if (!res) return h('p', { class: 'hint' }, noResponse(r))
   const about = h('p', { class: 'hint' }, `${res.kind === 'sse' ? 'stream' : res.kind} · ${res.contentType ?? 'no content type'} · ${res.bytes} bytes`)
-  if (res.kind === 'opaque') return [about, h('p', { class: 'hint' }, 'Body not stored (binary or metadata only).')]
+  if (res.kind === 'opaque') return [about, h('p', { class: 'hint' }, r.content === 'metadata' ? 'Body not stored: this record keeps metadata only.' : 'Body not stored: not JSON or text.')]
   if (res.kind === 'json') return [about, bodyView(r, res.body)]
   return [about, h('h3', {}, 'Assembled message'), bodyView(r, res.message), h('details', {}, h('summary', {}, `Event log (${res.events.length} events)`), h('pre', {}, res.events.map((e) => `+${e.t} ms  ${e.event}  ${e.data}`).join('\n')))]
+}
+
+/** Why a record has no response, said for what happened rather than guessed. @param {AuditRecord} r */
+function noResponse(r) {
+  if (r.endpoint === 'admin') return `An admin action by ${r.principal ?? 'an admin'}, done by the gateway itself: nothing went upstream.`
+  if (r.outcome === 'open') return 'No response yet (in flight, or lost to a crash).'
+  if (r.outcome === 'denied') return 'Refused by the gateway before it went upstream.'
+  if (r.outcome === 'error') return 'The call failed before a response arrived.'
+  if (r.outcome === 'interrupted') return 'The call was interrupted before a response arrived.'
+  return 'No response was recorded.'
 }

@@ -1,7 +1,7 @@
 // @ts-check
 /* global document */
 import { call, enc, query } from '../api.js'
-import { field, h, message, plural, replace, select, tag, time } from '../dom.js'
+import { field, h, isoFromUtcInput, message, plural, replace, scrollable, select, tag, time, utcInputValue } from '../dom.js'
 
 /**
  * Audit search: the filters of `GET /admin/api/audit` (AND), kept in the URL so a search can be
@@ -12,24 +12,27 @@ export async function auditListView(ctx) {
   document.title = 'Audit · skillgate console'
   const p = ctx.params
   const inputs = {
-    principal: h('input', { id: 'f-principal', name: 'principal', value: p.get('principal') ?? '', size: 22 }),
+    principal: h('input', { id: 'f-principal', name: 'principal', value: p.get('principal') ?? '', size: 22, list: 'f-principals', autocomplete: 'off' }),
     rule: h('input', { id: 'f-rule', name: 'rule', value: p.get('rule') ?? '', size: 14 }),
     skill: h('input', { id: 'f-skill', name: 'skill', value: p.get('skill') ?? '', size: 14 }),
     decision: select('f-decision', ['any', 'allow', 'deny', 'approval_required'], p.get('decision') ?? ''),
     outcome: select('f-outcome', ['any', 'completed', 'interrupted', 'denied', 'error', 'open'], p.get('outcome') ?? ''),
-    since: h('input', { id: 'f-since', name: 'since', type: 'datetime-local', step: 1, value: toLocalInput(p.get('since')) }),
-    until: h('input', { id: 'f-until', name: 'until', type: 'datetime-local', step: 1, value: toLocalInput(p.get('until')) }),
+    since: h('input', { id: 'f-since', name: 'since', type: 'datetime-local', step: 1, value: utcInputValue(p.get('since')) }),
+    until: h('input', { id: 'f-until', name: 'until', type: 'datetime-local', step: 1, value: utcInputValue(p.get('until')) }),
   }
+  const principalList = h('datalist', { id: 'f-principals' })
+  void fillPrincipals(principalList, ctx.signal)
   const form = h(
     'form',
     { class: 'panel filters', role: 'search', 'aria-label': 'Audit filters', onsubmit: (/** @type {Event} */ e) => search(e) },
-    field('Principal', inputs.principal),
+    field('Principal', inputs.principal, 'Exact value; type part of it to pick from the principals seen.'),
+    principalList,
     field('Rule', inputs.rule),
     field('Skill', inputs.skill),
     field('Decision', inputs.decision),
     field('Outcome', inputs.outcome),
-    field('Since (local time)', inputs.since),
-    field('Until (local time)', inputs.until),
+    field('Since (UTC)', inputs.since),
+    field('Until (UTC)', inputs.until),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Search'), h('a', { href: '#/audit' }, 'Clear filters')),
   )
   const results = h('div', { id: 'audit-results' }, h('p', { class: 'hint' }, 'Loading…'))
@@ -44,8 +47,8 @@ export async function auditListView(ctx) {
       skill: inputs.skill.value.trim(),
       decision: inputs.decision.value,
       outcome: inputs.outcome.value,
-      since: fromLocalInput(inputs.since.value),
-      until: fromLocalInput(inputs.until.value),
+      since: isoFromUtcInput(inputs.since.value),
+      until: isoFromUtcInput(inputs.until.value),
     }
     ctx.navigate(`#/audit${query(values)}`)
   }
@@ -87,7 +90,7 @@ async function showPage(results, filter, signal) {
   )
   try {
     await load(null)
-    replace(results, count, table, more)
+    replace(results, count, scrollable(table), more)
   } catch (error) {
     fail(error)
   }
@@ -110,17 +113,18 @@ function row(r) {
   )
 }
 
-/** ISO → the value of a datetime-local input (local wall time). @param {string | null} iso */
-function toLocalInput(iso) {
-  if (!iso) return ''
-  const date = new Date(iso)
-  if (Number.isNaN(date.getTime())) return ''
-  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19)
-}
-
-/** A datetime-local value (local wall time) → ISO 8601 UTC, as the API expects. @param {string} value */
-function fromLocalInput(value) {
-  if (!value) return ''
-  const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString()
+/**
+ * The principals seen in the audit, as suggestions for the Principal filter: the API filters by
+ * exact value, and the browser's list matches any part of what one types.
+ * @param {HTMLElement} list
+ * @param {AbortSignal} signal
+ */
+async function fillPrincipals(list, signal) {
+  try {
+    /** @type {{ principals: { principal: string }[] }} */
+    const seen = await call('GET', '/admin/api/principals?scan=2000', undefined, { signal })
+    for (const p of seen.principals) list.appendChild(h('option', { value: p.principal }))
+  } catch {
+    // Suggestions only: the filter works without them.
+  }
 }

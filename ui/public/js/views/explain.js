@@ -2,6 +2,7 @@
 /* global document */
 import { call } from '../api.js'
 import { facts, field, h, json, message, replace, tag } from '../dom.js'
+import { explainSample } from '../explain-sample.js'
 
 /**
  * Policy explain playground: a token's claims and a request, as JSON, through the running
@@ -22,11 +23,11 @@ export async function explainView(ctx) {
     { class: 'panel filters', 'aria-label': 'Explain a decision', onsubmit: (/** @type {Event} */ e) => void submit(e) },
     field('Issuer', issuer),
     field('Token claims (JSON)', claims, 'The verified claims of a workload token: iss, sub and the claims your rules match.'),
-    field('Request (JSON)', request, '{ method, path, body, headers? }; headers may carry skillgate-rule.'),
+    field('Request (JSON)', request, '{ method, path, body, headers? }: the shape of policy explain --request and of test cases; headers may carry skillgate-rule.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Explain')),
   )
   replace(ctx.root, h('h1', {}, 'Policy explain'), h('p', { class: 'hint' }, 'Asks the running policy; nothing is sent upstream and nothing is recorded.'), form, result)
-  await prefill(issuer, claims, ctx.signal)
+  await prefill(issuer, claims, request, ctx.signal)
 
   /** @param {Event} event */
   async function submit(event) {
@@ -56,6 +57,7 @@ function explanationView(x) {
     'section',
     { class: 'panel', 'aria-labelledby': 'x-h' },
     h('h2', { id: 'x-h' }, 'Decision: ', tag(d.effect)),
+    h('p', { class: 'hint' }, 'As a test case: ', h('code', {}, `expect: { decision: ${d.effect}${d.rule ? `, rule: ${d.rule}` : ''} }`)),
     facts([
       ['issuer', x.issuer],
       ['rule', d.rule ?? '—'],
@@ -72,20 +74,22 @@ function explanationView(x) {
 }
 
 /**
- * Issuer ids from the running configuration, and the first issuer's URL as the example `iss`.
+ * Issuer ids from the running configuration, and a first example its own policy allows (the
+ * first allow rule's issuer, claims and a request it grants); the static example stays otherwise.
  * @param {HTMLSelectElement} issuer
  * @param {HTMLTextAreaElement} claims
+ * @param {HTMLTextAreaElement} request
  * @param {AbortSignal} signal
  */
-async function prefill(issuer, claims, signal) {
+async function prefill(issuer, claims, request, signal) {
   try {
-    /** @type {{ issuers?: { id: string, issuer: string }[] }} */
+    /** @type {import('../explain-sample.js').SampleConfig} */
     const config = await call('GET', '/admin/api/config', undefined, { signal })
-    const issuers = config.issuers ?? []
-    for (const i of issuers) issuer.appendChild(h('option', { value: i.id }, `${i.id} (${i.issuer})`))
-    const first = issuers[0]
-    const example = JSON.parse(claims.value)
-    if (first && example.iss === 'https://token.actions.githubusercontent.com') claims.value = JSON.stringify({ ...example, iss: first.issuer }, null, 2)
+    for (const i of config.issuers ?? []) issuer.appendChild(h('option', { value: i.id }, `${i.id} (${i.issuer})`))
+    const sample = explainSample(config)
+    if (!sample) return
+    claims.value = JSON.stringify(sample.claims, null, 2)
+    request.value = JSON.stringify(sample.request, null, 2)
   } catch {
     // The playground works without the list: the issuer is then taken from claims.iss.
   }

@@ -1,7 +1,7 @@
 // @ts-check
 /* global document, window */
 import { call, enc, query } from '../api.js'
-import { field, h, message, plural, replace, tag, time } from '../dom.js'
+import { field, h, message, plural, replace, tag, time, scrollable } from '../dom.js'
 
 /**
  * Just-in-time grants created by approvals: list (filter by principal, rule, usable now) and
@@ -68,7 +68,7 @@ function grantsTable(grants, revoke) {
   const now = Date.now()
   return [
     h('p', { class: 'hint' }, `${plural(grants.length, 'grant')}, newest first.`),
-    h(
+    scrollable(h(
       'table',
       { id: 'grants-table' },
       h('caption', { class: 'visually-hidden' }, 'Grants'),
@@ -89,10 +89,11 @@ function grantsTable(grants, revoke) {
             h('td', {}, time(g.expiresAt)),
             h('td', {}, g.usesLeft === null ? 'unlimited' : String(g.usesLeft)),
             h('td', {}, tag(state), g.revokedBy ? [h('br', {}), `by ${g.revokedBy}`] : ''),
-            h('td', {}, state === 'revoked' ? '' : h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke grant ${g.id}`, onclick: () => void revoke(g) }, 'Revoke')),
+            // Only a grant that can still let a call through can be revoked.
+            h('td', {}, state !== 'active' ? '' : h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke grant ${g.id}`, onclick: () => void revoke(g) }, 'Revoke')),
           )
         }),
       ),
-    ),
+    )),
   ]
 }

@@ -55,14 +55,29 @@ function reviewFacts(r, decide) {
       ['principal', h('span', { class: 'mono' }, r.principal)],
       ['rule', r.rule],
       ['requester', h('span', { class: 'mono' }, `${r.requester.subject} (${r.requester.issuer})`)],
+      ['repository', s.source?.repository],
+      ['workflow', s.source?.workflow],
+      ['ref', s.source?.ref],
+      ['run', runLink(s.source)],
       ['endpoint', s.endpoint],
       ['model', s.model],
       ['skills', s.skills.join(', ') || '—'],
       ['tools', s.tools.join(', ') || '—'],
       ['request', h('a', { href: `#/audit/${enc(s.requestId)}` }, s.requestId)],
+      ['grant', r.grantId ? h('a', { class: 'mono', href: '#/grants' }, r.grantId) : undefined],
       ['asked', time(r.createdAt)],
       ['expires', time(r.expiresAt)],
       ['decision', r.state === 'pending' ? decisionControls(r, decide) : decided(r)],
     ]),
   )
+}
+
+/**
+ * The CI run, linked when the gateway built a link from the token's claims (https only).
+ * @param {Review['summary']['source']} source
+ */
+function runLink(source) {
+  if (!source?.run) return undefined
+  const url = source.runUrl
+  return url && url.startsWith('https://') ? h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, `${source.run} ↗`) : source.run
 }

@@ -1,7 +1,7 @@
 // @ts-check
 /* global document */
 import { call, enc, query } from '../api.js'
-import { field, h, message, plural, replace, select, tag, time } from '../dom.js'
+import { field, h, message, plural, replace, scrollable, select, tag, time } from '../dom.js'
 import { POLL_MS } from '../live.js'
 
 /**
@@ -35,7 +35,7 @@ export function reviewsView(ctx) {
     h('thead', {}, h('tr', {}, ['Asked (UTC)', 'Principal', 'Rule', 'Request', 'Requester', 'Expires (UTC)', 'State', 'Decision'].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   )
-  replace(ctx.root, h('h1', {}, 'Reviews'), form, status, count, table)
+  replace(ctx.root, h('h1', {}, 'Reviews'), form, status, count, scrollable(table))
   /** @type {Map<string, { version: number, tr: HTMLTableRowElement }>} */
   const rows = new Map()
 
@@ -136,11 +136,20 @@ function reviewRow(r, decide) {
     h('td', { class: 'mono' }, r.principal),
     h('td', {}, r.rule),
     h('td', {}, request, h('br', {}), h('a', { href: `#/audit/${enc(s.requestId)}`, 'aria-label': `Audit record of ${r.id}` }, 'audit record')),
-    h('td', { class: 'mono' }, r.requester.subject),
+    h('td', { class: 'mono' }, r.requester.subject, jobLine(s.source)),
     h('td', {}, time(r.expiresAt)),
     h('td', {}, tag(r.state)),
     h('td', {}, r.state === 'pending' ? decisionControls(r, decide) : decided(r)),
   )
+}
+
+/**
+ * The CI job behind a request (repository, workflow, run), what an approver decides on.
+ * @param {Review['summary']['source']} source
+ */
+function jobLine(source) {
+  const parts = [source?.repository, source?.workflow && `workflow ${source.workflow}`, source?.run && `run ${source.run}`].filter(Boolean)
+  return parts.length === 0 ? '' : [h('br', {}), h('span', { class: 'hint' }, parts.join(' · '))]
 }
 
 /**

@@ -1,7 +1,7 @@
 // @ts-check
 /* global document, window */
 import { call, enc } from '../api.js'
-import { field, h, message, plural, replace, time } from '../dom.js'
+import { field, h, isoFromUtcInput, message, plural, replace, time, scrollable } from '../dom.js'
 
 /**
  * Revocations in force, and the three ways to revoke: a principal (every token issued before a
@@ -59,9 +59,9 @@ function principalForm(apply) {
   const principal = h('input', { id: 'r-principal', required: true, size: 24 })
   const before = h('input', { id: 'r-before', type: 'datetime-local', step: 1 })
   const reason = h('input', { id: 'r-principal-reason', size: 24 })
-  return revokeForm('Revoke a principal', [field('Principal', principal), field('Issued before (local time)', before, 'Empty: every token issued so far.'), field('Reason', reason)], () =>
+  return revokeForm('Revoke a principal', [field('Principal', principal), field('Issued before (UTC)', before, 'Empty: every token issued so far.'), field('Reason', reason)], () =>
     apply(`Revoke principal ${principal.value.trim()}`, () =>
-      call('POST', '/admin/api/revocations', { kind: 'principal', principal: principal.value.trim(), ...opt('before', isoOf(before.value)), ...opt('reason', reason.value.trim()) }),
+      call('POST', '/admin/api/revocations', { kind: 'principal', principal: principal.value.trim(), ...opt('before', isoFromUtcInput(before.value)), ...opt('reason', reason.value.trim()) }),
     ),
   )
 }
@@ -115,7 +115,7 @@ function revocationsTable(revocations, lift) {
   if (revocations.length === 0) return h('p', { class: 'hint' }, 'Nothing is revoked.')
   return [
     h('p', { class: 'hint' }, `${plural(revocations.length, 'revocation')}, newest first.`),
-    h(
+    scrollable(h(
       'table',
       { id: 'revocations-table' },
       h('caption', { class: 'visually-hidden' }, 'Revocations in force'),
@@ -138,16 +138,9 @@ function revocationsTable(revocations, lift) {
           ),
         ),
       ),
-    ),
+    )),
   ]
 }
 
 /** An optional body field, present only when set. @param {string} key @param {string} value */
 const opt = (key, value) => (value ? { [key]: value } : {})
-
-/** @param {string} local  a datetime-local value */
-function isoOf(local) {
-  if (!local) return ''
-  const date = new Date(local)
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString()
-}

@@ -1,40 +1,32 @@
-import { appendLinks, indexFieldsOf, linkBody, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from '../audit/chain.js'
-import { validateCompletion, validateOpening } from '../audit/record-builder.js'
-import type { AuditCompletion, AuditOpening } from '../audit/record.js'
-import { StorageError } from './errors.js'
-import type { OpResult } from './group-commit.js'
-import type { AuditReceipt } from './ports.js'
+import { StorageError } from '../storage/errors.js'
+import { appendLinks, indexFieldsOf, linkBody, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from './chain.js'
+import type { AuditLedger, CloseUpdate, LedgerAppend, LedgerRecord } from './ledger.js'
+import { validateCompletion, validateOpening } from './record-builder.js'
+import type { AuditCompletion, AuditOpening } from './record.js'
 
 /**
- * Turns a batch of begin/complete operations into chain links and index rows. Shared by both
- * adapters and pure: the adapter reads the chain head and the state of the records the batch
- * touches (inside its locked transaction), calls this, and writes what it returns.
+ * Turns a batch of begin/complete operations into chain links and index rows. Pure: the ledger
+ * reads the chain head and the state of the records the batch touches (inside its locked
+ * transaction), calls this, and writes what it returns. Errors are `StorageError`s (the one error
+ * type of the storage ports that callers fail closed by).
  */
+
+/** Where a half landed in the chain; returned so a writer can hand complete records to sinks. */
+export interface AuditReceipt {
+  readonly seq: number
+  readonly prevHash: string
+  readonly hash: string
+}
+
+/** One operation's outcome in a batch: an operation can fail on its own without failing its batch. */
+export type OpResult<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error }
 
 export type AuditOp =
   | { readonly kind: 'begin'; readonly opening: AuditOpening }
   | { readonly kind: 'complete'; readonly id: string; readonly completion: AuditCompletion }
 
-/** What a store knows of a record before the batch. */
-export interface ExistingRecord {
-  readonly outcome: string
-  readonly seqOpen: number
-}
-
-export interface CloseUpdate {
-  readonly id: string
-  readonly outcome: string
-  readonly seqClose: number
-  readonly endedAt: number
-}
-
-export interface AuditBatchPlan {
-  readonly links: ChainLink[]
-  /** New index rows (a record begun and completed in the same batch is inserted closed). */
-  readonly inserts: RecordIndexRow[]
-  /** Records begun in an earlier transaction that this batch closes. */
-  readonly closes: CloseUpdate[]
-  readonly head: ChainHead
+/** New index rows (a record begun and completed in the same batch is inserted closed) and closes of records begun earlier. */
+export interface AuditBatchPlan extends LedgerAppend {
   readonly results: Array<OpResult<AuditReceipt>>
 }
 
@@ -45,7 +37,7 @@ export function idsOf(ops: readonly AuditOp[]): string[] {
 
 type Step = { readonly link: PendingLink; readonly apply: (link: ChainLink) => void } | { readonly error: StorageError }
 
-export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existing: ReadonlyMap<string, ExistingRecord>, at: number): AuditBatchPlan {
+export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existing: ReadonlyMap<string, LedgerRecord>, at: number): AuditBatchPlan {
   const inserts = new Map<string, RecordIndexRow>()
   const closes: CloseUpdate[] = []
   // Record states as this batch leaves them, on top of what the store had.
@@ -107,4 +99,12 @@ function serialise(half: AuditOpening | AuditCompletion): string | StorageError 
   } catch (error) {
     return new StorageError('invalid', `audit record is not JSON: ${(error as Error).message}`)
   }
+}
+
+/** Commits a batch of halves as one ledger append; one result per operation, in order. */
+export function appendBatch(ledger: AuditLedger, ops: readonly AuditOp[], at: number): Promise<Array<OpResult<AuditReceipt>>> {
+  return ledger.append('committing audit records', at, { kind: 'records', ids: idsOf(ops) }, (view) => {
+    const plan = planAuditBatch(view.head, ops, view.records, at)
+    return { write: plan, result: plan.results }
+  })
 }

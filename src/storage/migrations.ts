@@ -1,0 +1,190 @@
+import { genesisHash } from '../audit/chain.js'
+import type { MigrationResult } from './ports.js'
+import type { Dialect } from './sql/db.js'
+import { exec, get, run, type Step } from './sql/step.js'
+
+/**
+ * Versioned schema migrations, in code, written once for both stores with the few column types
+ * that differ filled in by `sqlite/migrations.ts` and `postgres/migrations.ts`. All pending ones run
+ * in order in one write transaction (DDL is transactional in both: a failed migration leaves the
+ * previous version intact); SQLite's write lock and PostgreSQL's advisory lock
+ * (`Dialect.beforeMigrations`) keep two processes from migrating at once.
+ * Never edit a released migration; append a new one (adding a table: see sql-storage.ts).
+ */
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export interface SchemaTypes {
+  /** 64-bit integer column: SQLite INTEGER, PostgreSQL BIGINT. */
+  readonly int8: string
+  /** List of texts: SQLite JSON text, PostgreSQL TEXT[]. */
+  readonly textList: string
+  /** Index on `audit_records.skills` where the store can use one (a PostgreSQL GIN index). */
+  readonly listIndex: string
+}
+
+export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
+  return [
+    {
+      version: 1,
+      name: 'audit chain, revocations, replay',
+      sql: `
+        CREATE TABLE audit_chain (
+          seq ${t.int8} PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('open', 'close')),
+          record_id TEXT NOT NULL,
+          at ${t.int8} NOT NULL,
+          body TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_chain_record ON audit_chain (record_id);
+        CREATE TABLE audit_chain_head (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          seq ${t.int8} NOT NULL,
+          hash TEXT NOT NULL
+        );
+        INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '${genesisHash}');
+        CREATE TABLE audit_checkpoints (
+          seq ${t.int8} PRIMARY KEY,
+          hash TEXT NOT NULL,
+          created_at ${t.int8} NOT NULL,
+          before_at ${t.int8} NOT NULL,
+          removed ${t.int8} NOT NULL
+        );
+        CREATE TABLE audit_records (
+          id TEXT PRIMARY KEY,
+          started_at ${t.int8} NOT NULL,
+          ended_at ${t.int8},
+          principal TEXT,
+          issuer TEXT,
+          rule TEXT,
+          decision TEXT NOT NULL,
+          outcome TEXT NOT NULL,
+          skills ${t.textList} NOT NULL,
+          writer TEXT NOT NULL,
+          seq_open ${t.int8} NOT NULL,
+          seq_close ${t.int8}
+        );
+        CREATE INDEX audit_records_principal ON audit_records (principal, id);
+        CREATE INDEX audit_records_rule ON audit_records (rule, id);
+        CREATE INDEX audit_records_outcome ON audit_records (outcome, id);
+        CREATE INDEX audit_records_started ON audit_records (started_at);
+        CREATE INDEX audit_records_seq_open ON audit_records (seq_open);
+        CREATE INDEX audit_records_seq_close ON audit_records (seq_close);
+        ${t.listIndex}
+        CREATE TABLE audit_writers (
+          id TEXT PRIMARY KEY,
+          heartbeat_at ${t.int8} NOT NULL
+        );
+        CREATE TABLE revocations (
+          kind TEXT NOT NULL CHECK (kind IN ('principal', 'token', 'issuer')),
+          subject TEXT NOT NULL,
+          jti TEXT NOT NULL DEFAULT '',
+          revoked_before ${t.int8},
+          expires_at ${t.int8},
+          reason TEXT,
+          actor TEXT,
+          created_at ${t.int8} NOT NULL,
+          PRIMARY KEY (kind, subject, jti)
+        );
+        CREATE TABLE revocation_version (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          version ${t.int8} NOT NULL
+        );
+        INSERT INTO revocation_version (id, version) VALUES (1, 0);
+        CREATE TABLE replay_assertions (
+          iss TEXT NOT NULL,
+          jti TEXT NOT NULL,
+          expires_at ${t.int8} NOT NULL,
+          PRIMARY KEY (iss, jti)
+        );
+        CREATE INDEX replay_assertions_expiry ON replay_assertions (expires_at);
+      `,
+    },
+    {
+      version: 2,
+      name: 'reviews, grants, counters, slots',
+      sql: `
+        CREATE TABLE reviews (
+          id TEXT PRIMARY KEY,
+          principal TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired')),
+          summary TEXT NOT NULL,
+          requester TEXT NOT NULL,
+          created_at ${t.int8} NOT NULL,
+          expires_at ${t.int8} NOT NULL,
+          decided_at ${t.int8},
+          approver TEXT,
+          reason TEXT,
+          grant_id TEXT,
+          version ${t.int8} NOT NULL
+        );
+        -- At most one pending review per (principal, rule, fingerprint): retries join it.
+        CREATE UNIQUE INDEX reviews_pending ON reviews (principal, rule, fingerprint) WHERE state = 'pending';
+        CREATE INDEX reviews_state ON reviews (state, id);
+        CREATE INDEX reviews_principal ON reviews (principal, id);
+        CREATE INDEX reviews_rule ON reviews (rule, id);
+        CREATE INDEX reviews_version ON reviews (version);
+        CREATE INDEX reviews_expiry ON reviews (expires_at) WHERE state = 'pending';
+        CREATE TABLE review_version (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          version ${t.int8} NOT NULL
+        );
+        INSERT INTO review_version (id, version) VALUES (1, 0);
+        CREATE TABLE grants (
+          id TEXT PRIMARY KEY,
+          principal TEXT NOT NULL,
+          rule TEXT NOT NULL,
+          review_id TEXT NOT NULL,
+          approver TEXT NOT NULL,
+          created_at ${t.int8} NOT NULL,
+          expires_at ${t.int8} NOT NULL,
+          uses_left ${t.int8} CHECK (uses_left IS NULL OR uses_left >= 0),
+          revoked_at ${t.int8},
+          revoked_by TEXT
+        );
+        CREATE INDEX grants_active ON grants (principal, rule, expires_at);
+        CREATE TABLE counters (
+          key TEXT NOT NULL,
+          span TEXT NOT NULL CHECK (span IN ('minute', 'day')),
+          window_start ${t.int8} NOT NULL,
+          value ${t.int8} NOT NULL,
+          PRIMARY KEY (key, span)
+        );
+        CREATE INDEX counters_window ON counters (window_start);
+        CREATE TABLE slots (
+          key TEXT NOT NULL,
+          lease TEXT NOT NULL,
+          expires_at ${t.int8} NOT NULL,
+          PRIMARY KEY (key, lease)
+        );
+        CREATE INDEX slots_expiry ON slots (expires_at);
+      `,
+    },
+  ]
+}
+
+/** The schema version a store is at (0 before the first migration). */
+export function* schemaVersion(d: Dialect): Step<number> {
+  if (!(yield* d.tableExists('skillgate_migrations'))) return 0
+  return (yield* get<{ v: number | null }>('SELECT MAX(version) AS v FROM skillgate_migrations'))?.v ?? 0
+}
+
+/** Inside a write transaction: applies every migration above the store's version. */
+export function* migrateSteps(d: Dialect, migrations: readonly Migration[], int8: string, now: number): Step<MigrationResult> {
+  yield* d.beforeMigrations()
+  yield* run(`CREATE TABLE IF NOT EXISTS skillgate_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${int8} NOT NULL)`)
+  const from = (yield* get<{ v: number | null }>('SELECT MAX(version) AS v FROM skillgate_migrations'))?.v ?? 0
+  for (const migration of migrations) {
+    if (migration.version <= from) continue
+    yield* exec(migration.sql)
+    yield* run('INSERT INTO skillgate_migrations (version, name, applied_at) VALUES (?, ?, ?)', [migration.version, migration.name, now])
+  }
+  return { from, to: Math.max(from, migrations.length) }
+}
