@@ -65,7 +65,7 @@ const listenSchema = z
       .prefault('30s')
       .refine((ms) => ms > 0, 'bodyTimeout must be longer than 0')
       .describe('A /v1 request body must keep arriving: a longer pause between two chunks ends the request with 408.'),
-    maxConnections: z.number().int().min(1).default(1024).describe('Open client connections at most; further connections are closed at once (skillgate_connections_dropped_total).'),
+    maxConnections: z.number().int().min(1).default(1024).describe('Open client connections at most, per process (each of --workers has its own); further connections are closed at once (skillgate_connections_dropped_total).'),
     unauthenticatedPerMinute: z
       .number()
       .int()
