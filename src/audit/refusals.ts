@@ -51,6 +51,8 @@ export class RefusalAggregator {
   readonly #burst: number
   readonly #maxKeys: number
   #timer: ReturnType<typeof setInterval> | undefined
+  /** The minute the tallies are for; a refusal in a later one writes theirs first (once, not per refusal). */
+  #minute = Number.NEGATIVE_INFINITY
 
   constructor(options: RefusalAggregatorOptions) {
     this.#options = options
@@ -63,7 +65,10 @@ export class RefusalAggregator {
   admit(refusal: UnauthenticatedRefusal): boolean {
     const now = this.#now()
     const minute = Math.floor(now / minuteMs)
-    void this.flushEnded(minute)
+    if (minute > this.#minute) {
+      this.#minute = minute
+      void this.flushEnded(minute)
+    }
     const tally = this.#tallyFor(refusal, minute, now)
     if (tally.recorded < this.#burst) {
       tally.recorded++

@@ -24,8 +24,12 @@ export function unauthenticatedCap(perMinute: number, maxAddresses = 50_000): Un
   const counts = new Map<string, { minute: number; refusals: number }>()
   const overflow = '(other addresses)'
   const keyOf = (address: string) => (counts.has(address) || counts.size < maxAddresses ? address : overflow)
+  let sweptMinute = Number.NEGATIVE_INFINITY
 
+  /** At most once a minute: a full map of this minute's addresses is not walked again per request. */
   function dropPastMinutes(minute: number): void {
+    if (minute === sweptMinute) return
+    sweptMinute = minute
     for (const [address, entry] of counts) if (entry.minute !== minute) counts.delete(address)
   }
 
