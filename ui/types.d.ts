@@ -29,6 +29,8 @@ interface AuditRecord {
   skills: string[]
   tools: string[]
   containerId: string | null
+  /** Claude Code's x-claude-code-session-id. */
+  clientSession: string | null
   status: number | null
   upstreamRequestId: string | null
   usage: AuditUsage | null

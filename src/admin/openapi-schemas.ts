@@ -35,6 +35,7 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
       reasons: { type: 'array', items: object({ code: str, detail: str }, ['code']) },
       endpoint: str,
       model: nullableStr,
+      clientSession: nullableStr,
       status: { type: ['integer', 'null'] },
       outcome: { enum: ['completed', 'interrupted', 'denied', 'error', 'open'] },
       prevHash: str,

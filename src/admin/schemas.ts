@@ -27,6 +27,7 @@ export const auditFilterShape = {
   principal: z.string().min(1).optional(),
   rule: z.string().min(1).optional(),
   skill: z.string().min(1).optional(),
+  clientSession: z.string().min(1).max(128).optional().describe('x-claude-code-session-id; add principal to scope it to one caller.'),
   decision: z.enum(['allow', 'deny', 'approval_required'] as const satisfies readonly AuditDecision[]).optional(),
   outcome: z.enum(['completed', 'interrupted', 'denied', 'error', 'open'] as const satisfies readonly AuditState[]).optional(),
   since: isoDate.optional(),

@@ -76,6 +76,8 @@ export interface OpeningInput {
   readonly skills?: readonly string[] | undefined
   readonly tools?: readonly string[] | undefined
   readonly containerId?: string | undefined
+  /** `x-claude-code-session-id`, already checked to be an id (stages/audit-facts.ts). */
+  readonly clientSession?: string | undefined
   readonly requestBytes: number
   /** The parsed JSON body after request masking; dropped when `content` is `metadata`. */
   readonly requestBody?: unknown
@@ -109,6 +111,7 @@ export function buildOpening(input: OpeningInput): AuditOpening {
     skills: [...(input.skills ?? [])],
     tools: [...(input.tools ?? [])],
     containerId: input.containerId ?? null,
+    ...(input.clientSession === undefined ? {} : { clientSession: input.clientSession }),
     content: input.content,
     request: {
       method: input.method,

@@ -102,6 +102,12 @@ export interface AuditOpening {
   readonly skills: readonly string[]
   readonly tools: readonly string[]
   readonly containerId: string | null
+  /**
+   * The client's own session id (Claude Code's `x-claude-code-session-id`), as the client sent it.
+   * Chosen by the client, so it identifies a session only together with `principal`. Absent in
+   * records written before it existed (read as null).
+   */
+  readonly clientSession?: string | null
   readonly content: AuditContentMode
   readonly request: AuditRequest
   readonly requestMaskHits: AuditMaskHits
@@ -165,6 +171,8 @@ export interface AuditRecord {
   readonly skills: readonly string[]
   readonly tools: readonly string[]
   readonly containerId: string | null
+  /** The client's session id (`x-claude-code-session-id`); a session is (principal, clientSession). */
+  readonly clientSession: string | null
   readonly status: number | null
   readonly upstreamRequestId: string | null
   readonly usage: AuditUsage | null
@@ -207,6 +215,7 @@ export function assembleRecord(
     skills: opening.skills,
     tools: opening.tools,
     containerId: c?.containerId ?? opening.containerId,
+    clientSession: opening.clientSession ?? null,
     status: c?.status ?? null,
     upstreamRequestId: c?.upstreamRequestId ?? null,
     usage: c?.usage ?? null,

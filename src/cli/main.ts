@@ -2,6 +2,7 @@
 import { runAuditCommand } from './commands/audit.js'
 import { runConfigCommand } from './commands/config.js'
 import { runDemoCommand } from './commands/demo.js'
+import { runKeysCommand } from './commands/keys.js'
 import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
 import { runRevokeCommand } from './commands/revoke.js'
@@ -29,6 +30,8 @@ Commands:
   reviews list|show|approve|deny  the approval queue (through the admin API: --url, SKILLGATE_URL)
   grants list|revoke              just-in-time grants (through the admin API)
   migrate                         create or upgrade the store schema
+  keys rotate --now [--revoke-previous]   new gateway signing key at once (revoke: every live
+                                  gateway token refused within a second); keys list
 
 Run "skillgate <command> --help" for a command's options.
 Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
@@ -44,6 +47,7 @@ const commands: Record<string, Command> = {
   policy: runPolicyCommand,
   audit: runAuditCommand,
   migrate: runMigrate,
+  keys: runKeysCommand,
   revoke: runRevokeCommand,
   reviews: runReviewsCommand,
   grants: runGrantsCommand,

@@ -20,6 +20,7 @@ export interface AuditFilter {
   readonly principal?: string | undefined
   readonly rule?: string | undefined
   readonly skill?: string | undefined
+  readonly clientSession?: string | undefined
   readonly decision?: AuditDecision | undefined
   readonly outcome?: AuditState | undefined
   /** ISO 8601. */

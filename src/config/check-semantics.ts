@@ -76,6 +76,14 @@ function checkGatewayTokens(config: ParsedConfig, problems: ConfigProblem[]): vo
   const tokens = config.gatewayTokens
   if (tokens.ttl < 60_000) problems.push({ path: ['gatewayTokens', 'ttl'], message: 'gateway tokens must live at least 60s', hint: 'the SDKs refresh 120 s before expiry; 5m is a good default' })
   if (tokens.rotateAfter < tokens.ttl) problems.push({ path: ['gatewayTokens', 'rotateAfter'], message: 'rotateAfter must be at least ttl' })
+  // Each replica would mint with its own key file: a token exchanged at one is 401 at the next (issue #14).
+  if (config.storage.url.startsWith('postgres') && tokens.signingKey === undefined && tokens.keyEncryption === undefined) {
+    problems.push({
+      path: ['gatewayTokens', 'keyEncryption'],
+      message: 'a PostgreSQL store needs gatewayTokens.keyEncryption (signing keys kept in the store) or a signingKey file shared by every replica',
+      hint: 'openssl rand -base64 32 > kek; then gatewayTokens: { keyEncryption: { fromFile: kek } } (or fromEnv)',
+    })
+  }
 }
 
 /** A SAML issuer is found by its entity ID and named by its id: both must be unique (a clash made every exchange fail). */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { LineCounter, parseDocument, isNode } from 'yaml'
 import { checkSemantics, type ConfigProblem } from './check-semantics.js'
 import { configSchema, type ParsedConfig } from './schema.js'
+import { decodeKeyEncryptionKey } from '../identity/gateway-token-sealing.js'
 import { Secret, type SecretRef } from './secret-source.js'
 import { problemsBeyondSchema } from './validation-report.js'
 
@@ -18,6 +19,8 @@ export interface ResolvedSecrets {
   readonly notifySecrets: readonly (Secret | undefined)[]
   /** By index of `audit.sinks`; undefined where a sink has no secret. */
   readonly auditSinkSecrets: readonly (Secret | undefined)[]
+  /** `gatewayTokens.keyEncryption`, the sealing key first (each checked to be 32 bytes of base64); empty when unset. */
+  readonly keyEncryption: readonly Secret[]
 }
 
 /** The loaded, validated configuration; deep-frozen at run time, so any write throws. */
@@ -89,7 +92,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
     return { ok: false, source, problems: problems.map(locate) }
   }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [] }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], keyEncryption: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -111,7 +114,9 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   const auditSinkSecrets = config.audit.sinks.map((sink, i) => ('webhook' in sink ? resolveAt(asRef(sink.webhook.secret), ['audit', 'sinks', i, 'webhook', 'secret']) : undefined))
   const samlCertificates = config.samlIssuers.map((saml, i) => saml.certificates.flatMap((ref, k) => resolveAt(asRef(ref), ['samlIssuers', i, 'certificates', k]) ?? []))
   const notifySecrets = config.notify.map((n, i) => resolveAt(asRef(n.webhook.secret), ['notify', i, 'webhook', 'secret']))
+  const keyEncryption = resolveKeyEncryption(config, resolveAt, problems)
   return {
+    keyEncryption,
     notifySecrets,
     samlCertificates,
     auditSinkSecrets,
@@ -119,6 +124,27 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
     ...(upstreamIdentityToken ? { upstreamIdentityToken } : {}),
     adminTokens,
   }
+}
+
+type ResolveAt = (ref: SecretRef | undefined, path: (string | number)[]) => Secret | undefined
+
+/** Each key-encryption key must decode to 32 bytes now: a typo found at start-up, not at the first rotation. */
+function resolveKeyEncryption(config: ParsedConfig, resolveAt: ResolveAt, problems: ConfigProblem[]): Secret[] {
+  const refs = config.gatewayTokens.keyEncryption
+  if (refs === undefined) return []
+  const list = Array.isArray(refs) ? refs : [refs]
+  return list.flatMap((ref, i) => {
+    const path = Array.isArray(refs) ? ['gatewayTokens', 'keyEncryption', i] : ['gatewayTokens', 'keyEncryption']
+    const secret = resolveAt(asRef(ref), path)
+    if (secret === undefined) return []
+    try {
+      decodeKeyEncryptionKey(secret.reveal())
+    } catch (error) {
+      problems.push({ path, message: (error as Error).message })
+      return []
+    }
+    return [secret]
+  })
 }
 
 function asRef(ref: { fromEnv?: string | undefined; fromFile?: string | undefined; value?: string | undefined } | undefined): SecretRef | undefined {

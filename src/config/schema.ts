@@ -150,7 +150,24 @@ const skillSchema = z.strictObject({
   versions: z.array(z.string().min(1)).optional(),
 })
 
-export const endpointNames = ['messages', 'count_tokens', 'models', 'batches', 'files', 'skills.read', 'skills.manage'] as const
+export const endpointNames = [
+  'messages',
+  'count_tokens',
+  'models',
+  'batches',
+  'files',
+  'skills.read',
+  'skills.manage',
+  // Managed Agents (claude-api-2026.md §4): the agent loop runs inside Anthropic; default deny.
+  'agents.read',
+  'agents.manage',
+  'environments',
+  'sessions',
+  'deployments',
+  'vaults',
+  'memory_stores',
+  'tunnels',
+] as const
 
 const allowSchema = z.strictObject({
   endpoints: z.array(z.enum(endpointNames)).min(1),
@@ -158,7 +175,10 @@ const allowSchema = z.strictObject({
   requireSkill: z.boolean().optional(),
   models: z.array(z.string().min(1)).default([]).describe('Model globs ("*" matches any run of characters).'),
   tools: z.array(z.string().min(1)).optional(),
-  mcpServers: z.array(z.string().min(1)).optional(),
+  mcpServers: z
+    .array(z.union([z.string().min(1), z.strictObject({ url: z.string().min(1), tools: z.array(z.string().min(1)) })]))
+    .optional()
+    .describe('MCP connector servers: a URL prefix grants every tool; { url, tools: [globs] } only those tools.'),
   maxTokens: z.number().int().positive().optional(),
   clientSkills: z.array(z.string().min(1)).optional().describe('Claude Code Skill tool: skill names (globs) the model may invoke.'),
 })
@@ -265,8 +285,16 @@ export const configSchema = z.strictObject({
       ttl: duration.prefault('5m').describe('Lifetime of gateway-minted tokens (at least 60s; the SDKs refresh 120 s before expiry).'),
       signingKey: z
         .strictObject({ fromFile: z.string().min(1) })
-        .prefault({ fromFile: './data/gateway-signing-key.json' })
-        .describe('The ES256 signing keys (private JWKs), created with mode 0600 if missing.'),
+        .optional()
+        .describe(
+          'A private JWKS file of ES256 signing keys (created with mode 0600 if missing), e.g. a Secret shared by every pod. Unset: keys live in the store under keyEncryption, or (SQLite without keyEncryption) in ./data/gateway-signing-key.json.',
+        ),
+      keyEncryption: z
+        .union([secretRefSchema, z.array(secretRefSchema).min(1)])
+        .optional()
+        .describe(
+          'Keeps the signing keys in the store, sealed with AES-256-GCM under this key: 32 random bytes in base64 (openssl rand -base64 32). A list rotates it: the first seals, every one opens. Required with PostgreSQL unless signingKey is set.',
+        ),
       rotateAfter: duration.prefault('24h').describe('A new signing key after this; the previous one stays published until its tokens expire.'),
       issuer: z.url().optional().describe('Public URL of this gateway (iss of minted tokens); default the listen address. Same on every replica.'),
       organizationId: z.string().min(1).optional().describe('When set, the WIF organization_id of an exchange must equal it.'),

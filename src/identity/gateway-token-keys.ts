@@ -8,9 +8,13 @@
  * it signed has expired.
  */
 import { randomBytes } from 'node:crypto'
+import { unwatchFile, watchFile } from 'node:fs'
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose'
+import type { CryptoKey, JWK } from 'jose'
+import { generateRingKey, importRingKey, retainedKeys, type RingKey } from './gateway-token-jwk.js'
+
+export type { RingKey } from './gateway-token-jwk.js'
 
 export interface KeyRingStatus {
   readonly kid: string
@@ -19,16 +23,6 @@ export interface KeyRingStatus {
   readonly publishedKeys: number
   /** Last failed rotation or reload (e.g. a read-only key file); signing continues with the current key. */
   readonly lastError?: string
-}
-
-export interface RingKey {
-  readonly kid: string
-  /** ms since epoch. */
-  readonly createdAt: number
-  readonly privateKey: CryptoKey
-  readonly publicKey: CryptoKey
-  readonly privateJwk: JWK
-  readonly publicJwk: JWK
 }
 
 export interface KeyRingOptions {
@@ -41,11 +35,15 @@ export interface KeyRingOptions {
 export interface KeyRing {
   /** The current key; rotates first when it is due (a failed rotation keeps the current key). */
   signingKey(): Promise<RingKey>
-  /** Re-reads the file once (at most every second) when `kid` is unknown: a sibling may have rotated. */
+  /** Re-reads the keys once (at most every second) when `kid` is unknown: a sibling may have rotated. */
   verificationKey(kid: string): Promise<CryptoKey | undefined>
+  /** Whether `kid` is in the ring now (no reload): a remembered verification is only good while it is. */
+  knows(kid: string): boolean
   publicKeys(): JWK[]
   reload(): Promise<void>
   status(): KeyRingStatus
+  /** Stops following the keys' source (file watch, store poll). */
+  close(): void
 }
 
 const MAX_KEYS = 8
@@ -53,7 +51,6 @@ const RELOAD_COOLDOWN_MS = 1_000
 const ROTATION_RETRY_MS = 60_000
 const LOCK_STALE_MS = 30_000
 const LOCK_WAIT_MS = 10_000
-const KID = /^[A-Za-z0-9_-]{1,128}$/
 
 export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   const { path, now } = options
@@ -66,8 +63,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
 
   const due = () => keys[0] === undefined || now() - keys[0].createdAt >= options.rotateAfterMs
   // Key i ≥ 1 signed tokens until key i−1 was created; keep it until those tokens have expired.
-  const retained = (list: readonly RingKey[]) =>
-    list.filter((_, i) => i === 0 || now() < (list[i - 1] as RingKey).createdAt + options.retainMs).slice(0, MAX_KEYS)
+  const retained = (list: readonly RingKey[]) => retainedKeys(list, options.retainMs, now(), MAX_KEYS)
 
   function rotate(): Promise<void> {
     rotating ??= withFileLock(`${path}.lock`, async () => {
@@ -100,6 +96,9 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   keys = (await readKeyFile(path)) ?? []
   if (due()) await rotate() // at boot a failure is fatal: there is nothing to sign with
+  const onFileChange = () => void reload()
+  // Another process (a `--workers` sibling) may rotate the file: follow it like file JWKS do.
+  watchFile(path, { persistent: false, interval: 1_000 }, onFileChange)
 
   return {
     async signingKey() {
@@ -119,6 +118,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) await reload()
       return find()
     },
+    knows: (kid) => keys.some((key) => key.kid === kid),
     publicKeys: () => retained(keys).map((key) => ({ ...key.publicJwk })),
     reload,
     status() {
@@ -126,37 +126,27 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
       const base = { kid: current.kid, createdAt: current.createdAt, publishedKeys: retained(keys).length }
       return lastError === undefined ? base : { ...base, lastError }
     },
+    close: () => unwatchFile(path, onFileChange),
   }
 }
 
-async function generateRingKey(createdAt: number): Promise<RingKey> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-  const jwk = await exportJWK(privateKey)
-  // RFC 7638 thumbprint as kid: stable, unique per key, and in the verifier's kid charset.
-  const kid = await calculateJwkThumbprint(jwk)
-  return importRingKey({ ...jwk, kid, alg: 'ES256', use: 'sig', created_at: Math.floor(createdAt / 1000) })
-}
-
-async function importRingKey(jwk: JWK & { created_at?: unknown }): Promise<RingKey> {
-  const { kty, crv, x, y, d, kid, created_at: created } = jwk
-  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {
-    throw new Error('gateway signing key file: every key must be a private EC P-256 JWK')
-  }
-  if (typeof kid !== 'string' || !KID.test(kid)) throw new Error('gateway signing key file: every key needs a base64url kid')
-  if (typeof created !== 'number' || !Number.isFinite(created)) throw new Error('gateway signing key file: created_at must be a number')
-  const publicJwk: JWK = { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' }
-  const privateJwk = { ...publicJwk, d, created_at: created } as JWK
-  const [privateKey, publicKey] = await Promise.all([importJWK({ kty, crv, x, y, d }, 'ES256'), importJWK({ kty, crv, x, y }, 'ES256')])
-  if (!isCryptoKey(privateKey) || !isCryptoKey(publicKey)) throw new Error('gateway signing key file: unusable key')
-  return { kid, createdAt: created * 1000, privateKey, publicKey, privateJwk, publicJwk }
-}
-
-function isCryptoKey(key: unknown): key is CryptoKey {
-  return typeof key === 'object' && key !== null && !(key instanceof Uint8Array)
+/**
+ * `skillgate keys rotate --now` on a key file: a new key first, under the rotation lock; processes
+ * following the file (`watchFile`, 1 s) pick it up. With `revokePrevious` every other key is dropped.
+ */
+export async function rotateKeyFileNow(path: string, options: { readonly retainMs: number; readonly now: () => number; readonly revokePrevious: boolean }): Promise<{ readonly kid: string; readonly kept: number }> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+  return withFileLock(`${path}.lock`, async () => {
+    const fresh = await generateRingKey(options.now())
+    const onDisk = options.revokePrevious ? [] : ((await readKeyFile(path)) ?? [])
+    const next = retainedKeys([fresh, ...onDisk], options.retainMs, options.now(), MAX_KEYS)
+    await writeAtomic(path, JSON.stringify({ keys: next.map((key) => key.privateJwk) }, null, 2))
+    return { kid: fresh.kid, kept: next.length }
+  })
 }
 
 /** undefined when the file does not exist; throws (without key material) when it is not a key set. */
-async function readKeyFile(path: string): Promise<RingKey[] | undefined> {
+export async function readKeyFile(path: string): Promise<RingKey[] | undefined> {
   let text: string
   try {
     text = await readFile(path, 'utf8')

@@ -7,12 +7,13 @@
  * jose checks the signature with the local keys only.
  */
 import { randomBytes } from 'node:crypto'
-import { unwatchFile, watchFile } from 'node:fs'
 import { SignJWT, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import { MAX_ACT_DEPTH, readActChain, type ActClaim } from './act-chain.js'
 import { checkClaims } from './claims-checks.js'
 import { DEFAULT_MAX_TOKEN_BYTES, splitCompact } from './compact.js'
+import { createVerifiedTokenCache, type VerifiedTokenCache } from './gateway-token-cache.js'
 import { createKeyRing, type KeyRing, type KeyRingStatus } from './gateway-token-keys.js'
+import { createStoreKeyRing, type StoredKeysOptions } from './gateway-token-store-keys.js'
 import { checkHeader } from './header.js'
 import { toTokenError } from './jose-errors.js'
 import { MAX_SOURCE_VALUE_CHARS, sourceValue } from './source-value.js'
@@ -34,8 +35,9 @@ export const DEFAULT_SOURCE_CLAIMS: readonly string[] = [
 ]
 
 export interface GatewayTokensOptions {
-  /** Private JWKS file; created (0600, write-then-rename) when missing. */
-  readonly keyFile: string
+  /** Private JWKS file; created (0600, write-then-rename) when missing. Exactly one of `keyFile` and `keyStore`. */
+  readonly keyFile?: string
+  readonly keyStore?: StoredKeysOptions
   /** Gateway issuer URL, e.g. `https://skillgate.example`; the audience is `<issuer>/v1`. */
   readonly issuer: string
   /** Upper bound of a token's lifetime (`gatewayTokens.ttl`). */
@@ -83,6 +85,7 @@ export interface MintedGatewayToken {
 }
 
 export type GatewayTokensStatus = KeyRingStatus
+export type { StoredKeysOptions } from './gateway-token-store-keys.js'
 
 export interface GatewayTokens {
   readonly issuer: string
@@ -118,16 +121,7 @@ export function gatewayTokenLifetime(ttlSeconds: number, remainingSeconds: numbe
 export async function openGatewayTokens(options: GatewayTokensOptions): Promise<GatewayTokens> {
   validateOptions(options)
   const now = options.now ?? Date.now
-  const ring = await createKeyRing({
-    path: options.keyFile,
-    rotateAfterMs: options.rotateAfterMs ?? DEFAULT_ROTATE_AFTER_MS,
-    // A retired key stays published until every token it signed has expired (+ skew).
-    retainMs: options.ttlMs + CLOCK_SKEW_MS,
-    now,
-  })
-  const onFileChange = () => void ring.reload()
-  // Another process (a `--workers` sibling) may rotate the file: follow it like file JWKS do.
-  watchFile(options.keyFile, { persistent: false, interval: 1_000 }, onFileChange)
+  const ring = await openKeyRing(options, now)
   const minter: Minter = {
     issuer: options.issuer,
     audience: `${options.issuer.replace(/\/+$/, '')}/v1`,
@@ -135,6 +129,7 @@ export async function openGatewayTokens(options: GatewayTokensOptions): Promise<
     sourceClaims: options.sourceClaims ?? DEFAULT_SOURCE_CLAIMS,
     now,
     ring,
+    verified: createVerifiedTokenCache(now),
   }
   return {
     issuer: minter.issuer,
@@ -143,10 +138,21 @@ export async function openGatewayTokens(options: GatewayTokensOptions): Promise<
     verify: (token) => verifyToken(minter, token),
     jwks: () => ({ keys: ring.publicKeys() }),
     status: () => ring.status(),
-    close() {
-      unwatchFile(options.keyFile, onFileChange)
-    },
+    close: () => ring.close(),
   }
+}
+
+function openKeyRing(options: GatewayTokensOptions, now: () => number): Promise<KeyRing> {
+  const schedule = {
+    rotateAfterMs: options.rotateAfterMs ?? DEFAULT_ROTATE_AFTER_MS,
+    // A retired key stays published until every token it signed has expired (+ skew).
+    retainMs: options.ttlMs + CLOCK_SKEW_MS,
+    now,
+  }
+  if (options.keyStore !== undefined) {
+    return createStoreKeyRing({ ...options.keyStore, ...schedule })
+  }
+  return createKeyRing({ path: options.keyFile as string, ...schedule })
 }
 
 interface Minter {
@@ -156,6 +162,7 @@ interface Minter {
   readonly sourceClaims: readonly string[]
   readonly now: () => number
   readonly ring: KeyRing
+  readonly verified: VerifiedTokenCache<GatewayTokenClaims>
 }
 
 async function mintToken(minter: Minter, input: MintInput): Promise<MintedGatewayToken> {
@@ -183,6 +190,8 @@ async function mintToken(minter: Minter, input: MintInput): Promise<MintedGatewa
 
 /** Strict steps 1–6 of the workload verifier, then jose with the local keys only, then steps 10–13. */
 async function verifyToken(minter: Minter, token: string): Promise<GatewayTokenClaims> {
+  const known = minter.verified.get(token, minter.ring.knows)
+  if (known !== undefined) return known
   const nowMs = minter.now()
   const parts = splitCompact(token, DEFAULT_MAX_TOKEN_BYTES)
   const header = checkHeader(parseStrictJsonObject(parts.headerBytes, 'header'))
@@ -209,11 +218,15 @@ async function verifyToken(minter: Minter, token: string): Promise<GatewayTokenC
     throw toTokenError(err, issuerId)
   }
   checkClaims(claims, { issuerId, maxLifetimeMs: minter.ttlMs, clockSkewMs: CLOCK_SKEW_MS, requireJti: true }, nowMs)
-  return toGatewayClaims(claims)
+  const verified = toGatewayClaims(claims)
+  minter.verified.set(token, header.kid, verified, verified.exp * 1000)
+  return verified
 }
 
 function validateOptions(options: GatewayTokensOptions): void {
-  if (typeof options.keyFile !== 'string' || options.keyFile === '') throw new TypeError('keyFile must be a non-empty path')
+  const file = options.keyFile
+  if ((file === undefined) === (options.keyStore === undefined)) throw new TypeError('exactly one of keyFile and keyStore is needed')
+  if (file !== undefined && (typeof file !== 'string' || file === '')) throw new TypeError('keyFile must be a non-empty path')
   let url: URL
   try {
     url = new URL(options.issuer)

@@ -34,6 +34,7 @@ export type {
 } from './types.js'
 export { MOCK_DEFAULT_TEXT, MOCK_PII, MOCK_PII_TEXT } from './reply-content.js'
 export { ANTHROPIC_SKILL_LATEST } from './container.js'
+export { MOCK_ADVICE_TEXT, MOCK_ADVISOR_OUTPUT_TOKENS, MOCK_COMPACTION_OUTPUT_TOKENS, MOCK_COMPACTION_TEXT } from './iterations.js'
 
 export const DEFAULT_MOCK_API_KEY = 'sk-ant-mock-upstream-key'
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 3600
@@ -54,6 +55,7 @@ function initialState(options: MockUpstreamOptions): MockState {
     skills: new Map(),
     batches: new Map(),
     containers: new Map(),
+    managed: new Map(),
   }
   seedAnthropicSkills(state.skills)
   return state

@@ -21,8 +21,11 @@ function frame(event: string, data: unknown, kind: 'delta' | 'messageDelta' | 'o
   return { text: `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, delta: kind === 'delta', messageDelta: kind === 'messageDelta' }
 }
 
-/** message_delta usage has no cache_creation / service_tier (SDK `MessageDeltaUsage`). */
-function usage(plan: ReplyPlan, outputTokens: number, forDelta = false): Record<string, unknown> {
+/**
+ * message_delta usage has no cache_creation / service_tier (SDK `MessageDeltaUsage`). `iterations`
+ * are known only at the end: in the JSON message and the final message_delta, not in message_start.
+ */
+function usage(plan: ReplyPlan, outputTokens: number, forDelta = false, final = true): Record<string, unknown> {
   const out: Record<string, unknown> = forDelta
     ? { input_tokens: plan.inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: outputTokens }
     : {
@@ -34,6 +37,7 @@ function usage(plan: ReplyPlan, outputTokens: number, forDelta = false): Record<
         service_tier: 'standard',
       }
   if (plan.thinkingTokens > 0) out.output_tokens_details = { thinking_tokens: plan.thinkingTokens }
+  if (final && plan.iterations !== undefined) out.iterations = plan.iterations
   return out
 }
 
@@ -105,7 +109,7 @@ function blockFrames(block: PlannedBlock, index: number, out: Frame[]): void {
 
 export function streamFrames(plan: ReplyPlan): Frame[] {
   const out: Frame[] = []
-  const start = { ...messageJson(plan), content: [], stop_reason: null, container: null, usage: usage(plan, 1) }
+  const start = { ...messageJson(plan), content: [], stop_reason: null, container: null, usage: usage(plan, 1, false, false) }
   out.push(frame('message_start', { type: 'message_start', message: start }))
   plan.blocks.forEach((block, index) => blockFrames(block, index, out))
   const delta: Record<string, unknown> = { stop_reason: plan.stopReason, stop_sequence: null, stop_details: null }

@@ -67,13 +67,36 @@ export function validateMessagesBody(ctx: Ctx, body: Record<string, unknown>, fo
   if (!forCount && typeof body.max_tokens !== 'number') return 'max_tokens: Field required'
   if (body.messages === undefined) return 'messages: Field required'
   if (!Array.isArray(body.messages)) return 'messages: Input should be a valid list'
-  if (header(ctx, 'anthropic-version') === '2026-10-21') {
-    // Reference §2.2: these are rejected on the new API version even at their default values.
-    for (const field of ['temperature', 'top_p', 'top_k']) {
-      if (field in body) return `${field}: not supported with anthropic-version 2026-10-21`
+  if (header(ctx, 'anthropic-version') === '2026-10-21') return version20261021Problem(body)
+  return undefined
+}
+
+/**
+ * What anthropic-version 2026-10-21 refuses (claude-api-2026.md §1): sampling parameters even at
+ * their defaults, a `document` block in an assistant message, a user `text` block (also inside a
+ * `search_result`) with non-empty `citations`.
+ */
+export function version20261021Problem(body: Record<string, unknown>): string | undefined {
+  for (const field of ['temperature', 'top_p', 'top_k']) {
+    if (field in body) return `${field}: not supported with anthropic-version 2026-10-21`
+  }
+  const messages = Array.isArray(body.messages) ? body.messages : []
+  for (const [i, message] of messages.entries()) {
+    if (!isRecord(message) || !Array.isArray(message.content)) continue
+    for (const [j, block] of (message.content as unknown[]).entries()) {
+      if (!isRecord(block)) continue
+      const at = `messages.${i}.content.${j}`
+      if (message.role === 'assistant' && block.type === 'document') return `${at}: document blocks are not supported in assistant messages with anthropic-version 2026-10-21`
+      if (message.role === 'user' && citedText(block)) return `${at}: citations on user text blocks are not supported with anthropic-version 2026-10-21`
     }
   }
   return undefined
+}
+
+function citedText(block: Record<string, unknown>): boolean {
+  if (block.type === 'text') return Array.isArray(block.citations) && block.citations.length > 0
+  if (block.type === 'search_result' && Array.isArray(block.content)) return (block.content as unknown[]).some((inner) => isRecord(inner) && citedText(inner))
+  return false
 }
 
 function overridesOf(ctx: Ctx): ReplyOverrides | string {

@@ -12,6 +12,7 @@ import {
   estimateTokens, sampleToolInput, splitBySizes, splitJson,
 } from './reply-content.js'
 import type { MockState } from './types.js'
+import { serverWork } from './iterations.js'
 
 export type PlannedBlock =
   | { kind: 'text'; chunks: string[] }
@@ -30,6 +31,8 @@ export interface ReplyPlan {
   inputTokens: number
   outputTokens: number
   thinkingTokens: number
+  /** `usage.iterations`: set when advisor or compaction work ran (iterations.ts). */
+  iterations?: Record<string, unknown>[]
 }
 
 export interface ReplyOverrides {
@@ -39,7 +42,7 @@ export interface ReplyOverrides {
   deltaSize?: number
 }
 
-const SERVER_TOOL_PREFIXES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_', 'mcp_toolset']
+const SERVER_TOOL_PREFIXES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_', 'mcp_toolset', 'advisor_']
 
 /** Text of the last user-role message: markers there select the reply, so a tool loop can end. */
 export function lastUserText(body: Record<string, unknown>): string {
@@ -154,7 +157,9 @@ function outputChars(blocks: PlannedBlock[]): { total: number; thinking: number 
 export function planReply(body: Record<string, unknown>, state: MockState, overrides: ReplyOverrides = {}): ReplyPlan {
   const userText = lastUserText(body)
   const pii = userText.includes('MOCK:PII')
-  const blocks: PlannedBlock[] = []
+  const inputTokens = countInputTokens(body)
+  const work = serverWork(body, pii, inputTokens)
+  const blocks: PlannedBlock[] = [...work.before]
   const thinking = thinkingBlock(body)
   if (thinking !== undefined) blocks.push(thinking)
   let container: ContainerInfo | null = null
@@ -163,6 +168,7 @@ export function planReply(body: Record<string, unknown>, state: MockState, overr
     blocks.push(...codeExecutionBlocks(state, container, userText))
   }
   blocks.push(...mcpBlocks(body, pii))
+  blocks.push(...work.advisor)
   const text = overrides.replyText ?? (pii ? MOCK_PII_TEXT : MOCK_DEFAULT_TEXT)
   const sizes = overrides.deltaSize !== undefined ? [overrides.deltaSize] : SMALL_DELTA_SIZES
   blocks.push({ kind: 'text', chunks: splitBySizes(text, sizes) })
@@ -171,14 +177,18 @@ export function planReply(body: Record<string, unknown>, state: MockState, overr
     blocks.push(inputBlock({ type: 'tool_use', id: newId('toolu'), name: tool.name }, sampleToolInput(tool, pii)))
   }
   const chars = outputChars(blocks)
+  const model = typeof body.model === 'string' ? body.model : 'unknown'
+  const outputTokens = estimateTokens(chars.total)
+  const executor = { type: 'message', model, input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }
   return {
     id: newId('msg'),
-    model: typeof body.model === 'string' ? body.model : 'unknown',
+    model,
     blocks,
     stopReason: tool !== undefined ? 'tool_use' : 'end_turn',
     container,
-    inputTokens: countInputTokens(body),
-    outputTokens: estimateTokens(chars.total),
+    inputTokens,
+    outputTokens,
     thinkingTokens: chars.thinking > 0 ? estimateTokens(chars.thinking) : 0,
+    ...(work.iterations.length > 0 ? { iterations: [...work.iterations, executor] } : {}),
   }
 }

@@ -10,6 +10,7 @@ import * as files from './files.js'
 import { badRequest, header, intHeader, notFound, sendError, sleep } from './http-io.js'
 import { newRequestId } from './ids.js'
 import { handleCountTokens, handleMessages } from './messages.js'
+import { managedAgentsRoutes } from './managed-agents.js'
 import { handleGetModel, handleListModels } from './models.js'
 import { handleOauthToken } from './oauth.js'
 import { readBody, recordRequest } from './record.js'
@@ -55,6 +56,7 @@ const ROUTES: Route[] = [
   p('GET', `/v1/skills/${ID}/versions`, (ctx, [id = '']) => skills.handleListVersions(ctx, id)),
   p('GET', `/v1/skills/${ID}/versions/${ID}`, (ctx, [id = '', v = '']) => skills.handleGetVersion(ctx, id, v)),
   p('DELETE', `/v1/skills/${ID}/versions/${ID}`, (ctx, [id = '', v = '']) => skills.handleDeleteVersion(ctx, id, v)),
+  ...managedAgentsRoutes(ID).map((route) => p(route.method, route.path, route.handler)),
 ]
 
 function decodeParams(match: RegExpExecArray): string[] | undefined {

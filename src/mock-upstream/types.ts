@@ -129,6 +129,8 @@ export interface MockState {
   batches: Map<string, StoredBatch>
   /** Container id → skills it was created with (for `container: "<id>"` reuse). */
   containers: Map<string, ContainerSkill[] | null>
+  /** Managed Agents objects of every family, by id (managed-agents.ts). */
+  managed: Map<string, Record<string, unknown>>
 }
 
 /** What one handler needs: the exchange, the shared state, and the recorded request. */

@@ -18,6 +18,7 @@ import { approve } from '../stages/approve.js'
 import { limit } from '../stages/limit.js'
 import { observeResponse } from '../stages/observe-response.js'
 import { classify } from '../stages/classify.js'
+import { filterModels } from '../stages/filter-models.js'
 import { forward } from '../stages/forward.js'
 import { guardRequest } from '../stages/guard-request.js'
 import { maskResponse } from '../stages/mask-response.js'
@@ -68,11 +69,17 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
+    filterModels(modelGlobsOf(config)), //           GET /v1/models: only the rule's models; 403 retrieving another
     maskResponse(deps.masking), //                   masked per content block while it streams
     observeResponse(deps.containers), //             usage for budgets; who owns each container
     ...audit(auditClose), //                        completion committed before the last byte
     respond(), //                                    SSE event by event; `event: error` mid-stream
   ]
+}
+
+function modelGlobsOf(config: Config): (rule: string) => readonly string[] | undefined {
+  const byRule = new Map(config.rules.map((rule) => [rule.id, rule.allow?.models]))
+  return (rule) => byRule.get(rule)
 }
 
 function limitsOf(config: Config): (rule: string) => Config['rules'][number]['limits'] {

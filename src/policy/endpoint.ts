@@ -5,7 +5,7 @@ export type { EndpointName }
 /** The Claude API endpoint a request addresses; `unknown` paths are never granted. */
 export interface Endpoint {
   readonly name: EndpointName | 'unknown'
-  /** True when the body is a Messages body (or a batch of them) that policy must read. */
+  /** True when the body is one policy must read: a Messages body, a batch of them, a Managed Agents definition. */
   readonly inspectBody: boolean
 }
 
@@ -15,13 +15,45 @@ const unknown: Endpoint = { name: 'unknown', inspectBody: false }
 export function classifyEndpoint(method: string, path: string): Endpoint {
   if (path === '/v1/messages') return { name: 'messages', inspectBody: method === 'POST' }
   if (path === '/v1/messages/count_tokens') return { name: 'count_tokens', inspectBody: method === 'POST' }
-  if (path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/')) {
+  if (under(path, '/v1/messages/batches')) {
     return { name: 'batches', inspectBody: method === 'POST' && path === '/v1/messages/batches' }
   }
-  if (path === '/v1/models' || path.startsWith('/v1/models/')) return { name: 'models', inspectBody: false }
-  if (path === '/v1/files' || path.startsWith('/v1/files/')) return { name: 'files', inspectBody: false }
-  if (path === '/v1/skills' || path.startsWith('/v1/skills/')) {
-    return { name: method === 'GET' || method === 'HEAD' ? 'skills.read' : 'skills.manage', inspectBody: false }
+  if (under(path, '/v1/models')) return { name: 'models', inspectBody: false }
+  if (under(path, '/v1/files')) return { name: 'files', inspectBody: false }
+  if (under(path, '/v1/skills')) {
+    return { name: isRead(method) ? 'skills.read' : 'skills.manage', inspectBody: false }
   }
-  return unknown
+  return classifyManagedAgents(method, path) ?? unknown
 }
+
+/**
+ * Managed Agents families (claude-api-2026.md §4), each its own grant, default deny. Bodies that
+ * define what runs inside Anthropic are read: creating or updating an agent, environment, session
+ * or deployment (`/v1/<family>` or `/v1/<family>/<id>`); not session events, vault credentials,
+ * memories or tunnels, whose bodies carry no model.
+ */
+function classifyManagedAgents(method: string, path: string): Endpoint | undefined {
+  const family = /^\/v1\/([a-z_]+)(?:\/[^/]+)?(\/.*)?$/.exec(path)
+  if (!family) return undefined
+  const [, name = '', rest] = family
+  const definition = method === 'POST' && rest === undefined
+  switch (name) {
+    case 'agents':
+      return isRead(method) ? { name: 'agents.read', inspectBody: false } : { name: 'agents.manage', inspectBody: definition }
+    case 'environments':
+    case 'sessions':
+    case 'deployments':
+      return { name, inspectBody: definition }
+    case 'deployment_runs':
+      return { name: 'deployments', inspectBody: false }
+    case 'vaults':
+    case 'memory_stores':
+    case 'tunnels':
+      return { name, inspectBody: false }
+    default:
+      return undefined
+  }
+}
+
+const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`)
+const isRead = (method: string) => method === 'GET' || method === 'HEAD'

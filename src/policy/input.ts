@@ -37,12 +37,17 @@ export interface AllowInput {
   readonly requireSkill?: boolean | undefined
   /** Tool globs: server and Anthropic-defined tools by `type`, client tools as `client:NAME`. */
   readonly tools?: readonly string[] | undefined
-  /** MCP connector URL prefixes, matched on origin and whole path segments. */
-  readonly mcpServers?: readonly string[] | undefined
+  /**
+   * MCP connector servers: a URL prefix (matched on origin and whole path segments) grants every
+   * tool of the servers under it; `{ url, tools }` grants only the tools matching those globs.
+   */
+  readonly mcpServers?: readonly McpServerGrantInput[] | undefined
   readonly maxTokens?: number | undefined
   /** Claude Code `Skill` tool: skill name globs the model may have invoked (anthropic-api.md §13.2). */
   readonly clientSkills?: readonly string[] | undefined
 }
+
+export type McpServerGrantInput = string | { readonly url: string; readonly tools: readonly string[] }
 
 export interface SkillInput {
   readonly type: 'custom' | 'anthropic'

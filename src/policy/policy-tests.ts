@@ -30,6 +30,14 @@ const endpointRequests = {
   files: { method: 'GET', path: '/v1/files' },
   'skills.read': { method: 'GET', path: '/v1/skills' },
   'skills.manage': { method: 'POST', path: '/v1/skills' },
+  'agents.read': { method: 'GET', path: '/v1/agents' },
+  'agents.manage': { method: 'POST', path: '/v1/agents' },
+  environments: { method: 'POST', path: '/v1/environments' },
+  sessions: { method: 'POST', path: '/v1/sessions' },
+  deployments: { method: 'POST', path: '/v1/deployments' },
+  vaults: { method: 'POST', path: '/v1/vaults' },
+  memory_stores: { method: 'POST', path: '/v1/memory_stores' },
+  tunnels: { method: 'POST', path: '/v1/tunnels' },
   unknown: { method: 'GET', path: '/v1/not-an-endpoint' },
 } as const
 

@@ -27,6 +27,7 @@ export type ReasonCode =
   | 'tool-not-granted'
   | 'mcp-server-granted'
   | 'mcp-server-not-granted'
+  | 'mcp-tool-not-granted'
   | 'max-tokens-within'
   | 'max-tokens-exceeded'
   | 'max-tokens-missing'
@@ -77,6 +78,7 @@ export const reasonInfo: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'tool-not-granted': { polarity: 'denied', criterion: 'tool' },
   'mcp-server-granted': { polarity: 'granted', criterion: 'mcp-server' },
   'mcp-server-not-granted': { polarity: 'denied', criterion: 'mcp-server' },
+  'mcp-tool-not-granted': { polarity: 'denied', criterion: 'mcp-server' },
   'max-tokens-within': { polarity: 'granted', criterion: 'max-tokens' },
   'max-tokens-exceeded': { polarity: 'denied', criterion: 'max-tokens' },
   'max-tokens-missing': { polarity: 'denied', criterion: 'max-tokens' },

@@ -1,14 +1,21 @@
 import type { EndpointName } from './endpoint.js'
+import { isObject, listOf } from './facts/json.js'
+import { mcpServersOf, type McpServerUse } from './facts/mcp-toolsets.js'
+import { modelMembersOf, modelUsesOf, type ModelUse } from './facts/model-uses.js'
+import { toolDefinitionsOf, toolName } from './facts/tool-definitions.js'
+
+export type { EnabledTools, McpServerUse } from './facts/mcp-toolsets.js'
+export type { ModelUse } from './facts/model-uses.js'
 
 /**
- * What policy reads from a request body (anthropic-api.md §4 "Policy-relevant places"). Pure: takes
- * parsed JSON, returns plain facts. Anything present but malformed is kept as `''` rather than
- * dropped, so that a criterion denies it instead of skipping it.
+ * What policy reads from a request body (anthropic-api.md §4 "Policy-relevant places",
+ * claude-api-2026.md). Pure: takes parsed JSON, returns plain facts. Anything present but malformed
+ * is kept as `''` rather than dropped, so that a criterion denies it instead of skipping it.
  */
 export interface RequestFacts {
-  /** Every model the request would run (a batch names one per entry); `''` when one is missing. */
+  /** Every model the request would run: executors, advisors, fallbacks, agent models; `''` when one is malformed. */
   readonly models: readonly string[]
-  /** One per Messages body: the body itself, or each `requests[i].params` of a batch. */
+  /** One per body: the body itself, or each `requests[i].params` of a batch. */
   readonly bodies: readonly BodyFacts[]
   /** Every reused container id, for the caller to look up its owner before evaluating. */
   readonly containerIds: readonly string[]
@@ -17,19 +24,22 @@ export interface RequestFacts {
 export interface BodyFacts {
   /** Where the body sits: `''` for the request body, `requests[3]` for a batch entry. */
   readonly at: string
-  /** True when the body runs the model (messages, batch entries); false for count_tokens. */
+  /** True when the body runs the model (messages, batch entries); false for count_tokens and agent definitions. */
   readonly executes: boolean
-  readonly model: string
+  /** The executor `model` of a Messages body (`''` when missing); undefined for Managed Agents bodies, which may omit it. */
+  readonly model: string | undefined
+  /** Every other model the body can cause to run: advisor tools, `fallbacks`, Managed Agents `model` members. */
+  readonly otherModels: readonly ModelUse[]
   /** `max_tokens` when it is a number. */
   readonly maxTokens?: number
   /** `container.skills[*]`. */
   readonly skills: readonly SkillUse[]
   /** A reused container: `container` as a string, or `container.id`. */
   readonly container?: string
-  /** `tools[*]`: the `type` of server and Anthropic-defined tools, `client:NAME` for client tools. */
+  /** `tools[*]` and inline `tool_addition` tools: the `type` of server and Anthropic-defined tools, `client:NAME` for client tools. */
   readonly tools: readonly string[]
-  /** `mcp_servers[*].url`. */
-  readonly mcpServers: readonly string[]
+  /** `mcp_servers[*]` with the tools the request enables on each. */
+  readonly mcpServers: readonly McpServerUse[]
   /** `input.skill` of every `tool_use` named `Skill` in an assistant message (Claude Code, §13.2). */
   readonly clientSkills: readonly string[]
 }
@@ -42,6 +52,9 @@ export interface SkillUse {
 }
 
 const none: RequestFacts = { models: [], bodies: [], containerIds: [] }
+
+/** Managed Agents families whose create/update bodies carry models, tools and MCP servers. */
+const agentDefinitions: ReadonlySet<string> = new Set(['agents.manage', 'environments', 'sessions', 'deployments'])
 
 /**
  * @param json the parsed body, or undefined when the endpoint's body is not inspected (the
@@ -56,12 +69,13 @@ export function extractRequestFacts(endpoint: EndpointName | 'unknown', json: un
     if (!isObject(json) || !Array.isArray(json.requests)) return collect([bodyFacts(undefined, 'requests', true)])
     return collect(json.requests.map((entry, i) => bodyFacts(isObject(entry) ? entry.params : undefined, `requests[${i}]`, true)))
   }
+  if (agentDefinitions.has(endpoint) && json !== undefined) return collect([agentBodyFacts(json)])
   return none
 }
 
 function collect(bodies: BodyFacts[]): RequestFacts {
   return {
-    models: bodies.map((body) => body.model),
+    models: bodies.flatMap((body) => [...(body.model === undefined ? [] : [body.model]), ...body.otherModels.map((use) => use.model)]),
     bodies,
     containerIds: [...new Set(bodies.flatMap((body) => (body.container ? [body.container] : [])))],
   }
@@ -70,16 +84,39 @@ function collect(bodies: BodyFacts[]): RequestFacts {
 function bodyFacts(body: unknown, at: string, executes: boolean): BodyFacts {
   const b = isObject(body) ? body : {}
   const container = containerOf(b.container)
+  const tools = toolDefinitionsOf(b)
   return {
     at,
     executes,
     model: typeof b.model === 'string' ? b.model : '',
+    otherModels: modelUsesOf(b, tools),
     ...(typeof b.max_tokens === 'number' ? { maxTokens: b.max_tokens } : {}),
     skills: skillsOf(b.container),
     ...(container === undefined ? {} : { container }),
-    tools: listOf(b.tools).map(toolOf),
-    mcpServers: listOf(b.mcp_servers).map((server) => (isObject(server) && typeof server.url === 'string' ? server.url : '')),
+    tools: tools.map(({ tool }) => toolName(tool)),
+    mcpServers: mcpServersOf(b, tools),
     clientSkills: clientSkillsOf(b.messages),
+  }
+}
+
+/**
+ * A Managed Agents create or update: the agent loop runs inside Anthropic, so every `model` member,
+ * and the `tools` and `mcp_servers` it defines (at the top, or in a session's or deployment's
+ * `agent_with_overrides`), are checked like a Messages body's. It does not run the model by itself
+ * (no max_tokens, no required skill).
+ */
+function agentBodyFacts(json: unknown): BodyFacts {
+  const b = isObject(json) ? json : {}
+  const definitions = [b, ...(isObject(b.agent) ? [b.agent] : [])].map((holder) => ({ holder, tools: listOf(holder.tools).map((tool, i) => ({ at: `tools[${i}]`, tool })) }))
+  return {
+    at: '',
+    executes: false,
+    model: undefined,
+    otherModels: modelMembersOf(json),
+    skills: [],
+    tools: definitions.flatMap(({ tools }) => tools.map(({ tool }) => toolName(tool))),
+    mcpServers: definitions.flatMap(({ holder, tools }) => mcpServersOf(holder, tools)),
+    clientSkills: [],
   }
 }
 
@@ -106,13 +143,6 @@ function skillsOf(container: unknown): SkillUse[] {
   })
 }
 
-/** Server and Anthropic-defined tools carry a `type`; client tools have none or `custom` (§8.1). */
-function toolOf(tool: unknown): string {
-  if (!isObject(tool)) return ''
-  if (typeof tool.type === 'string' && tool.type !== 'custom') return tool.type
-  return typeof tool.name === 'string' ? `client:${tool.name}` : ''
-}
-
 function clientSkillsOf(messages: unknown): string[] {
   const names: string[] = []
   for (const message of listOf(messages)) {
@@ -124,14 +154,4 @@ function clientSkillsOf(messages: unknown): string[] {
     }
   }
   return names
-}
-
-/** A present non-list is one malformed entry, so it is denied rather than ignored. */
-function listOf(value: unknown): unknown[] {
-  if (value === undefined || value === null) return []
-  return Array.isArray(value) ? value : [value]
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -52,13 +52,13 @@ export const approve = (approvals: Approvals): Stage =>
     })
   }
 
-/** Each body's own facts (each batch entry), for the review's fingerprint. */
+/** Each body's own facts (each batch entry), for the review's fingerprint: every model it can run, advisors and fallbacks included. */
 function fingerprintEntries(facts: RequestFacts | undefined): FingerprintEntry[] {
   return (facts?.bodies ?? []).map((body) => ({
-    model: body.model,
+    model: [body.model ?? '', ...body.otherModels.map((use) => use.model)].join(' '),
     skills: body.skills.map(skillName),
     tools: [...body.tools],
-    mcpServers: [...body.mcpServers],
+    mcpServers: body.mcpServers.map((server) => server.url),
   }))
 }
 

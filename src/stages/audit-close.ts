@@ -9,6 +9,7 @@ import type { RequestContext } from '../pipeline/context.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { parseSseEvent } from '../sse/parse-event.js'
+import { auditResponseJson } from './audit-facts.js'
 
 /**
  * Records the response as the client receives it (after masking) and commits the completion half
@@ -71,7 +72,7 @@ async function* auditedBytes(ctx: RequestContext, writer: AuditWriter, content: 
     }
     const parsed = json ? parseJson(Buffer.concat(held)) : undefined
     const response: AuditResponse = parsed !== undefined
-      ? { kind: 'json', contentType: type, bytes, body: parsed }
+      ? { kind: 'json', contentType: type, bytes, body: auditResponseJson(ctx, parsed) }
       : { kind: 'opaque', contentType: type, bytes, ...(digest ? { sha256: digest.digest('hex') } : {}) }
     const status = ctx.response?.status ?? 0
     const failed = status >= 400 ? `upstream:${upstreamErrorType(parsed)}` : undefined

@@ -5,7 +5,7 @@ import { extractRequestFacts, type RequestFacts, type SkillUse } from '../policy
 
 /** What the audit record and an approver are shown about the request: models, skills, tools, container. */
 export interface NamedFacts {
-  /** Every distinct model the request runs, in order (a batch may name several), joined by ", ". */
+  /** Every distinct executor model, in order (a batch may name several), joined by ", ". */
   readonly model?: string
   /** Distinct `type:id`, with `@version` unless it is `latest`, over every body (each batch entry). */
   readonly skills: string[]
@@ -15,17 +15,33 @@ export interface NamedFacts {
   readonly containerId?: string
 }
 
+/** The record's facts: the named request facts, and the client session from a header. */
+export interface AuditFacts extends NamedFacts {
+  readonly clientSession?: string
+}
+
+/** Claude Code's session ids are UUIDs; anything else shaped like an id is kept, other values are not recorded. */
+const sessionIdShape = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
+
+/** `x-claude-code-session-id` when it is one id (claude-api-2026.md §6); never a list, never free text. */
+export function clientSessionOf(ctx: Pick<RequestContext, 'headers'>): string | undefined {
+  const value = ctx.headers['x-claude-code-session-id']
+  return typeof value === 'string' && sessionIdShape.test(value) ? value : undefined
+}
+
 /**
  * Names the facts derived once from the body (`ctx.facts`, policy/request-facts.ts), so the record,
- * the review an approver sees and the policy decision all describe the same request.
+ * the review an approver sees and the policy decision all describe the same request. `model` names
+ * the models that execute each body (advisors and fallbacks are in the facts, and so in the review's
+ * fingerprint, but not in this name).
  */
 export function namedFacts(facts: RequestFacts | undefined): NamedFacts {
   if (!facts) return { skills: [], tools: [] }
   const models = new Set<string>()
   const skills = new Set<string>()
   const tools = new Set<string>()
-  for (const model of facts.models) if (model !== '') models.add(model)
   for (const body of facts.bodies) {
+    if (body.model !== undefined && body.model !== '') models.add(body.model)
     for (const skill of body.skills) skills.add(skillName(skill))
     for (const tool of body.tools) tools.add(tool)
   }
@@ -43,33 +59,59 @@ export function skillName(skill: SkillUse): string {
 
 /**
  * The request as the audit keeps it: the body masked with the rule's detectors and the request
- * detectors, credentials the body legitimately carries (MCP `authorization_token`) replaced, and the
- * named facts. The audit stores masked content only (SPEC §5): when its masking changed the body,
- * the facts are read again from the masked copy, so no secret reaches those fields either.
+ * detectors, with credentials the body legitimately carries replaced wherever they sit (MCP
+ * `authorization_token` in a body, a batch entry or an agent; Managed Agents vault and repository
+ * credentials), and the record's facts. The audit stores masked content only (SPEC §5): when its
+ * masking changed the body, the facts are read again from the masked copy, so no secret reaches
+ * those fields either.
  */
-export function auditRequest(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number>; facts: NamedFacts } {
-  if (ctx.json === undefined) return { body: undefined, hits: {}, facts: namedFacts(ctx.facts) }
-  const body = redactMcpTokens(ctx.json)
+export function auditRequest(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number>; facts: AuditFacts } {
+  const clientSession = clientSessionOf(ctx)
+  const session = clientSession === undefined ? {} : { clientSession }
+  if (ctx.json === undefined) return { body: undefined, hits: {}, facts: { ...namedFacts(ctx.facts), ...session } }
+  const body = redactCredentials(ctx.json, messageFamilies.has(ctx.endpoint?.name ?? 'unknown') ? bodyCredentials : agentCredentials)
   const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
   const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
-  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits }, facts: namedFacts(ctx.facts) }
+  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits }, facts: { ...namedFacts(ctx.facts), ...session } }
   const masked = masker.maskRequest(body, detectors, { forwarded: false })
   const facts = masked.changed ? namedFacts(extractRequestFacts(ctx.endpoint?.name ?? 'unknown', masked.body)) : namedFacts(ctx.facts)
-  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits }, facts }
+  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits }, facts: { ...facts, ...session } }
 }
 
-function redactMcpTokens(json: unknown): unknown {
-  if (!isObject(json) || !Array.isArray(json.mcp_servers)) return json
-  return {
-    ...json,
-    mcp_servers: json.mcp_servers.map((server) =>
-      isObject(server) && 'authorization_token' in server ? { ...server, authorization_token: '[REDACTED:credential]' } : server,
-    ),
+const messageFamilies: ReadonlySet<string> = new Set(['messages', 'count_tokens', 'batches'])
+/** Members that hold a credential in a Messages body (the MCP connector's). */
+const bodyCredentials: ReadonlySet<string> = new Set(['authorization_token'])
+/** Managed Agents bodies also carry vault credentials (claude-api-2026.md §4). */
+const agentCredentials: ReadonlySet<string> = new Set(['authorization_token', 'access_token', 'refresh_token', 'client_secret', 'token', 'secret_value'])
+/** Managed Agents answers carry credentials too: a tunnel's `reveal_token` returns `tunnel_token`. */
+const agentAnswerCredentials: ReadonlySet<string> = new Set([...agentCredentials, 'tunnel_token'])
+const redacted = '[REDACTED:credential]'
+
+/**
+ * A JSON answer as the audit keeps it: Managed Agents answers (a revealed tunnel token, vault
+ * credentials echoed back) with their credentials replaced. The client still receives them: its
+ * rule granted the endpoint explicitly. Messages answers are masked by the masking stage instead.
+ */
+export function auditResponseJson(ctx: Pick<RequestContext, 'endpoint'>, json: unknown): unknown {
+  const endpoint = ctx.endpoint?.name ?? 'unknown'
+  if (messageFamilies.has(endpoint) || endpoint === 'models' || endpoint === 'files' || endpoint.startsWith('skills.')) return json
+  return redactCredentials(json, agentAnswerCredentials)
+}
+
+/** A copy with every member of `names` replaced, at any depth; unchanged containers are shared, not copied. */
+export function redactCredentials(json: unknown, names: ReadonlySet<string> = agentCredentials, depth = 0): unknown {
+  if (depth > 128 || typeof json !== 'object' || json === null) return json
+  if (Array.isArray(json)) {
+    const items = json.map((item) => redactCredentials(item, names, depth + 1))
+    return items.some((item, i) => item !== json[i]) ? items : json
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  let copy: Record<string, unknown> | undefined
+  for (const [key, value] of Object.entries(json)) {
+    const next = names.has(key) && value !== null && value !== undefined ? redacted : redactCredentials(value, names, depth + 1)
+    // defineProperty: a member named `__proto__` stays a member, never a prototype.
+    if (next !== value) Object.defineProperty((copy ??= { ...(json as Record<string, unknown>) }), key, { value: next, enumerable: true, writable: true, configurable: true })
+  }
+  return copy ?? json
 }
 
 /** The decision as the audit records it: what policy said, rule and principal, and every reason. */

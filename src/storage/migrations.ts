@@ -167,6 +167,26 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         CREATE INDEX slots_expiry ON slots (expires_at);
       `,
     },
+    {
+      version: 3,
+      name: 'gateway signing keys, minted token sources',
+      sql: `
+        -- Private keys sealed with AES-256-GCM under gatewayTokens.keyEncryption: never plain text here.
+        CREATE TABLE gateway_keys (
+          kid TEXT PRIMARY KEY,
+          created_at ${t.int8} NOT NULL,
+          sealed TEXT NOT NULL
+        );
+        CREATE INDEX gateway_keys_created ON gateway_keys (created_at);
+        CREATE TABLE minted_tokens (
+          jti TEXT PRIMARY KEY,
+          issuer_id TEXT NOT NULL,
+          claims TEXT NOT NULL,
+          expires_at ${t.int8} NOT NULL
+        );
+        CREATE INDEX minted_tokens_expiry ON minted_tokens (expires_at);
+      `,
+    },
   ]
 }
 

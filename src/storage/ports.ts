@@ -4,6 +4,8 @@ import type { VerifyReport } from '../audit/chain-verifier.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
 import type { GrantStore, ReviewStore } from './ports-approvals.js'
 import type { CounterStore } from './ports-limits.js'
+import type { GatewayKeyStore } from './ports-keys.js'
+import type { MintedTokenStore } from './ports-minted.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
@@ -25,6 +27,8 @@ export interface AuditListFilter {
   readonly rule?: string | undefined
   /** Records whose `skills` contain this alias. */
   readonly skill?: string | undefined
+  /** Records of one client session (`x-claude-code-session-id`); combine with `principal` to scope it. */
+  readonly clientSession?: string | undefined
   readonly decision?: AuditDecision | undefined
   readonly outcome?: AuditState | undefined
   /** `time.start >= from`. */
@@ -194,6 +198,10 @@ export interface Storage {
   readonly grants: GrantStore
   /** Rate, budget and concurrency counters (SPEC §2 `limits:`). */
   readonly counters: CounterStore
+  /** Sources of minted gateway tokens, by `jti` (issue #13). */
+  readonly minted: MintedTokenStore
+  /** Gateway signing keys, sealed (issue #14; used when `gatewayTokens.keyEncryption` is set). */
+  readonly gatewayKeys: GatewayKeyStore
   /** Creates or upgrades the schema (idempotent; serialised across processes). */
   migrate(): Promise<MigrationResult>
   /** Reachable and at the expected schema version. */

@@ -1,7 +1,9 @@
 import { SqlAuditStore } from './audit-store.js'
 import { SqlCounterStore } from './counter-store.js'
 import { StorageError } from './errors.js'
+import { SqlGatewayKeyStore } from './gateway-key-store.js'
 import { SqlGrantStore } from './grant-store.js'
+import { SqlMintedTokenStore } from './minted-store.js'
 import { migrateSteps, schemaVersion, type Migration } from './migrations.js'
 import type { MigrationResult, Storage, StorageHealth } from './ports.js'
 import { SqlReplayStore, SqlRevocationStore } from './revocation-store.js'
@@ -38,6 +40,8 @@ export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOpti
     reviews: new SqlReviewStore(db, options.now),
     grants: new SqlGrantStore(db, options.now),
     counters: new SqlCounterStore(db, options.now),
+    minted: new SqlMintedTokenStore(db, options.now),
+    gatewayKeys: new SqlGatewayKeyStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const now = options.now().getTime()
       const result = await db.write(`migrating the ${name} store`, (d) => migrateSteps(d, schema.migrations, schema.int8, now))

@@ -53,7 +53,7 @@ const contentTypes: Readonly<Record<string, string>> = {
 const safeRelativePath = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/
 
 /** A console view by path: `audit`, `reviews/rev_01…`, `audit/01J…` (ids as the API makes them). */
-const deepLink = /^(audit|reviews|grants|revocations|explain)(\/[A-Za-z0-9_.:%-]+)?$/
+const deepLink = /^(audit|sessions|reviews|grants|revocations|explain)(\/[A-Za-z0-9_.:%-]+)?$/
 
 /** `ui/public/` of the package, found from this module's place (`src/ui/` in tests, `dist/ui/` when installed). */
 export function defaultConsoleRoot(): string {

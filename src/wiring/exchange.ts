@@ -14,14 +14,15 @@ import { selectRule } from '../policy/select-rule.js'
 import type { Storage } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { ErrorReports } from './error-reports.js'
+import { gatewayKeysFor } from './gateway-keys.js'
 
 /**
  * The gateway's own signing keys (opened once: `gatewayTokens` is a restart-only section). `url` is
  * the listen URL, the issuer when `gatewayTokens.issuer` is not configured.
  */
-export function openGatewayTokensFor(config: Config, url: string): Promise<GatewayTokens> {
+export function openGatewayTokensFor(config: Config, url: string, storage: Storage, reports: ErrorReports): Promise<GatewayTokens> {
   return openGatewayTokens({
-    keyFile: config.gatewayTokens.signingKey.fromFile,
+    ...gatewayKeysFor(config, storage, reports),
     issuer: (config.gatewayTokens.issuer ?? url).replace(/\/$/, ''),
     ttlMs: config.gatewayTokens.ttl,
     rotateAfterMs: config.gatewayTokens.rotateAfter,

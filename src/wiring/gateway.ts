@@ -65,7 +65,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   // The listener opens before the pipeline exists: the gateway-token issuer defaults to its URL.
   const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer, limits: config.listen })
   const url = await http.listen(options.port ?? config.listen.port, config.listen.host)
-  const gatewayTokens = await openGatewayTokensFor(config, url)
+  const gatewayTokens = await openGatewayTokensFor(config, url, parts.storage, reports)
   const shared = { ...parts, gatewayTokens }
   const generations = holdGenerations(await buildGeneration(config, rules, shared), {
     settledInFlight: () => http.lifecycle.settledInFlight(),

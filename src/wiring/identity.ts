@@ -25,7 +25,8 @@ export async function buildWorkloadIdentity(config: Config, gatewayTokens: Gatew
     fetchTimeoutMs: config.keySets.fetchTimeout,
   })
   await workload.warmUp()
-  return { verifier: cacheVerifications(routeGatewayTokens(workload, gatewayTokens)), health: () => workload.health() }
+  // Gateway tokens keep their own cache, which drops a token as soon as its key leaves the ring.
+  return { verifier: routeGatewayTokens(cacheVerifications(workload), gatewayTokens), health: () => workload.health() }
 }
 
 /** Human OIDC issuers of the admin API (`admin.issuers`); none configured, none built. */

@@ -11,7 +11,6 @@ import { createContainerOwners, type ContainerOwners } from '../policy/container
 import type { CredentialProvider } from '../stages/inject-credential.js'
 import type { Storage, StorageHealth } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
-import { createMemoryMintedStore } from '../exchange/memory-minted-store.js'
 import type { UpstreamClient } from '../upstream/client.js'
 import { openAudit } from './audit.js'
 import type { ErrorReports } from './error-reports.js'
@@ -65,8 +64,8 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   const reviewWatcher = new ReviewWatcher(storage.reviews, { onError: (error) => reports.approvals(error) })
   return {
     reviewWatcher,
-    // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
-    minted: createMemoryMintedStore(),
+    // In the store: a token minted by one replica or worker is honoured by every other one.
+    minted: storage.minted,
     storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     credentialHealth: () => credential.health(),

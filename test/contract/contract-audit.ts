@@ -108,6 +108,7 @@ export function auditContract(ctx: ContractContext): void {
           rule: i % 2 === 0 ? 'release-notes' : 'triage',
           skills: i % 4 === 0 ? ['xlsx', 'generate-release-notes'] : ['generate-release-notes'],
           decision: i === 5 ? 'deny' : 'allow',
+          ...(i % 5 === 1 ? { clientSession: 'f3b1c2d4-0000-4000-8000-000000000001' } : {}),
         })
         await storage.audit.begin(o)
         if (i !== 11) await storage.audit.complete(o.id, completion(start, i === 5 ? 'denied' : 'completed'))
@@ -124,6 +125,11 @@ export function auditContract(ctx: ContractContext): void {
       expect(await list({ principal: 'gha:1/1' })).toEqual([ids[9], ids[6], ids[3], ids[0]])
       expect(await list({ rule: 'triage', principal: 'gha:2/2' })).toEqual([ids[11], ids[7], ids[5], ids[1]])
       expect(await list({ skill: 'xlsx' })).toEqual([ids[8], ids[4], ids[0]])
+      expect(await list({ clientSession: 'f3b1c2d4-0000-4000-8000-000000000001' })).toEqual([ids[11], ids[6], ids[1]])
+      expect(await list({ clientSession: 'f3b1c2d4-0000-4000-8000-000000000001', principal: 'gha:1/1' })).toEqual([ids[6]])
+      expect(await list({ clientSession: 'no-such-session' })).toEqual([])
+      expect((await storage.audit.get(ids[6] ?? ''))?.clientSession).toBe('f3b1c2d4-0000-4000-8000-000000000001')
+      expect((await storage.audit.get(ids[0] ?? ''))?.clientSession).toBeNull()
       expect(await list({ decision: 'deny' })).toEqual([ids[5]])
       expect(await list({ outcome: 'denied' })).toEqual([ids[5]])
       expect(await list({ outcome: 'open' })).toEqual([ids[11]])

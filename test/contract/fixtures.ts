@@ -25,6 +25,7 @@ export interface OpeningOptions {
   readonly rule?: string
   readonly skills?: readonly string[]
   readonly decision?: 'allow' | 'deny' | 'approval_required'
+  readonly clientSession?: string
 }
 
 export function opening(options: OpeningOptions = {}): AuditOpening {
@@ -48,6 +49,7 @@ export function opening(options: OpeningOptions = {}): AuditOpening {
     model: 'claude-sonnet-4-5',
     skills: options.skills ?? ['generate-release-notes'],
     tools: ['code_execution_20250825'],
+    ...(options.clientSession === undefined ? {} : { clientSession: options.clientSession }),
     requestBytes: 120,
     requestBody: { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'mail [REDACTED:email]' }] },
     requestMaskHits: { email: 1 },

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest'
 import type { OpenStorageOptions, Storage } from '../../src/storage/ports.js'
 import { approvalContract } from './contract-approvals.js'
 import { auditContract } from './contract-audit.js'
+import { gatewayTokenContract } from './contract-gateway-tokens.js'
 import { integrityContract } from './contract-integrity.js'
 import { limitsContract } from './contract-limits.js'
 import { revocationContract } from './contract-revocations.js'
@@ -45,5 +46,6 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     revocationContract(ctx)
     approvalContract(ctx)
     limitsContract(ctx)
+    gatewayTokenContract(ctx)
   })
 }

@@ -113,10 +113,13 @@ describe('deploy/compose/skillgate.yaml', () => {
   it('resolves its secrets when the referenced files exist', () => {
     const keyFile = join(tmp, 'anthropic_api_key')
     writeFileSync(keyFile, 'sk-ant-test-placeholder\n')
-    const text = configText.replace('/run/secrets/anthropic_api_key', keyFile)
+    const kekFile = join(tmp, 'key_encryption_key')
+    writeFileSync(kekFile, `${Buffer.alloc(32, 7).toString('base64')}\n`)
+    const text = configText.replace('/run/secrets/anthropic_api_key', keyFile).replace('/run/secrets/key_encryption_key', kekFile)
     const result = loadConfigText(text, 'compose (secrets resolved)', {})
     expect(result.ok ? [] : result.problems).toEqual([])
     if (result.ok) expect(result.config.secrets.upstreamApiKey?.reveal()).toBe('sk-ant-test-placeholder')
+    if (result.ok) expect(result.config.secrets.keyEncryption).toHaveLength(1)
   })
 
   it('matches what the compose file provides', () => {
@@ -133,6 +136,12 @@ describe('deploy/compose/skillgate.yaml', () => {
     const keyFile = config.upstream.apiKey?.fromFile ?? ''
     expect(keyFile).toMatch(/^\/run\/secrets\//)
     expect(secretNames(gateway)).toContain(keyFile.slice('/run/secrets/'.length))
+    // The signing keys live in the shared store, sealed under a Docker secret (issue #14).
+    const kek = config.gatewayTokens.keyEncryption
+    const kekFile = (Array.isArray(kek) ? kek[0] : kek)?.fromFile ?? ''
+    expect(kekFile).toMatch(/^\/run\/secrets\//)
+    expect(secretNames(gateway)).toContain(kekFile.slice('/run/secrets/'.length))
+    expect(config.gatewayTokens.signingKey).toBeUndefined()
     // storage.url reaches the postgres service and carries no password (PGPASSWORD does).
     const url = new URL(config.storage.url)
     expect(url.protocol).toMatch(/^postgres(ql)?:$/)

@@ -26,7 +26,7 @@ const knownFunctions = new Set([
   ...['include', 'tpl', 'required', 'toYaml', 'fromYaml', 'toJson', 'fromJson', 'lookup', 'fail'],
   ...['default', 'empty', 'coalesce', 'ternary', 'quote', 'squote', 'indent', 'nindent', 'trunc', 'trim', 'trimSuffix', 'trimPrefix', 'replace'],
   ...['contains', 'hasPrefix', 'hasSuffix', 'upper', 'lower', 'toString', 'int', 'int64', 'atoi', 'float64', 'add', 'add1', 'sub', 'mul', 'div', 'mod', 'max', 'min'],
-  ...['regexMatch', 'sha256sum', 'b64enc', 'dig', 'get', 'hasKey', 'keys', 'dict', 'list', 'first', 'last', 'join', 'merge', 'kindIs', 'semverCompare'],
+  ...['regexMatch', 'sha256sum', 'b64enc', 'randBytes', 'dig', 'get', 'hasKey', 'keys', 'dict', 'list', 'first', 'last', 'join', 'merge', 'kindIs', 'semverCompare'],
 ])
 
 const blockOpeners = new Set(['if', 'range', 'with', 'define', 'block'])
@@ -170,6 +170,19 @@ describe('Helm chart: the default config block', () => {
     const mount = /- name: upstream-key\s*\n\s*mountPath: (\S+)/.exec(deployment)?.[1]
     const key = String(mapAt(values, 'upstreamApiKey').key)
     expect(loaded.config.upstream.apiKey?.fromFile).toBe(`${mount}/${key}`)
+  })
+
+  it('keeps the signing keys in the store under a key-encryption key generated once and mounted where the config reads it', () => {
+    if (!loaded.ok) throw new Error('config does not load')
+    expect(loaded.config.gatewayTokens.signingKey).toBeUndefined()
+    const kek = loaded.config.gatewayTokens.keyEncryption
+    const mount = /- name: key-encryption\s*\n\s*mountPath: (\S+)/.exec(deployment)?.[1]
+    expect((Array.isArray(kek) ? kek[0] : kek)?.fromFile).toBe(`${mount}/key`)
+    const secret = templates.get('key-encryption-secret.yaml') ?? ''
+    // Generated on install, carried over on upgrade, kept on uninstall.
+    expect(secret).toMatch(/lookup "v1" "Secret"/)
+    expect(secret).toMatch(/randBytes 32/)
+    expect(secret).toMatch(/helm\.sh\/resource-policy: keep/)
   })
 
   it('uses PostgreSQL (several replicas) with no password in the ConfigMap', () => {

@@ -22,6 +22,7 @@ describe('extractRequestFacts', () => {
           at: '',
           executes: true,
           model: 'claude-opus-5-5',
+          otherModels: [],
           maxTokens: 4096,
           container: 'container_01',
           skills: [
@@ -29,7 +30,7 @@ describe('extractRequestFacts', () => {
             { type: 'custom', id: 'skill_01', version: 'latest' },
           ],
           tools: ['code_execution_20250825', 'client:get_weather', 'client:x', 'mcp_toolset'],
-          mcpServers: ['https://mcp.example/sse'],
+          mcpServers: [{ url: 'https://mcp.example/sse', name: 'm', enabled: { all: true, except: [] } }],
           clientSkills: ['acme-report'],
         },
       ],
@@ -38,7 +39,7 @@ describe('extractRequestFacts', () => {
 
   it('keeps malformed entries as empty strings so criteria deny them', () => {
     const [body] = extractRequestFacts('messages', { model: 7, container: { id: 5, skills: 'pptx' }, tools: { name: 'x' }, mcp_servers: [{}] }).bodies
-    expect(body).toMatchObject({ model: '', container: '', skills: [{ type: '', id: '', version: '' }], tools: ['client:x'], mcpServers: [''] })
+    expect(body).toMatchObject({ model: '', container: '', skills: [{ type: '', id: '', version: '' }], tools: ['client:x'], mcpServers: [{ url: '', name: '', enabled: { all: true, except: [] } }] })
   })
 
   it('marks count_tokens as not running the model, and reads batch entries with their place', () => {

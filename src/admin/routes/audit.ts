@@ -27,6 +27,7 @@ const toFilter = (q: FilterQuery): AuditListFilter => ({
   principal: q.principal,
   rule: q.rule,
   skill: q.skill,
+  clientSession: q.clientSession,
   decision: q.decision,
   outcome: q.outcome,
   from: q.since,

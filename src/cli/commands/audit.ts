@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
-import { replayRecord, sseText } from '../../audit/replay.js'
-import type { AuditDecision, AuditState } from '../../audit/record.js'
+import { replayRecord, replaySession, sseText } from '../../audit/replay.js'
+import type { AuditDecision, AuditRecord, AuditState } from '../../audit/record.js'
 import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/load.js'
 import { openStorage } from '../../storage/open-storage.js'
 import type { AuditListFilter, Storage } from '../../storage/ports.js'
@@ -12,10 +12,15 @@ import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remot
 
 const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
 
-  list   [--principal P] [--rule R] [--skill S] [--decision allow|deny|approval_required]
+  list   [--principal P] [--rule R] [--skill S] [--client-session ID] [--decision allow|deny|approval_required]
          [--outcome completed|interrupted|denied|error|open] [--since ISO] [--until ISO] [--limit N] [--json]
   show ID [--json]                  one record: identity, decision and reasons, request and response
   replay ID [--speed N]             re-emit a recorded stream as SSE with its original timing
+  replay --client-session ID [--principal P] [--speed N]
+                                    a whole client session as one stream, each turn announced
+                                    by a skillgate_turn event
+  --client-session ID               records of one Claude Code session (x-claude-code-session-id);
+                                    with --principal, only that caller's (clients choose the id)
   export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
   verify                            walk the hash chain; exit 1 and name every edited, deleted,
                                     inserted or reordered record
@@ -53,6 +58,7 @@ const options = {
   principal: { type: 'string' },
   rule: { type: 'string' },
   skill: { type: 'string' },
+  'client-session': { type: 'string' },
   decision: { type: 'string' },
   outcome: { type: 'string' },
   since: { type: 'string' },
@@ -83,6 +89,7 @@ function filterOf(values: Values): AuditListFilter {
     principal: values.principal,
     rule: values.rule,
     skill: values.skill,
+    clientSession: values['client-session'],
     decision: values.decision as AuditDecision | undefined,
     outcome: values.outcome as AuditState | undefined,
     from: date(values.since, 'since'),
@@ -119,7 +126,8 @@ async function show(storage: Storage, _values: Values, positionals: string[]): P
 
 async function replay(storage: Storage, values: Values, positionals: string[]): Promise<number> {
   const id = positionals[0]
-  if (!id) throw new UsageError('audit replay needs a record id')
+  if (values['client-session']) return replayClientSession((await storage.audit.list({ ...filterOf(values), limit: 1000 })).records, values)
+  if (!id) throw new UsageError('audit replay needs a record id, or --client-session ID')
   const record = await storage.audit.get(id)
   if (!record) {
     process.stderr.write(`no audit record ${id}\n`)
@@ -128,6 +136,18 @@ async function replay(storage: Storage, values: Values, positionals: string[]): 
   const speed = values.speed === undefined ? 1 : Number(values.speed)
   if (!(speed > 0)) throw new UsageError('--speed takes a number greater than 0')
   for await (const frame of replayRecord(record, { speed })) process.stdout.write(sseText(frame))
+  return 0
+}
+
+/** Every turn of one client session as one stream (at most 1000 turns). */
+async function replayClientSession(records: readonly AuditRecord[], values: Values): Promise<number> {
+  if (records.length === 0) {
+    process.stderr.write(`no audit records of client session ${values['client-session'] ?? ''}\n`)
+    return 1
+  }
+  const speed = values.speed === undefined ? 1 : Number(values.speed)
+  if (!(speed > 0)) throw new UsageError('--speed takes a number greater than 0')
+  for await (const frame of replaySession(records, { speed })) process.stdout.write(sseText(frame))
   return 0
 }
 
@@ -181,6 +201,7 @@ async function runRemote(api: AdminClient, sub: string, values: Values, position
     ...(values.principal ? { principal: values.principal } : {}),
     ...(values.rule ? { rule: values.rule } : {}),
     ...(values.skill ? { skill: values.skill } : {}),
+    ...(values['client-session'] ? { clientSession: values['client-session'] } : {}),
     ...(values.decision ? { decision: values.decision as AuditDecision } : {}),
     ...(values.outcome ? { outcome: values.outcome as AuditState } : {}),
     ...(values.since ? { since: values.since } : {}),
@@ -199,6 +220,7 @@ async function runRemote(api: AdminClient, sub: string, values: Values, position
         process.stdout.write(`${JSON.stringify(await api.auditGet(required(positionals[0], 'audit show')), null, 2)}\n`)
         return 0
       case 'replay':
+        if (values['client-session']) return replayClientSession((await api.auditList({ ...filter, limit: 1000 })).records as unknown as AuditRecord[], values)
         for await (const chunk of api.auditReplay(required(positionals[0], 'audit replay'), values.speed ? { speed: Number(values.speed) } : {})) process.stdout.write(chunk)
         return 0
       case 'export': {

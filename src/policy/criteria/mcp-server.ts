@@ -1,11 +1,21 @@
+import { compileGlob } from '../glob.js'
+import type { McpServerGrantInput } from '../input.js'
 import type { Reason } from '../reasons.js'
+import type { EnabledTools } from '../request-facts.js'
 import { listDetail, nameDetail, nothingToCheck, verdict, type Criterion, type GrantProblem } from './criterion.js'
 
-/** A parsed `allow.mcpServers` entry. */
+/** A parsed `allow.mcpServers` URL prefix. */
 interface UrlPrefix {
   readonly protocol: string
   readonly host: string
   readonly path: string
+}
+
+/** A compiled `allow.mcpServers` entry: where, and which tools (absent globs: every tool). */
+interface ServerGrant {
+  readonly prefix: UrlPrefix
+  readonly everyTool: boolean
+  readonly tools: readonly ((name: string) => boolean)[]
 }
 
 export type UrlPrefixResult = { readonly ok: true; readonly prefix: UrlPrefix } | { readonly ok: false; readonly message: string }
@@ -34,35 +44,52 @@ function matchesPrefix(prefix: UrlPrefix, url: URL): boolean {
   return url.pathname.startsWith(base)
 }
 
+const urlOf = (entry: McpServerGrantInput) => (typeof entry === 'string' ? entry : entry.url)
+
+function compileGrant(entry: McpServerGrantInput): ServerGrant | undefined {
+  const compiled = compileUrlPrefix(urlOf(entry))
+  if (!compiled.ok) return undefined
+  const globs = typeof entry === 'string' ? ['*'] : entry.tools
+  return { prefix: compiled.prefix, everyTool: globs.includes('*'), tools: globs.map(compileGlob) }
+}
+
 /**
- * `allow.mcpServers`: every `mcp_servers[*].url` lies under an allowed prefix; absent grants none.
- * Reasons show origin and path only: a query string may carry a credential.
+ * `allow.mcpServers`: every `mcp_servers[*].url` lies under an allowed prefix, and every tool the
+ * request enables on it (facts/mcp-toolsets.ts) matches the tool globs of an entry covering that URL.
+ * A set left open-ended (a toolset enabled by default) is granted only by an entry granting `*`.
+ * Absent grants none. Reasons show origin and path only: a query string may carry a credential.
  */
 export const mcpServerCriterion: Criterion = {
   name: 'mcp-server',
   validate(allow) {
     const problems: GrantProblem[] = []
     allow.mcpServers?.forEach((entry, i) => {
-      const compiled = compileUrlPrefix(entry)
-      if (!compiled.ok) problems.push({ path: ['mcpServers', i], message: compiled.message, hint: 'e.g. https://mcp.example.com/acme/' })
+      const compiled = compileUrlPrefix(urlOf(entry))
+      if (!compiled.ok) problems.push({ path: ['mcpServers', i, ...(typeof entry === 'string' ? [] : ['url'])], message: compiled.message, hint: 'e.g. https://mcp.example.com/acme/' })
     })
     return problems
   },
   compile(allow) {
-    const prefixes = (allow.mcpServers ?? []).flatMap((entry) => {
-      const compiled = compileUrlPrefix(entry)
-      return compiled.ok ? [compiled.prefix] : []
-    })
+    const grants = (allow.mcpServers ?? []).flatMap((entry) => compileGrant(entry) ?? [])
     return function checkMcpServers({ facts }) {
-      const used = facts.bodies.flatMap((body) => body.mcpServers.map((url) => ({ url: parseUrl(url), at: body.at })))
+      const used = facts.bodies.flatMap((body) => body.mcpServers.map((server) => ({ url: parseUrl(server.url), enabled: server.enabled, at: body.at })))
       if (used.length === 0) return nothingToCheck
       const denied: Reason[] = []
-      for (const { url, at } of used) {
-        if (!url || !prefixes.some((prefix) => matchesPrefix(prefix, url))) denied.push({ code: 'mcp-server-not-granted', detail: nameDetail(url ? shown(url) : '', at) })
+      for (const { url, enabled, at } of used) {
+        const covering = url ? grants.filter((grant) => matchesPrefix(grant.prefix, url)) : []
+        if (!url || covering.length === 0) denied.push({ code: 'mcp-server-not-granted', detail: nameDetail(url ? shown(url) : '', at) })
+        else denied.push(...ungrantedTools(enabled, covering).map((tool) => ({ code: 'mcp-tool-not-granted' as const, detail: nameDetail(`${tool} on ${shown(url)}`, at) })))
       }
       return verdict([{ code: 'mcp-server-granted', detail: listDetail(used.map(({ url }) => (url ? shown(url) : ''))) }], denied)
     }
   },
+}
+
+/** The enabled tools no covering entry grants; `every tool` stands for an open-ended set. */
+function ungrantedTools(enabled: EnabledTools, covering: readonly ServerGrant[]): string[] {
+  if (covering.some((grant) => grant.everyTool)) return []
+  if (enabled.all) return ['every tool (the toolset enables tools by default)']
+  return enabled.names.filter((tool) => tool === '' || !covering.some((grant) => grant.tools.some((match) => match(tool)))).map((tool) => tool || '(missing or malformed)')
 }
 
 const shown = (url: URL) => `${url.origin}${url.pathname}`

@@ -25,6 +25,7 @@ const shared: Omit<Dialect, 'beforeMigrations' | 'notify'> = {
   inList: (column, type) => `${column} = ANY(?::${type}[])`,
   list: (values) => values,
   listContains: (column) => `${column} @> ARRAY[?::text]`,
+  jsonMember: (column, member) => `(${column}::jsonb ->> '${member}')`,
   readList: (value) => (Array.isArray(value) ? value.map(String) : []),
   forUpdate: ' FOR UPDATE',
   *lock(scope, key): Step<void> {

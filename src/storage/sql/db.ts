@@ -22,6 +22,8 @@ export interface Dialect {
   list(values: readonly unknown[]): unknown
   /** `column` (a textlist) contains the text bound to `?`. */
   listContains(column: string): string
+  /** The text of top-level member `member` (a fixed identifier, never user input) of the JSON text in `column`. */
+  jsonMember(column: string, member: string): string
   /** A textlist as it comes back from a query. */
   readList(value: unknown): string[]
   /** Suffix of a SELECT that locks its rows until commit (PostgreSQL); SQLite's write transaction already holds the file lock. */

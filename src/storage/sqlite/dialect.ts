@@ -7,6 +7,7 @@ export const sqliteDialect: Dialect = {
   inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
   list: (values) => JSON.stringify(values),
   listContains: (column) => `EXISTS (SELECT 1 FROM json_each(${column}) AS s WHERE s.value = ?)`,
+  jsonMember: (column, member) => `json_extract(${column}, '$.${member}')`,
   readList,
   forUpdate: '',
   lock: () => nothing(),

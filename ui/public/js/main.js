@@ -10,6 +10,7 @@ import { grantsView } from './views/grants.js'
 import { reviewDetailView } from './views/review-detail.js'
 import { reviewsView } from './views/reviews.js'
 import { revocationsView } from './views/revocations.js'
+import { sessionView } from './views/session.js'
 import { signInView } from './views/sign-in.js'
 
 /**
@@ -34,6 +35,7 @@ const routes = [
   [/^\/sign-in$/, 'sign-in', signInView],
   [/^\/audit$/, 'audit', auditListView],
   [/^\/audit\/([^/]+)$/, 'audit', auditDetailView],
+  [/^\/sessions\/([^/]+)$/, 'audit', sessionView],
   [/^\/reviews$/, 'reviews', reviewsView],
   [/^\/reviews\/([^/]+)$/, 'reviews', reviewDetailView],
   [/^\/grants$/, 'grants', grantsView],

@@ -150,6 +150,10 @@ function createRenderer(screen) {
     } else if (event.event === 'message_delta') {
       const reason = /** @type {Record<string, unknown>} */ (data?.delta ?? {}).stop_reason
       if (typeof reason === 'string') screen.appendChild(h('p', { class: 'hint' }, `stop_reason: ${reason}`))
+    } else if (event.event === 'skillgate_turn') {
+      // A session replay (views/session.js) announces each turn.
+      const turn = /** @type {Record<string, unknown>} */ (data ?? {})
+      screen.appendChild(h('h3', { class: 'player-turn' }, `Turn ${String(turn.turn ?? '?')}${typeof turn.model === 'string' ? ` · ${turn.model}` : ''}`))
     } else if (event.event === 'error') {
       screen.appendChild(h('p', { class: 'message error' }, `stream error: ${JSON.stringify(data?.error ?? event.data)}`))
     }

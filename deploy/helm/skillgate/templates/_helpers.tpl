@@ -96,3 +96,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail "replicaCount > 1 needs a PostgreSQL store: SQLite (config.storage.url) is single-node" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The Secret holding the key-encryption key: the operator's, or the one the chart generates once. */}}
+{{- define "skillgate.keyEncryptionSecret" -}}
+{{- default (printf "%s-key-encryption" (include "skillgate.fullname" .)) .Values.keyEncryption.existingSecret -}}
+{{- end -}}

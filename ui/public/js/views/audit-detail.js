@@ -51,6 +51,7 @@ function summary(r) {
       ['skills', r.skills.join(', ') || '—'],
       ['tools', r.tools.join(', ') || '—'],
       ['container', r.containerId],
+      ['client session', r.clientSession ? h('a', { class: 'mono', href: `#/sessions/${enc(r.clientSession)}${r.principal ? `?principal=${enc(r.principal)}` : ''}` }, r.clientSession) : undefined],
       ['status', r.status === null ? '—' : String(r.status)],
       ['outcome', tag(r.outcome)],
       ['error', r.error ?? undefined],

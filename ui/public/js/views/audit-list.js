@@ -15,6 +15,7 @@ export async function auditListView(ctx) {
     principal: h('input', { id: 'f-principal', name: 'principal', value: p.get('principal') ?? '', size: 22, list: 'f-principals', autocomplete: 'off' }),
     rule: h('input', { id: 'f-rule', name: 'rule', value: p.get('rule') ?? '', size: 14 }),
     skill: h('input', { id: 'f-skill', name: 'skill', value: p.get('skill') ?? '', size: 14 }),
+    clientSession: h('input', { id: 'f-client-session', name: 'clientSession', value: p.get('clientSession') ?? '', size: 22 }),
     decision: select('f-decision', ['any', 'allow', 'deny', 'approval_required'], p.get('decision') ?? ''),
     outcome: select('f-outcome', ['any', 'completed', 'interrupted', 'denied', 'error', 'open'], p.get('outcome') ?? ''),
     since: h('input', { id: 'f-since', name: 'since', type: 'datetime-local', step: 1, value: utcInputValue(p.get('since')) }),
@@ -29,6 +30,7 @@ export async function auditListView(ctx) {
     principalList,
     field('Rule', inputs.rule),
     field('Skill', inputs.skill),
+    field('Client session', inputs.clientSession, 'Claude Code session id'),
     field('Decision', inputs.decision),
     field('Outcome', inputs.outcome),
     field('Since (UTC)', inputs.since),
@@ -45,6 +47,7 @@ export async function auditListView(ctx) {
       principal: inputs.principal.value.trim(),
       rule: inputs.rule.value.trim(),
       skill: inputs.skill.value.trim(),
+      clientSession: inputs.clientSession.value.trim(),
       decision: inputs.decision.value,
       outcome: inputs.outcome.value,
       since: isoFromUtcInput(inputs.since.value),
@@ -53,7 +56,7 @@ export async function auditListView(ctx) {
     ctx.navigate(`#/audit${query(values)}`)
   }
 
-  const filter = Object.fromEntries(['principal', 'rule', 'skill', 'decision', 'outcome', 'since', 'until'].map((k) => [k, p.get(k) ?? undefined]))
+  const filter = Object.fromEntries(['principal', 'rule', 'skill', 'clientSession', 'decision', 'outcome', 'since', 'until'].map((k) => [k, p.get(k) ?? undefined]))
   await showPage(results, filter, ctx.signal)
 }
 
