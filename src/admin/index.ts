@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js'
 import { policyRoutes } from './routes/policy.js'
 import { principalRoutes } from './routes/principals.js'
 import { revocationRoutes } from './routes/revocations.js'
+import { ownerRoutes } from './routes/owners.js'
 import { reviewRoutes } from './routes/reviews.js'
 import type { AdminApiDeps, RouteDef } from './types.js'
 
@@ -43,6 +44,7 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
   const routes: RouteDef[] = [
     ...auditRoutes(deps),
     ...revocationRoutes(deps),
+    ...ownerRoutes(deps),
     ...principalRoutes(deps),
     ...policyRoutes(deps),
     ...configRoutes(deps),

@@ -62,6 +62,7 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
     createdAt: time,
   }),
   RevocationList: object({ revocations: { type: 'array', items: refTo('Revocation') } }),
+  OwnerAssignment: object({ kind: str, id: str, principal: str, rule: nullableStr, previous: nullableStr }),
   RevocationResult: object({ version: int, kind: { enum: ['principal', 'token', 'issuer'] } }),
   PrincipalList: object({
     principals: {

@@ -45,6 +45,7 @@ export interface AdminAction {
     | 'review.approve'
     | 'review.deny'
     | 'grant.revoke'
+    | 'owner.assign'
   /** `Caller.id`. */
   readonly actor: string
   readonly actorKind: Caller['kind']
@@ -66,7 +67,7 @@ export interface AdminApiDeps {
   readonly adminTokens: readonly Secret[]
   /** Absent when `admin.issuers` is empty: then only admin tokens authenticate. */
   readonly humans?: HumanVerifier | undefined
-  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'health'>
+  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'owners' | 'health'>
   /** The data plane's revocation cache: refreshed after every change so it applies at once in this process. */
   readonly revocations: Pick<RevocationCache, 'refresh'>
   /**

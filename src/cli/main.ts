@@ -6,6 +6,7 @@ import { runKeysCommand } from './commands/keys.js'
 import { runMigrate } from './commands/migrate.js'
 import { runPolicyCommand } from './commands/policy.js'
 import { runRevokeCommand } from './commands/revoke.js'
+import { runOwnersCommand } from './commands/owners.js'
 import { runGrantsCommand, runReviewsCommand } from './commands/reviews.js'
 import { runServe } from './commands/serve.js'
 import { runTokenCommand } from './commands/token.js'
@@ -27,6 +28,7 @@ Commands:
   policy test [DIR]               run YAML policy test cases (like opa test)
   audit list|show|replay|export|verify   query, replay and verify the hash-chained audit
   revoke principal P | jti ISS JTI | issuer ID   revoke (applies within a second everywhere)
+  owners assign KIND ID PRINCIPAL  give an object created before the upgrade to its owner
   reviews list|show|approve|deny  the approval queue (through the admin API: --url, SKILLGATE_URL)
   grants list|revoke              just-in-time grants (through the admin API)
   migrate                         create or upgrade the store schema
@@ -49,6 +51,7 @@ const commands: Record<string, Command> = {
   migrate: runMigrate,
   keys: runKeysCommand,
   revoke: runRevokeCommand,
+  owners: runOwnersCommand,
   reviews: runReviewsCommand,
   grants: runGrantsCommand,
 }

@@ -33,6 +33,23 @@ export type RevokeInput =
   | { readonly kind: 'token'; readonly iss: string; readonly jti: string; readonly until?: string; readonly reason?: string }
   | { readonly kind: 'issuer'; readonly issuer: string; readonly reason?: string }
 
+export interface OwnerAssignInput {
+  readonly kind: string
+  readonly id: string
+  readonly principal: string
+  readonly rule?: string
+  readonly reason?: string
+}
+
+export interface OwnerAssignment {
+  readonly kind: string
+  readonly id: string
+  readonly principal: string
+  readonly rule: string | null
+  /** The principal that owned it before, if any. */
+  readonly previous: string | null
+}
+
 export interface RevocationResult {
   readonly version: number
   readonly kind: Revocation['kind']
@@ -71,6 +88,7 @@ export interface AdminClient {
   auditVerify(): Promise<Wire<VerifyReport>>
   revocations(): Promise<{ revocations: Wire<Revocation>[] }>
   revoke(input: RevokeInput): Promise<RevocationResult>
+  assignOwner(input: OwnerAssignInput): Promise<OwnerAssignment>
   liftPrincipal(principal: string): Promise<RevocationResult>
   enableIssuer(issuer: string): Promise<RevocationResult>
   principals(query?: { since?: string; scan?: number }): Promise<{ principals: PrincipalSummary[]; scanned: number; complete: boolean }>
@@ -134,6 +152,7 @@ export function adminClient(options: AdminClientOptions): AdminClient {
     auditVerify: () => call.json('POST', '/admin/api/audit/verify'),
     revocations: () => call.json('GET', '/admin/api/revocations'),
     revoke: (input) => call.json('POST', '/admin/api/revocations', input),
+    assignOwner: (input) => call.json('POST', '/admin/api/owners', input),
     liftPrincipal: (principal) => call.json('DELETE', `/admin/api/revocations/principal/${id(principal)}`),
     enableIssuer: (issuer) => call.json('DELETE', `/admin/api/revocations/issuer/${id(issuer)}`),
     principals: (query = {}) => call.json('GET', `/admin/api/principals${q({ ...query })}`),

@@ -7,8 +7,9 @@ import type { Limiter } from '../limits/index.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Policy } from '../policy/compile.js'
-import type { ContainerOwners } from '../policy/container-owners.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
+import type { OwnershipStore } from '../storage/ports-ownership.js'
+import { namedCustomSkills } from '../ownership/index.js'
 import { auditClose } from '../stages/audit-close.js'
 import { auditOpen } from '../stages/audit-open.js'
 import { auditTrail } from '../stages/audit-trail.js'
@@ -17,11 +18,13 @@ import { authorize } from '../stages/authorize.js'
 import { approve } from '../stages/approve.js'
 import { limit } from '../stages/limit.js'
 import { observeResponse } from '../stages/observe-response.js'
+import { checkOwnership } from '../stages/check-ownership.js'
 import { classify } from '../stages/classify.js'
 import { filterModels } from '../stages/filter-models.js'
 import { forward } from '../stages/forward.js'
 import { guardRequest } from '../stages/guard-request.js'
 import { maskResponse } from '../stages/mask-response.js'
+import { ownResponses } from '../stages/own-responses.js'
 import { injectCredential, type CredentialProvider } from '../stages/inject-credential.js'
 import { readBody } from '../stages/read-body.js'
 import { respond } from '../stages/respond.js'
@@ -32,7 +35,8 @@ export interface PipelineDeps {
   readonly verifier: TokenVerifier
   readonly revocations: RevocationCache
   readonly policy: Policy
-  readonly containers: ContainerOwners
+  /** Who created each upstream object (batches, files, containers, skills), shared by every replica. */
+  readonly owners: OwnershipStore
   readonly credential: CredentialProvider
   readonly upstream: UpstreamClient
   readonly masking: Masking
@@ -62,16 +66,18 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     readBody({ maxBody: config.listen.maxBody, idleMs: config.listen.bodyTimeout, deadlineMs: config.listen.requestTimeout }), // 413, 408, 400 malformed JSON or a repeated member; request facts
     // Before policy: a blocked secret must not reach the decision's reasons (and so the audit).
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
-    authorize(deps.policy, deps.containers, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source
+    authorize(deps.policy, deps.owners, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source; 404 another's container
+    checkOwnership(deps.owners, namedSkillsOf(config)), // 404: another principal's (or an unknown) batch, file or skill
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     approve(deps.approvals), //                      403 naming the review, or held until approved;
     //                                               after guard and limits: a refused call takes no grant use
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
+    ownResponses(deps.owners), //                    owners of what was created, recorded first; lists cut to the caller's
     filterModels(modelGlobsOf(config)), //           GET /v1/models: only the rule's models; 403 retrieving another
     maskResponse(deps.masking), //                   masked per content block while it streams
-    observeResponse(deps.containers), //             usage for budgets; who owns each container
+    observeResponse(), //                            usage for budgets
     ...audit(auditClose), //                        completion committed before the last byte
     respond(), //                                    SSE event by event; `event: error` mid-stream
   ]
@@ -80,6 +86,12 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
 function modelGlobsOf(config: Config): (rule: string) => readonly string[] | undefined {
   const byRule = new Map(config.rules.map((rule) => [rule.id, rule.allow?.models]))
   return (rule) => byRule.get(rule)
+}
+
+function namedSkillsOf(config: Config): (rule: string | undefined) => ReadonlySet<string> {
+  const byRule = namedCustomSkills(config)
+  const none: ReadonlySet<string> = new Set()
+  return (rule) => (rule === undefined ? none : (byRule.get(rule) ?? none))
 }
 
 function limitsOf(config: Config): (rule: string) => Config['rules'][number]['limits'] {

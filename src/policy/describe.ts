@@ -39,6 +39,8 @@ const sentences: Readonly<Record<ReasonCode, Describe>> = {
   'container-owner-unknown': (d) => `container ${d} was not created through this gateway for this principal`,
   'client-skill-granted': (d) => `Skill tool calls ${d} are granted`,
   'client-skill-not-granted': (d) => `Skill tool call ${d} is not in allow.clientSkills`,
+  'object-not-owned': (d) => `${d} belongs to another principal`,
+  'object-owner-unknown': (d) => `${d} was not created through this gateway for this principal`,
 }
 
 /** @example describeReason({ code: 'model-not-granted', detail: 'gpt-4' }) // 'model gpt-4 is not in allow.models' */

@@ -36,6 +36,9 @@ export type ReasonCode =
   | 'container-owner-unknown'
   | 'client-skill-granted'
   | 'client-skill-not-granted'
+  // ownership of upstream objects (stages/check-ownership.ts), after policy allowed
+  | 'object-not-owned'
+  | 'object-owner-unknown'
 
 export interface Reason {
   readonly code: ReasonCode
@@ -87,6 +90,8 @@ export const reasonInfo: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'container-owner-unknown': { polarity: 'denied', criterion: 'container' },
   'client-skill-granted': { polarity: 'granted', criterion: 'client-skill' },
   'client-skill-not-granted': { polarity: 'denied', criterion: 'client-skill' },
+  'object-not-owned': { polarity: 'denied' },
+  'object-owner-unknown': { polarity: 'denied' },
 }
 
 export const isReasonCode = (value: string): value is ReasonCode => Object.hasOwn(reasonInfo, value)

@@ -1,15 +1,16 @@
 import { GatewayError } from '../errors/gateway-error.js'
 import type { GatewayErrorCode } from '../errors/codes.js'
 import type { Policy } from '../policy/compile.js'
-import type { ContainerOwners } from '../policy/container-owners.js'
 import type { Decision } from '../policy/decision.js'
 import { describeReason } from '../policy/describe.js'
 import { evaluateGatewayToken, evaluatePolicy } from '../policy/evaluate.js'
 import { reasonInfo, type CriterionName, type ReasonCode } from '../policy/reasons.js'
+import type { RequestFacts } from '../policy/request-facts.js'
 import { isGatewayToken } from '../identity/gateway-token-verifier.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
 import type { MintedTokenSource, MintedTokenStore } from '../storage/ports-minted.js'
+import type { OwnershipStore } from '../storage/ports-ownership.js'
 import { rejectRevoked } from './authenticate.js'
 
 /**
@@ -17,7 +18,7 @@ import { rejectRevoked } from './authenticate.js'
  * token is re-checked against today's rules over the claims of the token it was exchanged for; a token
  * whose source cannot be read is refused (401 unknown, 503 store down), never allowed on its binding alone.
  */
-export const authorize = (policy: Policy, containers: ContainerOwners, revocations: RevocationCache, minted: MintedTokenStore): Stage =>
+export const authorize = (policy: Policy, owners: Pick<OwnershipStore, 'owners'>, revocations: RevocationCache, minted: MintedTokenStore): Stage =>
   async function authorize(ctx, next) {
     const identity = ctx.identity
     if (!identity) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before authenticate' })
@@ -25,7 +26,8 @@ export const authorize = (policy: Policy, containers: ContainerOwners, revocatio
     const named = ctx.headers['skillgate-rule']
     const facts = ctx.facts
     if (!facts) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before read-body' })
-    const containerOwner = (id: string) => containers.ownerOf(id)
+    const containers = await containerOwners(owners, facts)
+    const containerOwner = (id: string) => containers.get(id)
     const source = isGatewayToken(identity) ? await readSource(minted, identity.claims.jti, revocations) : undefined
     ctx.decision = source
       ? evaluateGatewayToken(policy, { rule: String(identity.claims.rule), principal: String(identity.claims.sub), source, endpoint, facts, containerOwner })
@@ -37,6 +39,17 @@ export const authorize = (policy: Policy, containers: ContainerOwners, revocatio
     return next()
   }
 
+/** Owners of the containers a request reuses, read before policy (which does no I/O); the store down refuses it. */
+async function containerOwners(owners: Pick<OwnershipStore, 'owners'>, facts: RequestFacts): Promise<ReadonlyMap<string, string>> {
+  if (facts.containerIds.length === 0) return new Map()
+  try {
+    const found = await owners.owners('container', facts.containerIds)
+    return new Map([...found].map(([id, ownership]) => [id, ownership.principal]))
+  } catch (error) {
+    throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: (error as Error).message, cause: error })
+  }
+}
+
 /** The source a gateway token was exchanged for, itself checked for revocation by its full `iss`, `jti` and issuer id. */
 async function readSource(minted: MintedTokenStore, jti: unknown, revocations: RevocationCache): Promise<MintedTokenSource> {
   let source: MintedTokenSource | undefined
@@ -45,7 +58,7 @@ async function readSource(minted: MintedTokenStore, jti: unknown, revocations: R
   } catch (error) {
     throw new GatewayError('GW_TOKEN_SOURCES_UNAVAILABLE', { detail: (error as Error).message })
   }
-  // Unknown: minted by a process whose in-memory store is gone, or expired. The SDK exchanges again on 401.
+  // Unknown: not minted here (a forged jti cannot be, the signature binds it) or past its expiry and purged. The SDK exchanges again on 401.
   if (source === undefined) throw new GatewayError('GW_AUTHN_INVALID', { detail: 'gateway token source unknown', headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
   const { iss, jti: sourceJti } = source.claims
   rejectRevoked(revocations.checkToken(source.issuerId, String(iss), typeof sourceJti === 'string' ? sourceJti : undefined))
@@ -60,7 +73,8 @@ const byCriterion: Record<CriterionName, GatewayErrorCode> = {
   tool: 'GW_AUTHZ_TOOL_DENIED',
   'mcp-server': 'GW_AUTHZ_TOOL_DENIED',
   'max-tokens': 'GW_AUTHZ_MAX_TOKENS',
-  container: 'GW_AUTHZ_CONTAINER_DENIED',
+  // Another principal's container is answered like an unknown one (SPEC §8): it is not found.
+  container: 'GW_OBJECT_NOT_FOUND',
 }
 
 const byReason: Partial<Record<ReasonCode, GatewayErrorCode>> = {
@@ -73,6 +87,7 @@ export function decisionToError(decision: Decision): GatewayError {
   const reason = decision.deniedBy ?? decision.reasons.at(-1)
   const criterion = reason ? reasonInfo[reason.code].criterion : undefined
   const code = (criterion ? byCriterion[criterion] : reason && byReason[reason.code]) ?? 'GW_AUTHZ_NO_RULE'
+  if (code === 'GW_OBJECT_NOT_FOUND') return new GatewayError(code, { publicDetail: truncate(`container ${reason?.detail ?? ''}`), detail: JSON.stringify(decision.reasons) })
   const parts = [decision.rule && `rule ${decision.rule}`, reason && describeReason(reason)].filter(Boolean)
   return new GatewayError(code, { publicDetail: truncate(parts.join('; ')), detail: JSON.stringify(decision.reasons) })
 }

@@ -1,25 +1,19 @@
-import type { ContainerOwners } from '../policy/container-owners.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { parseSseEvent } from '../sse/parse-event.js'
 
-const containerMarker = Buffer.from('"container"')
 const usageMarker = Buffer.from('"usage"')
 
 /**
- * Learns from Messages responses without delaying or changing them: the token usage (for budgets;
- * `message_delta` totals are cumulative, so the last one wins) and which principal owns each
- * code-execution container it creates, so policy can refuse the container to anyone else. Only
- * events that mention usage or a container are parsed.
+ * Learns the token usage of Messages responses without delaying or changing them (for budgets;
+ * `message_delta` totals are cumulative, so the last one wins). Only events that mention usage are
+ * parsed. Who owns the containers and files a response creates is recorded by own-responses.ts.
  */
-export const observeResponse = (containers: ContainerOwners): Stage =>
+export const observeResponse = (): Stage =>
   async function observeResponse(ctx, next) {
-    const principal = ctx.decision?.principal
     const response = ctx.response
     if (response && ctx.endpoint?.name === 'messages' && response.status < 300) {
-      const seen = (message: unknown, usage: unknown) => {
-        const id = containerId(message)
-        if (id && principal) containers.remember(id, principal)
+      const seen = (usage: unknown) => {
         if (typeof usage === 'object' && usage !== null) ctx.usage = { ...ctx.usage, ...(usage as Record<string, unknown>) }
       }
       const body = response.body
@@ -28,16 +22,16 @@ export const observeResponse = (containers: ContainerOwners): Stage =>
     return next()
   }
 
-type Seen = (message: unknown, usage: unknown) => void
+type Seen = (usage: unknown) => void
 
 async function* watchFrames(frames: AsyncIterable<SseFrame>, seen: Seen) {
   for await (const frame of frames) {
     const raw = Buffer.from(frame.raw.buffer, frame.raw.byteOffset, frame.raw.byteLength)
-    if (raw.includes(usageMarker) || raw.includes(containerMarker)) {
+    if (raw.includes(usageMarker)) {
       const event = parseSseEvent(frame.raw)
-      const data = safeParse(event.data) as { delta?: unknown; message?: { usage?: unknown }; usage?: unknown } | undefined
-      if (event.event === 'message_delta') seen(data?.delta, data?.usage)
-      else if (event.event === 'message_start') seen(data?.message, data?.message?.usage)
+      const data = safeParse(event.data) as { message?: { usage?: unknown }; usage?: unknown } | undefined
+      if (event.event === 'message_delta') seen(data?.usage)
+      else if (event.event === 'message_start') seen(data?.message?.usage)
     }
     yield frame
   }
@@ -50,14 +44,9 @@ async function* watchJson(chunks: AsyncIterable<Uint8Array>, seen: Seen) {
     yield chunk
   }
   const message = safeParse(Buffer.concat(parts).toString('utf8')) as { usage?: unknown } | undefined
-  seen(message, message?.usage)
+  seen(message?.usage)
 }
 
-function containerId(message: unknown): string | undefined {
-  const container = typeof message === 'object' && message !== null ? (message as { container?: unknown }).container : undefined
-  const id = typeof container === 'object' && container !== null ? (container as { id?: unknown }).id : undefined
-  return typeof id === 'string' ? id : undefined
-}
 
 function safeParse(text: string): unknown {
   try {

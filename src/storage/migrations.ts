@@ -187,6 +187,22 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         CREATE INDEX minted_tokens_expiry ON minted_tokens (expires_at);
       `,
     },
+    {
+      version: 4,
+      name: 'object ownership',
+      sql: `
+        CREATE TABLE owned_objects (
+          kind TEXT NOT NULL CHECK (kind IN ('batch', 'file', 'container', 'skill', 'skill_version')),
+          id TEXT NOT NULL,
+          principal TEXT NOT NULL,
+          rule TEXT,
+          created_at ${t.int8} NOT NULL,
+          assigned_by TEXT,
+          PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX owned_objects_principal ON owned_objects (principal, kind);
+      `,
+    },
   ]
 }
 

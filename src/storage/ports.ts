@@ -6,6 +6,7 @@ import type { GrantStore, ReviewStore } from './ports-approvals.js'
 import type { CounterStore } from './ports-limits.js'
 import type { GatewayKeyStore } from './ports-keys.js'
 import type { MintedTokenStore } from './ports-minted.js'
+import type { OwnershipStore } from './ports-ownership.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
@@ -19,6 +20,7 @@ export type { VerifyReport } from '../audit/chain-verifier.js'
 export type { ChainHead } from '../audit/chain.js'
 export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
+export type * from './ports-ownership.js'
 
 export type { AuditReceipt } from '../audit/batch-plan.js'
 
@@ -202,6 +204,8 @@ export interface Storage {
   readonly minted: MintedTokenStore
   /** Gateway signing keys, sealed (issue #14; used when `gatewayTokens.keyEncryption` is set). */
   readonly gatewayKeys: GatewayKeyStore
+  /** Who created each upstream object (batches, files, containers, skills and their versions). */
+  readonly owners: OwnershipStore
   /** Creates or upgrades the schema (idempotent; serialised across processes). */
   migrate(): Promise<MigrationResult>
   /** Reachable and at the expected schema version. */

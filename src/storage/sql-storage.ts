@@ -4,6 +4,7 @@ import { StorageError } from './errors.js'
 import { SqlGatewayKeyStore } from './gateway-key-store.js'
 import { SqlGrantStore } from './grant-store.js'
 import { SqlMintedTokenStore } from './minted-store.js'
+import { SqlOwnershipStore } from './ownership-store.js'
 import { migrateSteps, schemaVersion, type Migration } from './migrations.js'
 import type { MigrationResult, Storage, StorageHealth } from './ports.js'
 import { SqlReplayStore, SqlRevocationStore } from './revocation-store.js'
@@ -42,6 +43,7 @@ export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOpti
     counters: new SqlCounterStore(db, options.now),
     minted: new SqlMintedTokenStore(db, options.now),
     gatewayKeys: new SqlGatewayKeyStore(db, options.now),
+    owners: new SqlOwnershipStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const now = options.now().getTime()
       const result = await db.write(`migrating the ${name} store`, (d) => migrateSteps(d, schema.migrations, schema.int8, now))

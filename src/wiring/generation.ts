@@ -54,7 +54,7 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
     )
     const admin = keep(buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health }))
     const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
-    const pipeline = buildPipeline({ ...shared, verifier: identity.verifier, policy, masking, approvals }, config)
+    const pipeline = buildPipeline({ ...shared, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals }, config)
     return {
       config,
       policy,

@@ -7,7 +7,6 @@ import type { RevocationCache } from '../identity/revocation-cache.js'
 import { createLimiter, type Limiter } from '../limits/index.js'
 import { ReviewWatcher } from '../approvals/index.js'
 import type { Notifier } from '../notify/index.js'
-import { createContainerOwners, type ContainerOwners } from '../policy/container-owners.js'
 import type { CredentialProvider } from '../stages/inject-credential.js'
 import type { Storage, StorageHealth } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
@@ -29,7 +28,6 @@ export interface SharedParts {
   readonly revocations: RevocationCache
   readonly notifier: Notifier
   readonly gatewayTokens: GatewayTokens
-  readonly containers: ContainerOwners
   /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
   readonly minted: MintedTokenStore
   readonly credential: CredentialProvider
@@ -66,7 +64,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
     reviewWatcher,
     // In the store: a token minted by one replica or worker is honoured by every other one.
     minted: storage.minted,
-    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     credentialHealth: () => credential.health(),
     stopRefreshing() {

@@ -64,6 +64,7 @@ const rows: Row[] = [
   { route: 'POST /admin/api/revocations', allowed: 'admin', ok: 201, prepare: fixed('/admin/api/revocations', { kind: 'principal', principal: 'table:nobody' }) },
   { route: 'DELETE /admin/api/revocations/principal/{principal}', allowed: 'admin', ok: 200, prepare: fixed(`/admin/api/revocations/principal/${encodeURIComponent('table:nobody')}`) },
   { route: 'DELETE /admin/api/revocations/issuer/{issuer}', allowed: 'admin', ok: 200, prepare: fixed('/admin/api/revocations/issuer/no-such-issuer') },
+  { route: 'POST /admin/api/owners', allowed: 'admin', ok: 200, prepare: fixed('/admin/api/owners', { kind: 'file', id: 'file_table', principal: 'table:nobody' }) },
   { route: 'GET /admin/api/principals', allowed: 'read', ok: 200, prepare: fixed('/admin/api/principals') },
   {
     route: 'POST /admin/api/policy/explain',

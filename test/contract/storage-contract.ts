@@ -5,6 +5,7 @@ import { auditContract } from './contract-audit.js'
 import { gatewayTokenContract } from './contract-gateway-tokens.js'
 import { integrityContract } from './contract-integrity.js'
 import { limitsContract } from './contract-limits.js'
+import { ownershipContract } from './contract-ownership.js'
 import { revocationContract } from './contract-revocations.js'
 import { TestClock } from './fixtures.js'
 
@@ -47,5 +48,6 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     approvalContract(ctx)
     limitsContract(ctx)
     gatewayTokenContract(ctx)
+    ownershipContract(ctx)
   })
 }

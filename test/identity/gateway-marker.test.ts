@@ -17,7 +17,6 @@ import { cacheVerifications } from '../../src/identity/verified-cache.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
 import { extractRequestFacts } from '../../src/policy/request-facts.js'
 import { compilePolicy } from '../../src/policy/compile.js'
-import { createContainerOwners } from '../../src/policy/container-owners.js'
 import type { IssuerConfig } from '../../src/config/schema.js'
 import { authenticate } from '../../src/stages/authenticate.js'
 import { authorize } from '../../src/stages/authorize.js'
@@ -60,6 +59,9 @@ async function gatewayIdentity(): Promise<VerifiedToken> {
   return verifier.verify(token)
 }
 
+/** No request here reuses a container; a lookup would be a bug. */
+const noOwners = { owners: async () => { throw new Error('unexpected ownership lookup') } }
+
 function store(get: MintedTokenStore['get']): MintedTokenStore {
   return { put: async () => undefined, get }
 }
@@ -74,7 +76,7 @@ async function runAuthorize(identity: VerifiedToken, minted: MintedTokenStore, c
   // As read-body leaves it: a models request has no body to inspect, so its facts are empty.
   const ctx = { identity, headers: {}, endpoint: { name: 'models' }, json: undefined, facts: extractRequestFacts('models', undefined) } as unknown as RequestContext
   try {
-    await authorize(rules, createContainerOwners(), list, minted)(ctx, async () => undefined)
+    await authorize(rules, noOwners, list, minted)(ctx, async () => undefined)
     return `allowed ${ctx.decision?.principal}`
   } catch (error) {
     if (error instanceof GatewayError) return error.code

@@ -1,0 +1,45 @@
+import type { OwnedKind, OwnedObject } from './kinds.js'
+import { skillVersionId } from './kinds.js'
+
+/**
+ * The object a `/v1` path addresses and must belong to the caller before the call goes upstream.
+ * Only the path is read (never the query string), like endpoint classification.
+ */
+export interface PathCheck extends OwnedObject {
+  /**
+   * Skill management: a custom skill the caller's rule names in `allow.skills` counts as its own (the
+   * operator granted it), so versions can be added to it. Deleting a skill or a version never does.
+   */
+  readonly namedSkillSuffices: boolean
+}
+
+const BATCH = /^\/v1\/messages\/batches\/([^/]+)(?:\/(?:cancel|results))?$/
+const FILE = /^\/v1\/files\/([^/]+)(?:\/content)?$/
+const SKILL = /^\/v1\/skills\/([^/]+)(?:\/versions(?:\/([^/]+))?(?:\/content)?)?$/
+
+/** Objects on the path that must be the caller's; empty for collections and paths that hold none. */
+export function pathChecks(method: string, path: string): PathCheck[] {
+  const batch = BATCH.exec(path)?.[1]
+  if (batch !== undefined) return [check('batch', batch)]
+  const file = FILE.exec(path)?.[1]
+  if (file !== undefined) return [check('file', file)]
+  const skill = SKILL.exec(path)
+  // Reading skills is `skills.read`: shared workspace configuration that policy's allow.skills governs.
+  if (skill?.[1] === undefined || method === 'GET' || method === 'HEAD') return []
+  const version = skill[2]
+  if (version !== undefined) return [check('skill', skill[1], true), check('skill_version', skillVersionId(skill[1], version))]
+  if (path.endsWith('/versions')) return [check('skill', skill[1], true)]
+  return [check('skill', skill[1])]
+}
+
+function check(kind: OwnedKind, id: string, namedSkillSuffices = false): PathCheck {
+  return { kind, id, namedSkillSuffices }
+}
+
+/** A list whose `data` must be filtered to the caller's objects. */
+export function listKind(method: string, path: string): OwnedKind | undefined {
+  if (method !== 'GET') return undefined
+  if (path === '/v1/messages/batches') return 'batch'
+  if (path === '/v1/files') return 'file'
+  return undefined
+}

@@ -1,0 +1,144 @@
+import { GatewayError } from '../errors/gateway-error.js'
+import { createdObjects, filterPage, isCreateCall, listKind, messageObjects, pageIds, type OwnedKind, type OwnedObject } from '../ownership/index.js'
+import type { SseFrame } from '../pipeline/response.js'
+import type { Stage } from '../pipeline/stage.js'
+import { parseSseEvent } from '../sse/parse-event.js'
+import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
+
+const markers = [Buffer.from('"container"'), Buffer.from('"file_id"')]
+const BATCH_RESULTS = /^\/v1\/messages\/batches\/[^/]+\/results$/
+const NEWLINE = 0x0a
+
+/**
+ * Right after the upstream answers: records the caller's principal as the owner of what a successful
+ * call created (a batch, an uploaded file, a skill and its versions, the container and output files of
+ * a Messages answer or of each message in a batch's results), and cuts list answers
+ * (`GET /v1/messages/batches`, `GET /v1/files`) down to the caller's objects (ownership/list-page.ts
+ * says what that does to pagination). The owner is committed
+ * before the client can read the new id, so its next call, at any replica, finds it. When the store
+ * cannot record it the answer fails (503 before the headers, `event: error` in a stream): the object
+ * stays ownerless, which refuses it to everyone until an operator runs `skillgate owners assign`.
+ */
+export const ownResponses = (owners: Pick<OwnershipStore, 'owners' | 'record'>): Stage =>
+  async function ownResponses(ctx, next) {
+    const response = ctx.response
+    const principal = ctx.decision?.principal
+    if (!response || principal === undefined || response.status >= 300) return next()
+    const owner: OwnerRef = { principal, rule: ctx.decision?.rule ?? null }
+    const remember = rememberer(owners, owner)
+    const body = response.body
+    const list = listKind(ctx.method, ctx.path)
+    if (body.kind === 'sse') {
+      if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember) }
+    } else if (isCreateCall(ctx.method, ctx.path)) {
+      response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(createdObjects(ctx.path, answer))) }
+    } else if (ctx.method === 'GET' && BATCH_RESULTS.test(ctx.path)) {
+      response.body = { kind: 'bytes', chunks: watchResultLines(body.chunks, remember) }
+    } else if (ctx.endpoint?.name === 'messages' && ctx.method === 'POST') {
+      response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(messageObjects(answer))) }
+    } else if (list !== undefined) {
+      // The length changes and headers leave first: sent chunked.
+      delete response.headers['content-length']
+      response.body = { kind: 'bytes', chunks: filtered(body.chunks, list, owners, principal) }
+    }
+    return next()
+  }
+
+type Remember = (objects: readonly OwnedObject[]) => Promise<void>
+
+function rememberer(owners: Pick<OwnershipStore, 'record'>, owner: OwnerRef): Remember {
+  const done = new Set<string>()
+  return async (objects) => {
+    const fresh = objects.filter((o) => !done.has(`${o.kind}:${o.id}`))
+    if (fresh.length === 0) return
+    try {
+      await owners.record(fresh, owner)
+    } catch (error) {
+      const named = fresh.map((o) => `${o.kind} ${o.id}`).join(', ')
+      throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: `owner of ${named} not recorded: ${(error as Error).message}`, cause: error })
+    }
+    for (const o of fresh) done.add(`${o.kind}:${o.id}`)
+  }
+}
+
+/** Holds a JSON answer until `use` has seen it whole, then passes the original bytes on. */
+async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unknown) => Promise<void>): AsyncGenerator<Uint8Array> {
+  const whole = await collect(chunks)
+  await use(safeParse(whole.toString('utf8')))
+  yield whole
+}
+
+/** Events that name a container or a file are recorded before they are passed on. */
+async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember): AsyncGenerator<SseFrame> {
+  for await (const frame of frames) {
+    const raw = Buffer.from(frame.raw.buffer, frame.raw.byteOffset, frame.raw.byteLength)
+    if (markers.some((marker) => raw.includes(marker))) {
+      const data = safeParse(parseSseEvent(frame.raw).data)
+      const message = isObject(data) && isObject(data.message) ? data.message : data
+      await remember(messageObjects(message))
+    }
+    yield frame
+  }
+}
+
+/**
+ * Batch results (JSONL): each message's container and output files belong to the batch's owner, who
+ * alone may read them. Only whole lines are passed on, each after what it names was recorded.
+ */
+async function* watchResultLines(chunks: AsyncIterable<Uint8Array>, remember: Remember): AsyncGenerator<Uint8Array> {
+  let pending: Buffer = Buffer.alloc(0)
+  for await (const chunk of chunks) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
+    const last = pending.lastIndexOf(NEWLINE)
+    if (last === -1) continue
+    const whole = pending.subarray(0, last + 1)
+    await rememberLines(whole, remember)
+    yield whole
+    pending = pending.subarray(last + 1)
+  }
+  if (pending.length > 0) {
+    await rememberLines(pending, remember)
+    yield pending
+  }
+}
+
+async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
+  if (!markers.some((marker) => block.includes(marker))) return
+  const named: OwnedObject[] = []
+  for (const line of block.toString('utf8').split('\n')) {
+    const entry = safeParse(line)
+    const result = isObject(entry) ? entry.result : undefined
+    if (isObject(result) && isObject(result.message)) named.push(...messageObjects(result.message))
+  }
+  await remember(named)
+}
+
+async function* filtered(chunks: AsyncIterable<Uint8Array>, kind: OwnedKind, owners: Pick<OwnershipStore, 'owners'>, principal: string): AsyncGenerator<Uint8Array> {
+  const answer = safeParse((await collect(chunks)).toString('utf8'))
+  const ids = pageIds(answer)
+  // Not a list page (an upstream change): nothing in it can be shown safely.
+  if (ids === undefined || !isObject(answer)) throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: `the ${kind} list answer is not a page` })
+  let known
+  try {
+    known = await owners.owners(kind, ids)
+  } catch (error) {
+    throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: (error as Error).message, cause: error })
+  }
+  yield Buffer.from(JSON.stringify(filterPage(answer, (id) => known.get(id)?.principal === principal).body))
+}
+
+async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of chunks) parts.push(chunk)
+  return Buffer.concat(parts)
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
