@@ -16,6 +16,7 @@ import { evaluatePolicy } from '../../dist/policy/evaluate.js'
 import { extractRequestFacts } from '../../dist/policy/request-facts.js'
 import { namedFacts } from '../../dist/stages/audit-facts.js'
 import { parseSseEvent, serializeSseEvent } from '../../dist/sse/parse-event.js'
+import { measureHeadCosts } from './heads.mjs'
 import { createMasker, measureMasking } from './masking.mjs'
 import { gatewayConfig, mintToken, requestJson } from './workload.mjs'
 
@@ -83,7 +84,8 @@ export async function measureMicroCosts({ quick = false } = {}) {
     sseUnmaskedUs: perCall(() => maskFrames(PASS_THROUGH_MASKER, reply.sse), timing),
   }
   const masking = { ...throughput, perResponse }
-  return { verify, policy, masking, batches: timing.batches, elapsedMs: Math.round(performance.now() - started) }
+  const heads = await measureHeadCosts({ quick })
+  return { verify, policy, masking, heads, batches: timing.batches, elapsedMs: Math.round(performance.now() - started) }
 }
 
 /** A masker whose streams change nothing (the baseline of the SSE row). */

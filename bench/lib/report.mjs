@@ -84,7 +84,7 @@ export function renderTable(results) {
     ...logLines(variants),
     `sharing the CPUs (saturation, mean over targets): mock ${int(avg('mock'))} µs and load generator ${int(avg('loadGenerator'))} µs per request;` +
       ` peak RSS mock ${peakRssMb.mock.toFixed(1)} MB, load generator ${peakRssMb.loadGenerator.toFixed(1)} MB`,
-    ...(micro ? ['', ...renderMicro(micro)] : []),
+    ...(micro ? ['', ...renderMicro(micro), ...headsVersusStrict(micro, saturation)] : []),
     '',
   ].join('\n')
 }
@@ -111,6 +111,18 @@ function logLines(variants) {
   ]
 }
 
+/** Issue #16's budget: signing heads must cost under 1 % of the audit-strict variant's CPU per request. */
+function headsVersusStrict(micro, saturation) {
+  const strict = saturation.targets['audit-strict']
+  if (micro.heads === undefined || strict === undefined) return []
+  const perHead = Math.max(...Object.values(micro.heads.cpuUsPerHead))
+  const perRequest = perHead / micro.heads.everyRecords
+  const share = perRequest / strict.cpuUsPerRequest.proxy
+  return [
+    `signed audit heads at everyRecords ${int(micro.heads.everyRecords)}: ${perRequest.toFixed(3)} µs CPU per request = ${(share * 100).toFixed(4)} % of audit-strict's ${int(strict.cpuUsPerRequest.proxy)} µs per request (budget 1 %: ${share < 0.01 ? 'met' : 'NOT met'})`,
+  ]
+}
+
 /** The micro-costs section (also printed alone by bench/micro.mjs). */
 export function renderMicro(micro) {
   const { verify, policy, masking } = micro
@@ -131,9 +143,10 @@ export function renderMicro(micro) {
     row.mbps.toFixed(1),
     row.baseline === undefined ? '' : `${row.baseline.toFixed(1)} (${row.baselineName})`,
   ])
+  const heads = micro.heads === undefined ? [] : Object.entries(micro.heads.cpuUsPerHead).map(([alg, cpuUs]) => [`signed audit head, ${alg}: sign + store in SQLite, CPU per head (per request: ÷ everyRecords ${int(micro.heads.everyRecords)})`, us(cpuUs)])
   return [
     `micro-costs per request, in-process against dist/, no HTTP (best of ${micro.batches} batches; ${(micro.elapsedMs / 1000).toFixed(1)} s):`,
-    ...table([['what', 'l'], ['µs', 'r']], perRequest, '  '),
+    ...table([['what', 'l'], ['µs', 'r']], [...perRequest, ...heads], '  '),
     `masking throughput, MB/s of input (${Math.round(masking.size / 1024)} KiB inputs, best of ${masking.runs} after a warm-up run; all detectors + 1 custom pattern):`,
     ...table([['what', 'l'], ['masked', 'r'], ['without masking', 'l']], throughput, '  '),
   ]

@@ -1,18 +1,57 @@
+import { GatewayError } from '../errors/gateway-error.js'
 import type { AdminAction, AdminApiDeps, RouteContext } from './types.js'
 
+type Ctx = Pick<RouteContext<unknown, unknown>, 'caller' | 'requestId'>
+type Target = Readonly<Record<string, string>>
+
 /**
- * Reports a completed change to `onAdminAction` (audit, notifications). The change has happened;
- * a failing listener is logged and does not turn the response into an error.
+ * Applies a change in audit order (issue #16): the opening record is committed first (503 and no
+ * change when it cannot be), then `apply` runs, then the completion is committed and the completed
+ * change goes to `onAdminAction` (log, notifications) with the target `apply` reports.
  */
-export async function reportAction(
+export async function performAction<T>(
   deps: AdminApiDeps,
-  ctx: Pick<RouteContext<unknown, unknown>, 'caller' | 'requestId'>,
+  ctx: Ctx,
   action: AdminAction['action'],
-  target: Readonly<Record<string, string>>,
-  reason?: string,
-): Promise<void> {
+  intended: Target,
+  reason: string | undefined,
+  apply: () => Promise<{ readonly result: T; readonly target: Target }>,
+): Promise<T> {
+  const opening = eventOf(deps, ctx, action, intended, reason)
+  const close = deps.openAdminAction && (await openOrRefuse(deps, opening))
+  let applied: { readonly result: T; readonly target: Target }
+  try {
+    applied = await apply()
+  } catch (error) {
+    await close?.({ ok: false }).catch(() => undefined)
+    throw error
+  }
+  // The change has happened: a completion that cannot be written leaves the record open (later
+  // marked interrupted), which the caller cannot fix by retrying.
+  await close?.({ ok: true }).catch((error: unknown) => deps.logger.error({ reqId: ctx.requestId, action, detail: (error as Error).message }, 'admin action completion not recorded'))
+  await notify(deps, { ...opening, target: applied.target, ...(close ? { audited: true } : {}) })
+  return applied.result
+}
+
+async function openOrRefuse(deps: AdminApiDeps, event: AdminAction): Promise<(outcome: { readonly ok: boolean }) => Promise<void>> {
+  try {
+    return await (deps.openAdminAction as NonNullable<AdminApiDeps['openAdminAction']>)(event)
+  } catch (error) {
+    throw new GatewayError('GW_ADMIN_AUDIT_UNAVAILABLE', { detail: (error as Error).message, cause: error })
+  }
+}
+
+async function notify(deps: AdminApiDeps, event: AdminAction): Promise<void> {
   if (!deps.onAdminAction) return
-  const event: AdminAction = {
+  try {
+    await deps.onAdminAction(event)
+  } catch (error) {
+    deps.logger.error({ reqId: event.requestId, action: event.action, detail: (error as Error).message }, 'admin action listener failed')
+  }
+}
+
+function eventOf(deps: AdminApiDeps, ctx: Ctx, action: AdminAction['action'], target: Target, reason: string | undefined): AdminAction {
+  return {
     action,
     actor: ctx.caller.id,
     actorKind: ctx.caller.kind,
@@ -20,11 +59,6 @@ export async function reportAction(
     at: now(deps),
     target,
     ...(reason === undefined ? {} : { reason }),
-  }
-  try {
-    await deps.onAdminAction(event)
-  } catch (error) {
-    deps.logger.error({ reqId: ctx.requestId, action, detail: (error as Error).message }, 'admin action listener failed')
   }
 }
 

@@ -51,6 +51,12 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
     problemCount: int,
     problems: { type: 'array', items: object({ kind: str, seq: { type: ['integer', 'null'] }, recordId: nullableStr, detail: str }) },
   }, ['ok', 'links', 'records', 'problemCount', 'problems']),
+  AuditHeads: object({ heads: { type: 'array', items: object({ jws: str }) } }),
+  LatestHead: object({
+    head: { type: ['object', 'null'], properties: { position: int, time, writer: str, event: nullableStr } },
+    verifies: bool,
+    detail: str,
+  }),
   Revocation: object({
     kind: { enum: ['principal', 'token', 'issuer'] },
     subject: str,

@@ -1,3 +1,4 @@
+import type { HeadPublicKey } from '../audit/heads/jws.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Approvals } from '../approvals/index.js'
@@ -55,6 +56,8 @@ export interface AdminAction {
   /** What was acted on: principal, issuer id, `iss`+`jti`, review id, grant id. Never a token. */
   readonly target: Readonly<Record<string, string>>
   readonly reason?: string
+  /** Its audit record was written in order through `openAdminAction`. */
+  readonly audited?: boolean
 }
 
 export type ExplainFn = (claims: Claims, issuerId: string, request: ExplainRequest) => Explanation
@@ -85,8 +88,17 @@ export interface AdminApiDeps {
   readonly logger: Logger
   /** Awaited after a change succeeded; a failure is logged and does not undo the change. */
   readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
+  /**
+   * Audit ordering (issue #16): commits the opening record of a change before it is applied and
+   * returns the closer, awaited after it. Rejecting refuses the change with 503
+   * (`GW_ADMIN_AUDIT_UNAVAILABLE`) and nothing changes. Events of changes recorded this way reach
+   * `onAdminAction` with `audited: true`.
+   */
+  readonly openAdminAction?: ((event: AdminAction) => Promise<(outcome: { readonly ok: boolean }) => Promise<void>>) | undefined
   /** A rotated admin token file that could not be re-read (the previous token stays valid). */
   readonly onSecretError?: ((error: Error) => void) | undefined
+  /** `audit.signing` public keys by kid: `GET /admin/api/audit/heads/latest` checks the newest head with them. */
+  readonly auditKeys?: ReadonlyMap<string, HeadPublicKey> | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

@@ -19,3 +19,4 @@ export { AuditWriter, type AuditDurability, type AuditWriterOptions, type AuditW
 export { MessageAssembler, StreamRecorder, type StreamRecorderOptions } from './stream-log.js'
 export { replayRecord, sseText, type ReplayFrame, type ReplayOptions } from './replay.js'
 export * from './sinks/index.js'
+export * from './heads/index.js'

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { genesisHash } from './chain.js'
+import { genesisHash, type ChainLink } from './chain.js'
 import { ChainVerifier, type VerifyReport } from './chain-verifier.js'
 import type { AuditLedger } from './ledger.js'
 
@@ -11,6 +11,8 @@ const strayLimit = 100
 export interface LedgerVerifyOptions {
   /** Called after every page, for progress output. */
   readonly onProgress?: ((checkedLinks: number, headSeq: number) => void) | undefined
+  /** Sees every walked link, in order. */
+  readonly onLink?: ((link: ChainLink) => void) | undefined
 }
 
 /**
@@ -27,7 +29,10 @@ export async function verifyLedger(ledger: AuditLedger, options: LedgerVerifyOpt
   }
   for (;;) {
     const page = await ledger.linkPage(verifier.lastSeq, head.seq, pageSize)
-    for (const link of page.links) verifier.check(link, page.index.get(link.recordId))
+    for (const link of page.links) {
+      verifier.check(link, page.index.get(link.recordId))
+      options.onLink?.(link)
+    }
     options.onProgress?.(verifier.lastSeq, head.seq)
     if (page.links.length < pageSize) break
     await nextTurn()

@@ -31,6 +31,8 @@ export interface AuditWriterOptions {
   /** async: wait after a failed commit before retrying, doubling up to 5 s; default 100 ms. */
   readonly retryDelayMs?: number
   readonly sinks?: readonly AuditSink[]
+  /** Told of every committed half's place in the chain (the head signer counts and signs by it). */
+  readonly onCommitted?: (receipt: AuditReceipt, op: 'begin' | 'complete') => void
   /** Failures no caller can see: async commits given up on, dropped halves. Never carries content. */
   readonly onError?: (error: Error, context: { readonly op: 'begin' | 'complete'; readonly id: string }) => void
 }
@@ -186,6 +188,7 @@ export class AuditWriter {
   }
 
   #afterCommit(op: Op, receipt: AuditReceipt): void {
+    this.#options.onCommitted?.(receipt, op.kind)
     if (op.kind === 'begin') {
       this.#open.set(op.opening.id, { opening: op.opening, receipt })
       return

@@ -21,6 +21,8 @@ export interface ResolvedSecrets {
   readonly auditSinkSecrets: readonly (Secret | undefined)[]
   /** `gatewayTokens.keyEncryption`, the sealing key first (each checked to be 32 bytes of base64); empty when unset. */
   readonly keyEncryption: readonly Secret[]
+  /** By rule id: the credential of a rule with its own `upstream`. */
+  readonly ruleUpstream: Readonly<Record<string, { readonly apiKey?: Secret; readonly identityToken?: Secret }>>
 }
 
 /** The loaded, validated configuration; deep-frozen at run time, so any write throws. */
@@ -92,7 +94,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
     return { ok: false, source, problems: problems.map(locate) }
   }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], keyEncryption: [] }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], keyEncryption: [], ruleUpstream: {} }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -115,8 +117,17 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   const samlCertificates = config.samlIssuers.map((saml, i) => saml.certificates.flatMap((ref, k) => resolveAt(asRef(ref), ['samlIssuers', i, 'certificates', k]) ?? []))
   const notifySecrets = config.notify.map((n, i) => resolveAt(asRef(n.webhook.secret), ['notify', i, 'webhook', 'secret']))
   const keyEncryption = resolveKeyEncryption(config, resolveAt, problems)
+  const ruleUpstream = Object.fromEntries(
+    config.rules.flatMap((rule, i) => {
+      if (!rule.upstream) return []
+      const apiKey = resolveAt(asRef(rule.upstream.apiKey), ['rules', i, 'upstream', 'apiKey'])
+      const identityToken = resolveAt(asRef(rule.upstream.federation?.identityToken), ['rules', i, 'upstream', 'federation', 'identityToken'])
+      return [[rule.id, { ...(apiKey ? { apiKey } : {}), ...(identityToken ? { identityToken } : {}) }] as const]
+    }),
+  )
   return {
     keyEncryption,
+    ruleUpstream,
     notifySecrets,
     samlCertificates,
     auditSinkSecrets,

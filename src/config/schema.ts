@@ -198,6 +198,15 @@ const limitsSchema = z.strictObject({
   concurrentStreams: z.number().int().positive().optional(),
 })
 
+/** A rule's own upstream credential (issue #12): its calls go out under another key or workspace. */
+const ruleUpstreamSchema = z
+  .strictObject({
+    apiKey: secretRefSchema.optional(),
+    federation: federationSchema.optional(),
+  })
+  .refine((u) => (u.apiKey === undefined) !== (u.federation === undefined), { message: 'set exactly one: apiKey or federation' })
+  .describe("This rule's own upstream credential (apiKey or federation), instead of upstream's: its objects live in that key's workspace.")
+
 const ruleSchema = z.strictObject({
   id,
   issuer: id.describe('The id of an entry of issuers.'),
@@ -214,6 +223,7 @@ const ruleSchema = z.strictObject({
   approval: approvalSchema.optional(),
   limits: limitsSchema.optional(),
   masking: z.array(z.string().min(1)).optional(),
+  upstream: ruleUpstreamSchema.optional(),
 })
 
 const patternSchema = z.strictObject({
@@ -253,6 +263,17 @@ const auditSchema = z.strictObject({
   sinks: z
     .array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ jsonl: z.strictObject({ path: z.string().min(1) }) })]))
     .default([]),
+  signing: z
+    .strictObject({
+      key: secretRefSchema
+        .optional()
+        .describe('PKCS#8 PEM private key, Ed25519 or P-256. Required with PostgreSQL; with SQLite generated (0600) next to the database when absent.'),
+      previousKeys: z.array(secretRefSchema).default([]).describe('PEM public keys of earlier signing keys: still published, so heads signed before a rotation verify.'),
+      everyRecords: z.number().int().min(1).max(1_000_000).default(1_000).describe('Sign a chain head after this many completed records…'),
+      every: duration.prefault('1m').describe('…or after this long, whichever comes first (only when the chain moved).'),
+    })
+    .optional()
+    .describe('Signed audit chain heads (docs/audit.md): evidence of the chain that holds outside the store. Off when absent.'),
 })
 
 const adminSchema = z
@@ -327,6 +348,11 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .describe('OpenTelemetry traces: one span per /v1 request. Off when absent.'),
+}).superRefine((config, ctx) => {
+  // Replicas must share one head-signing key; one is generated only for a single-node SQLite store.
+  if (config.audit.signing !== undefined && config.audit.signing.key === undefined && !config.storage.url.startsWith('sqlite:')) {
+    ctx.addIssue({ code: 'custom', path: ['audit', 'signing', 'key'], message: 'audit.signing.key is required with PostgreSQL (every replica signs with the same key; none is generated)' })
+  }
 })
 
 /** The parsed configuration before secrets are resolved. */

@@ -70,6 +70,7 @@ export const errorTable = {
   GW_ADMIN_CONFLICT: { status: 409, type: 'invalid_request_error', message: 'the request conflicts with the current state' },
   GW_ADMIN_SELF_APPROVAL: { status: 403, type: 'permission_error', message: 'a requester cannot decide its own review' },
   GW_ADMIN_STORE_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the store is unavailable' },
+  GW_ADMIN_AUDIT_UNAVAILABLE: { status: 503, type: 'api_error', message: 'audit store unavailable; the admin action was not applied' },
   GW_INTERNAL: { status: 500, type: 'api_error', message: 'internal gateway error' },
 } as const satisfies Record<string, ErrorSpec>
 

@@ -15,8 +15,8 @@ import { parseExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN, type ExchangeRequest } f
 import { REPLAY_GRACE_MS } from './replay-grace.js'
 import { SamlRejectedError } from './saml.js'
 import type {
-  ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, MintInput, RuleMatch, TokenExchangeDeps,
-  TokenExchangeHandler,
+  ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, ExchangeOpening, ExchangeRecordCloser, MintInput, RuleMatch,
+  TokenExchangeDeps, TokenExchangeHandler,
 } from './types.js'
 
 /** The Claude WIF assertion limit (anthropic-api.md §12.4); the SDK refuses larger ones itself. */
@@ -82,6 +82,7 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchangeHandl
         ...(error.detail === undefined ? {} : { detail: error.detail }),
         ...(error.issuerId === undefined ? {} : { issuerId: error.issuerId }),
         ...(error.rule === undefined ? {} : { rule: error.rule }),
+        ...(error.audited === true ? { audited: true } : {}),
       })
       return errorResponse(error)
     }
@@ -103,25 +104,37 @@ async function exchange(endpoint: Endpoint, request: ExchangeRequest, started: n
     const scope = grantScope(request.scopes, match.scope)
     if ((await deps.isRevoked?.(subject.identity, match.principal)) === true) throw new ExchangeError('invalid_grant', 'revoked')
     const sourceAct = delegationChain(subject.identity)
-    // Minted and its source kept before the assertion is spent; a token never returned is harmless.
-    const minted = await mintAndKeep(deps, subject.identity, {
-      principal: match.principal,
-      rule: match.rule,
-      client: ACTOR[request.grant],
-      source: subject.identity.claims,
-      ...(scope === undefined ? {} : { scope }),
-      ...(sourceAct === undefined ? {} : { sourceAct }),
-    })
-    await consume(deps, subject)
     const { claims } = subject.identity
-    endpoint.emit({
-      type: 'exchange.succeeded', grant: request.grant, issuerId, iss: claims.iss as string, sub: claims.sub as string,
+    const facts = {
+      grant: request.grant, issuerId, iss: claims.iss as string, sub: claims.sub as string,
       ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
       ...(sourceAct === undefined ? {} : { act: sourceAct }),
-      rule: match.rule, principal: match.principal, tokenId: minted.claims.jti, expiresIn: minted.expiresIn,
-      ...(scope === undefined ? {} : { scope }), durationMs: endpoint.now() - started,
-    })
-    return jsonResponse(responseBody(request.grant, minted.token, minted.expiresIn, scope))
+      rule: match.rule, principal: match.principal,
+    }
+    // The opening is committed before anything takes effect; its completion before the answer.
+    const trail = await openTrail(deps, { ...facts, started })
+    try {
+      // Minted and its source kept before the assertion is spent; a token never returned is harmless.
+      const minted = await mintAndKeep(deps, subject.identity, {
+        principal: match.principal,
+        rule: match.rule,
+        client: ACTOR[request.grant],
+        source: subject.identity.claims,
+        ...(scope === undefined ? {} : { scope }),
+        ...(sourceAct === undefined ? {} : { sourceAct }),
+      })
+      await consume(deps, subject)
+      const event: ExchangeEvent = {
+        type: 'exchange.succeeded', ...facts, tokenId: minted.claims.jti, expiresIn: minted.expiresIn,
+        ...(scope === undefined ? {} : { scope }), durationMs: endpoint.now() - started, ...(trail ? { audited: true } : {}),
+      }
+      await closeTrail(trail, event)
+      endpoint.emit(event)
+      return jsonResponse(responseBody(request.grant, minted.token, minted.expiresIn, scope))
+    } catch (err) {
+      await closeFailedTrail(trail, endpoint, err, { grant: request.grant, issuerId, rule: match.rule, started })
+      throw err
+    }
   } catch (err) {
     if (err instanceof ExchangeError) {
       err.issuerId ??= issuerId
@@ -129,6 +142,41 @@ async function exchange(endpoint: Endpoint, request: ExchangeRequest, started: n
     }
     throw err
   }
+}
+
+/** The opening record, or a 503 when it cannot be committed (nothing minted, nothing spent). */
+async function openTrail(deps: TokenExchangeDeps, opening: ExchangeOpening): Promise<ExchangeRecordCloser | undefined> {
+  if (deps.openRecord === undefined) return undefined
+  try {
+    return await deps.openRecord(opening)
+  } catch {
+    throw new ExchangeError('temporarily_unavailable', 'audit', { detail: 'the opening audit record could not be committed' })
+  }
+}
+
+/** Commits the completion; when it cannot be, the minted token is never returned. */
+async function closeTrail(trail: ExchangeRecordCloser | undefined, event: ExchangeEvent): Promise<void> {
+  if (trail === undefined) return
+  try {
+    await trail(event)
+  } catch {
+    const error = new ExchangeError('temporarily_unavailable', 'audit', { detail: 'the completion audit record could not be committed' })
+    error.audited = true
+    throw error
+  }
+}
+
+async function closeFailedTrail(trail: ExchangeRecordCloser | undefined, endpoint: Endpoint, err: unknown, at: { grant: ExchangeGrant; issuerId: string; rule: string; started: number }): Promise<void> {
+  if (trail === undefined || (err instanceof ExchangeError && err.audited === true)) return
+  const error = err instanceof ExchangeError ? err : new ExchangeError('server_error', 'internal')
+  const event: ExchangeEvent = {
+    type: 'exchange.failed', grant: at.grant, status: error.status, error: error.code, reason: error.reason, issuerId: at.issuerId, rule: at.rule,
+    durationMs: endpoint.now() - at.started, audited: true,
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+  }
+  // A completion that cannot be written leaves the record open; it is marked interrupted later.
+  await trail(event).catch(() => undefined)
+  if (err instanceof ExchangeError) err.audited = true
 }
 
 async function verifySubject(endpoint: Endpoint, request: ExchangeRequest): Promise<Subject> {

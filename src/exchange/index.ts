@@ -32,6 +32,8 @@ export type {
   ExchangeHttpRequest,
   ExchangeHttpResponse,
   ExchangeIssuerPolicy,
+  ExchangeOpening,
+  ExchangeRecordCloser,
   OAuthErrorCode,
   ReplayGuard,
   RuleMatch,

@@ -44,6 +44,8 @@ export class ExchangeError extends Error {
   readonly challenge?: string
   issuerId?: string
   rule?: string
+  /** Its audit record was opened (and closed) in order: the failure event must not record it again. */
+  audited?: boolean
 
   constructor(code: OAuthErrorCode, reason: string, options: { detail?: string; challenge?: string; issuerId?: string } = {}) {
     super(`token exchange refused: ${code} (${reason})`)

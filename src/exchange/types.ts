@@ -105,7 +105,31 @@ export interface TokenExchangeDeps {
   readonly now?: () => number
   /** Audit/log hook. Events carry ids and reasons, never a token. Must not throw. */
   readonly onEvent?: (event: ExchangeEvent) => void
+  /**
+   * Audit ordering (issue #16): commits the opening record of a granted exchange before anything is
+   * minted or spent and returns its closer, which commits the completion before the answer leaves.
+   * Rejecting (the store cannot commit under `strict`) refuses the exchange with 503, nothing
+   * minted, nothing spent. Events of an exchange recorded this way carry `audited: true`.
+   */
+  readonly openRecord?: (opening: ExchangeOpening) => Promise<ExchangeRecordCloser>
 }
+
+/** What an exchange's opening record states: who, under which rule, before a token exists. */
+export interface ExchangeOpening {
+  readonly grant: ExchangeGrant
+  readonly issuerId: string
+  readonly iss: string
+  readonly sub: string
+  readonly jti?: string
+  readonly act?: ActClaim
+  readonly rule: string
+  readonly principal: string
+  /** ms since the epoch, when the exchange request arrived. */
+  readonly started: number
+}
+
+/** Commits the completion; rejects when it cannot (the exchange then answers 503 and no token). */
+export type ExchangeRecordCloser = (event: ExchangeEvent) => Promise<void>
 
 /** The OAuth error codes the endpoint answers with (RFC 6749 §5.2, RFC 8693 §2.2.2). */
 export type OAuthErrorCode =
@@ -135,6 +159,8 @@ export type ExchangeEvent =
       readonly expiresIn: number
       readonly scope?: string
       readonly durationMs: number
+      /** The exchange's audit record was written in order through `openRecord`. */
+      readonly audited?: boolean
     }
   | {
       readonly type: 'exchange.failed'
@@ -148,6 +174,8 @@ export type ExchangeEvent =
       readonly issuerId?: string
       readonly rule?: string
       readonly durationMs: number
+      /** The exchange's audit record was opened through `openRecord` and closed with this event. */
+      readonly audited?: boolean
     }
 
 export type { ActClaim, MintInput, MintedGatewayToken, VerifiedToken, VerifyOptions }

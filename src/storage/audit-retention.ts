@@ -1,4 +1,7 @@
+import type { ChainHead } from '../audit/chain.js'
+import type { StoredHead } from '../audit/heads/head.js'
 import { latestCheckpoint, readHead } from './audit-ledger.js'
+import { insertHead } from './audit-heads.js'
 import { StorageError } from './errors.js'
 import type { PruneResult } from './ports.js'
 import type { Dialect } from './sql/db.js'
@@ -7,8 +10,10 @@ import { get, run, type Step } from './sql/step.js'
 /**
  * Retention, inside a write transaction holding the chain lock: removes a prefix of the chain and
  * records a checkpoint (position and hash of the last removed link) so the remainder still verifies.
+ * With `signCheckpoint` (audit.signing), the checkpoint head is signed and stored in the same
+ * transaction: a crash can never leave a checkpoint that verify would take for a forged one.
  */
-export function* pruneSteps(d: Dialect, before: number, createdAt: number): Step<PruneResult> {
+export function* pruneSteps(d: Dialect, before: number, createdAt: number, signCheckpoint?: (checkpoint: ChainHead) => StoredHead): Step<PruneResult> {
   const head = yield* readHead(d, true)
   const latest = yield* latestCheckpoint()
   const cut = yield* pruneCut(head.seq, before)
@@ -18,7 +23,10 @@ export function* pruneSteps(d: Dialect, before: number, createdAt: number): Step
   const removed = yield* run('DELETE FROM audit_records WHERE seq_open <= ?', [cut])
   yield* run('DELETE FROM audit_chain WHERE seq <= ?', [cut])
   yield* run('INSERT INTO audit_checkpoints (seq, hash, created_at, before_at, removed) VALUES (?, ?, ?, ?, ?)', [cut, last.hash, createdAt, before, removed])
-  return { removed, checkpoint: { seq: cut, hash: last.hash } }
+  const checkpoint = { seq: cut, hash: last.hash }
+  const signed = signCheckpoint?.(checkpoint)
+  if (signed !== undefined) yield* insertHead(signed)
+  return { removed, checkpoint, ...(signed ? { head: signed } : {}) }
 }
 
 /**

@@ -3,12 +3,15 @@ import type { VerifyReport } from '../audit/chain-verifier.js'
 import { markInterrupted } from '../audit/interruption.js'
 import { verifyLedger } from '../audit/ledger-verifier.js'
 import type { AuditCompletion, AuditOpening, AuditRecord } from '../audit/record.js'
-import { renewLease, SqlAuditLedger } from './audit-ledger.js'
+import type { StoredHead } from '../audit/heads/head.js'
+import type { ChainHead } from '../audit/chain.js'
+import { readHead, renewLease, SqlAuditLedger } from './audit-ledger.js'
+import { latestHead, linkHashAt, listHeads, saveHead } from './audit-heads.js'
 import { getRecord, iterateRecords, listRecords } from './audit-queries.js'
 import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
-import type { AuditListFilter, AuditListQuery, AuditPage, AuditStore, AuditStoreStats, PruneResult, VerifyOptions } from './ports.js'
+import type { AuditListFilter, AuditListQuery, AuditPage, AuditStore, AuditStoreStats, PruneOptions, PruneResult, VerifyOptions } from './ports.js'
 import type { SqlDb } from './sql/db.js'
 import { run } from './sql/step.js'
 import { WriterLease, type WriterOptions } from './writer-lease.js'
@@ -68,10 +71,34 @@ export class SqlAuditStore implements AuditStore {
     return verifyLedger(this.#ledger, options)
   }
 
-  async prune(before: Date): Promise<PruneResult> {
+  async prune(before: Date, options: PruneOptions = {}): Promise<PruneResult> {
     if (!Number.isFinite(before.getTime())) throw new StorageError('invalid', 'prune: before is not a valid time')
     const createdAt = this.#options.now().getTime()
-    return this.#db.write('pruning audit records', (d) => pruneSteps(d, before.getTime(), createdAt))
+    return this.#db.write('pruning audit records', (d) => pruneSteps(d, before.getTime(), createdAt, options.signCheckpoint))
+  }
+
+  get writerId(): string {
+    return this.#options.writerId
+  }
+
+  async chainHead(): Promise<ChainHead> {
+    return this.#db.single('reading the audit chain head', 'read', (d) => readHead(d, false))
+  }
+
+  async saveHead(head: StoredHead): Promise<void> {
+    return saveHead(this.#db, head)
+  }
+
+  async listHeads(after?: number): Promise<StoredHead[]> {
+    return listHeads(this.#db, after)
+  }
+
+  async latestHead(): Promise<StoredHead | undefined> {
+    return latestHead(this.#db)
+  }
+
+  async linkHash(seq: number): Promise<string | undefined> {
+    return linkHashAt(this.#db, seq)
   }
 
   stats(): AuditStoreStats {

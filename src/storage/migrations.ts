@@ -203,6 +203,22 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         CREATE INDEX owned_objects_principal ON owned_objects (principal, kind);
       `,
     },
+    {
+      version: 5,
+      name: 'signed audit chain heads',
+      // Copies of the heads sent to the sinks, for GET /admin/api/audit/heads and restore-mark.
+      // Not trusted by verify beyond their signatures: deleting rows here hides nothing.
+      sql: `
+        CREATE TABLE audit_heads (
+          jws TEXT PRIMARY KEY,
+          position ${t.int8} NOT NULL,
+          time ${t.int8} NOT NULL,
+          writer TEXT NOT NULL,
+          event TEXT
+        );
+        CREATE INDEX audit_heads_position ON audit_heads (position);
+      `,
+    },
   ]
 }
 

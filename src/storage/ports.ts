@@ -1,6 +1,8 @@
 import type { AuditReceipt } from '../audit/batch-plan.js'
 import type { ChainHead } from '../audit/chain.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
+import type { ChainLink } from '../audit/chain.js'
+import type { StoredHead } from '../audit/heads/head.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
 import type { GrantStore, ReviewStore } from './ports-approvals.js'
 import type { CounterStore } from './ports-limits.js'
@@ -58,6 +60,16 @@ export interface PruneResult {
   readonly removed: number
   /** The latest checkpoint after pruning (the last removed link); null when nothing was ever pruned. */
   readonly checkpoint: ChainHead | null
+  /** The signed checkpoint head, stored with the checkpoint, when `signCheckpoint` was given and records were removed. */
+  readonly head?: StoredHead
+}
+
+export interface PruneOptions {
+  /**
+   * Signs the checkpoint inside the pruning transaction (synchronous: SQLite's transaction is). The
+   * head is stored with the checkpoint and returned in `PruneResult.head`.
+   */
+  readonly signCheckpoint?: ((checkpoint: ChainHead) => StoredHead) | undefined
 }
 
 export interface AuditStoreStats {
@@ -71,6 +83,8 @@ export interface AuditStoreStats {
 export interface VerifyOptions {
   /** Called every few thousand links, for progress output. */
   readonly onProgress?: ((checkedLinks: number, headSeq: number) => void) | undefined
+  /** Sees every link the walk checks, in order (signed-head verification collects hashes with it). */
+  readonly onLink?: ((link: ChainLink) => void) | undefined
 }
 
 export interface AuditStore {
@@ -105,7 +119,19 @@ export interface AuditStore {
    * record is never split), and records a checkpoint (position and hash of the last removed link) so
    * the remainder still verifies.
    */
-  prune(before: Date): Promise<PruneResult>
+  prune(before: Date, options?: PruneOptions): Promise<PruneResult>
+  /** This Storage instance's writer id (the `writer` of the heads it signs). */
+  readonly writerId: string
+  /** The stored chain head (position and hash of the newest link). */
+  chainHead(): Promise<ChainHead>
+  /** Keeps a signed head (idempotent by its JWS). */
+  saveHead(head: StoredHead): Promise<void>
+  /** Signed heads with position > `after` (all when undefined), oldest position first, at most 10 000. */
+  listHeads(after?: number): Promise<StoredHead[]>
+  /** The signed head at the highest position (the newest of those), if any. */
+  latestHead(): Promise<StoredHead | undefined>
+  /** The hash of the link at `seq` as stored, or undefined when there is none. */
+  linkHash(seq: number): Promise<string | undefined>
   /** Counters for metrics and for the group-commit contract test. */
   stats(): AuditStoreStats
 }

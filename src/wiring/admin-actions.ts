@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { AdminAction } from '../admin/index.js'
 import { buildCompletion, buildOpening } from '../audit/record-builder.js'
+import type { AuditOpening } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Notifier } from '../notify/index.js'
 import { newRequestId } from '../observability/request-id.js'
@@ -22,7 +23,8 @@ export function recordAdminActions(deps: {
     deps.logger.info({ adminAction: event.action, actor: event.actor, target: event.target, reason: event.reason, reqId: event.requestId }, 'admin action')
     const revocation = revocationNotice(event)
     if (revocation) deps.notifier.publish({ type: 'revocation', at: event.at, ...revocation })
-    if (!deps.audit) return
+    // Changes recorded in order (openAdminActions) already have their record.
+    if (!deps.audit || event.audited === true) return
     try {
       await recordInAudit(deps.audit, event)
     } catch (error) {
@@ -31,21 +33,35 @@ export function recordAdminActions(deps: {
   }
 }
 
+/**
+ * Audit ordering (issue #16): the opening record of an admin change is committed before the change
+ * is applied (under `strict` the admin API refuses with 503 when it cannot be), the completion after.
+ */
+export function openAdminActions(audit: AuditWriter): (event: AdminAction) => Promise<(outcome: { readonly ok: boolean }) => Promise<void>> {
+  return async (event) => {
+    const opening = adminOpening(event)
+    await audit.begin(opening)
+    return ({ ok }) =>
+      audit.complete(opening.id, buildCompletion({ start: event.at, end: new Date(), status: ok ? 200 : 409, outcome: ok ? 'completed' : 'error', content: 'metadata' }))
+  }
+}
+
 function recordInAudit(audit: AuditWriter, event: AdminAction): Promise<unknown> {
+  return audit.record(adminOpening(event), buildCompletion({ start: event.at, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }))
+}
+
+function adminOpening(event: AdminAction): AuditOpening {
   const start = event.at
-  return audit.record(
-    buildOpening({
-      id: newRequestId(start.getTime()),
-      start,
-      decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
-      endpoint: 'admin',
-      method: 'POST',
-      path: `/admin/api/${event.action}`,
-      requestBytes: 0,
-      content: 'metadata',
-    }),
-    buildCompletion({ start, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }),
-  )
+  return buildOpening({
+    id: newRequestId(start.getTime()),
+    start,
+    decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
+    endpoint: 'admin',
+    method: 'POST',
+    path: `/admin/api/${event.action}`,
+    requestBytes: 0,
+    content: 'metadata',
+  })
 }
 
 function revocationNotice(event: AdminAction) {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import { createAdminApi, type AdminApi } from '../admin/index.js'
 import type { Approvals } from '../approvals/index.js'
+import type { HeadPublicKey } from '../audit/heads/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
@@ -8,7 +9,8 @@ import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Notifier } from '../notify/index.js'
 import type { Policy } from '../policy/compile.js'
 import type { Storage } from '../storage/ports.js'
-import { recordAdminActions } from './admin-actions.js'
+import { openAdminActions, recordAdminActions } from './admin-actions.js'
+import type { AuditSigningKeys } from './audit-signing.js'
 import type { ErrorReports } from './error-reports.js'
 
 export interface AdminDeps {
@@ -21,6 +23,7 @@ export interface AdminDeps {
   readonly storage: Storage
   readonly revocations: RevocationCache
   readonly audit: AuditWriter | undefined
+  readonly auditSigning: AuditSigningKeys | undefined
   readonly notifier: Notifier
   readonly logger: Logger
   readonly reports: ErrorReports
@@ -40,6 +43,13 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     issuersHealth: deps.issuersHealth,
     logger: deps.logger.child({ component: 'admin' }),
     onAdminAction: recordAdminActions(deps),
+    ...(deps.auditSigning ? { auditKeys: trustedKeys(deps.auditSigning) } : {}),
+    ...(deps.audit ? { openAdminAction: openAdminActions(deps.audit) } : {}),
     onSecretError: (error) => deps.reports.secretFile(error),
   })
+}
+
+/** The keys a head in the store may carry: the signing key and `previousKeys`. */
+function trustedKeys(signing: AuditSigningKeys): ReadonlyMap<string, HeadPublicKey> {
+  return new Map([signing.key, ...signing.previous].map((k) => [k.kid, k]))
 }

@@ -1,20 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import { buildCompletion, buildOpening } from '../audit/record-builder.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, readBody, type ExchangeEvent } from '../exchange/index.js'
-import { formatActChain } from '../identity/act-chain.js'
+import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, readBody } from '../exchange/index.js'
 import { openGatewayTokens, type GatewayTokens } from '../identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
-import { newRequestId } from '../observability/request-id.js'
 import type { Policy } from '../policy/compile.js'
 import { selectRule } from '../policy/select-rule.js'
 import type { Storage } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { ErrorReports } from './error-reports.js'
 import { gatewayKeysFor } from './gateway-keys.js'
+import { exchangeRecordOpener, recordRefusedExchange } from './exchange-audit.js'
 
 /**
  * The gateway's own signing keys (opened once: `gatewayTokens` is a restart-only section). `url` is
@@ -73,8 +71,10 @@ export function buildExchangeHandler(deps: ExchangeDeps): (req: IncomingMessage,
     ...samlOf(deps.config, deps.gatewayTokens),
     onEvent: (event) => {
       deps.logger.info({ exchange: event }, event.type)
-      void recordExchange(deps, event)
+      // Exchanges that were granted have their record written in order (openRecord); the rest here.
+      if (!event.audited) void recordRefusedExchange(deps, event)
     },
+    ...(deps.audit ? { openRecord: exchangeRecordOpener(deps.audit) } : {}),
   })
   return async (req, res) => {
     const read = await readBody(req, EXCHANGE_BODY_LIMITS)
@@ -105,37 +105,4 @@ function isRevoked(revocations: RevocationCache, identity: VerifiedToken, princi
   const jti = typeof identity.claims.jti === 'string' ? identity.claims.jti : undefined
   const iat = typeof identity.claims.iat === 'number' ? identity.claims.iat : undefined
   return revocations.checkToken(identity.issuerId, String(identity.claims.iss), jti) !== 'ok' || revocations.checkPrincipal(principal, iat) !== 'ok'
-}
-
-async function recordExchange(deps: ExchangeDeps, event: ExchangeEvent): Promise<void> {
-  if (!deps.audit) return
-  const ok = event.type === 'exchange.succeeded'
-  const status = ok ? 200 : event.status
-  const started = Date.now() - event.durationMs
-  const start = new Date(started)
-  const claims = ok ? { iss: event.iss, sub: event.sub, ...(event.jti ? { jti: event.jti } : {}) } : {}
-  try {
-    await deps.audit.record(
-      buildOpening({
-        id: newRequestId(started),
-        start,
-        identity: event.issuerId ? { issuerId: event.issuerId, claims } : undefined,
-        decision: {
-          effect: ok ? 'allow' : 'deny',
-          rule: event.rule,
-          principal: ok ? event.principal : undefined,
-          // The subject's own delegation chain (RFC 8693 §4.1), nested under the minted token's `act`.
-          reasons: [ok ? { code: 'exchange-succeeded', detail: event.act ? `${event.grant}; act: ${formatActChain(event.act)}` : event.grant } : { code: 'exchange-refused', detail: event.detail ? `${event.reason}: ${event.detail}` : event.reason }],
-        },
-        endpoint: 'oauth_token',
-        method: 'POST',
-        path: '/v1/oauth/token',
-        requestBytes: 0,
-        content: 'metadata',
-      }),
-      buildCompletion({ start, end: new Date(), status, outcome: ok ? 'completed' : 'denied', ...(ok ? {} : { error: event.error }), content: 'metadata' }),
-    )
-  } catch (error) {
-    deps.reports.auditWrite(error as Error, { op: 'exchange' }, { exchange: event.type })
-  }
 }

@@ -73,7 +73,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     install: (generation) => http.setPipeline(generation.pipeline),
     logger,
   })
-  http.mount(gatewayRoutes(generations, gatewayTokens), gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth }))
+  http.mount(gatewayRoutes(generations, gatewayTokens, parts.auditSigning), gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth }))
   logger.info({ url, config: config.source, gatewayIssuer: gatewayTokens.issuer }, 'skillgate listening')
   const live = () => generations.current
   return {

@@ -11,6 +11,7 @@ import { buildExchangeHandler } from './exchange.js'
 import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
 import type { CompiledRules } from './policy-and-masking.js'
 import type { SharedParts } from './shared.js'
+import { credentialByRule, openRuleCredentials } from './upstream.js'
 
 /**
  * Everything derived from one configuration's issuers, rules, skills and masking: what a reload
@@ -54,7 +55,9 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
     )
     const admin = keep(buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health }))
     const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
-    const pipeline = buildPipeline({ ...shared, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals }, config)
+    const ruleCredentials = keep(await openRuleCredentials(config, shared.logger, shared.reports))
+    const credential = credentialByRule(shared.credential, ruleCredentials.byRule)
+    const pipeline = buildPipeline({ ...shared, credential, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals }, config)
     return {
       config,
       policy,

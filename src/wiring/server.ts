@@ -1,8 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayTokens } from '../identity/gateway-token.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
-import type { Readiness, Routes } from '../http/server.js'
+import type { Readiness, RouteHandler, Routes } from '../http/server.js'
 import type { Storage, StorageHealth } from '../storage/ports.js'
 import { createConsoleHandler, defaultConsoleRoot } from '../ui/console-handler.js'
+import type { AuditSigningKeys } from './audit-signing.js'
 import { serveJwks } from './exchange.js'
 import type { Generations } from './reload.js'
 
@@ -13,12 +15,13 @@ import type { Generations } from './reload.js'
  * (SPEC §3, docs/console.md: static files calling the admin API like any client) serves only plain
  * file names under its root.
  */
-export function gatewayRoutes(generations: Generations, gatewayTokens: GatewayTokens): Routes {
+export function gatewayRoutes(generations: Generations, gatewayTokens: GatewayTokens, auditSigning: AuditSigningKeys | undefined): Routes {
   const consoleUi = createConsoleHandler({ root: defaultConsoleRoot() })
   return {
-    exact: new Map([
+    exact: new Map<string, RouteHandler>([
       ['POST /v1/oauth/token', (req, res) => generations.current.exchange(req, res)],
       ['GET /.well-known/jwks.json', async (_req, res) => serveJwks(gatewayTokens, res)],
+      ...(auditSigning ? [['GET /.well-known/skillgate-audit-keys', async (_req: IncomingMessage, res: ServerResponse) => serveJson(auditSigning.jwks, res)] as const] : []),
       ['GET /ui', consoleUi],
       ['HEAD /ui', consoleUi],
     ]),
@@ -27,6 +30,13 @@ export function gatewayRoutes(generations: Generations, gatewayTokens: GatewayTo
       ['/ui/', consoleUi],
     ],
   }
+}
+
+/** `GET /.well-known/skillgate-audit-keys`: the public keys of audit chain heads (a JWKS). */
+function serveJson(body: object, res: ServerResponse): void {
+  const text = JSON.stringify(body)
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
 }
 
 export interface ReadinessParts {

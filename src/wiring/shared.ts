@@ -12,6 +12,7 @@ import type { Storage, StorageHealth } from '../storage/ports.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { UpstreamClient } from '../upstream/client.js'
 import { openAudit } from './audit.js'
+import type { AuditSigningKeys } from './audit-signing.js'
 import type { ErrorReports } from './error-reports.js'
 import { openRevocations } from './identity.js'
 import { openNotifier } from './notify.js'
@@ -25,6 +26,8 @@ export interface SharedParts {
   readonly audit: AuditWriter | undefined
   /** Anonymous refusals past a per-address burst, aggregated per minute (undefined with the audit off). */
   readonly refusals: RefusalAggregator | undefined
+  /** `audit.signing` keys (the JWKS of /.well-known/skillgate-audit-keys); undefined when heads are not signed. */
+  readonly auditSigning: AuditSigningKeys | undefined
   readonly revocations: RevocationCache
   readonly notifier: Notifier
   readonly gatewayTokens: GatewayTokens
@@ -66,6 +69,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
     minted: storage.minted,
     storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
+    auditSigning: audit.signing,
     credentialHealth: () => credential.health(),
     stopRefreshing() {
       storageHealth.stop()

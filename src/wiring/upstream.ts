@@ -4,6 +4,7 @@ import type { CredentialProvider } from '../stages/inject-credential.js'
 import { createUpstreamClient, type UpstreamClient } from '../upstream/client.js'
 import { createUpstreamFederation } from '../upstream/federation.js'
 import type { ErrorReports } from './error-reports.js'
+import type { Secret } from '../config/secret-source.js'
 
 /** The one upstream credential, with its health for /readyz. */
 export interface UpstreamCredential {
@@ -29,17 +30,52 @@ export function openUpstreamClient(upstream: Config['upstream']): UpstreamClient
  * before expiry, so no long-lived key exists at all.
  */
 export async function openUpstreamCredential(config: Config, logger: Logger, reports: ErrorReports): Promise<UpstreamCredential> {
-  const key = config.secrets.upstreamApiKey
+  const source = { apiKey: config.secrets.upstreamApiKey, federation: config.upstream.federation, identityToken: config.secrets.upstreamIdentityToken }
+  return openCredential(source, config.upstream.url, logger, reports)
+}
+
+/**
+ * The credentials of rules with their own `upstream` (issue #12), opened with the configuration
+ * that names them and closed with it. A rule without one uses the gateway's.
+ */
+export async function openRuleCredentials(config: Config, logger: Logger, reports: ErrorReports): Promise<{ readonly byRule: ReadonlyMap<string, UpstreamCredential>; close(): void }> {
+  const byRule = new Map<string, UpstreamCredential>()
+  for (const rule of config.rules) {
+    if (!rule.upstream) continue
+    const secrets = config.secrets.ruleUpstream[rule.id]
+    const source = { apiKey: secrets?.apiKey, federation: rule.upstream.federation, identityToken: secrets?.identityToken }
+    byRule.set(rule.id, await openCredential(source, config.upstream.url, logger.child({ rule: rule.id }), reports))
+  }
+  return { byRule, close: () => byRule.forEach((credential) => credential.close()) }
+}
+
+/** Picks the rule's own credential, else the gateway's. */
+export function credentialByRule(fallback: CredentialProvider, byRule: ReadonlyMap<string, UpstreamCredential>): CredentialProvider {
+  if (byRule.size === 0) return fallback
+  // A rule with its own credential never falls back to the gateway's: without it, nothing is forwarded.
+  return (rule) => {
+    const own = rule === undefined ? undefined : byRule.get(rule)
+    return own ? own.provider(rule) : fallback(rule)
+  }
+}
+
+interface CredentialSource {
+  readonly apiKey: Secret | undefined
+  readonly federation: Config['upstream']['federation']
+  readonly identityToken: Secret | undefined
+}
+
+async function openCredential(source: CredentialSource, origin: string, logger: Logger, reports: ErrorReports): Promise<UpstreamCredential> {
+  const key = source.apiKey
   if (key) {
     key.follow(undefined, undefined, (error) => reports.secretFile(error))
     return { provider: () => ({ header: 'x-api-key', value: key.reveal(), oauth: false }), health: () => ({ ok: true }), close: () => key.close() }
   }
-  const federation = config.upstream.federation
-  const identity = config.secrets.upstreamIdentityToken
+  const { federation, identityToken: identity } = source
   if (!federation || !identity) return { provider: () => undefined, health: () => ({ ok: false, detail: 'no upstream credential' }), close: () => undefined }
   identity.follow(undefined, undefined, (error) => reports.secretFile(error))
   const upstream = createUpstreamFederation({
-    origin: config.upstream.url,
+    origin,
     identityToken: () => identity.reveal(),
     ruleId: federation.ruleId,
     organizationId: federation.organizationId,

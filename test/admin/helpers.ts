@@ -4,7 +4,7 @@ import { Writable } from 'node:stream'
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose'
 import { pino } from 'pino'
 import { createApprovals } from '../../src/approvals/index.js'
-import { createAdminApi, type AdminAction, type AdminApi } from '../../src/admin/index.js'
+import { createAdminApi, type AdminAction, type AdminApi, type AdminApiDeps } from '../../src/admin/index.js'
 import type { Config } from '../../src/config/load.js'
 import { createTokenVerifier } from '../../src/identity/index.js'
 import { compilePolicy } from '../../src/policy/compile.js'
@@ -43,7 +43,7 @@ export interface AdminStack {
  * A real gateway (startStack) plus a small node:http server that mounts `createAdminApi` built from
  * the gateway's own objects, as wiring/admin.ts does.
  */
-export async function startAdminStack(options: { adminConfig?: (config: Config) => Config } = {}): Promise<AdminStack> {
+export async function startAdminStack(options: { adminConfig?: (config: Config) => Config; deps?: Partial<AdminApiDeps> } = {}): Promise<AdminStack> {
   const stack = await startStack({
     configure: (config) => {
       config.admin = { tokens: Object.entries(TOKENS).map(([role, value]) => ({ secret: { value }, roles: [role] })) }
@@ -70,6 +70,7 @@ export async function startAdminStack(options: { adminConfig?: (config: Config) 
     issuersHealth: () => stack.gateway.verifier.health(),
     logger: pino({ level: 'debug' }, sink),
     onAdminAction: (event) => void actions.push(event),
+    ...options.deps,
   })
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/'

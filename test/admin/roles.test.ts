@@ -60,6 +60,8 @@ const rows: Row[] = [
   { route: 'GET /admin/api/audit/{id}', allowed: 'read', ok: 200, prepare: async () => ({ path: `/admin/api/audit/${recordId}` }) },
   { route: 'GET /admin/api/audit/{id}/replay', allowed: 'read', ok: 200, prepare: async () => ({ path: `/admin/api/audit/${streamId}/replay?speed=1000` }) },
   { route: 'POST /admin/api/audit/verify', allowed: 'read', ok: 200, prepare: fixed('/admin/api/audit/verify') },
+  { route: 'GET /admin/api/audit/heads', allowed: 'read', ok: 200, prepare: fixed('/admin/api/audit/heads') },
+  { route: 'GET /admin/api/audit/heads/latest', allowed: 'read', ok: 200, prepare: fixed('/admin/api/audit/heads/latest') },
   { route: 'GET /admin/api/revocations', allowed: 'read', ok: 200, prepare: fixed('/admin/api/revocations') },
   { route: 'POST /admin/api/revocations', allowed: 'admin', ok: 201, prepare: fixed('/admin/api/revocations', { kind: 'principal', principal: 'table:nobody' }) },
   { route: 'DELETE /admin/api/revocations/principal/{principal}', allowed: 'admin', ok: 200, prepare: fixed(`/admin/api/revocations/principal/${encodeURIComponent('table:nobody')}`) },

@@ -126,3 +126,36 @@ describe('jsonl sink', () => {
     expect(sink.stats().delivered + sink.stats().dropped).toBe(10)
   })
 })
+
+describe('signed chain heads in the sinks (issue #16)', () => {
+  const head = { type: 'audit_head' as const, jws: 'eyJhbGciOiJFZERTQSJ9.eyJ0eXBlIjoic2tpbGxnYXRlLmF1ZGl0LmhlYWQifQ.c2lnbmF0dXJlLW9mLXRoaXMtaGVhZA' }
+
+  it('webhook: a head is one signed delivery, event audit.head, in order with the records', async () => {
+    const { url, received, server } = await receiver([])
+    servers.push(server)
+    const sink = createWebhookSink({ url, secret: { reveal: () => 'hook-secret' } })
+    sink.publish(sampleRecord(1))
+    sink.publishHead(head)
+    await sink.flush()
+    expect(received.map((r) => r.headers['skillgate-event'])).toEqual(['audit.record', 'audit.head'])
+    expect(JSON.parse(received[1]!.body)).toEqual(head)
+    expect(received[1]?.headers['skillgate-delivery']).toMatch(/^head-/)
+    expect(verifyWebhookSignature('hook-secret', received[1]!.body, String(received[1]?.headers['skillgate-signature']))).toBe(true)
+  })
+
+  it('jsonl: a head is one line between the records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skillgate-sink-heads-'))
+    try {
+      const path = join(dir, 'audit.jsonl')
+      const sink = createJsonlSink({ path })
+      sink.publish(sampleRecord(1))
+      sink.publishHead(head)
+      sink.publish(sampleRecord(2))
+      await sink.close()
+      const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type?: string })
+      expect(lines.map((l) => l.type ?? 'record')).toEqual(['record', 'audit_head', 'record'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

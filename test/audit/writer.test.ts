@@ -16,6 +16,7 @@ function memorySink(): AuditSink & { records: AuditRecord[] } {
     name: 'memory',
     records,
     publish: (r) => void records.push(r),
+    publishHead: () => undefined,
     flush: async () => undefined,
     close: async () => undefined,
     stats: () => ({ queued: 0, delivered: records.length, dropped: 0, failed: 0, retries: 0 }),

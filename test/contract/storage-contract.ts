@@ -3,6 +3,7 @@ import type { OpenStorageOptions, Storage } from '../../src/storage/ports.js'
 import { approvalContract } from './contract-approvals.js'
 import { auditContract } from './contract-audit.js'
 import { gatewayTokenContract } from './contract-gateway-tokens.js'
+import { headsContract } from './contract-heads.js'
 import { integrityContract } from './contract-integrity.js'
 import { limitsContract } from './contract-limits.js'
 import { ownershipContract } from './contract-ownership.js'
@@ -44,6 +45,7 @@ export function storageContract(name: string, makeEnv: () => Promise<ContractEnv
     })
     auditContract(ctx)
     integrityContract(ctx)
+    headsContract(ctx)
     revocationContract(ctx)
     approvalContract(ctx)
     limitsContract(ctx)

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
+import { latestHeadStatus } from '../../audit/heads/latest.js'
 import { replayRecord, sseText } from '../../audit/replay.js'
 import { GatewayError } from '../../errors/gateway-error.js'
 import type { AuditListFilter, AuditStore } from '../../storage/ports.js'
@@ -21,6 +22,15 @@ const replayQuery = z.strictObject({
     .pipe(z.number().gt(0, 'expected a speed above 0').max(10_000, 'expected a speed up to 10000'))
     .optional()
     .transform((value) => value ?? 1),
+})
+
+const headsQuery = z.strictObject({
+  after: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'expected a chain position (a whole number)')
+    .transform(Number)
+    .optional()
+    .describe('Only heads at positions after this one.'),
 })
 
 const toFilter = (q: FilterQuery): AuditListFilter => ({
@@ -61,6 +71,30 @@ export function auditRoutes(deps: AdminApiDeps): RouteDef[] {
       async handle({ query, res, requestId, signal }) {
         await exportJsonl(store, toFilter(query), res, requestId, signal)
         return 'streamed'
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/audit/heads',
+      tag: 'audit',
+      roles: READ,
+      summary: 'Signed chain heads (compact JWS), oldest position first: keep a copy outside the store for `skillgate audit verify --heads`',
+      query: headsQuery,
+      responses: { 200: { description: 'Up to 10 000 heads; page on with ?after=<last position>', schema: ref('AuditHeads') } },
+      async handle({ query }) {
+        const heads = await store.listHeads(query.after)
+        return { status: 200, body: { heads: heads.map((h) => ({ jws: h.jws })) } }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/audit/heads/latest',
+      tag: 'audit',
+      roles: READ,
+      summary: 'The newest signed chain head and whether it verifies against the running keys and the store now',
+      responses: { 200: { description: 'The status line the console shows', schema: ref('LatestHead') } },
+      async handle() {
+        return { status: 200, body: await latestHeadStatus(store, deps.auditKeys) }
       },
     }),
     defineRoute({

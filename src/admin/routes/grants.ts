@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { reportAction } from '../actions.js'
+import { performAction } from '../actions.js'
 import { APPROVALS, defineRoute, param } from '../router.js'
 import { cursorParam, limitParam, ref } from '../schemas.js'
 import type { AdminApiDeps, RouteDef } from '../types.js'
@@ -40,8 +40,11 @@ export function grantRoutes(deps: AdminApiDeps): RouteDef[] {
       summary: 'Revoke a grant at once (idempotent)',
       responses: { 200: { description: 'The revoked grant', schema: ref('Grant') } },
       async handle(ctx) {
-        const grant = await store.revoke(param(ctx, 'id'), ctx.caller.id)
-        await reportAction(deps, ctx, 'grant.revoke', { grant: grant.id, principal: grant.principal, rule: grant.rule })
+        const id = param(ctx, 'id')
+        const grant = await performAction(deps, ctx, 'grant.revoke', { grant: id }, undefined, async () => {
+          const revoked = await store.revoke(id, ctx.caller.id)
+          return { result: revoked, target: { grant: revoked.id, principal: revoked.principal, rule: revoked.rule } }
+        })
         return { status: 200, body: grant }
       },
     }),

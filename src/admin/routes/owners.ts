@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { reportAction } from '../actions.js'
+import { performAction } from '../actions.js'
 import { ADMIN_ONLY, defineRoute } from '../router.js'
 import { ref } from '../schemas.js'
 import type { AdminApiDeps, RouteDef } from '../types.js'
@@ -32,8 +32,11 @@ export function ownerRoutes(deps: AdminApiDeps): RouteDef[] {
       responses: { 200: { description: 'In force at once at every replica', schema: ref('OwnerAssignment') } },
       async handle(ctx) {
         const { kind, id, principal, rule, reason } = ctx.body
-        const previous = await deps.storage.owners.assign({ kind, id }, { principal, rule: rule ?? null }, ctx.caller.id)
-        await reportAction(deps, ctx, 'owner.assign', { kind, id, principal, ...(previous ? { previous: previous.principal } : {}) }, reason)
+        // Recorded before it takes effect (issue #16): no audit opening, no change.
+        const previous = await performAction(deps, ctx, 'owner.assign', { kind, id, principal }, reason, async () => {
+          const before = await deps.storage.owners.assign({ kind, id }, { principal, rule: rule ?? null }, ctx.caller.id)
+          return { result: before, target: { kind, id, principal, ...(before ? { previous: before.principal } : {}) } }
+        })
         return { status: 200, body: { kind, id, principal, rule: rule ?? null, previous: previous?.principal ?? null } }
       },
     }),

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ApprovalError } from '../../approvals/index.js'
 import { GatewayError } from '../../errors/gateway-error.js'
 import type { Review } from '../../storage/ports.js'
-import { reportAction } from '../actions.js'
+import { performAction } from '../actions.js'
 import { AdminError } from '../errors.js'
 import { APPROVALS, defineRoute, param } from '../router.js'
 import { cursorParam, limitParam, ref } from '../schemas.js'
@@ -87,12 +87,13 @@ async function decideReview(deps: AdminApiDeps, ctx: RouteContext<Record<string,
   const { caller } = ctx
   const reason = ctx.body.reason
   const approver = { id: caller.id, roles: [...caller.roles], issuer: caller.issuer, subject: caller.subject }
-  const result = await deps.approvals.decide(id, { decision, approver, reason }).catch(async (error: unknown) => {
-    throw await refusal(deps, id, error)
+  const result = await performAction(deps, ctx, decision === 'approved' ? 'review.approve' : 'review.deny', { review: id }, reason, async () => {
+    const decided = await deps.approvals.decide(id, { decision, approver, reason }).catch(async (error: unknown) => {
+      throw await refusal(deps, id, error)
+    })
+    const { review, grant } = decided
+    return { result: decided, target: { review: review.id, principal: review.principal, rule: review.rule, ...(grant ? { grant: grant.id } : {}) } }
   })
-  const { review, grant } = result
-  const target = { review: review.id, principal: review.principal, rule: review.rule, ...(grant ? { grant: grant.id } : {}) }
-  await reportAction(deps, ctx, decision === 'approved' ? 'review.approve' : 'review.deny', target, reason)
   return { status: 200, body: result }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { now, reportAction } from '../actions.js'
+import { now, performAction } from '../actions.js'
 import { invalid } from '../errors.js'
 import { ADMIN_ONLY, READ, defineRoute, param } from '../router.js'
 import { isoDate, ref } from '../schemas.js'
@@ -20,7 +20,8 @@ const defaultTokenRevocationMs = 86_400_000
 
 export function revocationRoutes(deps: AdminApiDeps): RouteDef[] {
   const store = deps.storage.revocations
-  const issuerIds = new Set(deps.config.issuers.map((issuer) => issuer.id))
+  // SAML issuers are first-class: disabling one refuses its assertions and every gateway token minted from them.
+  const issuerIds = new Set([...deps.config.issuers.map((issuer) => issuer.id), ...deps.config.samlIssuers.map((saml) => saml.id)])
   return [
     defineRoute({
       method: 'GET',
@@ -42,10 +43,14 @@ export function revocationRoutes(deps: AdminApiDeps): RouteDef[] {
       body: revokeBody,
       responses: { 201: { description: 'In force now in this gateway, within about a second everywhere', schema: ref('RevocationResult') } },
       async handle(ctx) {
-        const { version, target } = await applyRevocation(deps, ctx.body, ctx.caller.id, issuerIds)
-        await deps.revocations.refresh()
-        await reportAction(deps, ctx, `revocation.${ctx.body.kind}`, target, ctx.body.reason)
-        return { status: 201, body: { version, kind: ctx.body.kind, ...target } }
+        const { body } = ctx
+        const intended = body.kind === 'principal' ? { principal: body.principal } : body.kind === 'token' ? { iss: body.iss, jti: body.jti } : { issuer: body.issuer }
+        const { version, target } = await performAction(deps, ctx, `revocation.${body.kind}`, intended, body.reason, async () => {
+          const applied = await applyRevocation(deps, body, ctx.caller.id, issuerIds)
+          await deps.revocations.refresh()
+          return { result: applied, target: applied.target }
+        })
+        return { status: 201, body: { version, kind: body.kind, ...target } }
       },
     }),
     defineRoute({
@@ -57,9 +62,11 @@ export function revocationRoutes(deps: AdminApiDeps): RouteDef[] {
       responses: { 200: { description: 'Lifted', schema: ref('RevocationResult') } },
       async handle(ctx) {
         const principal = param(ctx, 'principal')
-        const version = await store.liftPrincipal(principal)
-        await deps.revocations.refresh()
-        await reportAction(deps, ctx, 'revocation.principal.lift', { principal })
+        const version = await performAction(deps, ctx, 'revocation.principal.lift', { principal }, undefined, async () => {
+          const result = await store.liftPrincipal(principal)
+          await deps.revocations.refresh()
+          return { result, target: { principal } }
+        })
         return { status: 200, body: { version, kind: 'principal', principal } }
       },
     }),
@@ -72,9 +79,11 @@ export function revocationRoutes(deps: AdminApiDeps): RouteDef[] {
       responses: { 200: { description: 'Enabled', schema: ref('RevocationResult') } },
       async handle(ctx) {
         const issuer = param(ctx, 'issuer')
-        const version = await store.enableIssuer(issuer)
-        await deps.revocations.refresh()
-        await reportAction(deps, ctx, 'revocation.issuer.enable', { issuer })
+        const version = await performAction(deps, ctx, 'revocation.issuer.enable', { issuer }, undefined, async () => {
+          const result = await store.enableIssuer(issuer)
+          await deps.revocations.refresh()
+          return { result, target: { issuer } }
+        })
         return { status: 200, body: { version, kind: 'issuer', issuer } }
       },
     }),
@@ -94,6 +103,6 @@ async function applyRevocation(deps: AdminApiDeps, body: RevokeBody, actor: stri
     return { version: await store.revokeToken(body.iss, body.jti, until, meta), target: { iss: body.iss, jti: body.jti, until: until.toISOString() } }
   }
   // A typo would disable nothing while looking like it worked: only configured issuers.
-  if (!issuerIds.has(body.issuer)) throw invalid(`field "issuer": no issuer "${body.issuer}" in issuers[]`)
+  if (!issuerIds.has(body.issuer)) throw invalid(`field "issuer": no issuer "${body.issuer}" in issuers[] or samlIssuers[]`)
   return { version: await store.disableIssuer(body.issuer, meta), target: { issuer: body.issuer } }
 }

@@ -43,15 +43,22 @@ export function createJsonlSink(options: JsonlSinkOptions): AuditSink {
     }
   }
 
+  const writeLine = (line: string): void => {
+    if (closed || pending >= queueSize || stream.destroyed) {
+      counts.dropped += 1
+      return
+    }
+    pending += 1
+    stream.write(`${line}\n`, settle)
+  }
+
   return {
     name: toStdout ? 'jsonl:stdout' : `jsonl:${options.path}`,
     publish(record) {
-      if (closed || pending >= queueSize || stream.destroyed) {
-        counts.dropped += 1
-        return
-      }
-      pending += 1
-      stream.write(`${JSON.stringify(record)}\n`, settle)
+      writeLine(JSON.stringify(record))
+    },
+    publishHead(head) {
+      writeLine(JSON.stringify(head))
     },
     flush() {
       return pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))

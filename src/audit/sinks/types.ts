@@ -1,3 +1,4 @@
+import type { AuditHeadLine } from '../heads/head.js'
 import type { AuditRecord } from '../record.js'
 
 /**
@@ -9,6 +10,8 @@ export interface AuditSink {
   readonly name: string
   /** Enqueue; returns at once. Drops (and counts) when the queue is full. */
   publish(record: AuditRecord): void
+  /** Enqueue a signed chain head (audit.signing), in order with the records; same rules as `publish`. */
+  publishHead(head: AuditHeadLine): void
   /** Resolves when everything published so far was delivered or given up on. */
   flush(): Promise<void>
   /** Flushes, then releases resources; later publishes are dropped. */

@@ -1,3 +1,4 @@
+import type { AuditHeadLine } from '../heads/head.js'
 import type { AuditRecord } from '../record.js'
 import type { AuditSink, AuditSinkStats } from './types.js'
 import { WebhookChannel, type WebhookChannelOptions } from './webhook-channel.js'
@@ -15,6 +16,8 @@ export function createWebhookSink(options: WebhookSinkOptions): AuditSink {
   return {
     name: channel.name,
     publish: (record: AuditRecord) => channel.send({ id: record.id, event: 'audit.record', body: JSON.stringify(record) }),
+    // The JWS signature part is unique per head: a stable delivery id for de-duplication.
+    publishHead: (head: AuditHeadLine) => channel.send({ id: `head-${head.jws.slice(head.jws.lastIndexOf('.') + 1, head.jws.lastIndexOf('.') + 27)}`, event: 'audit.head', body: JSON.stringify(head) }),
     flush: () => channel.flush(),
     close: () => channel.close(),
     stats: (): AuditSinkStats => channel.stats(),

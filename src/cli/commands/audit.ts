@@ -6,6 +6,7 @@ import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/l
 import { openStorage } from '../../storage/open-storage.js'
 import type { AuditListFilter, Storage } from '../../storage/ports.js'
 import { parseCommandArgs } from '../args.js'
+import { restoreMark, verifyAgainstHeads } from './audit-heads.js'
 import { progressBar } from '../progress.js'
 import { UsageError } from '../usage-error.js'
 import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remote.js'
@@ -24,6 +25,13 @@ const help = `Usage: skillgate audit <command> [--store URL | --config F] [optio
   export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
   verify                            walk the hash chain; exit 1 and name every edited, deleted,
                                     inserted or reordered record
+  verify --heads F --key F          also check signed chain heads kept outside the store (the body of
+                                    GET /admin/api/audit/heads or a sink's JSONL) with the public key
+                                    (PEM, or the JWKS of /.well-known/skillgate-audit-keys): exit 1
+                                    when records a head covers were cut off either end
+  restore-mark --key F [--lost-to N | --heads F]
+                                    after restoring a backup: sign a head declaring the lost positions
+                                    (--key: the PEM private key of audit.signing.key)
 
 With --url or $SKILLGATE_URL (admin token in $SKILLGATE_ADMIN_TOKEN) they ask the running gateway's
 admin API. Otherwise they read the store directly, so they also work while the gateway is down:
@@ -36,12 +44,21 @@ export async function runAuditCommand(args: string[]): Promise<number> {
     process.stdout.write(help)
     return sub === undefined ? 2 : 0
   }
-  const commands: Record<string, (storage: Storage, values: Values, positionals: string[]) => Promise<number>> = { list, show, replay, export: exportJsonl, verify }
+  const commands: Record<string, (storage: Storage, values: Values, positionals: string[]) => Promise<number>> = {
+    list,
+    show,
+    replay,
+    export: exportJsonl,
+    verify,
+    'restore-mark': (storage, values) => restoreMark(storage, { key: values.key, heads: values.heads, lostTo: values['lost-to'] }),
+  }
   const command = commands[sub]
   if (!command) throw new UsageError(`unknown audit command "${sub}"`)
   const { values, positionals } = parseCommandArgs(rest, options, true)
   if (values.help) return (process.stdout.write(help), 0)
-  const api = values.store ? undefined : adminClientFromEnv(values.url)
+  // Signed heads are checked against the store itself, never through the gateway that wrote it.
+  const local = values.store !== undefined || values.heads !== undefined || sub === 'restore-mark'
+  const api = local ? undefined : adminClientFromEnv(values.url)
   if (api) return runRemote(api, sub, values, positionals)
   const storage = await openStorage(storeUrl(values))
   try {
@@ -67,6 +84,9 @@ const options = {
   speed: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  heads: { type: 'string' },
+  key: { type: 'string' },
+  'lost-to': { type: 'string' },
 } as const
 
 type Values = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string }
@@ -174,6 +194,7 @@ async function exportJsonl(storage: Storage, values: Values): Promise<number> {
 }
 
 async function verify(storage: Storage, values: Values): Promise<number> {
+  if (values.heads !== undefined || values.key !== undefined) return verifyAgainstHeads(storage, values.heads, values.key, values.json === true)
   let bar: ReturnType<typeof progressBar> | undefined
   const report = await storage.audit.verify({
     onProgress: (checked, head) => {

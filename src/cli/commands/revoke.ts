@@ -11,7 +11,7 @@ const help = `Usage:
                                                    TIME (default: now), including ones not yet seen
   skillgate revoke jti ISSUER JTI [--until TIME]   refuse one token, by its issuer URL (iss) and jti,
                                                    until TIME (default: 24 h; use the token's exp)
-  skillgate revoke issuer ID                       refuse every token of a configured issuer
+  skillgate revoke issuer ID                       refuse every token of a configured issuer (issuers[] or samlIssuers[])
   skillgate revoke lift principal P | enable issuer ID   undo
   skillgate revoke list [--json]
 Options: --reason TEXT, --json; --url URL (or $SKILLGATE_URL, admin token in $SKILLGATE_ADMIN_TOKEN)

@@ -38,7 +38,9 @@ export async function auditListView(ctx) {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Search'), h('a', { href: '#/audit' }, 'Clear filters')),
   )
   const results = h('div', { id: 'audit-results' }, h('p', { class: 'hint' }, 'Loading…'))
-  replace(ctx.root, h('h1', {}, 'Audit'), form, results)
+  const headStatus = h('p', { id: 'audit-head', class: 'hint', role: 'status' }, 'Checking the last signed chain head…')
+  void showLatestHead(headStatus, ctx.signal)
+  replace(ctx.root, h('h1', {}, 'Audit'), headStatus, form, results)
 
   /** @param {Event} event */
   function search(event) {
@@ -114,6 +116,26 @@ function row(r) {
     h('td', {}, r.skills.join(', ') || '—'),
     h('td', { class: 'mono' }, h('a', { href: `#/audit/${enc(r.id)}`, 'aria-label': `Open record ${r.id}` }, r.id)),
   )
+}
+
+/**
+ * One line: the newest signed chain head (docs/audit.md §6a) and whether it verifies against the
+ * gateway's keys and the store now. Proof against truncation needs `audit verify --heads`.
+ * @param {HTMLElement} line
+ * @param {AbortSignal} signal
+ */
+async function showLatestHead(line, signal) {
+  try {
+    const status = await call('GET', '/admin/api/audit/heads/latest', undefined, { signal })
+    if (signal.aborted) return
+    if (!status.head) return replace(line, `Signed chain heads: ${status.detail}.`)
+    const { position, time: at, writer } = status.head
+    const mark = status.verifies ? '✔ verifies' : `✖ does not verify: ${status.detail}`
+    replace(line, `Last signed chain head: position ${position}, ${at} (writer ${writer}) — ${mark}.`)
+    line.className = status.verifies ? 'hint' : 'hint bad'
+  } catch (error) {
+    if (!signal.aborted) replace(line, `Could not check the signed chain head: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 /**

@@ -78,7 +78,7 @@ function tokenForm(apply) {
 function issuerForm(apply) {
   const issuer = h('input', { id: 'r-issuer', required: true, size: 16 })
   const reason = h('input', { id: 'r-issuer-reason', size: 24 })
-  return revokeForm('Disable an issuer', [field('Issuer id', issuer, 'An id of issuers[] in the configuration.'), field('Reason', reason)], () =>
+  return revokeForm('Disable an issuer', [field('Issuer id', issuer, 'An id of issuers[] or samlIssuers[] in the configuration.'), field('Reason', reason)], () =>
     apply(`Disable issuer ${issuer.value.trim()}`, () => call('POST', '/admin/api/revocations', { kind: 'issuer', issuer: issuer.value.trim(), ...opt('reason', reason.value.trim()) })),
   )
 }

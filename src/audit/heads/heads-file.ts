@@ -1,0 +1,44 @@
+/**
+ * Reads the heads an operator kept outside the store: the body of `GET /admin/api/audit/heads`
+ * (`{"heads":[{"jws":…}]}`) or a sink's JSONL, where head lines (`{"type":"audit_head","jws":…}`)
+ * are mixed with records (skipped). A line that is not JSON is an error: a verifier must not
+ * silently read less than it was given.
+ */
+
+export interface HeadInput {
+  /** Where the head came from, for messages ("heads.jsonl line 12", "store"). */
+  readonly source: string
+  readonly jws: string
+}
+
+export function parseHeadsFile(text: string, name: string): HeadInput[] {
+  const whole = tryJson(text.trim())
+  if (whole !== undefined && !Array.isArray(whole) && typeof whole === 'object' && whole !== null && 'heads' in whole) {
+    const heads = (whole as { heads: unknown }).heads
+    if (!Array.isArray(heads)) throw new Error(`${name}: "heads" is not a list`)
+    return heads.map((h: unknown, i) => {
+      const jws = (h as { jws?: unknown } | null)?.jws
+      if (typeof jws !== 'string') throw new Error(`${name}: heads[${i}] has no jws`)
+      return { source: `${name} heads[${i}]`, jws }
+    })
+  }
+  const heads: HeadInput[] = []
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return
+    const value = tryJson(line)
+    if (value === undefined) throw new Error(`${name} line ${i + 1} is not JSON`)
+    const v = value as { type?: unknown; jws?: unknown } | null
+    if (v?.type !== 'audit_head') return
+    if (typeof v.jws !== 'string') throw new Error(`${name} line ${i + 1}: audit_head without a jws`)
+    heads.push({ source: `${name} line ${i + 1}`, jws: v.jws })
+  })
+  return heads
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,106 @@
+import type { ChainHead } from '../chain.js'
+import type { AuditStore } from '../../storage/ports.js'
+import type { AuditHeadLine, HeadEvent, HeadPayload, StoredHead } from './head.js'
+import { headType } from './head.js'
+import { signHead, type HeadSigningKey } from './jws.js'
+
+/**
+ * Signs chain heads while the gateway runs (`audit.signing`): at start-up (the stored head, so
+ * records committed before a SIGKILL are covered by the next head), every `everyRecords` completed
+ * records or `everyMs`, whichever comes first, and at shutdown; retention checkpoints are signed
+ * inside the pruning transaction (`checkpointSigner`). A head goes to the store's `audit_heads`
+ * and to every sink. It signs positions this writer committed itself (receipts), never a head
+ * read back from the store while running.
+ */
+export interface HeadSignerOptions {
+  readonly key: HeadSigningKey
+  readonly store: Pick<AuditStore, 'saveHead' | 'chainHead' | 'writerId'>
+  readonly everyRecords: number
+  readonly everyMs: number
+  readonly now: () => Date
+  /** Hands a head line to every sink. */
+  readonly publish: (line: AuditHeadLine) => void
+  /** A head that could not be stored (it still went to the sinks). */
+  readonly onError: (error: Error) => void
+}
+
+export class HeadSigner {
+  readonly #options: HeadSignerOptions
+  /** The newest position this writer committed. */
+  #latest: ChainHead | undefined
+  /** Position of the last head signed by this writer (-1: none yet). */
+  #signedAt = -1
+  #recordsSince = 0
+  #timer: NodeJS.Timeout | undefined
+  readonly #saving = new Set<Promise<void>>()
+
+  constructor(options: HeadSignerOptions) {
+    this.#options = options
+  }
+
+  /** Signs the stored head now (stored before this resolves) and starts the timer. */
+  async start(): Promise<void> {
+    await this.#emit(this.sign(await this.#options.store.chainHead()))
+    this.#timer = setInterval(() => this.tick(), this.#options.everyMs)
+    this.#timer.unref()
+  }
+
+  /** AuditWriter's `onCommitted`. */
+  committed(receipt: ChainHead, op: 'begin' | 'complete'): void {
+    if (this.#latest === undefined || receipt.seq > this.#latest.seq) this.#latest = { seq: receipt.seq, hash: receipt.hash }
+    if (op === 'complete') this.#recordsSince += 1
+    if (this.#recordsSince >= this.#options.everyRecords) this.tick()
+  }
+
+  /** Signs the newest committed position if no head covers it yet (the timer's job; tests call it). */
+  tick(): void {
+    const latest = this.#latest
+    if (latest === undefined || latest.seq <= this.#signedAt) return
+    void this.#emit(this.sign(latest))
+  }
+
+  /** Synchronous signing of one head (also for retention, inside its transaction). */
+  sign(point: ChainHead, event?: HeadEvent, lost?: HeadPayload['lost']): StoredHead {
+    const now = this.#options.now()
+    const payload: HeadPayload = {
+      type: headType,
+      v: 1,
+      position: point.seq,
+      hash: point.hash,
+      time: now.toISOString(),
+      writer: this.#options.store.writerId,
+      ...(event ? { event } : {}),
+      ...(lost ? { lost } : {}),
+    }
+    if (event !== 'restore') {
+      this.#signedAt = Math.max(this.#signedAt, point.seq)
+      this.#recordsSince = 0
+    }
+    return { position: point.seq, time: now.getTime(), writer: payload.writer, event: event ?? null, jws: signHead(this.#options.key, payload) }
+  }
+
+  /** For `AuditStore.prune`: signs the checkpoint in the pruning transaction. */
+  checkpointSigner(): (checkpoint: ChainHead) => StoredHead {
+    return (checkpoint) => this.sign(checkpoint, 'checkpoint')
+  }
+
+  /** Sends a head made elsewhere (the checkpoint head `prune` stored) to the sinks. */
+  published(head: StoredHead): void {
+    this.#options.publish({ type: 'audit_head', jws: head.jws })
+  }
+
+  /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    this.tick()
+    await Promise.allSettled([...this.#saving])
+  }
+
+  #emit(head: StoredHead): Promise<void> {
+    this.published(head)
+    const saving = this.#options.store.saveHead(head).catch((error: unknown) => this.#options.onError(error instanceof Error ? error : new Error(String(error))))
+    this.#saving.add(saving)
+    void saving.finally(() => this.#saving.delete(saving))
+    return saving
+  }
+}

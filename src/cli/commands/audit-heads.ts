@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises'
+import { HeadSigner, markRestore, parseHeadsFile, parseTrustedKeys, signingKeyFromPem, verifyWithHeads, type HeadVerifyResult } from '../../audit/heads/index.js'
+import type { VerifyReport } from '../../audit/chain-verifier.js'
+import type { Storage } from '../../storage/ports.js'
+import { progressBar } from '../progress.js'
+import { UsageError } from '../usage-error.js'
+
+/** `audit verify --heads F --key F` and `audit restore-mark --key F`: signed chain heads (docs/audit.md). */
+
+export async function verifyAgainstHeads(storage: Storage, headsPath: string | undefined, keyPath: string | undefined, json: boolean): Promise<number> {
+  if (headsPath === undefined || keyPath === undefined) throw new UsageError('audit verify takes --heads and --key together')
+  const heads = parseHeadsFile(await readText(headsPath, '--heads'), headsPath)
+  const keys = parseTrustedKeys(await readText(keyPath, '--key'))
+  let bar: ReturnType<typeof progressBar> | undefined
+  const result = await verifyWithHeads(storage.audit, heads, keys, {
+    onProgress: (checked, head) => {
+      bar ??= progressBar('verify', head)
+      bar.update(checked)
+    },
+  })
+  bar?.end()
+  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describeResult(result))
+  return result.ok ? 0 : 1
+}
+
+/** The human report: the chain first, then the heads, failures first and named. */
+export function describeResult({ chain, heads }: HeadVerifyResult): string {
+  const lines = [chainLine(chain)]
+  for (const p of chain.problems) lines.push(`  position ${p.seq}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.kind}${p.detail ? ` (${p.detail})` : ''}`)
+  if (heads.ok) {
+    const latest = heads.latest
+    lines.push(
+      latest
+        ? `✔ signed heads: ${heads.heads} head(s) verify; last signed head at position ${latest.position} (${latest.time}, ${latest.writer})${heads.uncovered > 0 ? `; ${heads.uncovered} newer link(s) not covered by a head yet` : ''}`
+        : '! no signed head covers this store: the chain could have been cut at either end',
+    )
+  } else {
+    lines.push(`✖ signed heads: ${heads.problems.length} problem(s); first: ${heads.problems[0]?.detail ?? ''}`)
+    for (const p of heads.problems) lines.push(`  ${p.kind}: ${p.detail}`)
+  }
+  for (const gap of heads.gaps) lines.push(`  declared gap: positions ${gap.from}..${gap.to ?? 'end'} lost in a restore (marked ${gap.time}, ${gap.source})`)
+  for (const warning of heads.warnings) lines.push(`  warning: ${warning}`)
+  return `${lines.join('\n')}\n`
+}
+
+function chainLine(report: VerifyReport): string {
+  if (!report.ok) return `✖ audit chain broken: ${report.problemCount} problem(s)`
+  return `✔ audit chain intact: ${report.records} record(s), ${report.links} link(s)${report.from.checkpoint ? ` from checkpoint at position ${report.from.seq}` : ''}`
+}
+
+/**
+ * After restoring the store from a backup: signs and stores a head at the restored end declaring
+ * the lost positions (up to --lost-to, or the newest head in --heads; else all signed before now).
+ */
+export async function restoreMark(storage: Storage, options: { key?: string | undefined; heads?: string | undefined; lostTo?: string | undefined }): Promise<number> {
+  if (options.key === undefined) throw new UsageError('audit restore-mark needs --key F (the PEM private key of audit.signing.key)')
+  const key = signingKeyFromPem(await readText(options.key, '--key'))
+  const lostTo = await lostToOf(options)
+  const signer = new HeadSigner({ key, store: storage.audit, everyRecords: 1, everyMs: 1, now: () => new Date(), publish: () => undefined, onError: () => undefined })
+  const head = await markRestore(storage.audit, signer, lostTo)
+  process.stderr.write(`restore marked at position ${head.position}: positions ${head.position + 1}..${lostTo ?? 'end'} declared lost. Append this line to your outside copy of the heads:\n`)
+  process.stdout.write(`${JSON.stringify({ type: 'audit_head', jws: head.jws })}\n`)
+  return 0
+}
+
+async function lostToOf(options: { heads?: string | undefined; lostTo?: string | undefined }): Promise<number | null> {
+  if (options.lostTo !== undefined) {
+    const n = Number(options.lostTo)
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('--lost-to takes a chain position')
+    return n
+  }
+  if (options.heads === undefined) return null
+  // Only the positions: the signatures are checked by verify, which sees this head next to them.
+  const positions = parseHeadsFile(await readText(options.heads, '--heads'), options.heads).map((h) => positionOf(h.jws))
+  const newest = Math.max(...positions.filter((p): p is number => p !== undefined))
+  return Number.isFinite(newest) ? newest : null
+}
+
+function positionOf(jws: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { position?: unknown }
+    return typeof payload.position === 'number' ? payload.position : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function readText(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`)
+  }
+}
