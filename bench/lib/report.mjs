@@ -133,6 +133,7 @@ export function renderMicro(micro) {
     ['policy, full rule: evaluatePolicy (CEL condition, claims, skills/tools/maxTokens grants), realistic body', us(policy.fullUs)],
     ['policy, auth rule: evaluatePolicy (subject prefix, models glob), simple body', us(policy.authUs)],
     ['policy input: extractRequestFacts on the realistic body (already parsed)', us(policy.factsUs)],
+    ...(policy.factsOnceUs === undefined ? [] : [['request facts once per request: extractRequestFacts + namedFacts (record, review), realistic body; goal ≤ 10 µs', us(policy.factsOnceUs)]]),
     [`masking the realistic reply as JSON (${int(r.jsonBytes)} B): maskMessageJson`, us(r.jsonUs)],
     [`masking the realistic reply as SSE (${r.sseEvents} events, ${int(r.sseBytes)} B): parse, stream masker, re-frame`, us(r.sseUs)],
     ...(r.sseUnmaskedUs === undefined ? [] : [[`  of which parse + JSON.parse alone (a stream masker that changes nothing)`, us(r.sseUnmaskedUs)]]),

@@ -2,7 +2,7 @@ import type { Decision } from '../policy/decision.js'
 import { StorageError } from '../storage/errors.js'
 import type { Grant, GrantStore, Review, ReviewRequester, ReviewRequestSummary, ReviewStore } from '../storage/ports.js'
 import { ApprovalError } from './errors.js'
-import { requestFingerprint } from './fingerprint.js'
+import { requestFingerprint, type FingerprintEntry } from './fingerprint.js'
 import { ReviewWatcher } from './review-watcher.js'
 import { approvalSettings, type ApprovalRule, type ApprovalSettings } from './settings.js'
 import { waitForReview, type WaitOptions, type WaitOutcome } from './wait.js'
@@ -21,6 +21,8 @@ export interface AdmitInput {
   /** Who asked: the verified token's `iss` and `sub`. */
   readonly requester: ReviewRequester
   readonly summary: ReviewRequestSummary
+  /** What each body asks for (one per batch entry): in the fingerprint, so different batches open different reviews. */
+  readonly entries?: readonly FingerprintEntry[]
 }
 
 export type Admission =
@@ -132,7 +134,7 @@ class ApprovalService implements Approvals {
     const { review, created } = await this.#deps.reviews.create({
       principal: decision.principal,
       rule: decision.rule,
-      fingerprint: requestFingerprint(decision.principal, decision.rule, input.summary),
+      fingerprint: requestFingerprint(decision.principal, decision.rule, input.summary, input.entries),
       summary: input.summary,
       requester: input.requester,
       expiresAt: new Date(at + rule.reviewTtlMs),

@@ -12,7 +12,7 @@ export {
 } from './approvals.js'
 export { ciSource, type CiSource } from './ci-source.js'
 export { ApprovalError, type ApprovalErrorCode } from './errors.js'
-export { requestFingerprint } from './fingerprint.js'
+export { requestFingerprint, type FingerprintEntry } from './fingerprint.js'
 export { ReviewWatcher, type ReviewWatcherOptions } from './review-watcher.js'
 export { approvalSettings, defaultApproverRole, type ApprovalConfig, type ApprovalRule, type ApprovalSettings } from './settings.js'
 export type { WaitOptions, WaitOutcome } from './wait.js'

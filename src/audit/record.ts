@@ -111,6 +111,19 @@ export interface AuditOpening {
   readonly content: AuditContentMode
   readonly request: AuditRequest
   readonly requestMaskHits: AuditMaskHits
+  /** Only on a record that stands for many unauthenticated refusals (audit.md "Aggregated unauthenticated refusals"). */
+  readonly aggregate?: AuditAggregate
+}
+
+/** How many refusals one aggregated record stands for, from whom and when. */
+export interface AuditAggregate {
+  /** Refusals this record counts (each also counted in skillgate_unauthenticated_refusals_total). */
+  readonly count: number
+  /** The client address, as `listen.trustedProxies` defines it. */
+  readonly clientAddress: string
+  /** First and last refusal counted, ISO-8601. */
+  readonly first: string
+  readonly last: string
 }
 
 /** The second half: how the request ended. */
@@ -175,6 +188,7 @@ export interface AuditRecord {
   /** hash of the record's last link (the completion, or the opening while open). */
   readonly hash: string
   readonly chain: { readonly open: AuditChainPosition; readonly close: AuditChainPosition | null }
+  readonly aggregate?: AuditAggregate
 }
 
 /** Joins the two halves and their chain positions into the record users see. */
@@ -215,5 +229,6 @@ export function assembleRecord(
     prevHash: chain.open.prevHash,
     hash: (chain.close ?? chain.open).hash,
     chain,
+    ...(opening.aggregate ? { aggregate: opening.aggregate } : {}),
   }
 }

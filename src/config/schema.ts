@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { durationPattern, parseDuration, parseSize, sizePattern } from './units.js'
 
@@ -36,6 +37,15 @@ export const secretRefSchema = z
   })
   .describe('A secret reference, never the secret itself.')
 
+/** An IPv4 or IPv6 address, optionally with a prefix length within the family's width. */
+function isAddressOrCidr(text: string): boolean {
+  const [address = '', prefix, ...rest] = text.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
 const listenSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -43,7 +53,31 @@ const listenSchema = z
     maxBody: size.prefault('32MB').describe('Largest accepted request body; larger ones get 413.'),
     drainTimeout: duration.prefault('30s').describe('How long a shutdown waits for requests and streams in flight.'),
     shutdownDelay: duration.prefault('0s').describe('On SIGTERM, keep serving with /readyz at 503 this long before closing (load balancer catch-up).'),
+    headersTimeout: duration
+      .prefault('30s')
+      .refine((ms) => ms > 0, 'headersTimeout must be longer than 0')
+      .describe('Longest time from a connection\'s first request byte (or its opening) until the request headers are complete; then 408 and the connection closes.'),
+    requestTimeout: duration
+      .prefault('5m')
+      .refine((ms) => ms > 0, 'requestTimeout must be longer than 0')
+      .describe('Longest time to receive a whole request, headers and body (not the response); then 408 and the connection closes.'),
+    bodyTimeout: duration
+      .prefault('30s')
+      .refine((ms) => ms > 0, 'bodyTimeout must be longer than 0')
+      .describe('A /v1 request body must keep arriving: a longer pause between two chunks ends the request with 408.'),
+    maxConnections: z.number().int().min(1).default(1024).describe('Open client connections at most, per process (each of --workers has its own); further connections are closed at once (skillgate_connections_dropped_total).'),
+    unauthenticatedPerMinute: z
+      .number()
+      .int()
+      .min(1)
+      .default(300)
+      .describe('Unauthenticated refusals one client address may cause per minute; beyond that its /v1 requests get 429 without being checked until the minute ends.'),
+    trustedProxies: z
+      .array(z.string().refine(isAddressOrCidr, 'expected an IP address or a CIDR range such as "10.0.0.0/8"'))
+      .default([])
+      .describe('Addresses or CIDR ranges of proxies whose X-Forwarded-For names the client; empty: the connection\'s address is the client.'),
   })
+  .refine((listen) => listen.headersTimeout <= listen.requestTimeout, { message: 'listen.headersTimeout must not exceed listen.requestTimeout', path: ['headersTimeout'] })
   .prefault({})
 
 const timeoutsSchema = z

@@ -7,9 +7,21 @@ import type { GatewayMetrics } from '../observability/metrics.js'
 import { newRequestId } from '../observability/request-id.js'
 import { endRequestSpan } from '../observability/tracing.js'
 import type { RequestContext } from '../pipeline/context.js'
+import type { ClientAddresses } from './client-address.js'
+import type { UnauthenticatedCap } from './unauthenticated-cap.js'
 
-/** Dot segments, empty segments, encoded slashes or dots, backslashes: a path a proxy might reinterpret. */
-const ambiguousPath = /(^|\/)\.{1,2}(\/|$)|\/\/|%2e|%2f|%5c|\\/i
+/**
+ * The one spelling of a `/v1` path: segments of URL path characters, none empty (`//`, a trailing
+ * `/`) or a dot segment, and no `%` at all. Anything else could name the same endpoint another way
+ * (`/v1/messages/batches/` once skipped every body check) or be read differently by the upstream.
+ */
+const canonicalSegment = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/
+
+export function isCanonicalApiPath(path: string): boolean {
+  const segments = path.split('/')
+  if (segments[0] !== '' || segments[1] !== 'v1' || segments.length < 3) return false
+  return segments.slice(2).every((segment) => canonicalSegment.test(segment) && segment !== '.' && segment !== '..')
+}
 
 export interface ApiRequestDeps {
   readonly logger: Logger
@@ -18,6 +30,12 @@ export interface ApiRequestDeps {
   readonly tracer?: Tracer | undefined
   /** True once a drain began: new requests are refused with 503. */
   readonly draining: () => boolean
+  /** Who the client is (`listen.trustedProxies`). */
+  readonly clients: ClientAddresses
+  /** `listen.unauthenticatedPerMinute`, per client address. */
+  readonly unauthenticated: UnauthenticatedCap
+  /** Wall clock in ms. */
+  readonly now: () => number
 }
 
 /**
@@ -32,21 +50,39 @@ export async function handleApiRequest(
   path: string,
   search: string,
 ): Promise<void> {
-  const ctx = newContext(deps.logger, req, res, path, search)
+  const ctx = newContext(deps.logger, req, res, path, search, deps.clients.of(req))
   const span = deps.tracer?.startSpan('skillgate.request', { attributes: { 'http.request.method': ctx.method, 'url.path': path } })
   try {
     if (deps.draining()) throw new GatewayError('GW_SHUTTING_DOWN', { headers: { connection: 'close' } })
-    if (ambiguousPath.test(path)) throw new GatewayError('GW_REQUEST_BAD_PATH')
+    if (!isCanonicalApiPath(path)) throw new GatewayError('GW_REQUEST_BAD_PATH')
+    const retryAfter = deps.unauthenticated.retryAfter(ctx.clientAddress, deps.now())
+    if (retryAfter > 0) throw new GatewayError('GW_LIMIT_UNAUTHENTICATED', { headers: { 'retry-after': String(retryAfter) } })
     await run(ctx)
   } catch (error) {
     failRequest(ctx, error)
   } finally {
+    countUnauthenticated(deps, ctx)
     observe(deps.metrics, ctx)
     if (span) endRequestSpan(span, spanFacts(ctx))
   }
 }
 
-function newContext(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string, search: string): RequestContext {
+/**
+ * A refusal before any identity was verified is counted (metric) and charged to the client address
+ * (its per-minute cap). Requests over the cap are counted but not logged: the one line saying the
+ * address reached its cap stands for them.
+ */
+function countUnauthenticated(deps: ApiRequestDeps, ctx: RequestContext): void {
+  const code = ctx.errorCode
+  if (code === undefined || ctx.identity !== undefined || ctx.outgoing.statusCode >= 500) return
+  deps.metrics.unauthenticatedRefusals.inc({ code })
+  if (code === 'GW_LIMIT_UNAUTHENTICATED') return
+  if (deps.unauthenticated.count(ctx.clientAddress, deps.now())) {
+    ctx.log.warn({ client: ctx.clientAddress }, 'client address reached listen.unauthenticatedPerMinute: its requests are refused until the minute ends')
+  }
+}
+
+function newContext(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string, search: string, clientAddress: string): RequestContext {
   const id = newRequestId()
   const abort = new AbortController()
   res.on('close', () => {
@@ -58,6 +94,7 @@ function newContext(logger: Logger, req: IncomingMessage, res: ServerResponse, p
     method: req.method ?? 'GET',
     path,
     search,
+    clientAddress,
     headers: req.headers,
     rawHeaders: req.rawHeaders,
     incoming: req,
@@ -71,7 +108,7 @@ function failRequest(ctx: RequestContext, error: unknown): void {
   const failure = asGatewayError(error)
   ctx.errorCode = failure.code
   if (failure.status >= 500) ctx.log.error({ code: failure.code, detail: failure.detail, err: failure.cause }, 'request failed')
-  else ctx.log.info({ code: failure.code, detail: failure.detail }, 'request refused')
+  else if (failure.code !== 'GW_LIMIT_UNAUTHENTICATED') ctx.log.info({ code: failure.code, detail: failure.detail }, 'request refused')
   if (!ctx.outgoing.headersSent) sendError(ctx.outgoing, failure, ctx.id)
   else ctx.outgoing.destroy()
   ctx.outcome ??= ctx.signal.aborted ? 'interrupted' : failure.status < 500 ? 'denied' : 'error'
@@ -89,10 +126,13 @@ function observe(metrics: GatewayMetrics, ctx: RequestContext): void {
   for (const [direction, hits] of [['request', ctx.requestMaskHits], ['response', ctx.responseMaskHits]] as const) {
     for (const [detector, count] of Object.entries(hits ?? {})) metrics.maskHits.inc({ detector, direction }, count)
   }
+  // An address over its unauthenticated cap gets no line per request (countUnauthenticated logs one).
+  if (ctx.errorCode === 'GW_LIMIT_UNAUTHENTICATED') return
   ctx.log.info(
     {
       method: ctx.method,
       path: ctx.path,
+      client: ctx.clientAddress,
       endpoint,
       status,
       outcome: ctx.outcome ?? 'completed',

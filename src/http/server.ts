@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerOptions } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Tracer } from '@opentelemetry/api'
@@ -11,9 +11,11 @@ import { compose } from '../pipeline/compose.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
 import { handleApiRequest } from './api-request.js'
+import { clientAddresses } from './client-address.js'
 import { createLifecycle, type Lifecycle } from './lifecycle.js'
 import { handleOps, type Readiness } from './ops.js'
 import { destinationOf, splitTarget, type RouteMatch, type Routes } from './routing.js'
+import { unauthenticatedCap } from './unauthenticated-cap.js'
 
 export type { Readiness } from './ops.js'
 export type { RouteHandler, Routes } from './routing.js'
@@ -23,6 +25,19 @@ export interface ServerDeps {
   readonly logger: Logger
   /** OpenTelemetry tracer (none when tracing is off). */
   readonly tracer?: Tracer | undefined
+  /** The `listen` section: timeouts, caps and trusted proxies (milliseconds for durations). */
+  readonly limits: ServerLimits
+  /** Wall clock in ms (tests move it); default Date.now. */
+  readonly now?: () => number
+}
+
+/** What bounds a client's hold on the server (`listen.*`, docs/config.md). */
+export interface ServerLimits {
+  readonly headersTimeout: number
+  readonly requestTimeout: number
+  readonly maxConnections: number
+  readonly unauthenticatedPerMinute: number
+  readonly trustedProxies: readonly string[]
 }
 
 export interface GatewayServer {
@@ -47,15 +62,24 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   let run: (ctx: RequestContext) => Promise<void> = notStarted
   let routes: Routes = {}
   let readiness: (() => Readiness) | undefined
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const server = createServer(serverOptions(deps.limits), (req, res) => {
     const { path, search } = splitTarget(req.url ?? '/')
     const destination = destinationOf(routes, req.method ?? 'GET', path)
     if (destination.kind === 'route') lifecycle.track(runRoute(destination.route, req, res, path, search))
     else if (destination.kind === 'api') lifecycle.track(handleApiRequest(apiDeps, run, req, res, path, search))
     else void handleOps(opsDeps, req, res, path).catch((error: unknown) => routeFailed('ops', error, res))
   })
+  // Past the cap node closes a new connection at once, before reading a byte from it.
+  server.maxConnections = deps.limits.maxConnections
+  server.on('drop', () => deps.metrics.connectionsDropped.inc())
   const lifecycle = createLifecycle(server, deps.logger)
-  const apiDeps = { ...deps, draining: () => lifecycle.draining }
+  const apiDeps = {
+    ...deps,
+    draining: () => lifecycle.draining,
+    clients: clientAddresses(deps.limits.trustedProxies),
+    unauthenticated: unauthenticatedCap(deps.limits.unauthenticatedPerMinute),
+    now: deps.now ?? Date.now,
+  }
   const opsDeps = { metrics: deps.metrics, readiness: () => readiness?.(), leaving: () => lifecycle.leaving }
   server.on('clientError', answerUnparsable)
 
@@ -84,7 +108,31 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   }
 }
 
-/** Requests node's parser refuses (oversized headers, bad framing) still get Anthropic's error shape. */
+/**
+ * `requestTimeout: 0` would also switch off node's headers timeout (it defaults to the smaller of
+ * the two), so both are explicit. Node checks them on a timer; checking at a quarter of the headers
+ * timeout keeps the overshoot small without a timer per connection.
+ */
+function serverOptions(limits: ServerLimits): ServerOptions {
+  return {
+    noDelay: true,
+    keepAliveTimeout: 65_000,
+    headersTimeout: limits.headersTimeout,
+    requestTimeout: limits.requestTimeout,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeout / 4))),
+  }
+}
+
+/** Node's refusals of a request it could not parse or receive in time still get Anthropic's error shape. */
+function unparsableFailure(error: NodeJS.ErrnoException): GatewayError {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return new GatewayError('GW_REQUEST_HEADERS_TOO_LARGE')
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return new GatewayError('GW_REQUEST_TIMEOUT')
+  return new GatewayError('GW_REQUEST_UNPARSABLE')
+}
+
+const reasonPhrases: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/** Requests node's parser refuses (oversized headers, bad framing, too slow) still get Anthropic's error shape. */
 function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
   // A response already on this connection (e.g. one that said Connection: close): nothing may follow it.
   const current = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
@@ -92,11 +140,11 @@ function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy()
     return
   }
-  const failure = new GatewayError(error.code === 'HPE_HEADER_OVERFLOW' ? 'GW_REQUEST_HEADERS_TOO_LARGE' : 'GW_REQUEST_UNPARSABLE')
+  const failure = unparsableFailure(error)
   const id = newRequestId()
   const body = errorBody(failure, id)
   socket.end(
-    `HTTP/1.1 ${failure.status} ${failure.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${failure.status} ${reasonPhrases[failure.status] ?? 'Bad Request'}\r\n` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nskillgate-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
   )
 }

@@ -7,6 +7,10 @@ export interface GatewayMetrics {
   readonly duration: Histogram<'endpoint'>
   readonly upstreamFirstByte: Histogram<'endpoint'>
   readonly maskHits: Counter<'detector' | 'direction'>
+  /** Requests refused before an identity was verified (no, bad or expired token, malformed request, address over its cap). */
+  readonly unauthenticatedRefusals: Counter<'code'>
+  /** Connections closed on arrival because `listen.maxConnections` were open. */
+  readonly connectionsDropped: Counter
   readonly errors: ErrorCounters
 }
 
@@ -58,6 +62,17 @@ export function createMetrics(): GatewayMetrics {
       name: 'skillgate_mask_hits_total',
       help: 'Values masked (response) or masked out of requests (request), by detector.',
       labelNames: ['detector', 'direction'],
+      registers: [registry],
+    }),
+    unauthenticatedRefusals: new Counter({
+      name: 'skillgate_unauthenticated_refusals_total',
+      help: 'Requests on /v1/* refused before an identity was verified, by gateway error code; each counted, whether or not it got its own audit record.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    connectionsDropped: new Counter({
+      name: 'skillgate_connections_dropped_total',
+      help: 'Client connections closed on arrival because listen.maxConnections were already open.',
       registers: [registry],
     }),
     errors: createErrorCounters(registry),

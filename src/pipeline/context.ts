@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Logger } from 'pino'
 import type { Endpoint } from '../policy/endpoint.js'
 import type { Decision } from '../policy/decision.js'
+import type { RequestFacts } from '../policy/request-facts.js'
 import type { VerifiedToken } from '../identity/types.js'
 import type { AuditOpening } from '../audit/record.js'
 import type { ResponseBody } from './response.js'
@@ -20,6 +21,8 @@ export interface RequestContext {
   readonly path: string
   /** Raw query string including "?", forwarded unchanged. */
   readonly search: string
+  /** server: the client's address, from `X-Forwarded-For` only behind `listen.trustedProxies`. */
+  readonly clientAddress: string
   readonly headers: IncomingHttpHeaders
   readonly rawHeaders: readonly string[]
   readonly incoming: IncomingMessage
@@ -34,6 +37,11 @@ export interface RequestContext {
   body?: Buffer
   /** read-body stage: the parsed JSON body, when the request has one (for inspection only). */
   json?: unknown
+  /**
+   * read-body stage (again in guard-request only when it rewrote the body): what policy, approvals,
+   * limits and the audit read from the body, derived once. Empty for a body that is not inspected.
+   */
+  facts?: RequestFacts
   /** authenticate stage. */
   identity?: VerifiedToken
   /** authorize stage: the decision with rule and reasons. */

@@ -1,3 +1,4 @@
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { Masking } from '../masking/rule-masking.js'
@@ -45,6 +46,8 @@ export interface PipelineDeps {
   readonly minted: MintedTokenStore
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
+  /** Unauthenticated refusals past a per-address burst, aggregated per minute (undefined: each recorded). */
+  readonly refusals?: RefusalAggregator | undefined
 }
 
 /**
@@ -58,9 +61,9 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     deps.audit ? [stage(deps.audit, config.audit.content, deps.masking)] : []
   return [
     classify(), //                                  endpoint from method + pathname
-    ...audit(auditTrail), //                        refusals below are recorded too
+    ...audit((writer, content, masking) => auditTrail(writer, content, masking, deps.refusals)), // refusals below are recorded too; anonymous ones past a burst aggregated
     authenticate(deps.verifier, config.issuers, deps.revocations), // 401; 503 without revocation list
-    readBody(config.listen.maxBody), //              413, 400 malformed JSON or a repeated member
+    readBody({ maxBody: config.listen.maxBody, idleMs: config.listen.bodyTimeout, deadlineMs: config.listen.requestTimeout }), // 413, 408, 400 malformed JSON or a repeated member; request facts
     // Before policy: a blocked secret must not reach the decision's reasons (and so the audit).
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     authorize(deps.policy, deps.owners, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source; 404 another's container

@@ -1,9 +1,10 @@
-import { ciSource, type Approvals, type CiSource, type GateResult } from '../approvals/index.js'
+import { ciSource, type Approvals, type CiSource, type FingerprintEntry, type GateResult } from '../approvals/index.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { ApprovalNote } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
+import type { RequestFacts } from '../policy/request-facts.js'
 import { StorageError } from '../storage/errors.js'
-import { auditFacts } from './audit-facts.js'
+import { namedFacts, skillName } from './audit-facts.js'
 
 /**
  * Rules with `approval.required` (SPEC §2, §4): a live just-in-time grant lets the request through
@@ -20,14 +21,15 @@ export const approve = (approvals: Approvals): Stage =>
     const decision = ctx.decision
     const claims = ctx.identity?.claims ?? {}
     if (!decision || decision.effect !== 'allow') return next()
-    const facts = auditFacts(ctx)
+    const named = namedFacts(ctx.facts)
     let gate: GateResult
     try {
       gate = await approvals.gate(
         {
           decision,
           requester: { issuer: String(claims.iss ?? ''), subject: String(claims.sub ?? '') },
-          summary: { endpoint: ctx.endpoint?.name ?? 'unknown', model: facts.model ?? null, skills: facts.skills, tools: facts.tools, requestId: ctx.id, ...withSource(claims) },
+          summary: { endpoint: ctx.endpoint?.name ?? 'unknown', model: named.model ?? null, skills: named.skills, tools: named.tools, requestId: ctx.id, ...withSource(claims) },
+          entries: fingerprintEntries(ctx.facts),
         },
         { signal: ctx.signal },
       )
@@ -49,6 +51,16 @@ export const approve = (approvals: Approvals): Stage =>
       headers,
     })
   }
+
+/** Each body's own facts (each batch entry), for the review's fingerprint: every model it can run, advisors and fallbacks included. */
+function fingerprintEntries(facts: RequestFacts | undefined): FingerprintEntry[] {
+  return (facts?.bodies ?? []).map((body) => ({
+    model: [body.model ?? '', ...body.otherModels.map((use) => use.model)].join(' '),
+    skills: body.skills.map(skillName),
+    tools: [...body.tools],
+    mcpServers: body.mcpServers.map((server) => server.url),
+  }))
+}
 
 function withSource(claims: Readonly<Record<string, unknown>>): { source?: CiSource } {
   const source = ciSource(claims)

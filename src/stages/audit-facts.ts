@@ -1,13 +1,22 @@
 import type { Masking } from '../masking/rule-masking.js'
 import type { AuditDecision, AuditReason } from '../audit/record.js'
 import type { RequestContext } from '../pipeline/context.js'
+import { extractRequestFacts, type RequestFacts, type SkillUse } from '../policy/request-facts.js'
 
-/** What the audit record names about the request: model, skills, tools and container from the body, the client session from a header. */
-export interface AuditFacts {
+/** What the audit record and an approver are shown about the request: models, skills, tools, container. */
+export interface NamedFacts {
+  /** Every distinct executor model, in order (a batch may name several), joined by ", ". */
   readonly model?: string
+  /** Distinct `type:id`, with `@version` unless it is `latest`, over every body (each batch entry). */
   readonly skills: string[]
+  /** Distinct tool types and `client:NAME`s over every body. */
   readonly tools: string[]
+  /** The first reused container. */
   readonly containerId?: string
+}
+
+/** The record's facts: the named request facts, and the client session from a header. */
+export interface AuditFacts extends NamedFacts {
   readonly clientSession?: string
 }
 
@@ -20,47 +29,53 @@ export function clientSessionOf(ctx: Pick<RequestContext, 'headers'>): string | 
   return typeof value === 'string' && sessionIdShape.test(value) ? value : undefined
 }
 
-/** From `json`: the audit passes its masked copy, so no secret reaches these record fields either. */
-export function auditFacts(ctx: RequestContext, json: unknown = ctx.json): AuditFacts {
-  const clientSession = clientSessionOf(ctx)
-  const session = clientSession === undefined ? {} : { clientSession }
-  const body = isObject(json) ? json : undefined
-  if (!body) return { skills: [], tools: [], ...session }
-  const container = body.container
-  const containerId = typeof container === 'string' ? container : isObject(container) && typeof container.id === 'string' ? container.id : undefined
-  const skills = isObject(container) && Array.isArray(container.skills)
-    ? container.skills.flatMap((s) => (isObject(s) && typeof s.skill_id === 'string' ? [`${String(s.type ?? 'custom')}:${s.skill_id}${typeof s.version === 'string' ? `@${s.version}` : ''}`] : []))
-    : []
-  const tools = Array.isArray(body.tools)
-    ? body.tools.flatMap((t) => (isObject(t) ? [typeof t.type === 'string' && t.type !== 'custom' ? t.type : `client:${String(t.name ?? '')}`] : []))
-    : []
-  return {
-    ...(typeof body.model === 'string' ? { model: body.model } : {}),
-    skills,
-    tools,
-    ...(containerId !== undefined ? { containerId } : {}),
-    ...session,
+/**
+ * Names the facts derived once from the body (`ctx.facts`, policy/request-facts.ts), so the record,
+ * the review an approver sees and the policy decision all describe the same request. `model` names
+ * the models that execute each body (advisors and fallbacks are in the facts, and so in the review's
+ * fingerprint, but not in this name).
+ */
+export function namedFacts(facts: RequestFacts | undefined): NamedFacts {
+  if (!facts) return { skills: [], tools: [] }
+  const models = new Set<string>()
+  const skills = new Set<string>()
+  const tools = new Set<string>()
+  for (const body of facts.bodies) {
+    if (body.model !== undefined && body.model !== '') models.add(body.model)
+    for (const skill of body.skills) skills.add(skillName(skill))
+    for (const tool of body.tools) tools.add(tool)
   }
+  const named: { model?: string; skills: string[]; tools: string[]; containerId?: string } = { skills: [...skills], tools: [...tools] }
+  if (models.size > 0) named.model = [...models].join(', ')
+  const containerId = facts.containerIds[0]
+  if (containerId !== undefined) named.containerId = containerId
+  return named
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+/** `anthropic:pptx`, `custom:skill_01…@1759178010641129`: how records and reviews name a skill. */
+export function skillName(skill: SkillUse): string {
+  return skill.version === 'latest' ? `${skill.type}:${skill.id}` : `${skill.type}:${skill.id}@${skill.version}`
 }
 
 /**
- * The request body as the audit keeps it: masked with the rule's detectors and the request
- * detectors, and with credentials the body legitimately carries replaced wherever they sit (MCP
+ * The request as the audit keeps it: the body masked with the rule's detectors and the request
+ * detectors, with credentials the body legitimately carries replaced wherever they sit (MCP
  * `authorization_token` in a body, a batch entry or an agent; Managed Agents vault and repository
- * credentials). The audit stores masked content only (SPEC §5).
+ * credentials), and the record's facts. The audit stores masked content only (SPEC §5): when its
+ * masking changed the body, the facts are read again from the masked copy, so no secret reaches
+ * those fields either.
  */
-export function auditRequestBody(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number> } {
-  if (ctx.json === undefined) return { body: undefined, hits: {} }
+export function auditRequest(ctx: RequestContext, masking: Masking): { body: unknown; hits: Record<string, number>; facts: AuditFacts } {
+  const clientSession = clientSessionOf(ctx)
+  const session = clientSession === undefined ? {} : { clientSession }
+  if (ctx.json === undefined) return { body: undefined, hits: {}, facts: { ...namedFacts(ctx.facts), ...session } }
   const body = redactCredentials(ctx.json, messageFamilies.has(ctx.endpoint?.name ?? 'unknown') ? bodyCredentials : agentCredentials)
   const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
   const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
-  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits } }
+  if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits }, facts: { ...namedFacts(ctx.facts), ...session } }
   const masked = masker.maskRequest(body, detectors, { forwarded: false })
-  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits } }
+  const facts = masked.changed ? namedFacts(extractRequestFacts(ctx.endpoint?.name ?? 'unknown', masked.body)) : namedFacts(ctx.facts)
+  return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits }, facts: { ...facts, ...session } }
 }
 
 const messageFamilies: ReadonlySet<string> = new Set(['messages', 'count_tokens', 'batches'])

@@ -4,7 +4,7 @@ import type { AuditContentMode } from '../audit/record.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts, auditRequestBody, recordedDecision } from './audit-facts.js'
+import { auditRequest, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -17,8 +17,7 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
     const decision = ctx.decision
     if (!decision) throw new GatewayError('GW_INTERNAL', { detail: 'audit-open ran before authorize' })
     const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
-    const request = auditRequestBody(ctx, masking)
-    const facts = auditFacts(ctx, request.body)
+    const request = auditRequest(ctx, masking)
     const opening = buildOpening({
       id: ctx.id,
       start,
@@ -28,7 +27,7 @@ export const auditOpen = (writer: AuditWriter, content: AuditContentMode, maskin
       endpoint: ctx.endpoint?.name ?? 'unknown',
       method: ctx.method,
       path: ctx.path,
-      ...facts,
+      ...request.facts,
       requestBytes: ctx.body?.length ?? 0,
       requestBody: request.body,
       requestMaskHits: request.hits,

@@ -1,9 +1,10 @@
 import { buildCompletion, buildOpening } from '../audit/record-builder.js'
 import type { AuditContentMode } from '../audit/record.js'
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import { asGatewayError } from '../errors/to-response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { auditFacts, auditRequestBody, recordedDecision } from './audit-facts.js'
+import { auditRequest, recordedDecision } from './audit-facts.js'
 import type { Masking } from '../masking/rule-masking.js'
 
 /**
@@ -11,22 +12,33 @@ import type { Masking } from '../masking/rule-masking.js'
  * 413, 429…) is recorded here in one commit with the reason, then the error continues to the client.
  * A failure to record a refusal is logged, never turned into an allow.
  */
-export const auditTrail = (writer: AuditWriter, content: AuditContentMode, masking: Masking): Stage =>
+export const auditTrail = (writer: AuditWriter, content: AuditContentMode, masking: Masking, refusals?: RefusalAggregator): Stage =>
   async function auditTrail(ctx, next) {
     try {
       await next()
     } catch (error) {
-      if (!ctx.audit) await recordRefusal(ctx, writer, content, masking, error)
+      if (!ctx.audit && ownRecord(ctx, error, refusals)) await recordRefusal(ctx, writer, content, masking, error)
       throw error
     }
   }
+
+/**
+ * An unauthenticated refusal (no verified identity, a 4xx) beyond the per-address burst is counted
+ * into its minute's aggregated record instead (audit/refusals.ts); everything else is recorded alone.
+ */
+function ownRecord(ctx: Parameters<Stage>[0], error: unknown, refusals: RefusalAggregator | undefined): boolean {
+  if (!refusals || ctx.identity) return true
+  const failure = asGatewayError(error)
+  if (failure.status >= 500) return true
+  return refusals.admit({ clientAddress: ctx.clientAddress, code: failure.code, status: failure.status })
+}
 
 async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, content: AuditContentMode, masking: Masking, error: unknown): Promise<void> {
   const failure = asGatewayError(error)
   const start = new Date(Date.now() - (performance.now() - ctx.startedAt))
   // A call that waits for a human, or that a human denied, is recorded as such with its review.
   const decision = recordedDecision(ctx, ctx.decision ?? { effect: 'deny' as const, reasons: [{ code: failure.code }] })
-  const request = auditRequestBody(ctx, masking)
+  const request = auditRequest(ctx, masking)
   try {
     await writer.record(
       buildOpening({
@@ -38,7 +50,7 @@ async function recordRefusal(ctx: Parameters<Stage>[0], writer: AuditWriter, con
         endpoint: ctx.endpoint?.name ?? 'unknown',
         method: ctx.method,
         path: ctx.path,
-        ...auditFacts(ctx, request.body),
+        ...request.facts,
         requestBytes: ctx.body?.length ?? 0,
         requestBody: request.body,
         requestMaskHits: request.hits,

@@ -5,7 +5,7 @@ import type { Decision } from '../policy/decision.js'
 import { describeReason } from '../policy/describe.js'
 import { evaluateGatewayToken, evaluatePolicy } from '../policy/evaluate.js'
 import { reasonInfo, type CriterionName, type ReasonCode } from '../policy/reasons.js'
-import { extractRequestFacts, type RequestFacts } from '../policy/request-facts.js'
+import type { RequestFacts } from '../policy/request-facts.js'
 import { isGatewayToken } from '../identity/gateway-token-verifier.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Stage } from '../pipeline/stage.js'
@@ -24,7 +24,8 @@ export const authorize = (policy: Policy, owners: Pick<OwnershipStore, 'owners'>
     if (!identity) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before authenticate' })
     const endpoint = ctx.endpoint?.name ?? 'unknown'
     const named = ctx.headers['skillgate-rule']
-    const facts = extractRequestFacts(endpoint, ctx.json)
+    const facts = ctx.facts
+    if (!facts) throw new GatewayError('GW_INTERNAL', { detail: 'authorize ran before read-body' })
     const containers = await containerOwners(owners, facts)
     const containerOwner = (id: string) => containers.get(id)
     const source = isGatewayToken(identity) ? await readSource(minted, identity.claims.jti, revocations) : undefined

@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js'
 import type { Masking } from '../masking/rule-masking.js'
 import type { Stage } from '../pipeline/stage.js'
+import { extractRequestFacts } from '../policy/request-facts.js'
 
 /**
  * Secrets must not leave for Claude (SPEC §6): detectors under `masking.requests.block` refuse the
@@ -26,6 +27,8 @@ export const guardRequest = (masking: Masking): Stage =>
           ctx.json = masked.body
           ctx.body = Buffer.from(JSON.stringify(masked.body))
           ctx.requestMaskHits = masked.hits
+          // What goes upstream changed, so what policy and the audit read is derived again from it.
+          ctx.facts = extractRequestFacts(ctx.endpoint.name, masked.body)
         }
       }
     }

@@ -2,7 +2,6 @@ import { GatewayError } from '../errors/gateway-error.js'
 import { billedTokens, type Limiter, type LimitsConfig, type LimitVerdict } from '../limits/index.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
-import { extractRequestFacts } from '../policy/request-facts.js'
 import { StorageError } from '../storage/errors.js'
 
 /**
@@ -44,8 +43,8 @@ export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig
 
 /** The output tokens the call may produce: `max_tokens` of each body that runs the model. */
 function outputReservation(ctx: RequestContext): number {
-  const facts = extractRequestFacts(ctx.endpoint?.name ?? 'unknown', ctx.json)
-  return facts.bodies.reduce((sum, body) => sum + (body.executes && body.maxTokens !== undefined && body.maxTokens > 0 ? body.maxTokens : 0), 0)
+  const bodies = ctx.facts?.bodies ?? []
+  return bodies.reduce((sum, body) => sum + (body.executes && body.maxTokens !== undefined && body.maxTokens > 0 ? body.maxTokens : 0), 0)
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino'
 import { HeadSigner } from '../audit/heads/index.js'
 import { createAuditSink, type AuditSink } from '../audit/sinks/index.js'
+import { RefusalAggregator } from '../audit/refusals.js'
 import { AuditWriter } from '../audit/writer.js'
+import { newRequestId } from '../observability/request-id.js'
 import type { Config } from '../config/load.js'
 import type { Storage } from '../storage/ports.js'
 import { loadAuditSigning, type AuditSigningKeys } from './audit-signing.js'
@@ -11,6 +13,8 @@ import type { ErrorReports } from './error-reports.js'
 export interface AuditRuntime {
   /** Undefined when `audit.insecureDisabled` is set. */
   readonly writer: AuditWriter | undefined
+  /** Unauthenticated refusals past a per-address burst, one record per address, code and minute. */
+  readonly refusals: RefusalAggregator | undefined
   /** `audit.signing` keys; undefined when heads are not signed. */
   readonly signing: AuditSigningKeys | undefined
   /** Stops housekeeping, flushes the writer, signs the shutdown head; the store stays open (its owner closes it). */
@@ -29,7 +33,7 @@ export async function openAudit(storage: Storage, config: Config, logger: Logger
   if (interrupted > 0) logger.warn({ records: interrupted }, 'audit records left open by a stopped writer marked interrupted')
   if (config.audit.insecureDisabled) {
     logger.warn('audit.insecureDisabled is set: requests are NOT audited')
-    return { writer: undefined, signing: undefined, close: async () => undefined }
+    return { writer: undefined, refusals: undefined, signing: undefined, close: async () => undefined }
   }
   const signing = await loadAuditSigning(config, logger)
   const sinks = auditSinks(config, reports)
@@ -48,11 +52,21 @@ export async function openAudit(storage: Storage, config: Config, logger: Logger
   ]
   for (const timer of housekeeping) timer.unref()
   void prune(storage, config.audit.retention, heads, logger, reports)
+  const refusals = new RefusalAggregator({
+    record: (opening, completion) => writer.record(opening, completion),
+    newId: () => newRequestId(),
+    content: config.audit.content,
+    onError: (error) => reports.auditWrite(error, { op: 'begin' }, { recordId: 'aggregated-refusals' }),
+  })
+  refusals.start()
   return {
     writer,
+    refusals,
     signing,
     async close() {
       for (const timer of housekeeping) clearInterval(timer)
+      // The last aggregates are records like any other: written before the flush and the shutdown head.
+      await refusals.close()
       await writer.flush(10_000)
       // The shutdown head, before the sinks close.
       await heads?.close()

@@ -63,7 +63,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const tracing = createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
   const parts = await openSharedParts(config, logger, reports)
   // The listener opens before the pipeline exists: the gateway-token issuer defaults to its URL.
-  const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer })
+  const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer, limits: config.listen })
   const url = await http.listen(options.port ?? config.listen.port, config.listen.host)
   const gatewayTokens = await openGatewayTokensFor(config, url, parts.storage, reports)
   const shared = { ...parts, gatewayTokens }

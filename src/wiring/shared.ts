@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { GatewayTokens } from '../identity/gateway-token.js'
@@ -23,6 +24,8 @@ export interface SharedParts {
   readonly storage: Storage
   /** Undefined only when `audit.insecureDisabled` is set. */
   readonly audit: AuditWriter | undefined
+  /** Anonymous refusals past a per-address burst, aggregated per minute (undefined with the audit off). */
+  readonly refusals: RefusalAggregator | undefined
   /** `audit.signing` keys (the JWKS of /.well-known/skillgate-audit-keys); undefined when heads are not signed. */
   readonly auditSigning: AuditSigningKeys | undefined
   readonly revocations: RevocationCache
@@ -64,7 +67,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
     reviewWatcher,
     // In the store: a token minted by one replica or worker is honoured by every other one.
     minted: storage.minted,
-    storage, audit: audit.writer, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     auditSigning: audit.signing,
     credentialHealth: () => credential.health(),

@@ -15,6 +15,7 @@ import { openRevocationCache, type RevocationCache } from '../../src/identity/re
 import { sourceValue } from '../../src/identity/source-value.js'
 import { cacheVerifications } from '../../src/identity/verified-cache.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
+import { extractRequestFacts } from '../../src/policy/request-facts.js'
 import { compilePolicy } from '../../src/policy/compile.js'
 import type { IssuerConfig } from '../../src/config/schema.js'
 import { authenticate } from '../../src/stages/authenticate.js'
@@ -72,7 +73,8 @@ async function revocations(tokens: ReadonlyMap<string, number> = new Map()): Pro
 
 async function runAuthorize(identity: VerifiedToken, minted: MintedTokenStore, cache?: RevocationCache): Promise<string> {
   const list = cache ?? (await revocations())
-  const ctx = { identity, headers: {}, endpoint: { name: 'models' }, json: undefined } as unknown as RequestContext
+  // As read-body leaves it: a models request has no body to inspect, so its facts are empty.
+  const ctx = { identity, headers: {}, endpoint: { name: 'models' }, json: undefined, facts: extractRequestFacts('models', undefined) } as unknown as RequestContext
   try {
     await authorize(rules, noOwners, list, minted)(ctx, async () => undefined)
     return `allowed ${ctx.decision?.principal}`

@@ -1,0 +1,53 @@
+/**
+ * `listen.unauthenticatedPerMinute`: how many unauthenticated refusals (401s, and anything else a
+ * request without a verified identity was refused with) one client address may cause per UTC
+ * minute. Past it, that address's `/v1` requests are refused with 429 before any token is parsed,
+ * verified, logged in full or audited, until the minute ends: a flood of bad tokens costs the
+ * gateway a map lookup each. A client with a valid token is never counted, so it is held up only
+ * while it shares an address with one that floods.
+ */
+export interface UnauthenticatedCap {
+  /** Seconds until the address may try again, or 0 when it is under its cap. */
+  retryAfter(address: string, nowMs: number): number
+  /** One more unauthenticated refusal caused by `address`; true when this one reached the cap. */
+  count(address: string, nowMs: number): boolean
+}
+
+const minuteMs = 60_000
+
+/**
+ * @param maxAddresses the most addresses tracked at once: past it the counts of past minutes are
+ *   dropped, then (a flood from that many addresses within one minute) every new address shares one
+ *   count, so memory stays bounded whatever the number of sources.
+ */
+export function unauthenticatedCap(perMinute: number, maxAddresses = 50_000): UnauthenticatedCap {
+  const counts = new Map<string, { minute: number; refusals: number }>()
+  const overflow = '(other addresses)'
+  const keyOf = (address: string) => (counts.has(address) || counts.size < maxAddresses ? address : overflow)
+  let sweptMinute = Number.NEGATIVE_INFINITY
+
+  /** At most once a minute: a full map of this minute's addresses is not walked again per request. */
+  function dropPastMinutes(minute: number): void {
+    if (minute === sweptMinute) return
+    sweptMinute = minute
+    for (const [address, entry] of counts) if (entry.minute !== minute) counts.delete(address)
+  }
+
+  return {
+    retryAfter(address, nowMs) {
+      const minute = Math.floor(nowMs / minuteMs)
+      const entry = counts.get(keyOf(address))
+      if (!entry || entry.minute !== minute || entry.refusals < perMinute) return 0
+      return Math.max(1, Math.ceil(((minute + 1) * minuteMs - nowMs) / 1000))
+    },
+    count(address, nowMs) {
+      const minute = Math.floor(nowMs / minuteMs)
+      if (!counts.has(address) && counts.size >= maxAddresses) dropPastMinutes(minute)
+      const key = keyOf(address)
+      const entry = counts.get(key)
+      if (!entry || entry.minute !== minute) counts.set(key, { minute, refusals: 1 })
+      else entry.refusals++
+      return (entry && entry.minute === minute ? entry.refusals : 1) === perMinute
+    },
+  }
+}
