@@ -15,7 +15,9 @@ afterEach(() => {
 })
 
 function config(storageUrl: string, signing: Record<string, unknown>) {
-  const text = JSON.stringify({ upstream: { apiKey: { value: 'k' } }, storage: { url: storageUrl }, audit: { signing } })
+  // A PostgreSQL store also needs its gateway key-encryption key (issue #14); irrelevant here.
+  const gatewayTokens = storageUrl.startsWith('postgres') ? { keyEncryption: { value: Buffer.alloc(32, 7).toString('base64') } } : undefined
+  const text = JSON.stringify({ upstream: { apiKey: { value: 'k' } }, storage: { url: storageUrl }, audit: { signing }, ...(gatewayTokens ? { gatewayTokens } : {}) })
   const loaded = loadConfigText(text, 'signing.json', {})
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems))
   return loaded.config
