@@ -1,4 +1,4 @@
-import type { AdminAction, AdminApiDeps, RouteContext } from './types.js'
+import type { Actor, AdminAction, AdminApiDeps, Caller, RouteContext } from './types.js'
 
 /**
  * Reports a completed change to `onAdminAction` (audit, notifications). The change has happened;
@@ -14,8 +14,7 @@ export async function reportAction(
   if (!deps.onAdminAction) return
   const event: AdminAction = {
     action,
-    actor: ctx.caller.id,
-    actorKind: ctx.caller.kind,
+    actor: actorOf(ctx.caller),
     requestId: ctx.requestId,
     at: now(deps),
     target,
@@ -29,3 +28,16 @@ export async function reportAction(
 }
 
 export const now = (deps: AdminApiDeps): Date => deps.now?.() ?? new Date()
+
+/** The caller as recorded: identity fields only, the unset ones left out. */
+export function actorOf(caller: Caller): Actor {
+  const { name, email, issuer, subject } = caller
+  return {
+    kind: caller.kind,
+    id: caller.id,
+    ...(name === undefined ? {} : { name }),
+    ...(email === undefined ? {} : { email }),
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(subject === undefined ? {} : { subject }),
+  }
+}

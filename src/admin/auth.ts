@@ -26,6 +26,7 @@ export interface Authenticator {
 interface TokenEntry {
   digest: Buffer
   readonly id: string
+  readonly name: string | undefined
   readonly roles: ReadonlySet<Role>
 }
 
@@ -44,7 +45,9 @@ export function createAuthenticator(
     throw new TypeError(`admin API: ${tokens.length} resolved admin tokens for ${config.admin.tokens.length} entries of admin.tokens`)
   }
   const entries: TokenEntry[] = tokens.map((secret, i) => {
-    const entry: TokenEntry = { digest: sha256(secret.reveal()), id: `admin.tokens[${i}]`, roles: new Set(config.admin.tokens[i]?.roles ?? []) }
+    const name = config.admin.tokens[i]?.name
+    const id = name === undefined ? `admin.tokens[${i}]` : `token:${name}`
+    const entry: TokenEntry = { digest: sha256(secret.reveal()), id, name, roles: new Set(config.admin.tokens[i]?.roles ?? []) }
     // A rotated token file replaces the digest; the previous token stops working at once.
     secret.follow(1_000, () => (entry.digest = sha256(secret.reveal())), onSecretError)
     return entry
@@ -58,7 +61,7 @@ export function createAuthenticator(
     for (const entry of entries) {
       if (crypto.timingSafeEqual(digest, entry.digest) && match === undefined) match = entry
     }
-    if (match) return { kind: 'token', id: match.id, roles: match.roles }
+    if (match) return { kind: 'token', id: match.id, name: match.name, roles: match.roles }
     if (humans && jwtShape.test(token)) return verifyHuman(humans, token)
     throw new GatewayError('GW_AUTHN_INVALID', { publicDetail: 'not an admin token of admin.tokens nor a valid token of admin.issuers', headers: challenge })
   }

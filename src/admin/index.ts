@@ -11,9 +11,11 @@ import { policyRoutes } from './routes/policy.js'
 import { principalRoutes } from './routes/principals.js'
 import { revocationRoutes } from './routes/revocations.js'
 import { reviewRoutes } from './routes/reviews.js'
+import { createSlackInteractions } from './slack/interactions.js'
 import type { AdminApiDeps, RouteDef } from './types.js'
 
-export type { AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RouteDef } from './types.js'
+export type { Actor, AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RouteDef, SlackApprover } from './types.js'
+export type { SlackApp } from './slack/interactions.js'
 export type { OpenApiDocument } from './openapi.js'
 export type { AdminErrorCode } from './errors.js'
 
@@ -24,6 +26,8 @@ export interface AdminApi {
   readonly openapi: OpenApiDocument
   /** The route table the router dispatches (what the OpenAPI document describes). */
   readonly routes: readonly RouteDef[]
+  /** `POST /admin/slack/interactions`: Approve/Deny clicks of the Slack apps in `deps.slack` (404 without one). */
+  slackInteractions(req: IncomingMessage, res: ServerResponse): Promise<void>
   /** Stops following rotated admin token files. */
   close(): void
 }
@@ -61,5 +65,6 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
   ]
   const openapi = buildOpenApi(routes, '1.0.0')
   const handle = createDispatcher(createRouter(routes), auth, deps.logger)
-  return { handle, openapi, routes, close: () => auth.close() }
+  const slackInteractions = createSlackInteractions(deps, deps.slack ?? [])
+  return { handle, openapi, routes, slackInteractions, close: () => auth.close() }
 }

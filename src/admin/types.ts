@@ -10,21 +10,41 @@ import type { Claims } from '../policy/claims.js'
 import type { Policy } from '../policy/compile.js'
 import type { ExplainRequest, Explanation } from '../policy/explain.js'
 import type { Storage } from '../storage/ports.js'
+import type { SlackApp } from './slack/interactions.js'
 
 /** The roles of SPEC §2 `admin.tokens[].roles`; a human's roles come from its issuer's `roleClaim`. */
 export type Role = 'admin' | 'approver' | 'auditor'
 export const roles: readonly Role[] = ['admin', 'approver', 'auditor']
 
-/** Who called, as authenticated; never carries the credential itself. */
-export interface Caller {
-  /** `token`: an `admin.tokens` entry; `oidc`: a human token of `admin.issuers`; `anonymous`: public routes. */
-  readonly kind: 'token' | 'oidc' | 'anonymous'
-  /** Stable, safe id for the audit and the queue: `admin.tokens[0]` or `oidc:<issuer id>:<sub>`. */
+/**
+ * Who acted, as the audit, the queue and the console name them: a person (signed in with OIDC, or
+ * mapped from Slack) or a static admin token by its `name`. Never carries a credential.
+ */
+export interface Actor {
+  /** `token`: an `admin.tokens` entry; `oidc`: a human token of `admin.issuers`; `slack`: a mapped Slack user; `anonymous`: public routes. */
+  readonly kind: 'token' | 'oidc' | 'slack' | 'anonymous'
+  /** Stable, safe id: `token:<name>` (or `admin.tokens[i]` when unnamed), `oidc:<issuer id>:<sub>`, `slack:<user id>`. */
   readonly id: string
+  /** The person's or token's name as shown to people. */
+  readonly name?: string | undefined
+  readonly email?: string | undefined
+  /** A person's OIDC `iss` and `sub`, so the store can refuse self-approval across id schemes. */
+  readonly issuer?: string | undefined
+  readonly subject?: string | undefined
+}
+
+/** Who called, as authenticated, with the roles they hold. */
+export interface Caller extends Actor {
   readonly roles: ReadonlySet<Role>
-  /** OIDC only: the token `iss` and `sub`, so the store can refuse self-approval across id schemes. */
-  readonly issuer?: string
-  readonly subject?: string
+}
+
+/** A person allowed to decide from Slack (`notify[].slack.approvers`), by Slack user id. */
+export interface SlackApprover {
+  readonly name: string
+  readonly email?: string | undefined
+  readonly roles: readonly Role[]
+  readonly issuer?: string | undefined
+  readonly subject?: string | undefined
 }
 
 /** Human sign-in for `admin.issuers`: a verifier over those issuers only, and each one's `roleClaim`. */
@@ -45,9 +65,8 @@ export interface AdminAction {
     | 'review.approve'
     | 'review.deny'
     | 'grant.revoke'
-  /** `Caller.id`. */
-  readonly actor: string
-  readonly actorKind: Caller['kind']
+  /** Who did it (the caller without its roles). */
+  readonly actor: Actor
   /** The request id of the admin call (also in the `skillgate-request-id` response header). */
   readonly requestId: string
   readonly at: Date
@@ -86,6 +105,8 @@ export interface AdminApiDeps {
   readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
   /** A rotated admin token file that could not be re-read (the previous token stays valid). */
   readonly onSecretError?: ((error: Error) => void) | undefined
+  /** The Slack apps of `notify:` whose Approve/Deny clicks `POST /admin/slack/interactions` takes. */
+  readonly slack?: readonly SlackApp[] | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

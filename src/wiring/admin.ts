@@ -5,6 +5,7 @@ import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { SlackApp } from '../admin/index.js'
 import type { Notifier } from '../notify/index.js'
 import type { Policy } from '../policy/compile.js'
 import type { Storage } from '../storage/ports.js'
@@ -22,6 +23,7 @@ export interface AdminDeps {
   readonly revocations: RevocationCache
   readonly audit: AuditWriter | undefined
   readonly notifier: Notifier
+  readonly slackApps: readonly SlackApp[]
   readonly logger: Logger
   readonly reports: ErrorReports
 }
@@ -29,6 +31,10 @@ export interface AdminDeps {
 /** `/admin/api/*` for one configuration: its tokens, human issuers, policy and approvals. */
 export function buildAdmin(deps: AdminDeps): AdminApi {
   const { config } = deps
+  // Every action is recorded under its actor; an unnamed token says only where it sits in the file.
+  config.admin.tokens.forEach((token, i) => {
+    if (token.name === undefined) deps.logger.warn({ token: `admin.tokens[${i}]` }, 'admin token without a name: its actions are recorded as admin.tokens[i]; give it a name')
+  })
   return createAdminApi({
     config,
     adminTokens: config.secrets.adminTokens,
@@ -41,5 +47,6 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     logger: deps.logger.child({ component: 'admin' }),
     onAdminAction: recordAdminActions(deps),
     onSecretError: (error) => deps.reports.secretFile(error),
+    slack: deps.slackApps,
   })
 }

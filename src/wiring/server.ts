@@ -18,6 +18,7 @@ export function gatewayRoutes(generations: Generations, gatewayTokens: GatewayTo
   return {
     exact: new Map([
       ['POST /v1/oauth/token', (req, res) => generations.current.exchange(req, res)],
+      ['POST /admin/slack/interactions', (req, res) => generations.current.admin.slackInteractions(req, res)],
       ['GET /.well-known/jwks.json', async (_req, res) => serveJwks(gatewayTokens, res)],
       ['GET /ui', consoleUi],
       ['HEAD /ui', consoleUi],

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { SlackApp } from '../admin/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { GatewayTokens } from '../identity/gateway-token.js'
@@ -25,6 +26,8 @@ export interface SharedParts {
   readonly audit: AuditWriter | undefined
   readonly revocations: RevocationCache
   readonly notifier: Notifier
+  /** The Slack apps of `notify:`, for `POST /admin/slack/interactions`. */
+  readonly slackApps: readonly SlackApp[]
   readonly gatewayTokens: GatewayTokens
   readonly containers: ContainerOwners
   /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
@@ -52,14 +55,14 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   const storage = await openStore(config.storage, reports)
   const audit = await openAudit(storage, config, logger, reports)
   const revocations = await openRevocations(storage, reports)
-  const notifier = openNotifier(config, reports)
+  const { notifier, slackApps } = openNotifier(config, reports)
   const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
   const credential = await openUpstreamCredential(config, logger, reports)
   const storageHealth = watchStorageHealth(storage, reports)
   return {
     // In memory until the store has a shared adapter: another process or a restart answers 401 and the client re-exchanges.
     minted: createMemoryMintedStore(),
-    storage, audit: audit.writer, revocations, notifier, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, revocations, notifier, slackApps, containers: createContainerOwners(), credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     credentialHealth: () => credential.health(),
     stopRefreshing() {

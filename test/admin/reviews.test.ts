@@ -34,7 +34,7 @@ describe('admin API: reviews and grants', () => {
     expect(body.review).toMatchObject({ id, state: 'approved', approver: 'admin.tokens[1]', reason: 'release day', grantId: body.grant!.id })
     expect(body.grant).toMatchObject({ principal: 'ci:1234567/42', rule: 'ci-app', usesLeft: null })
     expect(Date.parse(body.grant!.expiresAt) - Date.now()).toBeGreaterThan(3_500_000)
-    expect(s.actions.at(-1)).toMatchObject({ action: 'review.approve', actor: 'admin.tokens[1]', target: { review: id, grant: body.grant!.id }, reason: 'release day' })
+    expect(s.actions.at(-1)).toMatchObject({ action: 'review.approve', actor: { kind: 'token', id: 'admin.tokens[1]' }, target: { review: id, grant: body.grant!.id }, reason: 'release day' })
   })
 
   it('refuses to decide a review twice (409)', async () => {
