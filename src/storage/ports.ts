@@ -22,6 +22,8 @@ export type { AuditReceipt } from '../audit/batch-plan.js'
 
 export interface AuditListFilter {
   readonly principal?: string | undefined
+  /** Admin actions (approvals, denials, grants, revocations) done by this actor id (`token:ci-bot`, `slack:U…`, `oidc:corp:alice`). */
+  readonly actor?: string | undefined
   readonly rule?: string | undefined
   /** Records whose `skills` contain this alias. */
   readonly skill?: string | undefined

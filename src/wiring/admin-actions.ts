@@ -41,7 +41,7 @@ function recordInAudit(audit: AuditWriter, event: AdminAction): Promise<unknown>
     buildOpening({
       id: newRequestId(start.getTime()),
       start,
-      identity: { issuerId: actor.kind, claims: { iss: actor.issuer, sub: actor.subject, email: actor.email, name: actor.name } },
+      identity: { issuerId: `admin:${actor.kind}`, claims: { iss: actor.issuer, sub: actor.subject, email: actor.email, name: actor.name } },
       claimNames: actorClaimNames,
       reviewId: event.target.review,
       decision: { effect: 'allow', principal: actor.id, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runAuditCommand } from '../../src/cli/commands/audit.js'
 import { defaultRules, messageBody, startStack, type Stack } from '../e2e/harness.js'
 import { clickBody, slackHeaders, startFakeSlack, type FakeSlack } from '../fixtures/slack/fake-slack.js'
 
@@ -101,8 +102,8 @@ describe('approvals from Slack', () => {
     expect(JSON.stringify(updated.body.blocks)).toContain('Alice Example')
     expect(JSON.stringify(updated.body.blocks)).not.toContain('skillgate.review.approve')
     expect((await callAs(sub)).status).toBe(200)
-    const { records } = await stack.gateway.audit.storage.audit.list({ principal: `slack:${ALICE}`, limit: 10 })
-    expect(records[0]).toMatchObject({ endpoint: 'admin', reviewId, issuer: 'slack', claims: { name: 'Alice Example', email: 'alice@example.com' } })
+    const { records } = await stack.gateway.audit.storage.audit.list({ actor: `slack:${ALICE}`, limit: 10 })
+    expect(records[0]).toMatchObject({ endpoint: 'admin', reviewId, issuer: 'admin:slack', claims: { name: 'Alice Example', email: 'alice@example.com' } })
     expect(records[0]?.reasons[0]?.code).toBe('review.approve')
   })
 
@@ -159,6 +160,34 @@ describe('approvals from Slack', () => {
     expect(res.status).toBe(200)
     const updated = await slack.waitFor('chat.update', (c) => c.body.ts === ts)
     expect(JSON.stringify(updated.body.blocks)).toContain('release-console')
+  })
+
+  it('audit list --actor lists what one person or token did, through the API and the CLI', async () => {
+    const byActor = async (actor: string) => {
+      const res = await fetch(`${stack.url}/admin/api/audit?actor=${encodeURIComponent(actor)}`, { headers: { authorization: `Bearer ${CONSOLE_TOKEN}` } })
+      return ((await res.json()) as { records: Array<{ principal: string; endpoint: string; reasons: Array<{ code: string }> }> }).records
+    }
+    const alice = await byActor(`slack:${ALICE}`)
+    expect(alice.map((r) => r.reasons[0]?.code).sort()).toEqual(['review.approve', 'review.deny', 'review.deny'])
+    expect(alice.every((r) => r.principal === `slack:${ALICE}` && r.endpoint === 'admin')).toBe(true)
+    expect((await byActor('token:release-console')).map((r) => r.reasons[0]?.code)).toEqual(['review.approve'])
+    // A workload principal is never an actor, even when asked for by its exact id.
+    const workload = (await stack.gateway.audit.storage.audit.list({ decision: 'approval_required', limit: 1 })).records[0]?.principal
+    expect(workload).toBeTruthy()
+    expect(await byActor(workload!)).toEqual([])
+
+    let out = ''
+    vi.stubEnv('SKILLGATE_URL', stack.url)
+    vi.stubEnv('SKILLGATE_ADMIN_TOKEN', CONSOLE_TOKEN)
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true))
+    try {
+      expect(await runAuditCommand(['list', '--actor', 'token:release-console'])).toBe(0)
+    } finally {
+      spy.mockRestore()
+      vi.unstubAllEnvs()
+    }
+    expect(out).toContain('token:release-console')
+    expect(out).toContain('1 record(s)')
   })
 
   it('never logs the bot token or the signing secret', () => {

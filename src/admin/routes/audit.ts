@@ -25,6 +25,7 @@ const replayQuery = z.strictObject({
 
 const toFilter = (q: FilterQuery): AuditListFilter => ({
   principal: q.principal,
+  actor: q.actor,
   rule: q.rule,
   skill: q.skill,
   decision: q.decision,
