@@ -240,6 +240,13 @@ const adminSchema = z
       )
       .default([]),
     issuers: z.array(z.strictObject({ ...issuerShape, roleClaim: z.string().min(1) })).default([]),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535),
+      })
+      .optional()
+      .describe('A separate listener for the console, the admin API and the Slack endpoint; the public listener then serves none of them.'),
   })
   .prefault({})
 
