@@ -5,7 +5,7 @@ import type { Secret } from '../config/secret-source.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { VerifiedToken } from '../identity/index.js'
 import { readClaim } from '../policy/claims.js'
-import { roles as knownRoles, type Caller, type HumanVerifier, type Role } from './types.js'
+import { roles as knownRoles, type Caller, type HumanVerifier, type Role, type RoleMap } from './types.js'
 
 /**
  * Admin API authentication (SPEC §3: every call authenticated and role-checked).
@@ -94,13 +94,20 @@ async function verifyHuman(humans: HumanVerifier, token: string): Promise<Caller
   const sub = verified.claims.sub
   const iss = verified.claims.iss
   if (claim === undefined || typeof sub !== 'string' || typeof iss !== 'string') throw new GatewayError('GW_AUTHN_INVALID', { detail: 'admin issuer without roleClaim, or token without sub', headers: challenge })
-  return { kind: 'oidc', id: `oidc:${verified.issuerId}:${sub}`, roles: rolesFromClaim(readClaim(verified.claims, claim)), issuer: iss, subject: sub }
+  const roles = rolesFromClaim(readClaim(verified.claims, claim), humans.roleMaps?.get(verified.issuerId))
+  const text = (name: string) => (typeof verified.claims[name] === 'string' ? (verified.claims[name] as string).slice(0, 200) : undefined)
+  return { kind: 'oidc', id: `oidc:${verified.issuerId}:${sub}`, roles, issuer: iss, subject: sub, name: text('name'), email: text('email') }
 }
 
-/** A role claim is a string or an array of strings; only the three admin roles are kept, exactly. */
-export function rolesFromClaim(value: unknown): ReadonlySet<Role> {
-  const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
-  return new Set(values.filter((v): v is Role => typeof v === 'string' && (knownRoles as readonly string[]).includes(v)))
+/**
+ * A role claim is a string or an array of strings. With a role map, a role is held when one of its
+ * listed values is in the claim (group names or ids as the IdP sends them); without one, only values
+ * that are exactly a role name count.
+ */
+export function rolesFromClaim(value: unknown, map?: RoleMap): ReadonlySet<Role> {
+  const values = (typeof value === 'string' ? [value] : Array.isArray(value) ? value : []).filter((v): v is string => typeof v === 'string')
+  if (map !== undefined) return new Set(knownRoles.filter((role) => map[role]?.some((granted) => values.includes(granted))))
+  return new Set(values.filter((v): v is Role => (knownRoles as readonly string[]).includes(v)))
 }
 
 /** True when the caller holds one of `allowed` (admin holds every role). */

@@ -14,7 +14,7 @@ import { reviewRoutes } from './routes/reviews.js'
 import { createSlackInteractions } from './slack/interactions.js'
 import type { AdminApiDeps, RouteDef } from './types.js'
 
-export type { Actor, AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RouteDef, SlackApprover } from './types.js'
+export type { Actor, AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RoleMap, RouteDef, SlackApprover } from './types.js'
 export type { SlackApp } from './slack/interactions.js'
 export type { OpenApiDocument } from './openapi.js'
 export type { AdminErrorCode } from './errors.js'

@@ -52,7 +52,13 @@ export interface HumanVerifier {
   readonly verifier: TokenVerifier
   /** Issuer config id → the claim (name or dotted path) holding the role or roles. */
   readonly roleClaims: ReadonlyMap<string, string>
+  /** Issuer config id → role → the claim values granting it (`admin.issuers[].roles`); absent: values are role names. */
+  readonly roleMaps?: ReadonlyMap<string, RoleMap> | undefined
 }
+
+/** `admin.issuers[].roles`: which group names or ids grant each role. */
+export type RoleMap = { readonly [R in Role]?: readonly string[] | undefined }
+
 
 /** What an admin did, for the caller to audit and notify (SPEC §2 `notify`: revocations, decisions). */
 export interface AdminAction {

@@ -239,7 +239,18 @@ const adminSchema = z
         }),
       )
       .default([]),
-    issuers: z.array(z.strictObject({ ...issuerShape, roleClaim: z.string().min(1) })).default([]),
+    issuers: z
+      .array(
+        z.strictObject({
+          ...issuerShape,
+          roleClaim: z.string().min(1).default('groups').describe('The claim (name or dotted path) holding the groups or roles.'),
+          roles: z
+            .strictObject({ admin: z.array(z.string().min(1)).optional(), approver: z.array(z.string().min(1)).optional(), auditor: z.array(z.string().min(1)).optional() })
+            .optional()
+            .describe('Role → the roleClaim values (group names or ids, as the IdP sends them) that grant it; without it the values must be the role names.'),
+        }),
+      )
+      .default([]),
     listen: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),

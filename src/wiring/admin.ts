@@ -38,7 +38,11 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
   return createAdminApi({
     config,
     adminTokens: config.secrets.adminTokens,
-    humans: deps.humans && { verifier: deps.humans, roleClaims: new Map(config.admin.issuers.map((i) => [i.id, i.roleClaim])) },
+    humans: deps.humans && {
+      verifier: deps.humans,
+      roleClaims: new Map(config.admin.issuers.map((i) => [i.id, i.roleClaim])),
+      roleMaps: new Map(config.admin.issuers.flatMap((i) => (i.roles ? [[i.id, i.roles] as const] : []))),
+    },
     storage: deps.storage,
     revocations: deps.revocations,
     approvals: deps.approvals,

@@ -52,8 +52,10 @@ describe('admin API: reviews and grants', () => {
     const res = await s.call('POST', `/admin/api/reviews/${id}/approve`, self)
     expect(res.status).toBe(403)
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('permission_error')
-    const other = await s.mintHuman({ sub: 'alice@example.com', groups: ['approver'] })
+    const other = await s.mintHuman({ sub: 'alice@example.com', groups: ['approver'], name: 'Alice Example', email: 'alice@example.com' })
     expect((await s.call('POST', `/admin/api/reviews/${id}/approve`, other)).status).toBe(200)
+    // Who did it: the person, by id, name, e-mail and their token's iss and sub.
+    expect(s.actions.at(-1)?.actor).toEqual({ kind: 'oidc', id: 'oidc:people:alice@example.com', name: 'Alice Example', email: 'alice@example.com', issuer: HUMAN_ISSUER, subject: 'alice@example.com' })
     // The same subject at another issuer is another identity.
     const elsewhere = await s.newReview({ requester: { issuer: ISSUER, subject: 'mallory@example.com' } })
     expect((await s.call('POST', `/admin/api/reviews/${elsewhere}/deny`, self)).status).toBe(200)
