@@ -4,6 +4,7 @@ import type { VerifyReport } from '../audit/chain-verifier.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
 import type { GrantStore, ReviewStore } from './ports-approvals.js'
 import type { CounterStore } from './ports-limits.js'
+import type { SessionStore } from './ports-sessions.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
@@ -17,6 +18,7 @@ export type { VerifyReport } from '../audit/chain-verifier.js'
 export type { ChainHead } from '../audit/chain.js'
 export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
+export type * from './ports-sessions.js'
 
 export type { AuditReceipt } from '../audit/batch-plan.js'
 
@@ -196,6 +198,8 @@ export interface Storage {
   readonly grants: GrantStore
   /** Rate, budget and concurrency counters (SPEC §2 `limits:`). */
   readonly counters: CounterStore
+  /** Console sessions of people signed in with `admin.issuers` (issue #17). */
+  readonly sessions: SessionStore
   /** Creates or upgrades the schema (idempotent; serialised across processes). */
   migrate(): Promise<MigrationResult>
   /** Reachable and at the expected schema version. */
