@@ -5,6 +5,7 @@ import type { Secret } from '../config/secret-source.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { VerifiedToken } from '../identity/index.js'
 import { readClaim } from '../policy/claims.js'
+import { sessionCaller, sessionCookie, type SessionAuth } from './sessions.js'
 import { roles as knownRoles, type Caller, type HumanVerifier, type Role, type RoleMap } from './types.js'
 
 /**
@@ -40,6 +41,7 @@ export function createAuthenticator(
   tokens: readonly Secret[],
   humans: HumanVerifier | undefined,
   onSecretError?: (error: Error) => void,
+  sessions?: SessionAuth,
 ): Authenticator {
   if (tokens.length !== config.admin.tokens.length) {
     throw new TypeError(`admin API: ${tokens.length} resolved admin tokens for ${config.admin.tokens.length} entries of admin.tokens`)
@@ -54,6 +56,13 @@ export function createAuthenticator(
   })
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
+    // A browser signed in through SSO sends its session cookie and no Authorization header.
+    const cookie = sessions && !req.headers.authorization ? sessionCookie(req) : undefined
+    if (sessions && cookie !== undefined) {
+      const caller = await sessionCaller(sessions, req, cookie)
+      if (caller) return caller
+      throw new GatewayError('GW_AUTHN_INVALID', { publicDetail: 'the console session has ended (signed out, revoked, idle or expired): sign in again', headers: challenge })
+    }
     const token = bearerToken(req)
     const digest = sha256(token)
     let match: TokenEntry | undefined

@@ -11,6 +11,7 @@ import { policyRoutes } from './routes/policy.js'
 import { principalRoutes } from './routes/principals.js'
 import { revocationRoutes } from './routes/revocations.js'
 import { reviewRoutes } from './routes/reviews.js'
+import { sessionRoutes } from './routes/sessions.js'
 import { createSlackInteractions } from './slack/interactions.js'
 import type { AdminApiDeps, RouteDef } from './types.js'
 
@@ -43,7 +44,7 @@ export interface AdminApi {
  * if (path.startsWith('/admin/api/')) return admin.handle(req, res, path, search)
  */
 export function createAdminApi(deps: AdminApiDeps): AdminApi {
-  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans, deps.onSecretError)
+  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans, deps.onSecretError, deps.sessions)
   const routes: RouteDef[] = [
     ...auditRoutes(deps),
     ...revocationRoutes(deps),
@@ -53,6 +54,7 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
     ...healthRoutes(deps),
     ...reviewRoutes(deps),
     ...grantRoutes(deps),
+    ...sessionRoutes(deps),
     defineRoute({
       method: 'GET',
       path: '/admin/api/openapi.json',

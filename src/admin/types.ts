@@ -10,6 +10,7 @@ import type { Claims } from '../policy/claims.js'
 import type { Policy } from '../policy/compile.js'
 import type { ExplainRequest, Explanation } from '../policy/explain.js'
 import type { Storage } from '../storage/ports.js'
+import type { SessionAuth } from './sessions.js'
 import type { SlackApp } from './slack/interactions.js'
 
 /** The roles of SPEC §2 `admin.tokens[].roles`; a human's roles come from its issuer's `roleClaim`. */
@@ -71,6 +72,7 @@ export interface AdminAction {
     | 'review.approve'
     | 'review.deny'
     | 'grant.revoke'
+    | 'session.revoke'
   /** Who did it (the caller without its roles). */
   readonly actor: Actor
   /** The request id of the admin call (also in the `skillgate-request-id` response header). */
@@ -91,7 +93,7 @@ export interface AdminApiDeps {
   readonly adminTokens: readonly Secret[]
   /** Absent when `admin.issuers` is empty: then only admin tokens authenticate. */
   readonly humans?: HumanVerifier | undefined
-  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'health'>
+  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'health' | 'sessions'>
   /** The data plane's revocation cache: refreshed after every change so it applies at once in this process. */
   readonly revocations: Pick<RevocationCache, 'refresh'>
   /**
@@ -111,6 +113,8 @@ export interface AdminApiDeps {
   readonly onAdminAction?: ((event: AdminAction) => void | Promise<void>) | undefined
   /** A rotated admin token file that could not be re-read (the previous token stays valid). */
   readonly onSecretError?: ((error: Error) => void) | undefined
+  /** Console sessions (cookie + CSRF); absent: bearer credentials only. */
+  readonly sessions?: SessionAuth | undefined
   /** The Slack apps of `notify:` whose Approve/Deny clicks `POST /admin/slack/interactions` takes. */
   readonly slack?: readonly SlackApp[] | undefined
   /** Clock, for tests. */

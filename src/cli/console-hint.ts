@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js'
  * configuration in force. It names where an admin token comes from (an environment variable or a
  * file), never the token itself.
  */
-export function consoleHint(config: Pick<Config, 'admin'>, url: string): string {
+export function consoleHint(config: { readonly admin: Pick<Config['admin'], 'tokens' | 'issuers'> }, url: string): string {
   const consoleUrl = `${url}/ui/`
   const { tokens, issuers } = config.admin
   if (tokens.length === 0 && issuers.length === 0) {

@@ -251,6 +251,13 @@ const adminSchema = z
         }),
       )
       .default([]),
+    sessions: z
+      .strictObject({
+        idleTimeout: duration.prefault('30m').describe('A console session unused this long ends.'),
+        absoluteTimeout: duration.prefault('8h').describe('A console session ends this long after sign-in, however active.'),
+      })
+      .prefault({})
+      .describe('Browser sessions of people signed in through admin.issuers (kept in the store).'),
     listen: z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),

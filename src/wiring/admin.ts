@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { createAdminApi, type AdminApi } from '../admin/index.js'
+import { sessionAuthFor } from '../admin/sessions.js'
 import type { Approvals } from '../approvals/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
@@ -52,5 +53,6 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     onAdminAction: recordAdminActions(deps),
     onSecretError: (error) => deps.reports.secretFile(error),
     slack: deps.slackApps,
+    sessions: sessionAuthFor(config, deps.storage.sessions),
   })
 }

@@ -1,0 +1,68 @@
+import { GatewayError } from '../../errors/gateway-error.js'
+import { reportAction } from '../actions.js'
+import { ADMIN_ONLY, READ, defineRoute, param } from '../router.js'
+import { csrfTokenFor, digestOf, sessionCookie, sessionCookieHeader } from '../sessions.js'
+import type { AdminApiDeps, RouteDef } from '../types.js'
+
+/**
+ * `/admin/api/session` (who am I, and the CSRF token for this console session), sign-out, and the
+ * admins' list of console sessions with revocation (issue #17 item 1).
+ */
+export function sessionRoutes(deps: AdminApiDeps): RouteDef[] {
+  const store = deps.storage.sessions
+  const secure = (req: { headers: Record<string, unknown> }) => req.headers['x-forwarded-proto'] === 'https' || deps.config.gatewayTokens.issuer?.startsWith('https:') === true
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/session',
+      tag: 'sessions',
+      roles: READ,
+      summary: 'Who is calling (person or token, roles), and for a console session its CSRF token',
+      responses: { 200: { description: 'The caller', schema: { type: 'object' } } },
+      async handle({ caller, req }) {
+        const cookie = caller.kind === 'oidc' && !req.headers.authorization ? sessionCookie(req) : undefined
+        const { kind, id, name, email } = caller
+        return { status: 200, body: { actor: { kind, id, name: name ?? null, email: email ?? null }, roles: [...caller.roles], csrfToken: cookie === undefined ? null : csrfTokenFor(cookie) } }
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/admin/api/session/logout',
+      tag: 'sessions',
+      roles: READ,
+      summary: 'Sign out: ends this console session on every replica and clears its cookie',
+      responses: { 204: { description: 'Signed out' } },
+      async handle({ req, res }) {
+        const cookie = sessionCookie(req)
+        if (cookie !== undefined) await store.revokeByDigest(digestOf(cookie))
+        res.setHeader('set-cookie', sessionCookieHeader(undefined, secure(req)))
+        return { status: 204 }
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/sessions',
+      tag: 'sessions',
+      roles: ADMIN_ONLY,
+      summary: 'Console sessions in force, newest first',
+      responses: { 200: { description: 'The sessions', schema: { type: 'object' } } },
+      async handle() {
+        return { status: 200, body: { sessions: await store.list() } }
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/admin/api/sessions/{id}',
+      tag: 'sessions',
+      roles: ADMIN_ONLY,
+      summary: 'End a console session at once, on every replica',
+      responses: { 204: { description: 'Ended' } },
+      async handle(ctx) {
+        const id = param(ctx, 'id')
+        if (!(await store.revoke(id))) throw new GatewayError('GW_NOT_FOUND', { publicDetail: `no session ${id}` })
+        await reportAction(deps, ctx, 'session.revoke', { session: id })
+        return { status: 204 }
+      },
+    }),
+  ]
+}
