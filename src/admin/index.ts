@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createAuthenticator } from './auth.js'
 import { createDispatcher } from './dispatch.js'
+import { createLogin } from './login.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import { createRouter, defineRoute } from './router.js'
 import { auditRoutes } from './routes/audit.js'
@@ -29,6 +30,8 @@ export interface AdminApi {
   readonly routes: readonly RouteDef[]
   /** `POST /admin/slack/interactions`: Approve/Deny clicks of the Slack apps in `deps.slack` (404 without one). */
   slackInteractions(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** `GET /admin/login/<issuer id>` and `/admin/login/callback`: browser sign-in (admin.issuers[].login). */
+  login(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void>
   /** Stops following rotated admin token files. */
   close(): void
 }
@@ -68,5 +71,6 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
   const openapi = buildOpenApi(routes, '1.0.0')
   const handle = createDispatcher(createRouter(routes), auth, deps.logger)
   const slackInteractions = createSlackInteractions(deps, deps.slack ?? [])
-  return { handle, openapi, routes, slackInteractions, close: () => auth.close() }
+  const login = createLogin({ config: deps.config, sessions: deps.storage.sessions, logger: deps.logger })
+  return { handle, openapi, routes, slackInteractions, login, close: () => auth.close() }
 }

@@ -16,6 +16,8 @@ export interface ResolvedSecrets {
   readonly samlCertificates: readonly (readonly Secret[])[]
   /** By index of `notify`; undefined where a webhook has no secret. */
   readonly notifySecrets: readonly (Secret | undefined)[]
+  /** By index of `admin.issuers`: the sign-in client secret; undefined without `login`. */
+  readonly adminLoginSecrets: readonly (Secret | undefined)[]
   /** By index of `notify`: a Slack app entry's bot token and signing secret; undefined for webhooks. */
   readonly notifySlack: readonly ({ readonly botToken: Secret; readonly signingSecret: Secret } | undefined)[]
   /** By index of `audit.sinks`; undefined where a sink has no secret. */
@@ -91,7 +93,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
     return { ok: false, source, problems: problems.map(locate) }
   }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], notifySlack: [] }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], notifySlack: [], adminLoginSecrets: [] }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -119,7 +121,9 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
     const signingSecret = resolveAt(asRef(n.slack.signingSecret), ['notify', i, 'slack', 'signingSecret'])
     return botToken && signingSecret ? { botToken, signingSecret } : undefined
   })
+  const adminLoginSecrets = config.admin.issuers.map((issuer, i) => resolveAt(asRef(issuer.login?.clientSecret), ['admin', 'issuers', i, 'login', 'clientSecret']))
   return {
+    adminLoginSecrets,
     notifySecrets,
     notifySlack,
     samlCertificates,

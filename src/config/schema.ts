@@ -244,6 +244,14 @@ const adminSchema = z
         z.strictObject({
           ...issuerShape,
           roleClaim: z.string().min(1).default('groups').describe('The claim (name or dotted path) holding the groups or roles.'),
+          login: z
+            .strictObject({
+              clientId: z.string().min(1),
+              clientSecret: secretRefSchema,
+              redirectUri: z.url().describe('<admin URL>/admin/login/callback, registered at the IdP.'),
+            })
+            .optional()
+            .describe('Browser sign-in to the console: authorization code + PKCE (openid-client).'),
           roles: z
             .strictObject({ admin: z.array(z.string().min(1)).optional(), approver: z.array(z.string().min(1)).optional(), auditor: z.array(z.string().min(1)).optional() })
             .optional()

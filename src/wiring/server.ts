@@ -41,6 +41,7 @@ export function adminRoutes(generations: Generations): Routes {
     ]),
     prefixes: [
       ['/admin/api/', (req, res, path, search) => generations.current.admin.handle(req, res, path, search)],
+      ['/admin/login/', (req, res, path, search) => generations.current.admin.login(req, res, path, search)],
       ['/ui/', consoleUi],
     ],
   }
