@@ -112,7 +112,7 @@ async function callback(deps: LoginDeps, clients: ReadonlyMap<string, Client>, r
   const absoluteMs = deps.config.admin.sessions.absoluteTimeout
   await deps.sessions.create({ secretDigest: digestOf(secret), issuer: client.id, subject: claims.sub, name, email, roles, expiresAt: new Date(Date.now() + absoluteMs) })
   deps.logger.info({ issuer: client.id, sub: claims.sub, roles }, 'console sign-in')
-  res.writeHead(303, { ...consoleSecurityHeaders, location: '/ui/', 'set-cookie': [clear, sessionCookieHeader(secret, client.redirectUri.startsWith('https:'), absoluteMs)], 'cache-control': 'no-store' }).end()
+  res.writeHead(303, { ...consoleSecurityHeaders, location: '/ui/#/sso', 'set-cookie': [clear, sessionCookieHeader(secret, client.redirectUri.startsWith('https:'), absoluteMs)], 'cache-control': 'no-store' }).end()
 }
 
 function seal(pending: Pending, key: string): string {

@@ -74,7 +74,7 @@ async function signIn(account: string): Promise<Response> {
 async function session(account: string): Promise<{ cookie: string; csrf: string }> {
   const res = await signIn(account)
   expect(res.status).toBe(303)
-  expect(res.headers.get('location')).toBe('/ui/')
+  expect(res.headers.get('location')).toBe('/ui/#/sso')
   const set = res.headers.getSetCookie().find((c) => c.startsWith('skillgate_session='))!
   expect(set).toMatch(/HttpOnly; SameSite=Strict/)
   const cookie = set.split(';')[0]!

@@ -86,6 +86,7 @@ const rows: Row[] = [
   { route: 'GET /admin/api/grants', allowed: 'approvals', ok: 200, prepare: fixed('/admin/api/grants?active=true') },
   { route: 'DELETE /admin/api/grants/{id}', allowed: 'approvals', ok: 200, prepare: async () => ({ path: `/admin/api/grants/${await newGrant()}` }) },
   { route: 'GET /admin/api/openapi.json', allowed: 'public', ok: 200, prepare: fixed('/admin/api/openapi.json') },
+  { route: 'GET /admin/api/sign-in', allowed: 'public', ok: 200, prepare: fixed('/admin/api/sign-in') },
   { route: 'GET /admin/api/session', allowed: 'read', ok: 200, prepare: fixed('/admin/api/session') },
   { route: 'POST /admin/api/session/logout', allowed: 'read', ok: 204, prepare: fixed('/admin/api/session/logout') },
   { route: 'GET /admin/api/sessions', allowed: 'admin', ok: 200, prepare: fixed('/admin/api/sessions') },

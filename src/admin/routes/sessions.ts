@@ -11,7 +11,17 @@ import type { AdminApiDeps, RouteDef } from '../types.js'
 export function sessionRoutes(deps: AdminApiDeps): RouteDef[] {
   const store = deps.storage.sessions
   const secure = (req: { headers: Record<string, unknown> }) => req.headers['x-forwarded-proto'] === 'https' || deps.config.gatewayTokens.issuer?.startsWith('https:') === true
+  const sso = deps.config.admin.issuers.filter((i) => i.login !== undefined).map((i) => ({ id: i.id, url: `/admin/login/${encodeURIComponent(i.id)}` }))
   return [
+    defineRoute({
+      method: 'GET',
+      path: '/admin/api/sign-in',
+      tag: 'sessions',
+      roles: 'public',
+      summary: 'How people can sign in to the console: the single sign-on issuers (admin.issuers[].login)',
+      responses: { 200: { description: 'The sign-in options', schema: { type: 'object' } } },
+      handle: async () => ({ status: 200, body: { sso } }),
+    }),
     defineRoute({
       method: 'GET',
       path: '/admin/api/session',
