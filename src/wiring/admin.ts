@@ -36,7 +36,7 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
   config.admin.tokens.forEach((token, i) => {
     if (token.name === undefined) deps.logger.warn({ token: `admin.tokens[${i}]` }, 'admin token without a name: its actions are recorded as admin.tokens[i]; give it a name')
   })
-  return createAdminApi({
+  const api = createAdminApi({
     config,
     adminTokens: config.secrets.adminTokens,
     humans: deps.humans && {
@@ -55,4 +55,15 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     slack: deps.slackApps,
     sessions: sessionAuthFor(config, deps.storage.sessions),
   })
+  // Ended sessions are refused as they are read; this only keeps the table from growing.
+  const idleMs = config.admin.sessions.idleTimeout
+  const prune = setInterval(() => void deps.storage.sessions.prune(idleMs).catch((error: unknown) => deps.reports.storage(error as Error, { op: 'sessions' })), 300_000)
+  prune.unref()
+  return {
+    ...api,
+    close() {
+      clearInterval(prune)
+      api.close()
+    },
+  }
 }
