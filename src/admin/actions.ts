@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import type { AdminAction, AdminApiDeps, RouteContext } from './types.js'
+import type { Actor, AdminAction, AdminApiDeps, Caller, RouteContext } from './types.js'
 
 type Ctx = Pick<RouteContext<unknown, unknown>, 'caller' | 'requestId'>
 type Target = Readonly<Record<string, string>>
@@ -53,8 +53,7 @@ async function notify(deps: AdminApiDeps, event: AdminAction): Promise<void> {
 function eventOf(deps: AdminApiDeps, ctx: Ctx, action: AdminAction['action'], target: Target, reason: string | undefined): AdminAction {
   return {
     action,
-    actor: ctx.caller.id,
-    actorKind: ctx.caller.kind,
+    actor: actorOf(ctx.caller),
     requestId: ctx.requestId,
     at: now(deps),
     target,
@@ -63,3 +62,16 @@ function eventOf(deps: AdminApiDeps, ctx: Ctx, action: AdminAction['action'], ta
 }
 
 export const now = (deps: AdminApiDeps): Date => deps.now?.() ?? new Date()
+
+/** The caller as recorded: identity fields only, the unset ones left out. */
+export function actorOf(caller: Caller): Actor {
+  const { name, email, issuer, subject } = caller
+  return {
+    kind: caller.kind,
+    id: caller.id,
+    ...(name === undefined ? {} : { name }),
+    ...(email === undefined ? {} : { email }),
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(subject === undefined ? {} : { subject }),
+  }
+}

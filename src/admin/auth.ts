@@ -5,7 +5,8 @@ import type { Secret } from '../config/secret-source.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import type { VerifiedToken } from '../identity/index.js'
 import { readClaim } from '../policy/claims.js'
-import { roles as knownRoles, type Caller, type HumanVerifier, type Role } from './types.js'
+import { sessionCaller, sessionCookie, type SessionAuth } from './sessions.js'
+import { roles as knownRoles, type Caller, type HumanVerifier, type Role, type RoleMap } from './types.js'
 
 /**
  * Admin API authentication (SPEC §3: every call authenticated and role-checked).
@@ -26,6 +27,7 @@ export interface Authenticator {
 interface TokenEntry {
   digest: Buffer
   readonly id: string
+  readonly name: string | undefined
   readonly roles: ReadonlySet<Role>
 }
 
@@ -39,18 +41,28 @@ export function createAuthenticator(
   tokens: readonly Secret[],
   humans: HumanVerifier | undefined,
   onSecretError?: (error: Error) => void,
+  sessions?: SessionAuth,
 ): Authenticator {
   if (tokens.length !== config.admin.tokens.length) {
     throw new TypeError(`admin API: ${tokens.length} resolved admin tokens for ${config.admin.tokens.length} entries of admin.tokens`)
   }
   const entries: TokenEntry[] = tokens.map((secret, i) => {
-    const entry: TokenEntry = { digest: sha256(secret.reveal()), id: `admin.tokens[${i}]`, roles: new Set(config.admin.tokens[i]?.roles ?? []) }
+    const name = config.admin.tokens[i]?.name
+    const id = name === undefined ? `admin.tokens[${i}]` : `token:${name}`
+    const entry: TokenEntry = { digest: sha256(secret.reveal()), id, name, roles: new Set(config.admin.tokens[i]?.roles ?? []) }
     // A rotated token file replaces the digest; the previous token stops working at once.
     secret.follow(1_000, () => (entry.digest = sha256(secret.reveal())), onSecretError)
     return entry
   })
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
+    // A browser signed in through SSO sends its session cookie and no Authorization header.
+    const cookie = sessions && !req.headers.authorization ? sessionCookie(req) : undefined
+    if (sessions && cookie !== undefined) {
+      const caller = await sessionCaller(sessions, req, cookie)
+      if (caller) return caller
+      throw new GatewayError('GW_AUTHN_INVALID', { publicDetail: 'the console session has ended (signed out, revoked, idle or expired): sign in again', headers: challenge })
+    }
     const token = bearerToken(req)
     const digest = sha256(token)
     let match: TokenEntry | undefined
@@ -58,7 +70,7 @@ export function createAuthenticator(
     for (const entry of entries) {
       if (crypto.timingSafeEqual(digest, entry.digest) && match === undefined) match = entry
     }
-    if (match) return { kind: 'token', id: match.id, roles: match.roles }
+    if (match) return { kind: 'token', id: match.id, name: match.name, roles: match.roles }
     if (humans && jwtShape.test(token)) return verifyHuman(humans, token)
     throw new GatewayError('GW_AUTHN_INVALID', { publicDetail: 'not an admin token of admin.tokens nor a valid token of admin.issuers', headers: challenge })
   }
@@ -91,13 +103,20 @@ async function verifyHuman(humans: HumanVerifier, token: string): Promise<Caller
   const sub = verified.claims.sub
   const iss = verified.claims.iss
   if (claim === undefined || typeof sub !== 'string' || typeof iss !== 'string') throw new GatewayError('GW_AUTHN_INVALID', { detail: 'admin issuer without roleClaim, or token without sub', headers: challenge })
-  return { kind: 'oidc', id: `oidc:${verified.issuerId}:${sub}`, roles: rolesFromClaim(readClaim(verified.claims, claim)), issuer: iss, subject: sub }
+  const roles = rolesFromClaim(readClaim(verified.claims, claim), humans.roleMaps?.get(verified.issuerId))
+  const text = (name: string) => (typeof verified.claims[name] === 'string' ? (verified.claims[name] as string).slice(0, 200) : undefined)
+  return { kind: 'oidc', id: `oidc:${verified.issuerId}:${sub}`, roles, issuer: iss, subject: sub, name: text('name'), email: text('email') }
 }
 
-/** A role claim is a string or an array of strings; only the three admin roles are kept, exactly. */
-export function rolesFromClaim(value: unknown): ReadonlySet<Role> {
-  const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
-  return new Set(values.filter((v): v is Role => typeof v === 'string' && (knownRoles as readonly string[]).includes(v)))
+/**
+ * A role claim is a string or an array of strings. With a role map, a role is held when one of its
+ * listed values is in the claim (group names or ids as the IdP sends them); without one, only values
+ * that are exactly a role name count.
+ */
+export function rolesFromClaim(value: unknown, map?: RoleMap): ReadonlySet<Role> {
+  const values = (typeof value === 'string' ? [value] : Array.isArray(value) ? value : []).filter((v): v is string => typeof v === 'string')
+  if (map !== undefined) return new Set(knownRoles.filter((role) => map[role]?.some((granted) => values.includes(granted))))
+  return new Set(values.filter((v): v is Role => (knownRoles as readonly string[]).includes(v)))
 }
 
 /** True when the caller holds one of `allowed` (admin holds every role). */

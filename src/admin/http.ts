@@ -21,8 +21,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, req
   res.end(text)
 }
 
-/** Reads and parses a JSON body of at most `maxBodyBytes`; an empty body reads as `{}`. */
-export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): Promise<unknown> {
+/** Reads the body bytes as sent, at most `limit` of them (a signature covers exactly these). */
+export async function readRawBody(req: IncomingMessage, limit = maxBodyBytes): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
   const chunks: Buffer[] = []
@@ -32,7 +32,12 @@ export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): 
     if (size > limit) throw tooLarge(limit)
     chunks.push(chunk)
   }
-  const text = Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+/** Reads and parses a JSON body of at most `maxBodyBytes`; an empty body reads as `{}`. */
+export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): Promise<unknown> {
+  const text = (await readRawBody(req, limit)).toString('utf8')
   if (text.trim() === '') return {}
   try {
     return JSON.parse(text) as unknown

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createAuthenticator } from './auth.js'
 import { createDispatcher } from './dispatch.js'
+import { createLogin } from './login.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import { createRouter, defineRoute } from './router.js'
 import { auditRoutes } from './routes/audit.js'
@@ -12,9 +13,12 @@ import { principalRoutes } from './routes/principals.js'
 import { revocationRoutes } from './routes/revocations.js'
 import { ownerRoutes } from './routes/owners.js'
 import { reviewRoutes } from './routes/reviews.js'
+import { sessionRoutes } from './routes/sessions.js'
+import { createSlackInteractions } from './slack/interactions.js'
 import type { AdminApiDeps, RouteDef } from './types.js'
 
-export type { AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RouteDef } from './types.js'
+export type { Actor, AdminAction, AdminApiDeps, Caller, ExplainFn, HumanVerifier, Role, RoleMap, RouteDef, SlackApprover } from './types.js'
+export type { SlackApp } from './slack/interactions.js'
 export type { OpenApiDocument } from './openapi.js'
 export type { AdminErrorCode } from './errors.js'
 
@@ -25,6 +29,10 @@ export interface AdminApi {
   readonly openapi: OpenApiDocument
   /** The route table the router dispatches (what the OpenAPI document describes). */
   readonly routes: readonly RouteDef[]
+  /** `POST /admin/slack/interactions`: Approve/Deny clicks of the Slack apps in `deps.slack` (404 without one). */
+  slackInteractions(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** `GET /admin/login/<issuer id>` and `/admin/login/callback`: browser sign-in (admin.issuers[].login). */
+  login(req: IncomingMessage, res: ServerResponse, path: string, search: string): Promise<void>
   /** Stops following rotated admin token files. */
   close(): void
 }
@@ -40,7 +48,7 @@ export interface AdminApi {
  * if (path.startsWith('/admin/api/')) return admin.handle(req, res, path, search)
  */
 export function createAdminApi(deps: AdminApiDeps): AdminApi {
-  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans, deps.onSecretError)
+  const auth = createAuthenticator(deps.config, deps.adminTokens, deps.humans, deps.onSecretError, deps.sessions)
   const routes: RouteDef[] = [
     ...auditRoutes(deps),
     ...revocationRoutes(deps),
@@ -51,6 +59,7 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
     ...healthRoutes(deps),
     ...reviewRoutes(deps),
     ...grantRoutes(deps),
+    ...sessionRoutes(deps),
     defineRoute({
       method: 'GET',
       path: '/admin/api/openapi.json',
@@ -63,5 +72,7 @@ export function createAdminApi(deps: AdminApiDeps): AdminApi {
   ]
   const openapi = buildOpenApi(routes, '1.0.0')
   const handle = createDispatcher(createRouter(routes), auth, deps.logger)
-  return { handle, openapi, routes, close: () => auth.close() }
+  const slackInteractions = createSlackInteractions(deps, deps.slack ?? [])
+  const login = createLogin({ config: deps.config, sessions: deps.storage.sessions, logger: deps.logger })
+  return { handle, openapi, routes, slackInteractions, login, close: () => auth.close() }
 }

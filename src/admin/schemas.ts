@@ -25,6 +25,7 @@ export const cursorParam = z.string().min(1).max(200).describe('nextCursor of th
 
 export const auditFilterShape = {
   principal: z.string().min(1).optional(),
+  actor: z.string().min(1).optional(),
   rule: z.string().min(1).optional(),
   skill: z.string().min(1).optional(),
   clientSession: z.string().min(1).max(128).optional().describe('x-claude-code-session-id; add principal to scope it to one caller.'),

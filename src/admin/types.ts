@@ -11,21 +11,42 @@ import type { Claims } from '../policy/claims.js'
 import type { Policy } from '../policy/compile.js'
 import type { ExplainRequest, Explanation } from '../policy/explain.js'
 import type { Storage } from '../storage/ports.js'
+import type { SessionAuth } from './sessions.js'
+import type { SlackApp } from './slack/interactions.js'
 
 /** The roles of SPEC §2 `admin.tokens[].roles`; a human's roles come from its issuer's `roleClaim`. */
 export type Role = 'admin' | 'approver' | 'auditor'
 export const roles: readonly Role[] = ['admin', 'approver', 'auditor']
 
-/** Who called, as authenticated; never carries the credential itself. */
-export interface Caller {
-  /** `token`: an `admin.tokens` entry; `oidc`: a human token of `admin.issuers`; `anonymous`: public routes. */
-  readonly kind: 'token' | 'oidc' | 'anonymous'
-  /** Stable, safe id for the audit and the queue: `admin.tokens[0]` or `oidc:<issuer id>:<sub>`. */
+/**
+ * Who acted, as the audit, the queue and the console name them: a person (signed in with OIDC, or
+ * mapped from Slack) or a static admin token by its `name`. Never carries a credential.
+ */
+export interface Actor {
+  /** `token`: an `admin.tokens` entry; `oidc`: a human token of `admin.issuers`; `slack`: a mapped Slack user; `anonymous`: public routes. */
+  readonly kind: 'token' | 'oidc' | 'slack' | 'anonymous'
+  /** Stable, safe id: `token:<name>` (or `admin.tokens[i]` when unnamed), `oidc:<issuer id>:<sub>`, `slack:<user id>`. */
   readonly id: string
+  /** The person's or token's name as shown to people. */
+  readonly name?: string | undefined
+  readonly email?: string | undefined
+  /** A person's OIDC `iss` and `sub`, so the store can refuse self-approval across id schemes. */
+  readonly issuer?: string | undefined
+  readonly subject?: string | undefined
+}
+
+/** Who called, as authenticated, with the roles they hold. */
+export interface Caller extends Actor {
   readonly roles: ReadonlySet<Role>
-  /** OIDC only: the token `iss` and `sub`, so the store can refuse self-approval across id schemes. */
-  readonly issuer?: string
-  readonly subject?: string
+}
+
+/** A person allowed to decide from Slack (`notify[].slack.approvers`), by Slack user id. */
+export interface SlackApprover {
+  readonly name: string
+  readonly email?: string | undefined
+  readonly roles: readonly Role[]
+  readonly issuer?: string | undefined
+  readonly subject?: string | undefined
 }
 
 /** Human sign-in for `admin.issuers`: a verifier over those issuers only, and each one's `roleClaim`. */
@@ -33,7 +54,13 @@ export interface HumanVerifier {
   readonly verifier: TokenVerifier
   /** Issuer config id → the claim (name or dotted path) holding the role or roles. */
   readonly roleClaims: ReadonlyMap<string, string>
+  /** Issuer config id → role → the claim values granting it (`admin.issuers[].roles`); absent: values are role names. */
+  readonly roleMaps?: ReadonlyMap<string, RoleMap> | undefined
 }
+
+/** `admin.issuers[].roles`: which group names or ids grant each role. */
+export type RoleMap = { readonly [R in Role]?: readonly string[] | undefined }
+
 
 /** What an admin did, for the caller to audit and notify (SPEC §2 `notify`: revocations, decisions). */
 export interface AdminAction {
@@ -47,9 +74,9 @@ export interface AdminAction {
     | 'review.deny'
     | 'grant.revoke'
     | 'owner.assign'
-  /** `Caller.id`. */
-  readonly actor: string
-  readonly actorKind: Caller['kind']
+    | 'session.revoke'
+  /** Who did it (the caller without its roles). */
+  readonly actor: Actor
   /** The request id of the admin call (also in the `skillgate-request-id` response header). */
   readonly requestId: string
   readonly at: Date
@@ -70,7 +97,7 @@ export interface AdminApiDeps {
   readonly adminTokens: readonly Secret[]
   /** Absent when `admin.issuers` is empty: then only admin tokens authenticate. */
   readonly humans?: HumanVerifier | undefined
-  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'owners' | 'health'>
+  readonly storage: Pick<Storage, 'kind' | 'audit' | 'revocations' | 'reviews' | 'grants' | 'owners' | 'health' | 'sessions'>
   /** The data plane's revocation cache: refreshed after every change so it applies at once in this process. */
   readonly revocations: Pick<RevocationCache, 'refresh'>
   /**
@@ -99,6 +126,10 @@ export interface AdminApiDeps {
   readonly onSecretError?: ((error: Error) => void) | undefined
   /** `audit.signing` public keys by kid: `GET /admin/api/audit/heads/latest` checks the newest head with them. */
   readonly auditKeys?: ReadonlyMap<string, HeadPublicKey> | undefined
+  /** Console sessions (cookie + CSRF); absent: bearer credentials only. */
+  readonly sessions?: SessionAuth | undefined
+  /** The Slack apps of `notify:` whose Approve/Deny clicks `POST /admin/slack/interactions` takes. */
+  readonly slack?: readonly SlackApp[] | undefined
   /** Clock, for tests. */
   readonly now?: (() => Date) | undefined
 }

@@ -40,8 +40,10 @@ export type GateResult =
   | { readonly kind: 'denied'; readonly review: Review }
 
 export interface Approver {
-  /** Stable id recorded as the approver (admin token name, `oidc:<email>`). */
+  /** Stable id recorded as the approver (`token:<name>`, `oidc:<issuer id>:<sub>`, `slack:<user id>`). */
   readonly id: string
+  /** The person's or token's name, for messages (`Approved by Alice Example`). */
+  readonly name?: string | undefined
   readonly roles: readonly string[]
   /** For a human signed in with OIDC: their token's `iss` and `sub` (self-approval check). */
   readonly issuer?: string | undefined
@@ -56,7 +58,7 @@ export interface DecideInput {
 
 export type ApprovalEvent =
   | { readonly type: 'review.created'; readonly at: Date; readonly review: Review }
-  | { readonly type: 'review.decided'; readonly at: Date; readonly review: Review; readonly grant: Grant | null }
+  | { readonly type: 'review.decided'; readonly at: Date; readonly review: Review; readonly grant: Grant | null; readonly approverName?: string | undefined }
   | { readonly type: 'review.expired'; readonly at: Date; readonly review: Review }
 
 export interface ApprovalsDeps {
@@ -180,7 +182,7 @@ class ApprovalService implements Approvals {
         grant: input.decision === 'approved' ? { expiresAt: new Date(at + rule.grantTtlMs), uses: rule.uses } : undefined,
       })
       this.#watcher.wake(result.review)
-      this.#emit({ type: 'review.decided', at: new Date(at), review: result.review, grant: result.grant })
+      this.#emit({ type: 'review.decided', at: new Date(at), review: result.review, grant: result.grant, approverName: approver.name })
       return result
     } catch (error) {
       throw toApprovalError(error, reviewId)

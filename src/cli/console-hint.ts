@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js'
  * configuration in force. It names where an admin token comes from (an environment variable or a
  * file), never the token itself.
  */
-export function consoleHint(config: Pick<Config, 'admin'>, url: string): string {
+export function consoleHint(config: { readonly admin: Pick<Config['admin'], 'tokens' | 'issuers'> }, url: string): string {
   const consoleUrl = `${url}/ui/`
   const { tokens, issuers } = config.admin
   if (tokens.length === 0 && issuers.length === 0) {
@@ -18,7 +18,8 @@ export function consoleHint(config: Pick<Config, 'admin'>, url: string): string 
   }
   const ways = [
     ...tokens.map((token) => `an admin token (${token.roles.join(', ')}) from ${sourceOf(token.secret)}`),
-    ...(issuers.length > 0 ? [`single sign-on through ${issuers.map((i) => i.id).join(', ')} (paste your OIDC token)`] : []),
+    ...issuers.filter((i) => i.login !== undefined).map((i) => `single sign-on through ${i.id}: ${url}/admin/login/${encodeURIComponent(i.id)}`),
+    ...(issuers.some((i) => i.login === undefined) ? [`an OIDC token of ${issuers.filter((i) => i.login === undefined).map((i) => i.id).join(', ')} (paste it)`] : []),
   ]
   return [`skillgate: console at ${consoleUrl} — sign in with:`, ...ways.map((way) => `  - ${way}`), `  The CLI takes the same token: export SKILLGATE_URL=${url} SKILLGATE_ADMIN_TOKEN=…`].join('\n')
 }

@@ -18,6 +18,7 @@ export type Wire<T> = T extends Date ? string : T extends readonly (infer U)[] ?
 
 export interface AuditFilter {
   readonly principal?: string | undefined
+  readonly actor?: string | undefined
   readonly rule?: string | undefined
   readonly skill?: string | undefined
   readonly clientSession?: string | undefined

@@ -17,6 +17,10 @@ export interface ResolvedSecrets {
   readonly samlCertificates: readonly (readonly Secret[])[]
   /** By index of `notify`; undefined where a webhook has no secret. */
   readonly notifySecrets: readonly (Secret | undefined)[]
+  /** By index of `admin.issuers`: the sign-in client secret; undefined without `login`. */
+  readonly adminLoginSecrets: readonly (Secret | undefined)[]
+  /** By index of `notify`: a Slack app entry's bot token and signing secret; undefined for webhooks. */
+  readonly notifySlack: readonly ({ readonly botToken: Secret; readonly signingSecret: Secret } | undefined)[]
   /** By index of `audit.sinks`; undefined where a sink has no secret. */
   readonly auditSinkSecrets: readonly (Secret | undefined)[]
   /** `gatewayTokens.keyEncryption`, the sealing key first (each checked to be 32 bytes of base64); empty when unset. */
@@ -94,7 +98,7 @@ export function loadConfigText(text: string, source: string, env: NodeJS.Process
     return { ok: false, source, problems: problems.map(locate) }
   }
   const problems: ConfigProblem[] = checkSemantics(parsed.data)
-  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], keyEncryption: [], ruleUpstream: {} }
+  const secrets: ResolvedSecrets = wantSecrets ? resolveSecrets(parsed.data, env, problems) : { adminTokens: [], auditSinkSecrets: [], samlCertificates: [], notifySecrets: [], notifySlack: [], adminLoginSecrets: [], keyEncryption: [], ruleUpstream: {} }
   if (problems.length > 0) return { ok: false, source, problems: problems.map(locate) }
   const config = deepFreeze({ ...parsed.data, secrets, source }) as Config
   return { ok: true, config }
@@ -115,7 +119,14 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   const adminTokens = config.admin.tokens.flatMap((t, i) => resolveAt(asRef(t.secret), ['admin', 'tokens', i, 'secret']) ?? [])
   const auditSinkSecrets = config.audit.sinks.map((sink, i) => ('webhook' in sink ? resolveAt(asRef(sink.webhook.secret), ['audit', 'sinks', i, 'webhook', 'secret']) : undefined))
   const samlCertificates = config.samlIssuers.map((saml, i) => saml.certificates.flatMap((ref, k) => resolveAt(asRef(ref), ['samlIssuers', i, 'certificates', k]) ?? []))
-  const notifySecrets = config.notify.map((n, i) => resolveAt(asRef(n.webhook.secret), ['notify', i, 'webhook', 'secret']))
+  const notifySecrets = config.notify.map((n, i) => ('webhook' in n ? resolveAt(asRef(n.webhook.secret), ['notify', i, 'webhook', 'secret']) : undefined))
+  const notifySlack = config.notify.map((n, i) => {
+    if (!('slack' in n)) return undefined
+    const botToken = resolveAt(asRef(n.slack.botToken), ['notify', i, 'slack', 'botToken'])
+    const signingSecret = resolveAt(asRef(n.slack.signingSecret), ['notify', i, 'slack', 'signingSecret'])
+    return botToken && signingSecret ? { botToken, signingSecret } : undefined
+  })
+  const adminLoginSecrets = config.admin.issuers.map((issuer, i) => resolveAt(asRef(issuer.login?.clientSecret), ['admin', 'issuers', i, 'login', 'clientSecret']))
   const keyEncryption = resolveKeyEncryption(config, resolveAt, problems)
   const ruleUpstream = Object.fromEntries(
     config.rules.flatMap((rule, i) => {
@@ -126,9 +137,11 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
     }),
   )
   return {
+    adminLoginSecrets,
     keyEncryption,
     ruleUpstream,
     notifySecrets,
+    notifySlack,
     samlCertificates,
     auditSinkSecrets,
     ...(upstreamApiKey ? { upstreamApiKey } : {}),

@@ -255,6 +255,29 @@ const webhookSchema = z.strictObject({
   format: z.enum(['json', 'slack']).optional(),
 })
 
+const adminRole = z.enum(['admin', 'approver', 'auditor'])
+
+const slackApproverSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200).describe('The person, as the audit, the console and the Slack message name them.'),
+    email: z.string().min(3).max(320).optional(),
+    roles: z.array(adminRole).min(1).default(['approver']).describe("Held in Slack; a review still needs one of its rule's approvers roles."),
+    issuer: z.string().min(1).optional().describe('Their OIDC iss: with subject, a review their own token opened is refused to them.'),
+    subject: z.string().min(1).optional().describe('Their OIDC sub (with issuer).'),
+  })
+  .refine((a) => (a.issuer === undefined) === (a.subject === undefined), { message: 'issuer and subject are set together' })
+
+const slackNotifySchema = z.strictObject({
+  botToken: secretRefSchema.describe('The Slack app bot token (xoxb-…): chat.postMessage and chat.update.'),
+  signingSecret: secretRefSchema.describe("The Slack app's signing secret: POST /admin/slack/interactions verifies every click with it."),
+  channel: z.string().min(1).describe('Channel id (C…) the bot posts reviews to; the bot must be a member.'),
+  approvers: z
+    .record(z.string().regex(/^[UW][A-Z0-9]{2,30}$/, 'expected a Slack user id such as U024BE7LH'), slackApproverSchema)
+    .default({})
+    .describe('Slack user id → the person who may decide from Slack; anyone else is refused.'),
+  apiUrl: z.url().default('https://slack.com/api/').describe('Slack Web API base URL (tests point it at a local server).'),
+})
+
 const auditSchema = z.strictObject({
   content: z.enum(['masked', 'metadata']).default('masked'),
   durability: z.enum(['strict', 'async']).default('strict').describe('strict: committed before forwarding and before the last byte; async: queued (a crash can lose the newest records).'),
@@ -279,9 +302,52 @@ const auditSchema = z.strictObject({
 const adminSchema = z
   .strictObject({
     tokens: z
-      .array(z.strictObject({ secret: secretRefSchema, roles: z.array(z.enum(['admin', 'approver', 'auditor'])).min(1) }))
+      .array(
+        z.strictObject({
+          name: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'expected a name of letters, digits, ".", "_", "@" or "-"')
+            .optional()
+            .describe('Shown as the actor of everything done with this token (token:<name>); unnamed tokens are shown as admin.tokens[i].'),
+          secret: secretRefSchema,
+          roles: z.array(z.enum(['admin', 'approver', 'auditor'])).min(1),
+        }),
+      )
       .default([]),
-    issuers: z.array(z.strictObject({ ...issuerShape, roleClaim: z.string().min(1) })).default([]),
+    issuers: z
+      .array(
+        z.strictObject({
+          ...issuerShape,
+          roleClaim: z.string().min(1).default('groups').describe('The claim (name or dotted path) holding the groups or roles.'),
+          login: z
+            .strictObject({
+              clientId: z.string().min(1),
+              clientSecret: secretRefSchema,
+              redirectUri: z.url().describe('<admin URL>/admin/login/callback, registered at the IdP.'),
+            })
+            .optional()
+            .describe('Browser sign-in to the console: authorization code + PKCE (openid-client).'),
+          roles: z
+            .strictObject({ admin: z.array(z.string().min(1)).optional(), approver: z.array(z.string().min(1)).optional(), auditor: z.array(z.string().min(1)).optional() })
+            .optional()
+            .describe('Role → the roleClaim values (group names or ids, as the IdP sends them) that grant it; without it the values must be the role names.'),
+        }),
+      )
+      .default([]),
+    sessions: z
+      .strictObject({
+        idleTimeout: duration.prefault('30m').describe('A console session unused this long ends.'),
+        absoluteTimeout: duration.prefault('8h').describe('A console session ends this long after sign-in, however active.'),
+      })
+      .prefault({})
+      .describe('Browser sessions of people signed in through admin.issuers (kept in the store).'),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535),
+      })
+      .optional()
+      .describe('A separate listener for the console, the admin API and the Slack endpoint; the public listener then serves none of them.'),
   })
   .prefault({})
 
@@ -339,7 +405,7 @@ export const configSchema = z.strictObject({
   masking: maskingSchema.optional(),
   audit: auditSchema.prefault({}),
   admin: adminSchema,
-  notify: z.array(z.strictObject({ webhook: webhookSchema })).default([]),
+  notify: z.array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ slack: slackNotifySchema })])).default([]),
   tracing: z
     .strictObject({
       otlp: z.strictObject({ url: z.url().describe('OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces.') }),
@@ -360,4 +426,6 @@ export type ParsedConfig = z.output<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
 export type IssuerConfig = z.output<typeof issuerSchema>
 export type RuleConfig = z.output<typeof ruleSchema>
+export type SlackNotifyConfig = z.output<typeof slackNotifySchema>
+export type SlackApproverConfig = z.output<typeof slackApproverSchema>
 export type EndpointName = (typeof endpointNames)[number]

@@ -69,6 +69,7 @@ export const errorTable = {
   GW_ADMIN_INVALID_REQUEST: { status: 400, type: 'invalid_request_error', message: 'invalid admin API request' },
   GW_ADMIN_CONFLICT: { status: 409, type: 'invalid_request_error', message: 'the request conflicts with the current state' },
   GW_ADMIN_SELF_APPROVAL: { status: 403, type: 'permission_error', message: 'a requester cannot decide its own review' },
+  GW_ADMIN_CSRF: { status: 403, type: 'permission_error', message: 'a state-changing console call needs this session\'s CSRF token and the same origin' },
   GW_ADMIN_STORE_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the store is unavailable' },
   GW_ADMIN_AUDIT_UNAVAILABLE: { status: 503, type: 'api_error', message: 'audit store unavailable; the admin action was not applied' },
   GW_INTERNAL: { status: 500, type: 'api_error', message: 'internal gateway error' },

@@ -11,7 +11,7 @@ export function formatJson(event: NotificationEvent, ctx: FormatContext): string
     case 'review.created':
       return JSON.stringify({ ...base, review: reviewView(event.review), actions: reviewActions(event.review, ctx) })
     case 'review.decided':
-      return JSON.stringify({ ...base, review: reviewView(event.review), grant: event.grant })
+      return JSON.stringify({ ...base, review: reviewView(event.review), grant: event.grant, ...(event.approverName === undefined ? {} : { approverName: event.approverName }) })
     case 'review.expired':
       return JSON.stringify({ ...base, review: reviewView(event.review) })
     case 'grant.revoked':

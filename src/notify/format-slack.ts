@@ -16,6 +16,16 @@ export type SlackBlock =
   | { readonly type: 'header'; readonly text: { readonly type: 'plain_text'; readonly text: string } }
   | { readonly type: 'section'; readonly text?: Mrkdwn; readonly fields?: readonly Mrkdwn[] }
   | { readonly type: 'context'; readonly elements: readonly Mrkdwn[] }
+  | { readonly type: 'actions'; readonly block_id: string; readonly elements: readonly SlackButton[] }
+
+/** A Block Kit button (only in messages sent with a bot token: incoming webhooks cannot receive clicks). */
+export interface SlackButton {
+  readonly type: 'button'
+  readonly action_id: string
+  readonly value: string
+  readonly text: { readonly type: 'plain_text'; readonly text: string }
+  readonly style?: 'primary' | 'danger'
+}
 
 interface Mrkdwn {
   readonly type: 'mrkdwn'
@@ -27,7 +37,7 @@ export function formatSlack(event: NotificationEvent, ctx: FormatContext): Slack
     case 'review.created':
       return reviewCreated(event.review, ctx)
     case 'review.decided':
-      return reviewDecided(event.review, event.grant)
+      return reviewDecided(event.review, event.grant, event.approverName)
     case 'review.expired':
       return message(`Review ${event.review.id} expired undecided`, 'Review expired', [...who(event.review)], [context(`review ${event.review.id}`)])
     case 'grant.revoked':
@@ -37,7 +47,7 @@ export function formatSlack(event: NotificationEvent, ctx: FormatContext): Slack
   }
 }
 
-function reviewCreated(review: Review, ctx: FormatContext): SlackMessage {
+export function reviewCreated(review: Review, ctx: FormatContext): SlackMessage {
   const s = review.summary
   const fields = [
     ...who(review),
@@ -56,13 +66,14 @@ function reviewCreated(review: Review, ctx: FormatContext): SlackMessage {
   }
 }
 
-function reviewDecided(review: Review, grant: Grant | null): SlackMessage {
+export function reviewDecided(review: Review, grant: Grant | null, approverName?: string): SlackMessage {
   const verb = review.state === 'approved' ? 'approved' : 'denied'
-  const fields = [...who(review), field(verb === 'approved' ? 'Approved by' : 'Denied by', code(review.approver ?? '—'))]
+  const by = approverName === undefined ? code(review.approver ?? '—') : `${esc(approverName)} (${code(review.approver ?? '—')})`
+  const fields = [...who(review), field(verb === 'approved' ? 'Approved by' : 'Denied by', by)]
   if (review.reason !== null) fields.push(field('Reason', esc(review.reason)))
   if (grant !== null) fields.push(field('Grant until', grant.expiresAt.toISOString()), field('Uses', grant.usesLeft === null ? 'unlimited' : String(grant.usesLeft)))
   const title = verb === 'approved' ? 'Request approved' : 'Request denied'
-  return message(`Review ${review.id} was ${verb} by ${review.approver ?? 'unknown'}`, title, fields, [context(`review ${review.id}`)])
+  return message(`Review ${review.id} was ${verb} by ${approverName ?? review.approver ?? 'unknown'}`, title, fields, [context(`review ${review.id}`)])
 }
 
 function revocation(action: 'revoked' | 'lifted', r: RevocationNotice): SlackMessage {

@@ -83,7 +83,7 @@ function createErrorCounters(registry: Registry): ErrorCounters {
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name: `skillgate_${name}_errors_total`, help, labelNames, registers: [registry] })
   return {
-    storage: counter('storage', 'Store failures outside a request: writer-lease renewal (lease), health checks (health), gateway signing keys (gateway-keys).', ['op']),
+    storage: counter('storage', 'Store failures outside a request: writer-lease renewal (lease), health checks (health), gateway signing keys (gateway-keys), console session clean-up (sessions), review notifications (postgres-listen).', ['op']),
     audit: counter('audit', 'Audit records not written: begin/complete (writer), exchange, admin, mark_interrupted, prune.', ['op']),
     auditSink: counter('audit_sink', 'Audit sink deliveries given up (webhook) or writes that failed (jsonl).', ['sink']),
     notify: counter('notify', 'Notification webhook deliveries given up after their retries.'),

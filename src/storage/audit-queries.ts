@@ -16,6 +16,11 @@ function whereOf(d: Dialect, filter: AuditListFilter, params: unknown[]): string
     params.push(value)
   }
   if (filter.principal !== undefined) add('r.principal = ?', filter.principal)
+  if (filter.actor !== undefined) {
+    // Admin-action records carry the actor as principal and `admin:<kind>` as issuer (no issuer id has a colon).
+    add('r.principal = ?', filter.actor)
+    where.push(`r.issuer LIKE 'admin:%'`)
+  }
   if (filter.rule !== undefined) add('r.rule = ?', filter.rule)
   if (filter.decision !== undefined) add('r.decision = ?', filter.decision)
   if (filter.outcome !== undefined) add('r.outcome = ?', filter.outcome)

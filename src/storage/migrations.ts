@@ -219,6 +219,25 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         CREATE INDEX audit_heads_position ON audit_heads (position);
       `,
     },
+    {
+      version: 6,
+      name: 'console sessions',
+      sql: `
+        CREATE TABLE admin_sessions (
+          id TEXT PRIMARY KEY,
+          secret_digest TEXT NOT NULL UNIQUE,
+          issuer TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          name TEXT,
+          email TEXT,
+          roles TEXT NOT NULL,
+          created_at ${t.int8} NOT NULL,
+          last_seen_at ${t.int8} NOT NULL,
+          expires_at ${t.int8} NOT NULL
+        );
+        CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
+      `,
+    },
   ]
 }
 

@@ -9,6 +9,7 @@ import type { CounterStore } from './ports-limits.js'
 import type { GatewayKeyStore } from './ports-keys.js'
 import type { MintedTokenStore } from './ports-minted.js'
 import type { OwnershipStore } from './ports-ownership.js'
+import type { SessionStore } from './ports-sessions.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
@@ -23,11 +24,14 @@ export type { ChainHead } from '../audit/chain.js'
 export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
 export type * from './ports-ownership.js'
+export type * from './ports-sessions.js'
 
 export type { AuditReceipt } from '../audit/batch-plan.js'
 
 export interface AuditListFilter {
   readonly principal?: string | undefined
+  /** Admin actions (approvals, denials, grants, revocations) done by this actor id (`token:ci-bot`, `slack:U…`, `oidc:corp:alice`). */
+  readonly actor?: string | undefined
   readonly rule?: string | undefined
   /** Records whose `skills` contain this alias. */
   readonly skill?: string | undefined
@@ -232,6 +236,8 @@ export interface Storage {
   readonly gatewayKeys: GatewayKeyStore
   /** Who created each upstream object (batches, files, containers, skills and their versions). */
   readonly owners: OwnershipStore
+  /** Console sessions of people signed in with `admin.issuers` (issue #17). */
+  readonly sessions: SessionStore
   /** Creates or upgrades the schema (idempotent; serialised across processes). */
   migrate(): Promise<MigrationResult>
   /** Reachable and at the expected schema version. */

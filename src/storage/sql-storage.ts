@@ -9,6 +9,7 @@ import { migrateSteps, schemaVersion, type Migration } from './migrations.js'
 import type { MigrationResult, Storage, StorageHealth } from './ports.js'
 import { SqlReplayStore, SqlRevocationStore } from './revocation-store.js'
 import { SqlReviewStore } from './review-store.js'
+import { SqlSessionStore } from './session-store.js'
 import type { SqlDb } from './sql/db.js'
 import type { WriterOptions } from './writer-lease.js'
 
@@ -44,6 +45,7 @@ export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOpti
     minted: new SqlMintedTokenStore(db, options.now),
     gatewayKeys: new SqlGatewayKeyStore(db, options.now),
     owners: new SqlOwnershipStore(db, options.now),
+    sessions: new SqlSessionStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const now = options.now().getTime()
       const result = await db.write(`migrating the ${name} store`, (d) => migrateSteps(d, schema.migrations, schema.int8, now))

@@ -20,7 +20,7 @@ export function recordAdminActions(deps: {
   readonly reports: ErrorReports
 }): (event: AdminAction) => Promise<void> {
   return async function recordAdminAction(event) {
-    deps.logger.info({ adminAction: event.action, actor: event.actor, target: event.target, reason: event.reason, reqId: event.requestId }, 'admin action')
+    deps.logger.info({ adminAction: event.action, actor: event.actor.id, target: event.target, reason: event.reason, reqId: event.requestId }, 'admin action')
     const revocation = revocationNotice(event)
     if (revocation) deps.notifier.publish({ type: 'revocation', at: event.at, ...revocation })
     // Changes recorded in order (openAdminActions) already have their record.
@@ -46,16 +46,23 @@ export function openAdminActions(audit: AuditWriter): (event: AdminAction) => Pr
   }
 }
 
+/** The actor's identity as the record's own: principal = actor id, issuer = its kind, claims = the person. */
+const actorClaimNames = ['iss', 'sub', 'email', 'name']
+
 function recordInAudit(audit: AuditWriter, event: AdminAction): Promise<unknown> {
   return audit.record(adminOpening(event), buildCompletion({ start: event.at, end: new Date(), status: 200, outcome: 'completed', content: 'metadata' }))
 }
 
 function adminOpening(event: AdminAction): AuditOpening {
   const start = event.at
+  const { actor } = event
   return buildOpening({
     id: newRequestId(start.getTime()),
     start,
-    decision: { effect: 'allow', principal: event.actor, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
+    identity: { issuerId: `admin:${actor.kind}`, claims: { iss: actor.issuer, sub: actor.subject, email: actor.email, name: actor.name } },
+    claimNames: actorClaimNames,
+    reviewId: event.target.review,
+    decision: { effect: 'allow', principal: actor.id, reasons: [{ code: event.action, detail: JSON.stringify(event.target) }] },
     endpoint: 'admin',
     method: 'POST',
     path: `/admin/api/${event.action}`,
@@ -66,7 +73,7 @@ function adminOpening(event: AdminAction): AuditOpening {
 
 function revocationNotice(event: AdminAction) {
   const t = event.target
-  const meta = { actor: event.actor, reason: event.reason ?? null }
+  const meta = { actor: event.actor.name ?? event.actor.id, reason: event.reason ?? null }
   switch (event.action) {
     case 'revocation.principal':
       return { action: 'revoked' as const, revocation: { kind: 'principal' as const, subject: t.principal ?? '', ...meta } }

@@ -17,12 +17,14 @@ import { openGatewayTokensFor } from './exchange.js'
 import { buildGeneration } from './generation.js'
 import { compileRules } from './policy-and-masking.js'
 import { DEFAULT_RELOAD_GRACE_MS, holdGenerations } from './reload.js'
-import { gatewayReadiness, gatewayRoutes } from './server.js'
+import { adminRoutes, dataPlaneElsewhere, gatewayReadiness, gatewayRoutes } from './server.js'
 import { openSharedParts } from './shared.js'
 
 export interface Gateway {
   /** `http://host:port` it listens on. */
   readonly url: string
+  /** Where the console and the admin API are: the `admin.listen` listener's URL, else `url`. */
+  readonly adminUrl: string
   /** The configuration in force (changes on a successful reload). */
   readonly config: Config
   readonly verifier: TokenVerifier
@@ -47,6 +49,8 @@ export interface StartOptions {
   readonly logger?: Logger
   /** Overrides `listen.port` (tests use 0). */
   readonly port?: number
+  /** Overrides `admin.listen.port` when `admin.listen` is set (tests use 0). */
+  readonly adminPort?: number
   /** Longest a replaced configuration stays open for its requests in flight; default 10 minutes (tests set it short). */
   readonly reloadGraceMs?: number
 }
@@ -73,11 +77,33 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     install: (generation) => http.setPipeline(generation.pipeline),
     logger,
   })
-  http.mount(gatewayRoutes(generations, gatewayTokens, parts.auditSigning), gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth }))
-  logger.info({ url, config: config.source, gatewayIssuer: gatewayTokens.issuer }, 'skillgate listening')
+  const adminApart = config.admin.listen !== undefined
+  const adminHttp = adminApart ? createGatewayServer({ metrics, logger, limits: config.listen }) : undefined
+  async function shutdown(timeoutMs: number, delayMs: number): Promise<void> {
+    parts.stopRefreshing()
+    await Promise.all([http.lifecycle.drain(timeoutMs, delayMs), adminHttp?.lifecycle.drain(timeoutMs, delayMs)])
+    generations.closeAll()
+    await parts.close()
+    gatewayTokens.close()
+    await tracing.shutdown()
+  }
+  const readiness = gatewayReadiness({ ...parts, generations, upstreamCredential: parts.credentialHealth })
+  http.mount(gatewayRoutes(generations, gatewayTokens, { adminApart, auditSigning: parts.auditSigning }), readiness)
+  let adminUrl = url
+  if (adminHttp && config.admin.listen) {
+    adminHttp.setPipeline([dataPlaneElsewhere])
+    adminHttp.mount(adminRoutes(generations), readiness)
+    adminUrl = await adminHttp.listen(options.adminPort ?? config.admin.listen.port, config.admin.listen.host).catch(async (error: unknown) => {
+      // The public listener is already open: close everything built so far before refusing to start.
+      await shutdown(0, 0)
+      throw error
+    })
+  }
+  logger.info({ url, adminUrl, config: config.source, gatewayIssuer: gatewayTokens.issuer }, 'skillgate listening')
   const live = () => generations.current
   return {
     url,
+    adminUrl,
     get config() {
       return live().config
     },
@@ -100,14 +126,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       logger.info({ config: next.source, restartNeeded }, 'configuration reloaded')
       return { restartNeeded }
     },
-    async close(timeoutMs = config.listen.drainTimeout) {
-      parts.stopRefreshing()
-      await http.lifecycle.drain(timeoutMs, timeoutMs === config.listen.drainTimeout ? config.listen.shutdownDelay : 0)
-      generations.closeAll()
-      await parts.close()
-      gatewayTokens.close()
-      await tracing.shutdown()
-    },
+    close: (timeoutMs = config.listen.drainTimeout) => shutdown(timeoutMs, timeoutMs === config.listen.drainTimeout ? config.listen.shutdownDelay : 0),
   }
 }
 

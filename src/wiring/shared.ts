@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { RefusalAggregator } from '../audit/refusals.js'
+import type { SlackApp } from '../admin/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
 import type { GatewayTokens } from '../identity/gateway-token.js'
@@ -30,6 +31,8 @@ export interface SharedParts {
   readonly auditSigning: AuditSigningKeys | undefined
   readonly revocations: RevocationCache
   readonly notifier: Notifier
+  /** The Slack apps of `notify:`, for `POST /admin/slack/interactions`. */
+  readonly slackApps: readonly SlackApp[]
   readonly gatewayTokens: GatewayTokens
   /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
   readonly minted: MintedTokenStore
@@ -58,7 +61,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   const storage = await openStore(config.storage, reports)
   const audit = await openAudit(storage, config, logger, reports)
   const revocations = await openRevocations(storage, reports)
-  const notifier = openNotifier(config, reports)
+  const { notifier, slackApps } = openNotifier(config, reports)
   const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
   const credential = await openUpstreamCredential(config, logger, reports)
   const storageHealth = watchStorageHealth(storage, reports)
@@ -67,7 +70,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
     reviewWatcher,
     // In the store: a token minted by one replica or worker is honoured by every other one.
     minted: storage.minted,
-    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, credential: credential.provider, upstream, limiter, logger, reports,
+    storage, audit: audit.writer, refusals: audit.refusals, revocations, notifier, slackApps, credential: credential.provider, upstream, limiter, logger, reports,
     storageHealth,
     auditSigning: audit.signing,
     credentialHealth: () => credential.health(),

@@ -123,6 +123,11 @@ describe('admin API authentication', () => {
     expect([...rolesFromClaim(['approver', 'auditor', 'Admin', 'root', 7])]).toEqual(['approver', 'auditor'])
     expect([...rolesFromClaim(undefined)]).toEqual([])
     expect([...rolesFromClaim({ admin: true })]).toEqual([])
+    // Mapped: group names or ids as the IdP sends them; the role names themselves no longer count.
+    const map = { admin: ['sg-admins'], approver: ['release-managers', '6f1c0b2e-approvers'], auditor: ['security'] }
+    expect([...rolesFromClaim(['release-managers', 'security', 'admin'], map)]).toEqual(['approver', 'auditor'])
+    expect([...rolesFromClaim('6f1c0b2e-approvers', map)]).toEqual(['approver'])
+    expect([...rolesFromClaim(['everyone'], map)]).toEqual([])
   })
 
   it('answers with no-store and a request id on success and refusal alike', async () => {

@@ -34,7 +34,7 @@ describe('admin API: reviews and grants', () => {
     expect(body.review).toMatchObject({ id, state: 'approved', approver: 'admin.tokens[1]', reason: 'release day', grantId: body.grant!.id })
     expect(body.grant).toMatchObject({ principal: 'ci:1234567/42', rule: 'ci-app', usesLeft: null })
     expect(Date.parse(body.grant!.expiresAt) - Date.now()).toBeGreaterThan(3_500_000)
-    expect(s.actions.at(-1)).toMatchObject({ action: 'review.approve', actor: 'admin.tokens[1]', target: { review: id, grant: body.grant!.id }, reason: 'release day' })
+    expect(s.actions.at(-1)).toMatchObject({ action: 'review.approve', actor: { kind: 'token', id: 'admin.tokens[1]' }, target: { review: id, grant: body.grant!.id }, reason: 'release day' })
   })
 
   it('refuses to decide a review twice (409)', async () => {
@@ -52,8 +52,10 @@ describe('admin API: reviews and grants', () => {
     const res = await s.call('POST', `/admin/api/reviews/${id}/approve`, self)
     expect(res.status).toBe(403)
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('permission_error')
-    const other = await s.mintHuman({ sub: 'alice@example.com', groups: ['approver'] })
+    const other = await s.mintHuman({ sub: 'alice@example.com', groups: ['approver'], name: 'Alice Example', email: 'alice@example.com' })
     expect((await s.call('POST', `/admin/api/reviews/${id}/approve`, other)).status).toBe(200)
+    // Who did it: the person, by id, name, e-mail and their token's iss and sub.
+    expect(s.actions.at(-1)?.actor).toEqual({ kind: 'oidc', id: 'oidc:people:alice@example.com', name: 'Alice Example', email: 'alice@example.com', issuer: HUMAN_ISSUER, subject: 'alice@example.com' })
     // The same subject at another issuer is another identity.
     const elsewhere = await s.newReview({ requester: { issuer: ISSUER, subject: 'mallory@example.com' } })
     expect((await s.call('POST', `/admin/api/reviews/${elsewhere}/deny`, self)).status).toBe(200)

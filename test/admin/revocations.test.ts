@@ -24,7 +24,7 @@ describe('admin API: revocations', () => {
     // No polling: the API refreshed this gateway's revocation cache before answering.
     expect((await s.v1(token)).status).toBe(401)
     expect((await s.v1(await s.stack.mint({ repository_id: '71' }))).status).toBe(200)
-    expect(s.actions.at(-1)).toMatchObject({ action: 'revocation.principal', actor: 'admin.tokens[0]', actorKind: 'token', target: { principal: 'ci:1234567/70' }, reason: 'leaked' })
+    expect(s.actions.at(-1)).toMatchObject({ action: 'revocation.principal', actor: { kind: 'token', id: 'admin.tokens[0]' }, target: { principal: 'ci:1234567/70' }, reason: 'leaked' })
   })
 
   it('lists what is in force, with who revoked it', async () => {

@@ -54,6 +54,12 @@ async function newGrant(): Promise<string> {
   return grant!.id
 }
 
+async function newSession(): Promise<string> {
+  const secretDigest = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+  const session = await s.stack.gateway.audit.storage.sessions.create({ secretDigest, issuer: 'people', subject: 'x', roles: ['auditor'], expiresAt: new Date(Date.now() + 60_000) })
+  return session.id
+}
+
 const rows: Row[] = [
   { route: 'GET /admin/api/audit', allowed: 'read', ok: 200, prepare: fixed('/admin/api/audit?limit=5') },
   { route: 'GET /admin/api/audit/export', allowed: 'read', ok: 200, prepare: fixed('/admin/api/audit/export') },
@@ -83,6 +89,11 @@ const rows: Row[] = [
   { route: 'GET /admin/api/grants', allowed: 'approvals', ok: 200, prepare: fixed('/admin/api/grants?active=true') },
   { route: 'DELETE /admin/api/grants/{id}', allowed: 'approvals', ok: 200, prepare: async () => ({ path: `/admin/api/grants/${await newGrant()}` }) },
   { route: 'GET /admin/api/openapi.json', allowed: 'public', ok: 200, prepare: fixed('/admin/api/openapi.json') },
+  { route: 'GET /admin/api/sign-in', allowed: 'public', ok: 200, prepare: fixed('/admin/api/sign-in') },
+  { route: 'GET /admin/api/session', allowed: 'read', ok: 200, prepare: fixed('/admin/api/session') },
+  { route: 'POST /admin/api/session/logout', allowed: 'read', ok: 204, prepare: fixed('/admin/api/session/logout') },
+  { route: 'GET /admin/api/sessions', allowed: 'admin', ok: 200, prepare: fixed('/admin/api/sessions') },
+  { route: 'DELETE /admin/api/sessions/{id}', allowed: 'admin', ok: 204, prepare: async () => ({ path: `/admin/api/sessions/${await newSession()}` }) },
 ]
 
 function expected(row: Row, who: Who): number {

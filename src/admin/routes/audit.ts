@@ -35,6 +35,7 @@ const headsQuery = z.strictObject({
 
 const toFilter = (q: FilterQuery): AuditListFilter => ({
   principal: q.principal,
+  actor: q.actor,
   rule: q.rule,
   skill: q.skill,
   clientSession: q.clientSession,

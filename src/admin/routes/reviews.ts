@@ -86,7 +86,7 @@ async function decideReview(deps: AdminApiDeps, ctx: RouteContext<Record<string,
   const id = param(ctx, 'id')
   const { caller } = ctx
   const reason = ctx.body.reason
-  const approver = { id: caller.id, roles: [...caller.roles], issuer: caller.issuer, subject: caller.subject }
+  const approver = { id: caller.id, name: caller.name, roles: [...caller.roles], issuer: caller.issuer, subject: caller.subject }
   const result = await performAction(deps, ctx, decision === 'approved' ? 'review.approve' : 'review.deny', { review: id }, reason, async () => {
     const decided = await deps.approvals.decide(id, { decision, approver, reason }).catch(async (error: unknown) => {
       throw await refusal(deps, id, error)

@@ -13,7 +13,7 @@ import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remot
 
 const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
 
-  list   [--principal P] [--rule R] [--skill S] [--client-session ID] [--decision allow|deny|approval_required]
+  list   [--principal P] [--actor A] [--rule R] [--skill S] [--client-session ID] [--decision allow|deny|approval_required]
          [--outcome completed|interrupted|denied|error|open] [--since ISO] [--until ISO] [--limit N] [--json]
   show ID [--json]                  one record: identity, decision and reasons, request and response
   replay ID [--speed N]             re-emit a recorded stream as SSE with its original timing
@@ -23,6 +23,9 @@ const help = `Usage: skillgate audit <command> [--store URL | --config F] [optio
   --client-session ID               records of one Claude Code session (x-claude-code-session-id);
                                     with --principal, only that caller's (clients choose the id)
   export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
+
+--actor A: what A did (approvals, denials, grant and principal revocations): A is the id the
+records name, token:<name>, admin.tokens[i], oidc:<issuer id>:<sub> or slack:<user id>.
   verify                            walk the hash chain; exit 1 and name every edited, deleted,
                                     inserted or reordered record
   verify --heads F --key F          also check signed chain heads kept outside the store (the body of
@@ -73,6 +76,7 @@ const options = {
   store: { type: 'string' },
   config: { type: 'string', short: 'c' },
   principal: { type: 'string' },
+  actor: { type: 'string' },
   rule: { type: 'string' },
   skill: { type: 'string' },
   'client-session': { type: 'string' },
@@ -107,6 +111,7 @@ function filterOf(values: Values): AuditListFilter {
   }
   return {
     principal: values.principal,
+    actor: values.actor,
     rule: values.rule,
     skill: values.skill,
     clientSession: values['client-session'],
@@ -220,6 +225,7 @@ async function verify(storage: Storage, values: Values): Promise<number> {
 async function runRemote(api: AdminClient, sub: string, values: Values, positionals: string[]): Promise<number> {
   const filter = {
     ...(values.principal ? { principal: values.principal } : {}),
+    ...(values.actor ? { actor: values.actor } : {}),
     ...(values.rule ? { rule: values.rule } : {}),
     ...(values.skill ? { skill: values.skill } : {}),
     ...(values['client-session'] ? { clientSession: values['client-session'] } : {}),

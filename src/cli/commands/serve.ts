@@ -64,7 +64,7 @@ export async function runServe(args: string[]): Promise<number> {
   process.once('SIGTERM', onEarlyTerm)
   process.once('SIGINT', onEarlyInt)
   const gateway = await startGateway(result.config, values.port !== undefined ? { logger, port: Number(values.port) } : { logger })
-  if (!cluster.isWorker || cluster.worker?.id === 1) process.stderr.write(`${consoleHint(gateway.config, gateway.url)}\n`)
+  if (!cluster.isWorker || cluster.worker?.id === 1) process.stderr.write(`${consoleHint(gateway.config, gateway.adminUrl)}\n`)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string) => {

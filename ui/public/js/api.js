@@ -7,6 +7,7 @@
  */
 
 const KEY = 'skillgate.console.token'
+const CSRF = 'skillgate.console.csrf'
 
 export class ApiError extends Error {
   /**
@@ -29,6 +30,33 @@ export const token = {
   clear: () => sessionStorage.removeItem(KEY),
 }
 
+/**
+ * A single sign-on session: the gateway holds it (an HttpOnly, SameSite=Strict cookie this code
+ * cannot read); the tab keeps only the session's CSRF token, sent on every POST and DELETE.
+ */
+export const session = {
+  csrf: () => sessionStorage.getItem(CSRF),
+  /** @param {string} value */
+  set: (value) => sessionStorage.setItem(CSRF, value),
+  clear: () => sessionStorage.removeItem(CSRF),
+}
+
+export const signedIn = () => token.get() !== null || session.csrf() !== null
+
+/** After the sign-in redirect: asks the gateway whether this browser has a session, and keeps its CSRF token. */
+export async function detectSession() {
+  try {
+    const res = await fetch('/admin/api/session', { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' })
+    if (!res.ok) return false
+    const body = await res.json()
+    if (typeof body?.csrfToken !== 'string') return false
+    session.set(body.csrfToken)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Listeners told when the gateway refuses the token (expired OIDC token, rotated admin token). */
 const unauthorized = new EventTarget()
 /** @param {() => void} listener */
@@ -48,6 +76,8 @@ export async function call(method, path, body, options = {}) {
   const headers = { accept: 'application/json' }
   const bearer = options.token ?? token.get()
   if (bearer) headers.authorization = `Bearer ${bearer}`
+  const csrf = bearer ? null : session.csrf()
+  if (csrf && method !== 'GET') headers['x-skillgate-csrf'] = csrf
   if (body !== undefined) headers['content-type'] = 'application/json'
   /** @type {Response} */
   let res
@@ -56,7 +86,8 @@ export async function call(method, path, body, options = {}) {
       method,
       headers,
       cache: 'no-store',
-      credentials: 'omit',
+      // The session cookie goes only with a sign-on session; a pasted token never rides on cookies.
+      credentials: csrf ? 'same-origin' : 'omit',
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ...(options.signal ? { signal: options.signal } : {}),
     })

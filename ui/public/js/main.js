@@ -1,6 +1,6 @@
 // @ts-check
 /* global document, location, URLSearchParams, window */
-import { onUnauthorized, token } from './api.js'
+import { call, detectSession, onUnauthorized, session, signedIn as isSignedIn, token } from './api.js'
 import { h, replace } from './dom.js'
 import { PendingFeed } from './live.js'
 import { auditDetailView } from './views/audit-detail.js'
@@ -76,7 +76,7 @@ function render() {
   current?.abort()
   current = new AbortController()
   const { path, params } = parseHash()
-  const signedIn = token.get() !== null
+  const signedIn = isSignedIn()
   if (!signedIn && path !== '/sign-in') {
     navigate(`#/sign-in${path === '/audit' ? '' : `?next=${encodeURIComponent(`#${path}`)}`}`)
     return
@@ -115,13 +115,17 @@ pending.subscribe((reviews, fresh) => {
   for (const review of fresh) announce(`New review waiting: ${review.principal}, rule ${review.rule}`)
 })
 
-signOut.addEventListener('click', () => {
+signOut.addEventListener('click', async () => {
+  // A sign-on session ends at the gateway, on every replica; a pasted token is just forgotten.
+  if (session.csrf() !== null) await call('POST', '/admin/api/session/logout').catch(() => undefined)
+  session.clear()
   token.clear()
   pending.stop()
   navigate('#/sign-in?signedOut=1')
 })
 
 onUnauthorized(() => {
+  session.clear()
   token.clear()
   pending.stop()
   navigate(`#/sign-in?expired=1&next=${encodeURIComponent(location.hash)}`)
@@ -135,4 +139,6 @@ document.querySelector('.skip-link')?.addEventListener('click', (event) => {
 })
 
 window.addEventListener('hashchange', render)
-render()
+// Back from single sign-on (`#/sso`): the session cookie is set; learn its CSRF token, then go on.
+if (location.hash === '#/sso') void detectSession().finally(() => navigate('#/audit'))
+else render()

@@ -171,10 +171,18 @@ function responseView(r) {
 
 /** Why a record has no response, said for what happened rather than guessed. @param {AuditRecord} r */
 function noResponse(r) {
-  if (r.endpoint === 'admin') return `An admin action by ${r.principal ?? 'an admin'}, done by the gateway itself: nothing went upstream.`
+  if (r.endpoint === 'admin') return `An admin action by ${actorText(r)}, done by the gateway itself: nothing went upstream.`
   if (r.outcome === 'open') return 'No response yet (in flight, or lost to a crash).'
   if (r.outcome === 'denied') return 'Refused by the gateway before it went upstream.'
   if (r.outcome === 'error') return 'The call failed before a response arrived.'
   if (r.outcome === 'interrupted') return 'The call was interrupted before a response arrived.'
   return 'No response was recorded.'
+}
+
+/** The person or named token behind an admin action: name, e-mail and the id the records use. @param {AuditRecord} r */
+export function actorText(r) {
+  const name = typeof r.claims.name === 'string' ? r.claims.name : undefined
+  const email = typeof r.claims.email === 'string' ? ` <${r.claims.email}>` : ''
+  const id = r.principal ?? 'an admin'
+  return name === undefined ? id : `${name}${email} (${id})`
 }

@@ -13,6 +13,7 @@ export async function auditListView(ctx) {
   const p = ctx.params
   const inputs = {
     principal: h('input', { id: 'f-principal', name: 'principal', value: p.get('principal') ?? '', size: 22, list: 'f-principals', autocomplete: 'off' }),
+    actor: h('input', { id: 'f-actor', name: 'actor', value: p.get('actor') ?? '', size: 22 }),
     rule: h('input', { id: 'f-rule', name: 'rule', value: p.get('rule') ?? '', size: 14 }),
     skill: h('input', { id: 'f-skill', name: 'skill', value: p.get('skill') ?? '', size: 14 }),
     clientSession: h('input', { id: 'f-client-session', name: 'clientSession', value: p.get('clientSession') ?? '', size: 22 }),
@@ -28,6 +29,7 @@ export async function auditListView(ctx) {
     { class: 'panel filters', role: 'search', 'aria-label': 'Audit filters', onsubmit: (/** @type {Event} */ e) => search(e) },
     field('Principal', inputs.principal, 'Exact value; type part of it to pick from the principals seen.'),
     principalList,
+    field('Actor', inputs.actor, 'What one person or token did: slack:U…, token:<name>, oidc:<issuer>:<sub>.'),
     field('Rule', inputs.rule),
     field('Skill', inputs.skill),
     field('Client session', inputs.clientSession, 'Claude Code session id'),
@@ -47,6 +49,7 @@ export async function auditListView(ctx) {
     event.preventDefault()
     const values = {
       principal: inputs.principal.value.trim(),
+      actor: inputs.actor.value.trim(),
       rule: inputs.rule.value.trim(),
       skill: inputs.skill.value.trim(),
       clientSession: inputs.clientSession.value.trim(),
@@ -58,7 +61,7 @@ export async function auditListView(ctx) {
     ctx.navigate(`#/audit${query(values)}`)
   }
 
-  const filter = Object.fromEntries(['principal', 'rule', 'skill', 'clientSession', 'decision', 'outcome', 'since', 'until'].map((k) => [k, p.get(k) ?? undefined]))
+  const filter = Object.fromEntries(['principal', 'actor', 'rule', 'skill', 'clientSession', 'decision', 'outcome', 'since', 'until'].map((k) => [k, p.get(k) ?? undefined]))
   await showPage(results, filter, ctx.signal)
 }
 

@@ -23,9 +23,12 @@ export function signInView(ctx) {
     status,
   )
   input.setAttribute('aria-describedby', 'token-hint token-storage')
+  const sso = h('div', {})
+  void ssoLinks(sso)
   replace(
     ctx.root,
     h('h1', {}, 'Sign in'),
+    sso,
     ctx.params.has('expired') ? message('error', 'The gateway no longer accepts that token. Sign in again.') : null,
     ctx.params.has('signedOut') ? message('ok', 'Signed out; the token was removed from this tab.') : null,
     form,
@@ -49,6 +52,18 @@ export function signInView(ctx) {
       replace(status, message('error', text))
       input.focus()
     }
+  }
+}
+
+/** "Sign in with <issuer>" for each single sign-on issuer the gateway offers. @param {HTMLElement} into */
+async function ssoLinks(into) {
+  try {
+    /** @type {{ sso: { id: string, url: string }[] }} */
+    const options = await call('GET', '/admin/api/sign-in')
+    if (options.sso.length === 0) return
+    replace(into, h('div', { class: 'panel actions' }, ...options.sso.map((o) => h('a', { href: o.url, class: 'button' }, `Sign in with ${o.id}`))), h('p', { class: 'hint' }, 'Or paste a token:'))
+  } catch {
+    // No sign-on offered, or the gateway is unreachable: the token form below still works.
   }
 }
 
