@@ -45,7 +45,8 @@ describe('soak: 15 s of mixed traffic against a gateway child process', () => {
     writeFileSync(
       configPath,
       stringify({
-        listen: { host: '127.0.0.1', port: 0, drainTimeout: '5s' },
+        // The per-address cap on unauthenticated refusals (default 300/min) is not what this measures.
+        listen: { host: '127.0.0.1', port: 0, drainTimeout: '5s', unauthenticatedPerMinute: 1_000_000 },
         upstream: { url: mock.url, apiKey: { value: mock.apiKey } },
         storage: { url: dbUrl },
         gatewayTokens: { signingKey: { fromFile: join(dir, 'gw-key.json') } },
@@ -125,7 +126,7 @@ describe('soak: 15 s of mixed traffic against a gateway child process', () => {
       const summary = `${sent} requests in ${DURATION_MS / 1000} s (${JSON.stringify(Object.fromEntries(counts))}); RSS MiB first half max ${mb(Math.max(...first))}, second half max ${mb(Math.max(...second))}; samples ${samples.map((s) => mb(s.bytes)).join(' ')}`
       console.log(`soak: ${summary}`)
 
-      expect(wrong.slice(0, 10), summary).toEqual([])
+      expect(wrong.slice(0, 10), summary.slice(0, 300)).toEqual([])
       expect(leaks, 'a masked stream carried a planted secret').toBe(0)
       expect(sent, `moderate load actually ran: ${summary}`).toBeGreaterThan(1_500)
       expect(first.length).toBeGreaterThan(5)
@@ -137,12 +138,14 @@ describe('soak: 15 s of mixed traffic against a gateway child process', () => {
       expect(await child.stop(), `graceful stop: ${child.output().slice(-1_000)}`).toBe(0)
       const storage = await openStorage(dbUrl)
       try {
-        let records = 0
+        // Every request is accounted for: its own record, or its share of an aggregated record of
+        // anonymous refusals (docs/audit.md, issue #16).
+        let accounted = 0
         for await (const record of storage.audit.iterate()) {
-          records++
+          accounted += record.aggregate?.count ?? 1
           expect(record.outcome, record.id).not.toBe('open')
         }
-        expect(records, 'one record per request').toBe(sent)
+        expect(accounted, 'every request has a record or is counted in an aggregate').toBe(sent)
         expect((await storage.audit.verify()).ok).toBe(true)
       } finally {
         await storage.close()
