@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RuleConfig } from '../config/schema.js'
-import type { CounterStore } from '../storage/ports.js'
+import type { CounterStore, CounterValue } from '../storage/ports.js'
 import { release as releaseReservation, reserve, type Reservation } from './reservation.js'
 import { openStreamSlot, type StreamSlot } from './stream-slot.js'
 
@@ -95,17 +95,23 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const slotTtlMs = options.slotTtlMs ?? 60_000
   const onError = options.onError ?? (() => undefined)
 
-  async function budget(subject: LimitSubject, limit: 'inputTokensPerDay' | 'outputTokensPerDay', max: number | undefined): Promise<LimitVerdict | undefined> {
+  /** What was spent today against a budget; undefined when the rule sets none. */
+  async function spentToday(subject: LimitSubject, limit: 'inputTokensPerDay' | 'outputTokensPerDay', max: number | undefined): Promise<CounterValue | undefined> {
     if (max === undefined) return undefined
-    const spent = await counters.get(counterKey(limit === 'inputTokensPerDay' ? 'input' : 'output', subject), 'day', new Date(now()))
-    return spent.value >= max ? { ok: false, limit, max, retryAfterSeconds: secondsUntil(spent.resetAt, now()) } : undefined
+    return counters.get(counterKey(limit === 'inputTokensPerDay' ? 'input' : 'output', subject), 'day', new Date(now()))
   }
+
+  const overBudget = (limit: 'inputTokensPerDay' | 'outputTokensPerDay', max: number | undefined, spent: CounterValue | undefined): LimitVerdict | undefined =>
+    max !== undefined && spent !== undefined && spent.value >= max ? { ok: false, limit, max, retryAfterSeconds: secondsUntil(spent.resetAt, now()) } : undefined
 
   async function checkBefore(subject: LimitSubject, limits: LimitsConfig | undefined, request: LimitedRequest): Promise<LimitVerdict> {
     if (limits === undefined) return { ok: true, slot: null }
     // Budgets first: they only read, so a request refused for budget costs no rate or slot.
-    const overBudget = (await budget(subject, 'inputTokensPerDay', limits.inputTokensPerDay)) ?? (await budget(subject, 'outputTokensPerDay', limits.outputTokensPerDay))
-    if (overBudget !== undefined) return overBudget
+    const input = overBudget('inputTokensPerDay', limits.inputTokensPerDay, await spentToday(subject, 'inputTokensPerDay', limits.inputTokensPerDay))
+    if (input !== undefined) return input
+    const outputSpent = await spentToday(subject, 'outputTokensPerDay', limits.outputTokensPerDay)
+    const output = overBudget('outputTokensPerDay', limits.outputTokensPerDay, outputSpent)
+    if (output !== undefined) return output
     const rpm = limits.requestsPerMinute
     if (rpm !== undefined) {
       const count = await counters.increment(counterKey('rpm', subject), 'minute', 1, new Date(now()))
@@ -120,8 +126,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
     }
     const max = limits.outputTokensPerDay
     const amount = request.outputReservation ?? 0
-    if (max === undefined || amount <= 0) return { ok: true, slot }
-    const spent = await counters.get(counterKey('output', subject), 'day', new Date(now()))
+    if (max === undefined || outputSpent === undefined || amount <= 0) return { ok: true, slot }
+    // Spent as read above: reservations, not this read, keep concurrent calls from overshooting.
+    const spent = outputSpent
     const reservation = await reserve(counters, subject, amount, max, spent.value, now())
     if (reservation !== null) return { ok: true, slot, reservation }
     await slot?.release()

@@ -13,8 +13,11 @@ export type DownloadKind = 'batch-results' | 'text-file'
 const BATCH_RESULTS = /^\/v1\/messages\/batches\/[^/]+\/results$/
 const FILE_CONTENT = /^\/v1\/files\/[^/]+\/content$/
 
+/** `GET /v1/messages/batches/{id}/results`: one JSON line per request of the batch. */
+export const isBatchResultsPath = (path: string): boolean => BATCH_RESULTS.test(path)
+
 export function downloadKind(path: string, contentType: string): DownloadKind | undefined {
-  if (BATCH_RESULTS.test(path)) return 'batch-results'
+  if (isBatchResultsPath(path)) return 'batch-results'
   if (FILE_CONTENT.test(path) && isTextType(contentType)) return 'text-file'
   return undefined
 }

@@ -3,10 +3,11 @@ import { createdObjects, filterPage, isCreateCall, listKind, messageObjects, pag
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { parseSseEvent } from '../sse/parse-event.js'
+import { isBatchResultsPath } from './mask-downloads.js'
 import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
 
 const markers = [Buffer.from('"container"'), Buffer.from('"file_id"')]
-const BATCH_RESULTS = /^\/v1\/messages\/batches\/[^/]+\/results$/
+const namesAnObject = (bytes: Buffer): boolean => markers.some((marker) => bytes.includes(marker))
 const NEWLINE = 0x0a
 
 /**
@@ -32,10 +33,11 @@ export const ownResponses = (owners: Pick<OwnershipStore, 'owners' | 'record'>):
       if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember) }
     } else if (isCreateCall(ctx.method, ctx.path)) {
       response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(createdObjects(ctx.path, answer))) }
-    } else if (ctx.method === 'GET' && BATCH_RESULTS.test(ctx.path)) {
+    } else if (ctx.method === 'GET' && isBatchResultsPath(ctx.path)) {
       response.body = { kind: 'bytes', chunks: watchResultLines(body.chunks, remember) }
     } else if (ctx.endpoint?.name === 'messages' && ctx.method === 'POST') {
-      response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(messageObjects(answer))) }
+      // Most answers name no container and no file: those are passed on without a parse.
+      response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(messageObjects(answer)), namesAnObject) }
     } else if (list !== undefined) {
       // The length changes and headers leave first: sent chunked.
       delete response.headers['content-length']
@@ -61,10 +63,10 @@ function rememberer(owners: Pick<OwnershipStore, 'record'>, owner: OwnerRef): Re
   }
 }
 
-/** Holds a JSON answer until `use` has seen it whole, then passes the original bytes on. */
-async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unknown) => Promise<void>): AsyncGenerator<Uint8Array> {
+/** Holds a JSON answer until `use` has seen it whole (when `worth` says it may name something), then passes the original bytes on. */
+async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unknown) => Promise<void>, worth: (bytes: Buffer) => boolean = () => true): AsyncGenerator<Uint8Array> {
   const whole = await collect(chunks)
-  await use(safeParse(whole.toString('utf8')))
+  if (worth(whole)) await use(safeParse(whole.toString('utf8')))
   yield whole
 }
 
@@ -72,7 +74,7 @@ async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unkn
 async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember): AsyncGenerator<SseFrame> {
   for await (const frame of frames) {
     const raw = Buffer.from(frame.raw.buffer, frame.raw.byteOffset, frame.raw.byteLength)
-    if (markers.some((marker) => raw.includes(marker))) {
+    if (namesAnObject(raw)) {
       const data = safeParse(parseSseEvent(frame.raw).data)
       const message = isObject(data) && isObject(data.message) ? data.message : data
       await remember(messageObjects(message))
@@ -103,7 +105,7 @@ async function* watchResultLines(chunks: AsyncIterable<Uint8Array>, remember: Re
 }
 
 async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
-  if (!markers.some((marker) => block.includes(marker))) return
+  if (!namesAnObject(block)) return
   const named: OwnedObject[] = []
   for (const line of block.toString('utf8').split('\n')) {
     const entry = safeParse(line)
