@@ -19,11 +19,13 @@ export class SqliteDb implements SqlDb {
 
   constructor(path: string, busyTimeoutMs: number) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    const timeout = Math.max(0, Math.floor(busyTimeoutMs))
     try {
-      this.db = new Database(path)
-      this.db.pragma('journal_mode = WAL')
+      this.db = new Database(path, { timeout })
+      // Two processes opening a fresh file at once (`serve --workers N`): switching it to WAL needs
+      // the file to itself and SQLite answers BUSY without waiting, so try again for a while.
+      retryWhileBusy(() => this.db.pragma('journal_mode = WAL'), timeout)
       this.db.pragma('synchronous = FULL')
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`)
     } catch (error) {
       throw asStorageError(error, 'opening the SQLite store')
     }
@@ -87,4 +89,18 @@ export function sqlitePath(url: string, cwd: string): string {
   if (path === '') throw new StorageError('invalid', 'sqlite: URL needs a path, e.g. sqlite:./data/skillgate.db')
   if (path === ':memory:') return path
   return resolve(cwd, path)
+}
+
+/** Start-up only: retries `run` on SQLITE_BUSY, pausing the thread 25 ms at a time, for up to `ms`. */
+function retryWhileBusy(run: () => unknown, ms: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (const deadline = Date.now() + ms; ; ) {
+    try {
+      run()
+      return
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error
+      Atomics.wait(pause, 0, 0, 25)
+    }
+  }
 }
