@@ -6,11 +6,10 @@
  * - jose's remote set keeps its cache when an unknown-kid refetch fails, but once the cache is older
  *   than `cacheMaxAge` a failed refetch fails every verification: hence stale-if-error.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose'
 import { startFakeIssuer } from '../fixtures/issuers/fake-issuer.js'
 import { buildVectorToken, createVectorContext, loadTokenVectors, type TokenVector, type VectorContext } from '../fixtures/issuers/token-factory.js'
-import { sleep } from './helpers.js'
 
 const vectors = new Map((await loadTokenVectors()).map((v) => [v.id, v]))
 const vector = (id: string): TokenVector => {
@@ -95,10 +94,12 @@ describe('jose remote JWKS cache when the endpoint fails', () => {
   it('fails every verification once the cache is older than cacheMaxAge and the refetch fails', async () => {
     const gh = await startFakeIssuer()
     closers.push(() => gh.close())
+    vi.useFakeTimers({ toFake: ['Date'] }) // jose ages its cache with Date.now(): move that clock, do not sleep
+    closers.push(() => vi.useRealTimers())
     const jwks = createRemoteJWKSet(new URL(gh.jwksUri), { cacheMaxAge: 100 })
     await jwtVerify(await gh.mint(), jwks)
     gh.setMode('down')
-    await sleep(150)
+    vi.setSystemTime(Date.now() + 150)
     const code = await jwtVerify(await gh.mint(), jwks).then(() => 'valid', (e: { code?: string }) => e.code)
     expect(code).toBe('ERR_JOSE_GENERIC')
     expect(jwks.jwks()?.keys.length).toBe(2) // the keys are still held, just not used

@@ -4,17 +4,27 @@
  * weak keys (#6).
  */
 import { randomUUID } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createTokenVerifier, type TokenVerifier } from '../../src/identity/index.js'
 import { githubClaims } from '../fixtures/issuers/claims.js'
 import { startFakeIssuer, type FakeIssuer } from '../fixtures/issuers/fake-issuer.js'
 import { generateKeyMaterial, signCompact } from '../fixtures/issuers/keys.js'
-import { AUDIENCE, githubSpec, reasonOf, sleep } from './helpers.js'
+import { AUDIENCE, githubSpec, reasonOf } from './helpers.js'
 
 const cleanup: (() => unknown)[] = []
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn()
+  vi.useRealTimers()
 })
+
+/**
+ * Cooldowns and cache ages are measured with `Date.now()` (jose's cache and our tracker alike), so
+ * the tests move a fake wall clock instead of sleeping; network timeouts keep real timers.
+ */
+function fakeClock(): { advance: (ms: number) => void } {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  return { advance: (ms) => vi.setSystemTime(Date.now() + ms) }
+}
 
 async function setup(
   verifierOptions: Parameters<typeof createTokenVerifier>[1] = {},
@@ -98,9 +108,10 @@ describe('unknown-kid flood (catalogue #42)', () => {
   })
 
   it('after the cooldown, a flood triggers exactly one refetch', async () => {
+    const clock = fakeClock()
     const { gh, verifier } = await setup({ cooldownMs: 200 })
     await verifier.warmUp()
-    await sleep(250)
+    clock.advance(250)
     await Promise.all((await flood(gh)).map((t) => reasonOf(verifier.verify(t))))
     expect(gh.fetchCount).toBe(2)
   })
@@ -108,14 +119,15 @@ describe('unknown-kid flood (catalogue #42)', () => {
 
 describe('rotation', () => {
   it('picks up a new key after the cooldown without a restart; old tokens keep verifying', async () => {
+    const clock = fakeClock()
     const { gh, verifier } = await setup({ cooldownMs: 2_000 })
     await verifier.warmUp()
-    const loadedAt = Date.now()
     const oldToken = await gh.mint()
-    await gh.rotate() // RSA key generation takes a while: keep the cooldown well above it
+    await gh.rotate()
     const newToken = await gh.mint()
+    clock.advance(1_990)
     expect(await reasonOf(verifier.verify(newToken))).toBe('unknown_kid') // inside the cooldown
-    await sleep(loadedAt + 2_050 - Date.now())
+    clock.advance(60)
     expect(await reasonOf(verifier.verify(newToken))).toBe('valid')
     expect(await reasonOf(verifier.verify(oldToken))).toBe('valid')
     expect(gh.fetchCount).toBe(2)
@@ -124,10 +136,11 @@ describe('rotation', () => {
 
 describe('JWKS endpoint failures (catalogue #44)', () => {
   it('keeps serving cached keys when a refetch fails, reports degraded, and backs off', async () => {
+    const clock = fakeClock()
     const { gh, verifier } = await setup({ cooldownMs: 500, cacheMaxAgeMs: 100 })
     await verifier.warmUp()
     gh.setMode('down')
-    await sleep(150) // cache is now older than cacheMaxAge: jose refetches before use
+    clock.advance(150) // cache is now older than cacheMaxAge: jose refetches before use
     expect(await reasonOf(verifier.verify(await gh.mint()))).toBe('valid')
     expect(verifier.health()[0]).toMatchObject({ state: 'degraded', detail: 'JWKS answered HTTP 503' })
     expect(gh.fetchCount).toBe(2)
@@ -135,12 +148,13 @@ describe('JWKS endpoint failures (catalogue #44)', () => {
     expect(await reasonOf(verifier.verify(await gh.mint({}, { kid: 'rotated-away' })))).toBe('unknown_kid')
     expect(gh.fetchCount).toBe(2) // backoff: no fetch per request towards a dead endpoint
     gh.setMode('up')
-    await sleep(550)
+    clock.advance(550)
     expect(await reasonOf(verifier.verify(await gh.mint()))).toBe('valid')
     expect(verifier.health()[0]?.state).toBe('ready')
   })
 
   it('an issuer whose keys never loaded is unavailable, fails closed, and recovers', async () => {
+    const clock = fakeClock()
     const { gh, verifier } = await setup({ cooldownMs: 300 })
     gh.setMode('down')
     await verifier.warmUp()
@@ -149,7 +163,7 @@ describe('JWKS endpoint failures (catalogue #44)', () => {
     expect(await reasonOf(verifier.verify(await gh.mint()))).toBe('issuer_unavailable')
     expect(gh.fetchCount).toBe(1)
     gh.setMode('up')
-    await sleep(350)
+    clock.advance(350)
     expect(await reasonOf(verifier.verify(await gh.mint()))).toBe('valid')
     expect(verifier.health()[0]?.state).toBe('ready')
   })
@@ -172,7 +186,7 @@ describe('JWKS endpoint failures (catalogue #44)', () => {
     const { gh, verifier } = await setup({ fetchTimeoutMs: 1_000, cooldownMs: 10_000, cacheMaxAgeMs: 100 })
     await verifier.warmUp()
     gh.setMode('slow')
-    await sleep(150)
+    await new Promise((resolve) => setTimeout(resolve, 150)) // real time: the refetch below must time out for real
     expect(await reasonOf(verifier.verify(await gh.mint()))).toBe('valid')
     expect(verifier.health()[0]).toMatchObject({ state: 'degraded', detail: 'JWKS timed out' })
     const fast = Date.now()
