@@ -133,9 +133,8 @@ export function aggregatedRefusalRecord(
     id,
     start,
     decision: { effect: 'deny', reasons: [{ code: tally.code, detail: `${tally.counted} unauthenticated refusals from ${tally.clientAddress} aggregated` }] },
-    endpoint: 'unknown',
-    method: '*',
-    path: '*',
+    // Token-endpoint refusals (`exchange:…` codes) say where they were sent; /v1 ones span paths.
+    ...(tally.code.startsWith('exchange:') ? { endpoint: 'oauth_token', method: 'POST', path: '/v1/oauth/token' } : { endpoint: 'unknown', method: '*', path: '*' }),
     requestBytes: 0,
     content,
   })

@@ -83,6 +83,8 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchangeHandl
         ...(error.issuerId === undefined ? {} : { issuerId: error.issuerId }),
         ...(error.rule === undefined ? {} : { rule: error.rule }),
         ...(error.audited === true ? { audited: true } : {}),
+        ...(error.subjectVerified === true ? {} : { anonymous: true }),
+        ...(httpRequest.clientAddress === undefined ? {} : { clientAddress: httpRequest.clientAddress }),
       })
       return errorResponse(error)
     }
@@ -137,6 +139,7 @@ async function exchange(endpoint: Endpoint, request: ExchangeRequest, started: n
     }
   } catch (err) {
     if (err instanceof ExchangeError) {
+      err.subjectVerified = true
       err.issuerId ??= issuerId
       if (rule !== undefined) err.rule ??= rule
     }

@@ -46,6 +46,8 @@ export class ExchangeError extends Error {
   rule?: string
   /** Its audit record was opened (and closed) in order: the failure event must not record it again. */
   audited?: boolean
+  /** Refused after the subject assertion verified: a known workload, not an anonymous caller. */
+  subjectVerified?: boolean
 
   constructor(code: OAuthErrorCode, reason: string, options: { detail?: string; challenge?: string; issuerId?: string } = {}) {
     super(`token exchange refused: ${code} (${reason})`)

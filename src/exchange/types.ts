@@ -15,6 +15,8 @@ export interface ExchangeHttpRequest {
   readonly body: Buffer
   /** Lower-case header names, as node:http gives them. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** Where the request came from (`listen.trustedProxies` applied); carried into a refusal's event. */
+  readonly clientAddress?: string
 }
 
 export interface ExchangeHttpResponse {
@@ -176,6 +178,9 @@ export type ExchangeEvent =
       readonly durationMs: number
       /** The exchange's audit record was opened through `openRecord` and closed with this event. */
       readonly audited?: boolean
+      /** Refused before any assertion verified: nobody known asked (bounded like /v1's anonymous refusals). */
+      readonly anonymous?: true
+      readonly clientAddress?: string
     }
 
 export type { ActClaim, MintInput, MintedGatewayToken, VerifiedToken, VerifyOptions }

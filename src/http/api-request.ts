@@ -7,8 +7,7 @@ import type { GatewayMetrics } from '../observability/metrics.js'
 import { newRequestId } from '../observability/request-id.js'
 import { endRequestSpan } from '../observability/tracing.js'
 import type { RequestContext } from '../pipeline/context.js'
-import type { ClientAddresses } from './client-address.js'
-import type { UnauthenticatedCap } from './unauthenticated-cap.js'
+import type { AnonymousGate } from './unauthenticated-cap.js'
 
 /**
  * The one spelling of a `/v1` path: segments of URL path characters, none empty (`//`, a trailing
@@ -30,12 +29,8 @@ export interface ApiRequestDeps {
   readonly tracer?: Tracer | undefined
   /** True once a drain began: new requests are refused with 503. */
   readonly draining: () => boolean
-  /** Who the client is (`listen.trustedProxies`). */
-  readonly clients: ClientAddresses
-  /** `listen.unauthenticatedPerMinute`, per client address. */
-  readonly unauthenticated: UnauthenticatedCap
-  /** Wall clock in ms. */
-  readonly now: () => number
+  /** Who the client is (`listen.trustedProxies`) and its `listen.unauthenticatedPerMinute` budget. */
+  readonly anonymous: AnonymousGate
 }
 
 /**
@@ -50,12 +45,12 @@ export async function handleApiRequest(
   path: string,
   search: string,
 ): Promise<void> {
-  const ctx = newContext(deps.logger, req, res, path, search, deps.clients.of(req))
+  const ctx = newContext(deps.logger, req, res, path, search, deps.anonymous.addressOf(req))
   const span = deps.tracer?.startSpan('skillgate.request', { attributes: { 'http.request.method': ctx.method, 'url.path': path } })
   try {
     if (deps.draining()) throw new GatewayError('GW_SHUTTING_DOWN', { headers: { connection: 'close' } })
     if (!isCanonicalApiPath(path)) throw new GatewayError('GW_REQUEST_BAD_PATH')
-    const retryAfter = deps.unauthenticated.retryAfter(ctx.clientAddress, deps.now())
+    const retryAfter = deps.anonymous.retryAfter(ctx.clientAddress)
     if (retryAfter > 0) throw new GatewayError('GW_LIMIT_UNAUTHENTICATED', { headers: { 'retry-after': String(retryAfter) } })
     await run(ctx)
   } catch (error) {
@@ -75,11 +70,7 @@ export async function handleApiRequest(
 function countUnauthenticated(deps: ApiRequestDeps, ctx: RequestContext): void {
   const code = ctx.errorCode
   if (code === undefined || ctx.identity !== undefined || ctx.outgoing.statusCode >= 500) return
-  deps.metrics.unauthenticatedRefusals.inc({ code })
-  if (code === 'GW_LIMIT_UNAUTHENTICATED') return
-  if (deps.unauthenticated.count(ctx.clientAddress, deps.now())) {
-    ctx.log.warn({ client: ctx.clientAddress }, 'client address reached listen.unauthenticatedPerMinute: its requests are refused until the minute ends')
-  }
+  deps.anonymous.refused(ctx.clientAddress, code)
 }
 
 function newContext(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string, search: string, clientAddress: string): RequestContext {

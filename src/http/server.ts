@@ -15,7 +15,7 @@ import { clientAddresses } from './client-address.js'
 import { createLifecycle, type Lifecycle } from './lifecycle.js'
 import { handleOps, type Readiness } from './ops.js'
 import { destinationOf, splitTarget, type RouteMatch, type Routes } from './routing.js'
-import { unauthenticatedCap } from './unauthenticated-cap.js'
+import { anonymousGate, unauthenticatedCap, type AnonymousGate } from './unauthenticated-cap.js'
 
 export type { Readiness } from './ops.js'
 export type { RouteHandler, Routes } from './routing.js'
@@ -50,6 +50,8 @@ export interface GatewayServer {
   mount(routes: Routes, readiness: () => Readiness): void
   /** Swaps the pipeline (configuration reload); requests in flight finish on the one they started with. */
   setPipeline(pipeline: readonly Stage[]): void
+  /** The per-address cap on unauthenticated refusals, for routes outside the pipeline. */
+  readonly anonymous: AnonymousGate
 }
 
 /** Answers 503 "starting" until the pipeline is ready (the listener opens first to learn its URL). */
@@ -73,13 +75,14 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   server.maxConnections = deps.limits.maxConnections
   server.on('drop', () => deps.metrics.connectionsDropped.inc())
   const lifecycle = createLifecycle(server, deps.logger)
-  const apiDeps = {
-    ...deps,
-    draining: () => lifecycle.draining,
+  const anonymous = anonymousGate({
     clients: clientAddresses(deps.limits.trustedProxies),
-    unauthenticated: unauthenticatedCap(deps.limits.unauthenticatedPerMinute),
+    cap: unauthenticatedCap(deps.limits.unauthenticatedPerMinute),
+    refusals: deps.metrics.unauthenticatedRefusals,
+    logger: deps.logger,
     now: deps.now ?? Date.now,
-  }
+  })
+  const apiDeps = { ...deps, draining: () => lifecycle.draining, anonymous }
   const opsDeps = { metrics: deps.metrics, readiness: () => readiness?.(), leaving: () => lifecycle.leaving }
   server.on('clientError', answerUnparsable)
 
@@ -105,6 +108,7 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     setPipeline(pipeline) {
       run = compose(pipeline)
     },
+    anonymous,
   }
 }
 

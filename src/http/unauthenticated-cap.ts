@@ -1,3 +1,7 @@
+import type { IncomingMessage } from 'node:http'
+import type { Logger } from 'pino'
+import type { ClientAddresses } from './client-address.js'
+
 /**
  * `listen.unauthenticatedPerMinute`: how many unauthenticated refusals (401s, and anything else a
  * request without a verified identity was refused with) one client address may cause per UTC
@@ -48,6 +52,41 @@ export function unauthenticatedCap(perMinute: number, maxAddresses = 50_000): Un
       if (!entry || entry.minute !== minute) counts.set(key, { minute, refusals: 1 })
       else entry.refusals++
       return (entry && entry.minute === minute ? entry.refusals : 1) === perMinute
+    },
+  }
+}
+
+/**
+ * The same per-address cap and metric for routes outside the pipeline that anyone may call
+ * (`POST /v1/oauth/token`): one budget per address across `/v1/*` and the token endpoint.
+ */
+export interface AnonymousGate {
+  /** The client address (`listen.trustedProxies` applied). */
+  addressOf(req: IncomingMessage): string
+  /** Seconds until `address` may try again, or 0. */
+  retryAfter(address: string): number
+  /** A refusal of a request without a verified identity: counted in the metric and against the cap. */
+  refused(address: string, code: string): void
+}
+
+/** One gate per listener: the `/v1` requests and the token endpoint share the address's budget. */
+export function anonymousGate(parts: {
+  readonly clients: ClientAddresses
+  readonly cap: UnauthenticatedCap
+  readonly refusals: { inc(labels: { code: string }): void }
+  readonly logger: Logger
+  readonly now: () => number
+}): AnonymousGate {
+  return {
+    addressOf: (req) => parts.clients.of(req),
+    retryAfter: (address) => parts.cap.retryAfter(address, parts.now()),
+    refused(address, code) {
+      parts.refusals.inc({ code })
+      if (code === 'GW_LIMIT_UNAUTHENTICATED') return
+      // Requests over the cap are counted but not logged: this one line stands for them.
+      if (parts.cap.count(address, parts.now())) {
+        parts.logger.warn({ client: address }, 'client address reached listen.unauthenticatedPerMinute: its requests are refused until the minute ends')
+      }
     },
   }
 }

@@ -66,7 +66,7 @@ export function createMetrics(): GatewayMetrics {
     }),
     unauthenticatedRefusals: new Counter({
       name: 'skillgate_unauthenticated_refusals_total',
-      help: 'Requests on /v1/* refused before an identity was verified, by gateway error code; each counted, whether or not it got its own audit record.',
+      help: 'Requests on /v1/* and POST /v1/oauth/token refused before an identity was verified, by gateway error code (exchange:<reason> for the token endpoint); each counted, whether or not it got its own audit record.',
       labelNames: ['code'],
       registers: [registry],
     }),

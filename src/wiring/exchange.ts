@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, readBody } from '../exchange/index.js'
+import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, NO_STORE_HEADERS, readBody, type ExchangeEvent, type ExchangeHttpResponse } from '../exchange/index.js'
 import { openGatewayTokens, type GatewayTokens } from '../identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { AnonymousGate } from '../http/unauthenticated-cap.js'
 import type { Policy } from '../policy/compile.js'
 import { selectRule } from '../policy/select-rule.js'
 import type { Storage } from '../storage/ports.js'
@@ -44,6 +46,10 @@ export interface ExchangeDeps {
   /** Source claims of minted tokens (issue #13): the same store the `/v1` pipeline reads. */
   readonly minted: MintedTokenStore
   readonly audit: AuditWriter | undefined
+  /** Anonymous refusals past a per-address burst, one aggregated record per address, reason and minute. */
+  readonly refusals?: RefusalAggregator | undefined
+  /** The listener's per-address cap on unauthenticated refusals, shared with `/v1/*`. */
+  readonly anonymous?: AnonymousGate | undefined
   readonly logger: Logger
   readonly reports: ErrorReports
 }
@@ -71,17 +77,54 @@ export function buildExchangeHandler(deps: ExchangeDeps): (req: IncomingMessage,
     ...samlOf(deps.config, deps.gatewayTokens),
     onEvent: (event) => {
       deps.logger.info({ exchange: event }, event.type)
+      if (event.type === 'exchange.failed' && !ownRecord(deps, event)) return
       // Exchanges that were granted have their record written in order (openRecord); the rest here.
       if (!event.audited) void recordRefusedExchange(deps, event)
     },
     ...(deps.audit ? { openRecord: exchangeRecordOpener(deps.audit) } : {}),
   })
   return async (req, res) => {
+    const clientAddress = deps.anonymous?.addressOf(req)
+    const retryAfter = clientAddress === undefined ? 0 : (deps.anonymous?.retryAfter(clientAddress) ?? 0)
+    if (retryAfter > 0) {
+      // Before the body is read or any assertion parsed: a flood costs a map lookup per request.
+      deps.anonymous?.refused(clientAddress ?? '', 'GW_LIMIT_UNAUTHENTICATED')
+      return send(res, tooManyRefusals(retryAfter))
+    }
     const read = await readBody(req, EXCHANGE_BODY_LIMITS)
-    const result = read.ok ? await exchange({ contentType: req.headers['content-type'], body: read.body, headers: req.headers }) : bodyRefusedResponse(read.reason)
-    res.writeHead(result.status, result.headers)
-    res.end(result.body)
+    if (!read.ok) {
+      if (clientAddress !== undefined) deps.anonymous?.refused(clientAddress, `exchange:body:${read.reason}`)
+      return send(res, bodyRefusedResponse(read.reason))
+    }
+    send(res, await exchange({ contentType: req.headers['content-type'], body: read.body, headers: req.headers, ...(clientAddress === undefined ? {} : { clientAddress }) }))
   }
+}
+
+function send(res: ServerResponse, result: ExchangeHttpResponse): void {
+  res.writeHead(result.status, result.headers)
+  res.end(result.body)
+}
+
+/**
+ * A refusal of an assertion that never verified is charged to the client address like a `/v1`
+ * 401 (metric and per-minute cap), and past a small burst per address and reason it is counted into
+ * that minute's aggregated record instead of getting its own: anyone can send bad assertions, so
+ * they must not be able to grow the store without bound. True: write its own record.
+ */
+function ownRecord(deps: ExchangeDeps, event: Extract<ExchangeEvent, { type: 'exchange.failed' }>): boolean {
+  if (event.anonymous !== true || event.status >= 500 || event.clientAddress === undefined) return true
+  const code = `exchange:${event.reason}`
+  deps.anonymous?.refused(event.clientAddress, code)
+  return deps.refusals?.admit({ clientAddress: event.clientAddress, code, status: event.status }) ?? true
+}
+
+/** RFC 6749 has no rate-limit error: `temporarily_unavailable` with 429 and Retry-After says it. */
+function tooManyRefusals(retryAfter: number): ExchangeHttpResponse {
+  const body = JSON.stringify({
+    error: 'temporarily_unavailable',
+    error_description: `too many refused requests from this address (listen.unauthenticatedPerMinute); retry after ${retryAfter} s`,
+  })
+  return { status: 429, headers: { ...NO_STORE_HEADERS, 'retry-after': String(retryAfter) }, body }
 }
 
 function samlOf(config: Config, gatewayTokens: GatewayTokens) {

@@ -70,7 +70,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer, limits: config.listen })
   const url = await http.listen(options.port ?? config.listen.port, config.listen.host)
   const gatewayTokens = await openGatewayTokensFor(config, url, parts.storage, reports)
-  const shared = { ...parts, gatewayTokens }
+  const shared = { ...parts, gatewayTokens, anonymous: http.anonymous }
   const generations = holdGenerations(await buildGeneration(config, rules, shared), {
     settledInFlight: () => http.lifecycle.settledInFlight(),
     graceMs: options.reloadGraceMs ?? DEFAULT_RELOAD_GRACE_MS,

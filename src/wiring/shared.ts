@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { AnonymousGate } from '../http/unauthenticated-cap.js'
 import type { RefusalAggregator } from '../audit/refusals.js'
 import type { SlackApp } from '../admin/index.js'
 import type { AuditWriter } from '../audit/writer.js'
@@ -34,6 +35,8 @@ export interface SharedParts {
   /** The Slack apps of `notify:`, for `POST /admin/slack/interactions`. */
   readonly slackApps: readonly SlackApp[]
   readonly gatewayTokens: GatewayTokens
+  /** The public listener's per-address cap on unauthenticated refusals (shared with the token endpoint). */
+  readonly anonymous?: AnonymousGate | undefined
   /** Source claims of minted gateway tokens, read on every `/v1` call with one (issue #13). */
   readonly minted: MintedTokenStore
   readonly credential: CredentialProvider
@@ -46,7 +49,7 @@ export interface SharedParts {
 }
 
 /** The shared parts that need no listen URL, with their health checks and their ordered shutdown. */
-export interface OpenedParts extends Omit<SharedParts, 'gatewayTokens'> {
+export interface OpenedParts extends Omit<SharedParts, 'gatewayTokens' | 'anonymous'> {
   readonly storageHealth: { readonly value: StorageHealth }
   readonly credentialHealth: () => StorageHealth
   /** Stops the background refreshes: first step of a shutdown, before the drain. */

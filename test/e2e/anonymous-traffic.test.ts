@@ -137,3 +137,72 @@ describe('listen.trustedProxies', () => {
     expect(await from('203.0.113.3, 10.1.2.3')).toBe(401)
   })
 })
+
+describe('POST /v1/oauth/token with assertions that never verify', () => {
+  const exchange = (url: string, assertion: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}/v1/oauth/token`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString(),
+    })
+
+  it('2,000 of them write fewer than 50 records; each is counted, and a verified workload still gets its own', async () => {
+    const stack = await startStack({
+      configure: (c) => void (c.listen = { host: '127.0.0.1', port: 0, drainTimeout: '5s', unauthenticatedPerMinute: 1_000_000, trustedProxies: ['127.0.0.1'] }),
+    })
+    const token = await stack.mint()
+    const total = 2_000
+    let next = 0
+    const statuses = new Map<number, number>()
+    const worker = async () => {
+      for (let i = next++; i < total; i = next++) {
+        // Half garbage, half a real token with a broken signature: two reasons, one client address.
+        const res = await exchange(stack.url, i % 2 === 0 ? 'not-a-jwt' : `${token.slice(0, -4)}AAAA`, { 'x-forwarded-for': '198.51.100.9' })
+        await res.arrayBuffer()
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+      }
+    }
+    await Promise.all(Array.from({ length: 16 }, worker))
+    expect([...statuses.keys()].every((status) => status === 400 || status === 401)).toBe(true)
+    expect(await metric(stack.url, 'skillgate_unauthenticated_refusals_total')).toBe(total)
+    // Verified assertions keep their own records, granted or refused (no rule matches this owner).
+    const granted = await exchange(stack.url, token, { 'x-forwarded-for': '198.51.100.9' })
+    expect(granted.status).toBe(200)
+    const stranger = await exchange(stack.url, await stack.mint({ repository_owner_id: '999' }), { 'x-forwarded-for': '198.51.100.9' })
+    expect(stranger.status).toBe(400)
+    expect(await stranger.json()).toMatchObject({ error: 'invalid_grant' })
+
+    const records = await closeAndReadRecords(stack)
+    expect(records.length).toBeLessThan(50)
+    const isKnown = (r: AuditRecord) => !r.aggregate && (r.decision === 'allow' || r.reasons.some((reason) => reason.detail?.startsWith('no_rule')))
+    const known = records.filter((r) => r.endpoint === 'oauth_token' && isKnown(r))
+    expect(known.map((r) => r.decision).sort(), 'each verified workload has its own record').toEqual(['allow', 'deny'])
+    const anonymous = records.filter((r) => r.endpoint === 'oauth_token' && !isKnown(r))
+    const counted = anonymous.reduce((sum, r) => sum + (r.aggregate?.count ?? 1), 0)
+    expect(counted, 'every refusal is in a record of its own or in an aggregate count').toBe(total)
+    for (const record of anonymous.filter((r) => r.aggregate)) {
+      expect(record.aggregate?.clientAddress).toBe('198.51.100.9')
+      expect(record.request.path).toBe('/v1/oauth/token')
+    }
+    expect(anonymous.filter((r) => r.aggregate).length).toBeGreaterThanOrEqual(2)
+
+  }, 120_000)
+
+  it('share the address budget with /v1: past listen.unauthenticatedPerMinute both answer 429', async () => {
+    const stack = await startStack({ configure: (c) => void (c.listen = { host: '127.0.0.1', port: 0, drainTimeout: '5s', unauthenticatedPerMinute: 3 }) })
+    try {
+      expect((await exchange(stack.url, 'not-a-jwt')).status).toBe(400)
+      expect((await exchange(stack.url, 'not-a-jwt')).status).toBe(400)
+      expect((await post(stack.url, {})).status).toBe(401)
+      const capped = await exchange(stack.url, 'not-a-jwt')
+      expect(capped.status).toBe(429)
+      expect(Number(capped.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+      expect(await capped.json()).toMatchObject({ error: 'temporarily_unavailable' })
+      expect((await post(stack.url, {})).status).toBe(429)
+      expect(await metric(stack.url, 'skillgate_unauthenticated_refusals_total')).toBe(5)
+    } finally {
+      await stack.close()
+    }
+  })
+})

@@ -95,7 +95,9 @@ describe('jose remote JWKS cache when the endpoint fails', () => {
     const gh = await startFakeIssuer()
     closers.push(() => gh.close())
     vi.useFakeTimers({ toFake: ['Date'] }) // jose ages its cache with Date.now(): move that clock, do not sleep
-    closers.push(() => vi.useRealTimers())
+    closers.push(async () => {
+      vi.useRealTimers()
+    })
     const jwks = createRemoteJWKSet(new URL(gh.jwksUri), { cacheMaxAge: 100 })
     await jwtVerify(await gh.mint(), jwks)
     gh.setMode('down')
