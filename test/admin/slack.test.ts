@@ -134,6 +134,28 @@ describe('approvals from Slack', () => {
     expect(await replay.text()).toContain('replay')
   })
 
+  it('refuses a replay delivered to another replica of the same store', async () => {
+    // A second gateway on the same SQLite file, with the same Slack app: what a load balancer would reach.
+    const replica = await startStack({
+      configure: (config) => {
+        config.storage = { url: stack.gateway.config.storage.url }
+        config.notify = [{ slack: { botToken: { value: BOT_TOKEN }, signingSecret: { value: SIGNING_SECRET }, channel: CHANNEL, apiUrl: slack.url, approvers: { U0BOB: { name: 'Bob Example', roles: ['approver'] } } } }]
+      },
+    })
+    try {
+      const { reviewId, ts } = await heldReview('repo:acme/app:ref:refs/heads/two-replicas')
+      const body = clickBody({ user: 'U0BOB', actionId: 'skillgate.review.deny', reviewId, channel: CHANNEL, messageTs: ts })
+      const headers = slackHeaders(SIGNING_SECRET, body)
+      const first = await fetch(`${replica.url}/admin/slack/interactions`, { method: 'POST', body, headers })
+      const replay = await fetch(`${stack.url}/admin/slack/interactions`, { method: 'POST', body, headers })
+      expect([first.status, replay.status]).toEqual([200, 401])
+      expect(await replay.text()).toContain('replay')
+      expect(await reviewState(reviewId)).toBe('denied')
+    } finally {
+      await replica.close()
+    }
+  })
+
   it('refuses a Slack user who is not in approvers, and one without an approver role, telling them why', async () => {
     const { reviewId, ts } = await heldReview('repo:acme/app:ref:refs/heads/unknown')
     expect((await click('U0STRANGER', 'approve', reviewId, ts)).status).toBe(200)

@@ -3,7 +3,7 @@ import { ApprovalError } from '../../approvals/index.js'
 import type { SinkSecret } from '../../audit/sinks/types.js'
 import { revealSecret } from '../../audit/sinks/types.js'
 import { GatewayError } from '../../errors/gateway-error.js'
-import type { ReplayGuard, SignatureCheck, SlackApprovalChannel, SlackWebApi } from '../../notify/index.js'
+import type { SignatureCheck, SlackApprovalChannel, SlackWebApi } from '../../notify/index.js'
 import { verifySlackSignature } from '../../notify/index.js'
 import { newRequestId } from '../../observability/request-id.js'
 import { performAction } from '../actions.js'
@@ -19,8 +19,11 @@ export interface SlackApp {
   readonly approvers: ReadonlyMap<string, SlackApprover>
   readonly channel: Pick<SlackApprovalChannel, 'remember'>
   readonly api: Pick<SlackWebApi, 'postEphemeral'>
-  /** Shared across reloads, so a replay stays refused when the configuration changes. */
-  readonly replays: ReplayGuard
+  /**
+   * True the first time a verified signature is seen within Slack's window. Shared across reloads
+   * and, backed by the store, across replicas: a click delivered twice decides once.
+   */
+  readonly replays: { firstUse(signature: string, nowSeconds: number): boolean | Promise<boolean> }
 }
 
 /** Slack shows anything but a quick 200 as an error to the person who clicked; the body is ignored. */
@@ -43,7 +46,7 @@ export function createSlackInteractions(deps: AdminApiDeps, apps: readonly Slack
     try {
       if (apps.length === 0) throw new GatewayError('GW_NOT_FOUND', { publicDetail: 'no Slack app is configured in notify' })
       const body = await readRawBody(req, slackBodyLimit)
-      const app = verifiedApp(apps, req, body, nowSeconds())
+      const app = await verifiedApp(apps, req, body, nowSeconds())
       const parsed = parseSlackClick(body)
       if (!parsed.ok) throw invalid(parsed.reason)
       const reply = await decideFromSlack(deps, app, parsed.click, requestId)
@@ -57,7 +60,7 @@ export function createSlackInteractions(deps: AdminApiDeps, apps: readonly Slack
   }
 }
 
-function verifiedApp(apps: readonly SlackApp[], req: IncomingMessage, body: Buffer, now: number): SlackApp {
+async function verifiedApp(apps: readonly SlackApp[], req: IncomingMessage, body: Buffer, now: number): Promise<SlackApp> {
   const signed = { timestamp: header(req, 'x-slack-request-timestamp'), signature: header(req, 'x-slack-signature'), body }
   const checks: SignatureCheck[] = []
   for (const app of apps) {
@@ -66,7 +69,7 @@ function verifiedApp(apps: readonly SlackApp[], req: IncomingMessage, body: Buff
       checks.push(check)
       continue
     }
-    if (!app.replays.firstUse(signed.signature ?? '', now)) throw unauthenticated('this signed request was already received (replay)')
+    if (!(await app.replays.firstUse(signed.signature ?? '', now))) throw unauthenticated('this signed request was already received (replay)')
     return app
   }
   if (checks.some((c) => !c.ok && c.reason === 'stale')) throw unauthenticated('x-slack-request-timestamp is more than 5 minutes from now')
