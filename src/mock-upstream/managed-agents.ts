@@ -2,7 +2,7 @@
  * Managed Agents families (claude-api-2026.md §4), as far as the gateway's tests need them: create,
  * get, list, update and archive of agents, environments, sessions (with events sent and listed),
  * deployments (with `run`, and the runs under `/v1/deployment_runs`), vaults (with credentials),
- * memory stores and tunnels (with `reveal_token`). Shapes follow `@anthropic-ai/sdk` 1.14 `beta.*`. Each family needs its beta header:
+ * memory stores (with memories written) and tunnels (with `reveal_token`). Shapes follow `@anthropic-ai/sdk` 1.14 `beta.*`. Each family needs its beta header:
  * `managed-agents-2026-04-01`; memory stores `agent-memory-2026-07-22` (both at once is 400);
  * tunnels `mcp-tunnels-2026-06-22`. Objects are shared by every caller of the workspace, as upstream.
  */
@@ -137,6 +137,15 @@ function runDeployment(ctx: Ctx, deployments: Family, id: string): void {
   sendJson(ctx, 200, run)
 }
 
+/** `POST /v1/memory_stores/{id}/memories`: `{path, content}` → the memory (SDK `BetaManagedAgentsMemory`), content echoed. */
+function writeMemory(ctx: Ctx, stores: Family, id: string): void {
+  if (!find(ctx, stores, id)) return
+  const input = body(ctx)
+  if (typeof input.path !== 'string') return badRequest(ctx, 'path: Field required')
+  const content = typeof input.content === 'string' ? input.content : null
+  sendJson(ctx, 200, { id: newId('mem'), type: 'memory', memory_store_id: id, memory_version_id: newId('memver'), path: input.path, content, content_size_bytes: Buffer.byteLength(content ?? ''), created_at: isoNow(), updated_at: isoNow() })
+}
+
 const RUNS: Family = { path: 'deployment_runs', type: 'deployment_run', idPrefix: 'drun', beta: 'managed-agents-2026-04-01' }
 
 type Handler = (ctx: Ctx, params: string[]) => void
@@ -163,6 +172,7 @@ export function managedAgentsRoutes(ID: string): ManagedRoute[] {
       routes.push({ method: 'POST', path: `${base}/${ID}/events`, handler: guarded(family, (ctx, [id = '']) => sendEvents(ctx, family, id)) })
       routes.push({ method: 'GET', path: `${base}/${ID}/events`, handler: guarded(family, (ctx, [id = '']) => listEvents(ctx, family, id)) })
     }
+    if (family.type === 'memory_store') routes.push({ method: 'POST', path: `${base}/${ID}/memories`, handler: guarded(family, (ctx, [id = '']) => writeMemory(ctx, family, id)) })
     if (family.type === 'deployment') routes.push({ method: 'POST', path: `${base}/${ID}/run`, handler: guarded(family, (ctx, [id = '']) => runDeployment(ctx, family, id)) })
     return routes
   }).concat([

@@ -32,8 +32,10 @@ export function classifyEndpoint(method: string, path: string): Endpoint {
  * or deployment (`/v1/<family>` or `/v1/<family>/<id>`), and the events a client sends a session
  * (`POST /v1/sessions/<id>/events`: user messages, tool confirmations and results, system
  * messages), which carry text to Claude like a Messages body, so the request guard, file ownership
- * and the audit's masking read them too. Not vault credentials, memories or tunnels: their bodies
- * reach no model, and leaving them unread keeps their credentials out of the audit altogether.
+ * and the audit's masking read them too; so are memories written to a memory store
+ * (`POST /v1/memory_stores/<id>/memories[/<id>]`), which agents read back into their context. Not
+ * vault credentials or tunnels: their bodies reach no model, and leaving them unread keeps their
+ * credentials out of the audit altogether.
  */
 function classifyManagedAgents(method: string, path: string): Endpoint | undefined {
   const family = /^\/v1\/([a-z_]+)(?:\/[^/]+)?(\/.*)?$/.exec(path)
@@ -50,8 +52,9 @@ function classifyManagedAgents(method: string, path: string): Endpoint | undefin
       return { name, inspectBody: definition }
     case 'deployment_runs':
       return { name: 'deployments', inspectBody: false }
-    case 'vaults':
     case 'memory_stores':
+      return { name, inspectBody: method === 'POST' && rest !== undefined && /^\/memories(?:\/[^/]+)?$/.test(rest) }
+    case 'vaults':
     case 'tunnels':
       return { name, inspectBody: false }
     default:

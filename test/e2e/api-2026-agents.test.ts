@@ -276,3 +276,20 @@ describe('session events', () => {
     expect(upstream('/v1/sessions')).toHaveLength(0)
   })
 })
+
+describe('memories', () => {
+  it('are guarded and audited masked like what a client tells Claude, and only the store\'s owner writes them', async () => {
+    const store = await agents.beta.memoryStores.create({ name: 'notes' } as never)
+    const { data, response } = await agents.beta.memoryStores.memories.create(store.id, { path: '/contacts.md', content: 'escalate to jane.doe@example.com' } as never).withResponse()
+    expect(data).toMatchObject({ type: 'memory', memory_store_id: store.id })
+    const record = await auditOf(response)
+    expect(record).toMatchObject({ endpoint: 'memory_stores', decision: 'allow', request: { body: { path: '/contacts.md' } } })
+    expect(JSON.stringify(record.request.body)).not.toContain('@example.com')
+    stack.mock.reset()
+    const secret = agents.beta.memoryStores.memories.create(store.id, { path: '/keys.md', content: 'AKIAIOSFODNN7EXAMPLE' } as never)
+    await expect(secret).rejects.toMatchObject({ status: 400, message: expect.stringContaining('aws-access-key at content') })
+    await expect(otherAgents.beta.memoryStores.memories.create(store.id, { path: '/x.md', content: 'x' } as never)).rejects.toMatchObject({ status: 404 })
+    await expect(otherAgents.beta.memoryStores.memories.list(store.id)).rejects.toMatchObject({ status: 404 })
+    expect(upstream('/v1/memory_stores')).toHaveLength(0)
+  })
+})
