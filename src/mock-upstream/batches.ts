@@ -4,10 +4,10 @@
  * `canceling`, and it then ends with every request `canceled`. Results are rendered with the same reply
  * planner as /v1/messages, so batch results are real-looking messages (mock-error models → `errored`).
  */
-import { badRequest, isRecord, notFound, sendJson, sendRaw } from './http-io.js'
+import { badRequest, header, isRecord, notFound, sendJson, sendRaw } from './http-io.js'
 import { newId, newRequestId } from './ids.js'
 import { messageJson } from './message-shape.js'
-import { errorSpec } from './messages.js'
+import { errorSpec, version20261021Problem } from './messages.js'
 import { idPage } from './pagination.js'
 import { planReply } from './reply-plan.js'
 import type { Ctx, MockState, StoredBatch } from './types.js'
@@ -57,7 +57,13 @@ function advance(batch: StoredBatch): void {
   batch.endedAt = Date.now()
 }
 
-function parseRequests(body: unknown): StoredBatch['requests'] | string {
+/**
+ * `params` are read under the create call's `anthropic-version` (claude-api-2026.md §1): with
+ * 2026-10-21 an entry with sampling parameters, an assistant document or cited user text refuses the
+ * whole create with 400 `invalid_request_error`, its message naming the entry
+ * (`requests.2.params.temperature: …`), as the API reports other invalid params.
+ */
+function parseRequests(body: unknown, version: string | undefined): StoredBatch['requests'] | string {
   if (!isRecord(body) || !Array.isArray(body.requests) || body.requests.length === 0) return 'requests: Field required'
   const out: StoredBatch['requests'] = []
   const seen = new Set<string>()
@@ -66,6 +72,8 @@ function parseRequests(body: unknown): StoredBatch['requests'] | string {
       return `requests.${i}: custom_id and params are required`
     }
     if (seen.has(entry.custom_id)) return `requests: custom_id "${entry.custom_id}" is not unique`
+    const problem = version === '2026-10-21' ? version20261021Problem(entry.params) : undefined
+    if (problem !== undefined) return `requests.${i}.params.${problem}`
     seen.add(entry.custom_id)
     out.push({ custom_id: entry.custom_id, params: entry.params })
   }
@@ -73,7 +81,7 @@ function parseRequests(body: unknown): StoredBatch['requests'] | string {
 }
 
 export function handleCreateBatch(ctx: Ctx): void {
-  const requests = parseRequests(ctx.rec.json)
+  const requests = parseRequests(ctx.rec.json, header(ctx, 'anthropic-version'))
   if (typeof requests === 'string') {
     badRequest(ctx, requests)
     return

@@ -56,6 +56,7 @@ function initialState(options: MockUpstreamOptions): MockState {
     batches: new Map(),
     containers: new Map(),
     managed: new Map(),
+    sessionEvents: new Map(),
   }
   seedAnthropicSkills(state.skills)
   return state

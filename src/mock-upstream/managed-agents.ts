@@ -1,7 +1,8 @@
 /**
  * Managed Agents families (claude-api-2026.md §4), as far as the gateway's tests need them: create,
- * get, list, update and archive of agents, environments, sessions, deployments, vaults (with
- * credentials), memory stores and tunnels (with `reveal_token`). Each family needs its beta header:
+ * get, list, update and archive of agents, environments, sessions (with events sent and listed),
+ * deployments (with `run`, and the runs under `/v1/deployment_runs`), vaults (with credentials),
+ * memory stores (with memories written) and tunnels (with `reveal_token`). Shapes follow `@anthropic-ai/sdk` 1.14 `beta.*`. Each family needs its beta header:
  * `managed-agents-2026-04-01`; memory stores `agent-memory-2026-07-22` (both at once is 400);
  * tunnels `mcp-tunnels-2026-06-22`. Objects are shared by every caller of the workspace, as upstream.
  */
@@ -104,6 +105,49 @@ function revealToken(ctx: Ctx, tunnels: Family, id: string): void {
   sendJson(ctx, 200, { id: newId('tuntok'), type: 'tunnel_token', tunnel_token: `${MOCK_TUNNEL_TOKEN_PREFIX}${id}` })
 }
 
+/** Event types a client may send (SDK `BetaManagedAgentsEventParams`); others are 400. */
+const CLIENT_EVENTS = new Set(['user.message', 'user.interrupt', 'user.tool_confirmation', 'user.custom_tool_result', 'user.define_outcome', 'user.tool_result', 'system.message'])
+
+/** `POST /v1/sessions/{id}/events`: `{events: [...]}` → `{data: [...]}`, each event with an id and `processed_at`. */
+function sendEvents(ctx: Ctx, sessions: Family, id: string): void {
+  if (!find(ctx, sessions, id)) return
+  const events = body(ctx).events
+  if (!Array.isArray(events) || events.length === 0) return badRequest(ctx, 'events: Field required')
+  for (const [i, event] of events.entries()) {
+    if (!isRecord(event) || typeof event.type !== 'string' || !CLIENT_EVENTS.has(event.type)) return badRequest(ctx, `events.${i}.type: not an event a client can send`)
+  }
+  const sent = (events as Record<string, unknown>[]).map((event) => ({ ...event, id: newId('sevt'), processed_at: isoNow() }))
+  ctx.state.sessionEvents.set(id, [...(ctx.state.sessionEvents.get(id) ?? []), ...sent])
+  sendJson(ctx, 200, { data: sent })
+}
+
+function listEvents(ctx: Ctx, sessions: Family, id: string): void {
+  if (!find(ctx, sessions, id)) return
+  sendJson(ctx, 200, { data: ctx.state.sessionEvents.get(id) ?? [], next_page: null })
+}
+
+/** `POST /v1/deployments/{id}/run`: a run that started a session at once (SDK `BetaManagedAgentsDeploymentRun`). */
+function runDeployment(ctx: Ctx, deployments: Family, id: string): void {
+  const deployment = find(ctx, deployments, id)
+  if (!deployment) return
+  const session = { id: newId('sesn'), type: 'session', status: 'running', agent: deployment.agent ?? null, environment_id: deployment.environment_id ?? null, deployment_id: id, created_at: isoNow(), updated_at: isoNow(), archived_at: null }
+  ctx.state.managed.set(session.id, session)
+  const run = { id: newId('drun'), type: 'deployment_run', deployment_id: id, session_id: session.id, agent: deployment.agent ?? null, error: null, trigger_context: { type: 'manual' }, created_at: isoNow() }
+  ctx.state.managed.set(run.id, run)
+  sendJson(ctx, 200, run)
+}
+
+/** `POST /v1/memory_stores/{id}/memories`: `{path, content}` → the memory (SDK `BetaManagedAgentsMemory`), content echoed. */
+function writeMemory(ctx: Ctx, stores: Family, id: string): void {
+  if (!find(ctx, stores, id)) return
+  const input = body(ctx)
+  if (typeof input.path !== 'string') return badRequest(ctx, 'path: Field required')
+  const content = typeof input.content === 'string' ? input.content : null
+  sendJson(ctx, 200, { id: newId('mem'), type: 'memory', memory_store_id: id, memory_version_id: newId('memver'), path: input.path, content, content_size_bytes: Buffer.byteLength(content ?? ''), created_at: isoNow(), updated_at: isoNow() })
+}
+
+const RUNS: Family = { path: 'deployment_runs', type: 'deployment_run', idPrefix: 'drun', beta: 'managed-agents-2026-04-01' }
+
 type Handler = (ctx: Ctx, params: string[]) => void
 export interface ManagedRoute {
   readonly method: string
@@ -124,6 +168,15 @@ export function managedAgentsRoutes(ID: string): ManagedRoute[] {
     ]
     if (family.type === 'vault') routes.push({ method: 'POST', path: `${base}/${ID}/credentials`, handler: guarded(family, (ctx, [id = '']) => addCredential(ctx, family, id)) })
     if (family.type === 'tunnel') routes.push({ method: 'POST', path: `${base}/${ID}/reveal_token`, handler: guarded(family, (ctx, [id = '']) => revealToken(ctx, family, id)) })
+    if (family.type === 'session') {
+      routes.push({ method: 'POST', path: `${base}/${ID}/events`, handler: guarded(family, (ctx, [id = '']) => sendEvents(ctx, family, id)) })
+      routes.push({ method: 'GET', path: `${base}/${ID}/events`, handler: guarded(family, (ctx, [id = '']) => listEvents(ctx, family, id)) })
+    }
+    if (family.type === 'memory_store') routes.push({ method: 'POST', path: `${base}/${ID}/memories`, handler: guarded(family, (ctx, [id = '']) => writeMemory(ctx, family, id)) })
+    if (family.type === 'deployment') routes.push({ method: 'POST', path: `${base}/${ID}/run`, handler: guarded(family, (ctx, [id = '']) => runDeployment(ctx, family, id)) })
     return routes
-  })
+  }).concat([
+    { method: 'GET', path: '/v1/deployment_runs', handler: guarded(RUNS, (ctx) => list(ctx, RUNS)) },
+    { method: 'GET', path: `/v1/deployment_runs/${ID}`, handler: guarded(RUNS, (ctx, [id = '']) => get(ctx, RUNS, id)) },
+  ])
 }

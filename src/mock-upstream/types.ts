@@ -131,6 +131,8 @@ export interface MockState {
   containers: Map<string, ContainerSkill[] | null>
   /** Managed Agents objects of every family, by id (managed-agents.ts). */
   managed: Map<string, Record<string, unknown>>
+  /** Events sent to each session, by session id, oldest first (managed-agents.ts). */
+  sessionEvents: Map<string, Record<string, unknown>[]>
 }
 
 /** What one handler needs: the exchange, the shared state, and the recorded request. */

@@ -1,4 +1,5 @@
 import { skillVersionId, type OwnedObject } from './kinds.js'
+import { isManagedCreate, managedCreated } from './managed-agents.js'
 import { fileReferences } from './references.js'
 
 /**
@@ -10,15 +11,16 @@ const SKILL_VERSIONS = /^\/v1\/skills\/([^/]+)\/versions$/
 
 /** Create calls whose JSON answer is the new object. */
 export function isCreateCall(method: string, path: string): boolean {
-  return method === 'POST' && (path === '/v1/messages/batches' || path === '/v1/files' || path === '/v1/skills' || SKILL_VERSIONS.test(path))
+  return method === 'POST' && (path === '/v1/messages/batches' || path === '/v1/files' || path === '/v1/skills' || SKILL_VERSIONS.test(path) || isManagedCreate(path))
 }
 
-/** The objects a create call's answer names (reference §10, §11); empty when it names none. */
+/** The objects a create call's answer names (reference §10, §11; claude-api-2026.md §4); empty when it names none. */
 export function createdObjects(path: string, answer: unknown): OwnedObject[] {
   if (!isObject(answer) || typeof answer.id !== 'string' || answer.id === '') return []
   const id = answer.id
   if (path === '/v1/messages/batches') return [{ kind: 'batch', id }]
   if (path === '/v1/files') return [{ kind: 'file', id }]
+  if (isManagedCreate(path)) return managedCreated(path, answer)
   if (path === '/v1/skills') {
     // GA `latest_version_id`, beta `latest_version`: the first version is the creator's too.
     const latest = answer.latest_version_id ?? answer.latest_version

@@ -1,7 +1,8 @@
 /** Ownership of upstream objects: pure logic (what a request addresses, cites, creates and lists). */
 export { ownedKinds, skillVersionId, type OwnedKind, type OwnedObject } from './kinds.js'
 export { listKind, pathChecks, type PathCheck } from './targets.js'
-export { fileReferences, type FileReference } from './references.js'
+export { bodyReferences, fileReferences, type FileReference } from './references.js'
+export { isManagedCreate, managedCreated, managedListKind, managedPathObject, managedReferences, type ManagedKind, type ManagedReference } from './managed-agents.js'
 export { createdObjects, isCreateCall, messageObjects } from './created.js'
 export { filterPage, pageIds, type FilteredPage } from './list-page.js'
 export { namedCustomSkills } from './named-skills.js'

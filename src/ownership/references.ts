@@ -1,4 +1,5 @@
 import type { OwnedObject } from './kinds.js'
+import { managedReferences } from './managed-agents.js'
 
 /** A file a request body cites, and where (`messages[0].content[1].source`), for the audit. */
 export interface FileReference extends OwnedObject {
@@ -35,4 +36,17 @@ export function fileReferences(json: unknown): FileReference[] {
     }
   }
   return found
+}
+
+/** Endpoints whose bodies are Managed Agents definitions or session events. */
+const managedEndpoints: ReadonlySet<string> = new Set(['agents.manage', 'environments', 'sessions', 'deployments', 'vaults', 'memory_stores', 'tunnels'])
+
+/**
+ * Every object a request body cites, for the ownership check: files everywhere (a session's file
+ * resources and the documents of its events too), and on Managed Agents endpoints the agents,
+ * environments, vaults, memory stores, … it names (managed-agents.ts).
+ */
+export function bodyReferences(endpoint: string | undefined, json: unknown): Array<OwnedObject & { readonly at: string }> {
+  const files = fileReferences(json)
+  return endpoint !== undefined && managedEndpoints.has(endpoint) ? [...files, ...managedReferences(json)] : files
 }

@@ -1,5 +1,6 @@
 import type { OwnedKind, OwnedObject } from './kinds.js'
 import { skillVersionId } from './kinds.js'
+import { managedListKind, managedPathObject } from './managed-agents.js'
 
 /**
  * The object a `/v1` path addresses and must belong to the caller before the call goes upstream.
@@ -23,6 +24,8 @@ export function pathChecks(method: string, path: string): PathCheck[] {
   if (batch !== undefined) return [check('batch', batch)]
   const file = FILE.exec(path)?.[1]
   if (file !== undefined) return [check('file', file)]
+  const managed = managedPathObject(path)
+  if (managed !== undefined) return [check(managed.kind, managed.id)]
   const skill = SKILL.exec(path)
   // Reading skills is `skills.read`: shared workspace configuration that policy's allow.skills governs.
   if (skill?.[1] === undefined || method === 'GET' || method === 'HEAD') return []
@@ -41,5 +44,5 @@ export function listKind(method: string, path: string): OwnedKind | undefined {
   if (method !== 'GET') return undefined
   if (path === '/v1/messages/batches') return 'batch'
   if (path === '/v1/files') return 'file'
-  return undefined
+  return managedListKind(path)
 }

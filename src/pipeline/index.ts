@@ -67,7 +67,7 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     // Before policy: a blocked secret must not reach the decision's reasons (and so the audit).
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     authorize(deps.policy, deps.owners, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source; 404 another's container
-    checkOwnership(deps.owners, namedSkillsOf(config)), // 404: another principal's (or an unknown) batch, file or skill
+    checkOwnership(deps.owners, namedSkillsOf(config)), // 404: another principal's (or an unknown) batch, file, skill or Managed Agents object
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     approve(deps.approvals), //                      403 naming the review, or held until approved;
     //                                               after guard and limits: a refused call takes no grant use

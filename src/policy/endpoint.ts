@@ -29,8 +29,13 @@ export function classifyEndpoint(method: string, path: string): Endpoint {
 /**
  * Managed Agents families (claude-api-2026.md §4), each its own grant, default deny. Bodies that
  * define what runs inside Anthropic are read: creating or updating an agent, environment, session
- * or deployment (`/v1/<family>` or `/v1/<family>/<id>`); not session events, vault credentials,
- * memories or tunnels, whose bodies carry no model.
+ * or deployment (`/v1/<family>` or `/v1/<family>/<id>`), and the events a client sends a session
+ * (`POST /v1/sessions/<id>/events`: user messages, tool confirmations and results, system
+ * messages), which carry text to Claude like a Messages body, so the request guard, file ownership
+ * and the audit's masking read them too; so are memories written to a memory store
+ * (`POST /v1/memory_stores/<id>/memories[/<id>]`), which agents read back into their context. Not
+ * vault credentials or tunnels: their bodies reach no model, and leaving them unread keeps their
+ * credentials out of the audit altogether.
  */
 function classifyManagedAgents(method: string, path: string): Endpoint | undefined {
   const family = /^\/v1\/([a-z_]+)(?:\/[^/]+)?(\/.*)?$/.exec(path)
@@ -40,14 +45,16 @@ function classifyManagedAgents(method: string, path: string): Endpoint | undefin
   switch (name) {
     case 'agents':
       return isRead(method) ? { name: 'agents.read', inspectBody: false } : { name: 'agents.manage', inspectBody: definition }
-    case 'environments':
     case 'sessions':
+      return { name, inspectBody: definition || (method === 'POST' && rest === '/events') }
+    case 'environments':
     case 'deployments':
       return { name, inspectBody: definition }
     case 'deployment_runs':
       return { name: 'deployments', inspectBody: false }
-    case 'vaults':
     case 'memory_stores':
+      return { name, inspectBody: method === 'POST' && rest !== undefined && /^\/memories(?:\/[^/]+)?$/.test(rest) }
+    case 'vaults':
     case 'tunnels':
       return { name, inspectBody: false }
     default:

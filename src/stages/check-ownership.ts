@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import { fileReferences, judgeOwnership, pathChecks, type OwnedKind } from '../ownership/index.js'
+import { bodyReferences, judgeOwnership, pathChecks, type OwnedKind } from '../ownership/index.js'
 import type { OwnershipCheck } from '../ownership/judge.js'
 import type { Decision } from '../policy/decision.js'
 import type { Reason } from '../policy/reasons.js'
@@ -8,17 +8,19 @@ import type { Ownership, OwnershipStore } from '../storage/ports-ownership.js'
 
 /**
  * Before anything goes upstream: every object the request addresses (`/v1/messages/batches/{id}…`,
- * `/v1/files/{id}…`, skill management under `/v1/skills/{id}…`) and every file its body cites must
- * belong to the caller's principal. Anything else is 404 `not_found_error`, the same answer for
- * another principal's object and for one this gateway never saw, so a client learns nothing about
- * objects that are not its own; the audit keeps which it was. Owners are read from the store on every
- * call (one indexed query per kind), so a replica sees an object the moment another one recorded it.
+ * `/v1/files/{id}…`, skill management under `/v1/skills/{id}…`, Managed Agents objects under
+ * `/v1/agents/{id}…`, `/v1/sessions/{id}…`, …) and every object its body cites (files; the agent,
+ * environment, vaults and memory stores of a session or deployment) must belong to the caller's
+ * principal. Anything else is 404 `not_found_error`, the same answer for another principal's object
+ * and for one this gateway never saw, so a client learns nothing about objects that are not its
+ * own; the audit keeps which it was. Owners are read from the store on every call (one indexed
+ * query per kind), so a replica sees an object the moment another one recorded it.
  */
 export const checkOwnership = (owners: Pick<OwnershipStore, 'owners'>, namedSkills: (rule: string | undefined) => ReadonlySet<string>): Stage =>
   async function checkOwnership(ctx, next) {
     const decision = ctx.decision
     if (decision?.principal === undefined) throw new GatewayError('GW_INTERNAL', { detail: 'check-ownership ran before authorize' })
-    const checks: OwnershipCheck[] = [...pathChecks(ctx.method, ctx.path).map((c) => ({ ...c, at: 'path' })), ...fileReferences(ctx.json)]
+    const checks: OwnershipCheck[] = [...pathChecks(ctx.method, ctx.path).map((c) => ({ ...c, at: 'path' })), ...bodyReferences(ctx.endpoint?.name, ctx.json)]
     if (checks.length === 0) return next()
     const known = await lookUp(owners, checks)
     const verdict = judgeOwnership(checks, decision.principal, namedSkills(decision.rule), (kind, id) => known.get(kind)?.get(id)?.principal)

@@ -24,6 +24,50 @@ export interface SchemaTypes {
   readonly textList: string
   /** Index on `audit_records.skills` where the store can use one (a PostgreSQL GIN index). */
   readonly listIndex: string
+  /**
+   * Whether a CHECK constraint can be replaced in place (PostgreSQL `ALTER TABLE … DROP/ADD
+   * CONSTRAINT`); SQLite cannot, and rebuilds the table instead.
+   */
+  readonly alterChecks: boolean
+}
+
+/**
+ * Migration 7's kind list, frozen here: a later kind is a new migration, never an edit of this one.
+ * The first five are migration 4's.
+ */
+const ownedKinds7 = ['batch', 'file', 'container', 'skill', 'skill_version', 'agent', 'environment', 'session', 'deployment', 'deployment_run', 'vault', 'memory_store', 'tunnel']
+  .map((kind) => `'${kind}'`)
+  .join(', ')
+
+/**
+ * Widens `owned_objects.kind` to the Managed Agents kinds. PostgreSQL swaps the constraint (named
+ * `owned_objects_kind_check` by its default naming in migration 4). SQLite rebuilds the table the way
+ * its documentation prescribes for a changed constraint (create the new one, copy, drop, rename,
+ * re-create the index), inside the migrations' one transaction, so a failure leaves v6 intact.
+ */
+function widenOwnedKinds(t: SchemaTypes): string {
+  if (t.alterChecks) {
+    return `
+      ALTER TABLE owned_objects DROP CONSTRAINT owned_objects_kind_check;
+      ALTER TABLE owned_objects ADD CONSTRAINT owned_objects_kind_check CHECK (kind IN (${ownedKinds7}));
+    `
+  }
+  return `
+    CREATE TABLE owned_objects_v7 (
+      kind TEXT NOT NULL CHECK (kind IN (${ownedKinds7})),
+      id TEXT NOT NULL,
+      principal TEXT NOT NULL,
+      rule TEXT,
+      created_at ${t.int8} NOT NULL,
+      assigned_by TEXT,
+      PRIMARY KEY (kind, id)
+    );
+    INSERT INTO owned_objects_v7 (kind, id, principal, rule, created_at, assigned_by)
+      SELECT kind, id, principal, rule, created_at, assigned_by FROM owned_objects;
+    DROP TABLE owned_objects;
+    ALTER TABLE owned_objects_v7 RENAME TO owned_objects;
+    CREATE INDEX owned_objects_principal ON owned_objects (principal, kind);
+  `
 }
 
 export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
@@ -237,6 +281,11 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         );
         CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
       `,
+    },
+    {
+      version: 7,
+      name: 'managed agents ownership kinds',
+      sql: widenOwnedKinds(t),
     },
   ]
 }

@@ -39,10 +39,25 @@ export function ownershipContract(ctx: ContractContext): void {
       await a.owners.record(ids.map((id) => ({ kind: 'file' as const, id })), { principal: 'p', rule: 'r' })
       const found = await a.owners.owners('file', [...ids, 'file_x', 'file_0'])
       expect(found.size).toBe(300)
-      await expect(a.owners.record([{ kind: 'agent' as 'file', id: 'x' }], { principal: 'p', rule: null })).rejects.toSatisfy(StorageError.is)
+      await expect(a.owners.record([{ kind: 'widget' as 'file', id: 'x' }], { principal: 'p', rule: null })).rejects.toSatisfy(StorageError.is)
       await expect(a.owners.record([{ kind: 'file', id: '' }], { principal: 'p', rule: null })).rejects.toSatisfy(StorageError.is)
       await expect(a.owners.record([{ kind: 'file', id: 'f' }], { principal: '', rule: null })).rejects.toSatisfy(StorageError.is)
-      await expect(a.owners.owners('vault' as 'file', ['x'])).rejects.toSatisfy(StorageError.is)
+      await expect(a.owners.owners('widget' as 'file', ['x'])).rejects.toSatisfy(StorageError.is)
+    })
+
+    it('keeps Managed Agents objects per kind, and the table itself refuses a kind it does not know', async () => {
+      const a = await ctx.open()
+      const kinds = ['agent', 'environment', 'session', 'deployment', 'deployment_run', 'vault', 'memory_store', 'tunnel'] as const
+      await a.owners.record(kinds.map((kind) => ({ kind, id: `${kind}_1` })), { principal: 'gha:1/1', rule: 'agents' })
+      for (const kind of kinds) expect((await a.owners.owners(kind, [`${kind}_1`, 'agent_1'])).get(`${kind}_1`)).toMatchObject({ kind, principal: 'gha:1/1', rule: 'agents' })
+      // One id under two kinds is two objects.
+      expect((await a.owners.owners('session', ['agent_1'])).size).toBe(0)
+      expect(await a.owners.assign({ kind: 'tunnel', id: 'tunnel_2' }, { principal: 'gha:1/2', rule: null }, 'admin:ops')).toBeUndefined()
+      expect((await a.owners.owners('tunnel', ['tunnel_2'])).get('tunnel_2')?.assignedBy).toBe('admin:ops')
+      // The CHECK constraint holds even for a writer that skips the store's own validation.
+      await expect(ctx.env.sql('INSERT INTO owned_objects (kind, id, principal, rule, created_at, assigned_by) VALUES ($1, $2, $3, NULL, 0, NULL)', ['widget', 'w_1', 'p'])).rejects.toThrow(/check|constraint/i)
+      await ctx.env.sql('INSERT INTO owned_objects (kind, id, principal, rule, created_at, assigned_by) VALUES ($1, $2, $3, NULL, 0, NULL)', ['memory_store', 'memstore_raw', 'p'])
+      expect((await a.owners.owners('memory_store', ['memstore_raw'])).get('memstore_raw')?.principal).toBe('p')
     })
   })
 }

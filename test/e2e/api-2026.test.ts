@@ -192,6 +192,18 @@ describe('anthropic-version 2026-10-21 passes through', () => {
     expect(upstreamMessages()[0]?.headers['anthropic-version']).toBe('2026-10-21')
   })
 
+  it('a batch created under 2026-10-21 has each entry checked upstream: the 400 naming the entry comes back unmodified', async () => {
+    const requests = [
+      { custom_id: 'ok', params: { model: 'claude-haiku-4-5', max_tokens: 16, messages: user('a') } },
+      { custom_id: 'warm', params: { model: 'claude-haiku-4-5', max_tokens: 16, top_p: 0.9, messages: user('b') } },
+    ]
+    const refused = new Anthropic({ baseURL: stack.url, apiKey: token, maxRetries: 0 }).messages.batches.create({ requests })
+    await expect(refused).rejects.toMatchObject({ status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: 'requests.1.params.top_p: not supported with anthropic-version 2026-10-21' } } })
+    // The same batch under 2023-06-01 (SDK 0.x) is created.
+    const created = await new AnthropicLegacy({ baseURL: stack.url, apiKey: token, maxRetries: 0 }).messages.batches.create({ requests })
+    expect(created.id).toMatch(/^msgbatch_/)
+  })
+
   it('SDK 0.x sends 2023-06-01 and may still set temperature', async () => {
     stack.mock.reset()
     const client = new AnthropicLegacy({ baseURL: stack.url, apiKey: token, maxRetries: 0 })

@@ -70,7 +70,7 @@ describe('owners assign', () => {
   })
 
   it('refuses an unknown kind or a missing argument as a usage error', async () => {
-    await expect(run(false, 'assign', 'vault', 'v_1', 'p')).rejects.toBeInstanceOf(UsageError)
+    await expect(run(false, 'assign', 'widget', 'w_1', 'p')).rejects.toBeInstanceOf(UsageError)
     await expect(run(false, 'assign', 'file', 'file_1')).rejects.toBeInstanceOf(UsageError)
     expect((await run(false)).code).toBe(2)
   })

@@ -110,3 +110,41 @@ describe('Managed Agents families', () => {
     expect(text).not.toContain('secret-')
   })
 })
+
+describe('anthropic-version 2026-10-21 in batches', () => {
+  const entry = (custom_id: string, extra: Record<string, unknown> = {}) => ({ custom_id, params: messagesBody(extra) })
+  it('checks each entry\'s params under the create call\'s version: 400 naming the entry', async () => {
+    const body = { requests: [entry('ok'), entry('hot', { temperature: 1 })] }
+    const refused = await post(mock, '/v1/messages/batches', body, { 'anthropic-version': '2026-10-21' })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'requests.1.params.temperature: not supported with anthropic-version 2026-10-21' } })
+    const cited = { requests: [entry('c', { messages: [{ role: 'user', content: [{ type: 'text', text: 'x', citations: [{ type: 'char_location' }] }] }] })] }
+    expect(((await (await post(mock, '/v1/messages/batches', cited, { 'anthropic-version': '2026-10-21' })).json()) as { error: { message: string } }).error.message).toMatch(/^requests\.0\.params\.messages\.0\.content\.0: citations/)
+    // The same batch under 2023-06-01, and a clean one under 2026-10-21, are created.
+    expect((await post(mock, '/v1/messages/batches', body)).status).toBe(200)
+    expect((await post(mock, '/v1/messages/batches', { requests: [entry('ok')] }, { 'anthropic-version': '2026-10-21' })).status).toBe(200)
+  })
+})
+
+describe('Managed Agents session events and deployment runs', () => {
+  const managed = { 'anthropic-beta': 'managed-agents-2026-04-01' }
+  it('takes the events a client sends, lists them, and refuses others', async () => {
+    const session = (await (await post(mock, '/v1/sessions', { agent: 'agent_1', environment_id: 'env_1' }, managed)).json()) as { id: string }
+    const sent = await post(mock, `/v1/sessions/${session.id}/events`, { events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }, { type: 'user.tool_confirmation', tool_use_id: 'sevt_x', result: 'allow' }] }, managed)
+    const { data } = (await sent.json()) as { data: Array<{ id: string; type: string; processed_at: string }> }
+    expect(data.map((e) => e.type)).toEqual(['user.message', 'user.tool_confirmation'])
+    expect(data[0]?.id).toMatch(/^sevt_/)
+    const listed = await fetch(`${mock.url}/v1/sessions/${session.id}/events`, { headers: { 'x-api-key': mock.apiKey, 'anthropic-version': '2023-06-01', ...managed } })
+    expect(((await listed.json()) as { data: unknown[] }).data).toHaveLength(2)
+    expect((await post(mock, `/v1/sessions/${session.id}/events`, { events: [{ type: 'agent.message' }] }, managed)).status).toBe(400)
+    expect((await post(mock, '/v1/sessions/sesn_nope/events', { events: [{ type: 'user.interrupt' }] }, managed)).status).toBe(404)
+  })
+
+  it('runs a deployment into a new session', async () => {
+    const deployment = (await (await post(mock, '/v1/deployments', { name: 'd', agent: 'agent_1', environment_id: 'env_1' }, managed)).json()) as { id: string }
+    const run = (await (await post(mock, `/v1/deployments/${deployment.id}/run`, {}, managed)).json()) as { id: string; session_id: string; deployment_id: string }
+    expect(run).toMatchObject({ type: 'deployment_run', deployment_id: deployment.id, session_id: expect.stringMatching(/^sesn_/) })
+    const got = await fetch(`${mock.url}/v1/deployment_runs/${run.id}`, { headers: { 'x-api-key': mock.apiKey, 'anthropic-version': '2023-06-01', ...managed } })
+    expect(await got.json()).toMatchObject({ id: run.id })
+  })
+})

@@ -27,7 +27,7 @@ export function ownerRoutes(deps: AdminApiDeps): RouteDef[] {
       path: '/admin/api/owners',
       tag: 'owners',
       roles: ADMIN_ONLY,
-      summary: 'Assign an upstream object (batch, file, container, skill, skill_version SKILL/VERSION) to a principal, replacing any owner',
+      summary: 'Assign an upstream object (batch, file, container, skill, skill_version SKILL/VERSION, or a Managed Agents agent, environment, session, deployment, deployment_run, vault, memory_store, tunnel) to a principal, replacing any owner',
       body: assignBody,
       responses: { 200: { description: 'In force at once at every replica', schema: ref('OwnerAssignment') } },
       async handle(ctx) {

@@ -5,6 +5,7 @@ export const postgresMigrations = schemaMigrations({
   int8: 'BIGINT',
   textList: 'TEXT[]',
   listIndex: 'CREATE INDEX audit_records_skills ON audit_records USING GIN (skills);',
+  alterChecks: true,
 })
 
 export const postgresSchemaVersion = postgresMigrations.length
