@@ -1,7 +1,8 @@
 import type { SlackApp } from '../admin/index.js'
 import type { Config } from '../config/load.js'
 import type { SlackApproverConfig } from '../config/schema.js'
-import { createNotifier, createSlackWebApi, ReplayGuard, SlackApprovalChannel, type Notifier, type NotifyTarget } from '../notify/index.js'
+import { createNotifier, createSlackWebApi, ReplayGuard, SlackApprovalChannel, slackSignatureWindowSeconds, type Notifier, type NotifyTarget } from '../notify/index.js'
+import type { ReplayStore } from '../storage/ports.js'
 import type { ErrorReports } from './error-reports.js'
 
 /**
@@ -9,7 +10,7 @@ import type { ErrorReports } from './error-reports.js'
  * Slack apps whose review messages carry Approve/Deny buttons (their clicks come back through
  * `POST /admin/slack/interactions`, which gets `slackApps`).
  */
-export function openNotifier(config: Config, reports: ErrorReports): { notifier: Notifier; slackApps: readonly SlackApp[] } {
+export function openNotifier(config: Config, reports: ErrorReports, replay: ReplayStore): { notifier: Notifier; slackApps: readonly SlackApp[] } {
   const targets: NotifyTarget[] = []
   const slackApps: SlackApp[] = []
   config.notify.forEach((entry, i) => {
@@ -23,11 +24,26 @@ export function openNotifier(config: Config, reports: ErrorReports): { notifier:
     const api = createSlackWebApi({ baseUrl: entry.slack.apiUrl, botToken: secrets.botToken })
     const channel = new SlackApprovalChannel({ channel: entry.slack.channel, api, onError: (error) => reports.notify(error) })
     targets.push({ slack: channel })
-    slackApps.push({ signingSecret: secrets.signingSecret, approvers: approverMap(entry.slack.approvers), channel, api, replays: new ReplayGuard() })
+    slackApps.push({ signingSecret: secrets.signingSecret, approvers: approverMap(entry.slack.approvers), channel, api, replays: sharedReplayGuard(replay, `slack:notify[${i}]`) })
   })
   return { notifier: createNotifier(targets, { webhook: { onError: (error) => reports.notify(error) } }), slackApps }
 }
 
 function approverMap(approvers: Readonly<Record<string, SlackApproverConfig>>) {
   return new Map(Object.entries(approvers).map(([user, a]) => [user, { ...a, roles: [...a.roles] }]))
+}
+
+/**
+ * A Slack click is accepted once across every replica: the process's own guard refuses a local
+ * repeat without a query, and the store's `useOnce` (atomic across processes) decides the rest. The
+ * entry outlives the signature window, after which the timestamp check refuses the request anyway.
+ */
+function sharedReplayGuard(replay: ReplayStore, issuer: string): SlackApp['replays'] {
+  const local = new ReplayGuard()
+  return {
+    async firstUse(signature, nowSeconds) {
+      if (!local.firstUse(signature, nowSeconds)) return false
+      return replay.useOnce(issuer, signature, new Date((nowSeconds + slackSignatureWindowSeconds * 2) * 1000))
+    },
+  }
 }
