@@ -287,6 +287,20 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
       name: 'managed agents ownership kinds',
       sql: widenOwnedKinds(t),
     },
+    {
+      version: 8,
+      name: 'review messages',
+      sql: `
+        -- Where a review's notification message is (a Slack channel and ts), so any replica can update it.
+        CREATE TABLE review_messages (
+          review_id TEXT NOT NULL,
+          target TEXT NOT NULL,
+          channel TEXT NOT NULL,
+          ts TEXT NOT NULL,
+          PRIMARY KEY (review_id, target)
+        );
+      `,
+    },
   ]
 }
 

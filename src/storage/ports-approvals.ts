@@ -142,6 +142,16 @@ export interface ReviewStore {
    * watchers then rely on polling `version()`, as they also do if the subscription fails.
    */
   subscribe?(onChange: () => void): Promise<() => Promise<void>>
+  /** Keeps where a notification `target` (e.g. `slack:C0APPROVALS`) posted this review's message; a later call replaces it. */
+  saveMessage(reviewId: string, target: string, at: ReviewMessage): Promise<void>
+  /** Where `target` posted this review's message, if it was kept. */
+  findMessage(reviewId: string, target: string): Promise<ReviewMessage | undefined>
+}
+
+/** A posted notification message: its channel and its id there (Slack's `ts`). */
+export interface ReviewMessage {
+  readonly channel: string
+  readonly ts: string
 }
 
 export interface Grant {

@@ -23,6 +23,7 @@ import type {
   ReviewDecisionInput,
   ReviewDecisionResult,
   ReviewListQuery,
+  ReviewMessage,
   ReviewPage,
   ReviewStore,
 } from './ports-approvals.js'
@@ -48,6 +49,25 @@ export class SqlReviewStore implements ReviewStore {
     this.#now = now
     const listen = db.listen
     if (listen) this.subscribe = (onChange) => listen(REVIEWS_TOPIC, onChange)
+  }
+
+  async saveMessage(reviewId: string, target: string, at: ReviewMessage): Promise<void> {
+    if (![reviewId, target, at.channel, at.ts].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 256)) {
+      throw new StorageError('invalid', 'a review message needs a review id, a target, a channel and a ts (1 to 256 characters each)')
+    }
+    await this.#db.single('keeping a review message', 'write', () =>
+      run('INSERT INTO review_messages (review_id, target, channel, ts) VALUES (?, ?, ?, ?) ON CONFLICT (review_id, target) DO UPDATE SET channel = excluded.channel, ts = excluded.ts', [
+        reviewId,
+        target,
+        at.channel,
+        at.ts,
+      ]),
+    )
+  }
+
+  async findMessage(reviewId: string, target: string): Promise<ReviewMessage | undefined> {
+    const row = await this.#db.single('reading a review message', 'read', () => get<ReviewMessage>('SELECT channel, ts FROM review_messages WHERE review_id = ? AND target = ?', [reviewId, target]))
+    return row === undefined ? undefined : { channel: row.channel, ts: row.ts }
   }
 
   async create(input: NewReview): Promise<ReviewCreateResult> {

@@ -1,8 +1,8 @@
 import type { SlackApp } from '../admin/index.js'
 import type { Config } from '../config/load.js'
 import type { SlackApproverConfig } from '../config/schema.js'
-import { createNotifier, createSlackWebApi, ReplayGuard, SlackApprovalChannel, slackSignatureWindowSeconds, type Notifier, type NotifyTarget } from '../notify/index.js'
-import type { ReplayStore } from '../storage/ports.js'
+import { createNotifier, createSlackWebApi, ReplayGuard, SlackApprovalChannel, slackSignatureWindowSeconds, type Notifier, type NotifyTarget, type PostedMessage } from '../notify/index.js'
+import type { ReplayStore, ReviewStore } from '../storage/ports.js'
 import type { ErrorReports } from './error-reports.js'
 
 /**
@@ -10,7 +10,7 @@ import type { ErrorReports } from './error-reports.js'
  * Slack apps whose review messages carry Approve/Deny buttons (their clicks come back through
  * `POST /admin/slack/interactions`, which gets `slackApps`).
  */
-export function openNotifier(config: Config, reports: ErrorReports, replay: ReplayStore): { notifier: Notifier; slackApps: readonly SlackApp[] } {
+export function openNotifier(config: Config, reports: ErrorReports, store: { readonly replay: ReplayStore; readonly reviews: ReviewStore }): { notifier: Notifier; slackApps: readonly SlackApp[] } {
   const targets: NotifyTarget[] = []
   const slackApps: SlackApp[] = []
   config.notify.forEach((entry, i) => {
@@ -22,9 +22,11 @@ export function openNotifier(config: Config, reports: ErrorReports, replay: Repl
     const secrets = config.secrets.notifySlack[i]
     if (secrets === undefined) throw new TypeError(`notify[${i}].slack: secrets were not resolved`)
     const api = createSlackWebApi({ baseUrl: entry.slack.apiUrl, botToken: secrets.botToken })
-    const channel = new SlackApprovalChannel({ channel: entry.slack.channel, api, onError: (error) => reports.notify(error) })
+    const target = `slack:${entry.slack.channel}`
+    const directory = { save: (reviewId: string, at: PostedMessage) => store.reviews.saveMessage(reviewId, target, at), find: (reviewId: string) => store.reviews.findMessage(reviewId, target) }
+    const channel = new SlackApprovalChannel({ channel: entry.slack.channel, api, directory, onError: (error) => reports.notify(error) })
     targets.push({ slack: channel })
-    slackApps.push({ signingSecret: secrets.signingSecret, approvers: approverMap(entry.slack.approvers), channel, api, replays: sharedReplayGuard(replay, `slack:notify[${i}]`) })
+    slackApps.push({ signingSecret: secrets.signingSecret, approvers: approverMap(entry.slack.approvers), channel, api, replays: sharedReplayGuard(store.replay, `slack:notify[${i}]`) })
   })
   return { notifier: createNotifier(targets, { webhook: { onError: (error) => reports.notify(error) } }), slackApps }
 }

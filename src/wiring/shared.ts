@@ -64,7 +64,7 @@ export async function openSharedParts(config: Config, logger: Logger, reports: E
   const storage = await openStore(config.storage, reports)
   const audit = await openAudit(storage, config, logger, reports)
   const revocations = await openRevocations(storage, reports)
-  const { notifier, slackApps } = openNotifier(config, reports, storage.replay)
+  const { notifier, slackApps } = openNotifier(config, reports, storage)
   const limiter = createLimiter({ counters: storage.counters, onError: (error) => reports.streamSlots(error) })
   const credential = await openUpstreamCredential(config, logger, reports)
   const storageHealth = watchStorageHealth(storage, reports)

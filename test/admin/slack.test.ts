@@ -134,11 +134,12 @@ describe('approvals from Slack', () => {
     expect(await replay.text()).toContain('replay')
   })
 
-  it('refuses a replay delivered to another replica of the same store', async () => {
+  it('replicas of one store: a replay is refused by another replica, and a console decision there updates the message', async () => {
     // A second gateway on the same SQLite file, with the same Slack app: what a load balancer would reach.
     const replica = await startStack({
       configure: (config) => {
         config.storage = { url: stack.gateway.config.storage.url }
+        config.admin = { tokens: [{ name: 'replica-console', secret: { value: `${CONSOLE_TOKEN}-replica` }, roles: ['approver'] }] }
         config.notify = [{ slack: { botToken: { value: BOT_TOKEN }, signingSecret: { value: SIGNING_SECRET }, channel: CHANNEL, apiUrl: slack.url, approvers: { U0BOB: { name: 'Bob Example', roles: ['approver'] } } } }]
       },
     })
@@ -151,6 +152,13 @@ describe('approvals from Slack', () => {
       expect([first.status, replay.status]).toEqual([200, 401])
       expect(await replay.text()).toContain('replay')
       expect(await reviewState(reviewId)).toBe('denied')
+
+      // Posted by the first gateway; approved in the replica's console, which never saw the message.
+      const other = await heldReview('repo:acme/app:ref:refs/heads/replica-console')
+      const res = await fetch(`${replica.url}/admin/api/reviews/${other.reviewId}/approve`, { method: 'POST', headers: { authorization: `Bearer ${CONSOLE_TOKEN}-replica` } })
+      expect(res.status).toBe(200)
+      const updated = await slack.waitFor('chat.update', (c) => c.body.ts === other.ts)
+      expect(JSON.stringify(updated.body.blocks)).toContain('replica-console')
     } finally {
       await replica.close()
     }

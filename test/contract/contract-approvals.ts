@@ -44,6 +44,19 @@ export function approvalContract(ctx: ContractContext): void {
       expect(await b.reviews.get('nonsense')).toBeUndefined()
     })
 
+    it('keeps where each target posted a review message, for every instance; a later save replaces it', async () => {
+      const [a, b] = [await ctx.open(), await ctx.open()]
+      const { review: opened } = await a.reviews.create(review({ fingerprint: 'fp-message' }))
+      expect(await b.reviews.findMessage(opened.id, 'slack:C0APPROVALS')).toBeUndefined()
+      await a.reviews.saveMessage(opened.id, 'slack:C0APPROVALS', { channel: 'C0APPROVALS', ts: '1700000000.000100' })
+      await a.reviews.saveMessage(opened.id, 'slack:C0OTHER', { channel: 'C0OTHER', ts: '1700000000.000200' })
+      expect(await b.reviews.findMessage(opened.id, 'slack:C0APPROVALS')).toEqual({ channel: 'C0APPROVALS', ts: '1700000000.000100' })
+      await b.reviews.saveMessage(opened.id, 'slack:C0APPROVALS', { channel: 'C0APPROVALS', ts: '1700000000.000300' })
+      expect(await a.reviews.findMessage(opened.id, 'slack:C0APPROVALS')).toEqual({ channel: 'C0APPROVALS', ts: '1700000000.000300' })
+      expect(await a.reviews.findMessage(opened.id, 'slack:C0OTHER')).toEqual({ channel: 'C0OTHER', ts: '1700000000.000200' })
+      await rejectsWith(a.reviews.saveMessage(opened.id, 'slack:C0APPROVALS', { channel: '', ts: '1' }), 'invalid')
+    })
+
     it('yields one review when many instances open the same one at once', async () => {
       const [a, b] = [await ctx.open(), await ctx.open()]
       const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).reviews.create(review())))

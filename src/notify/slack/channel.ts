@@ -11,9 +11,9 @@ import type { PostedMessage, SlackWebApi } from './web-api.js'
  * a courtesy copy: calls run one at a time off the request path, a failure is reported and dropped,
  * and the queue is bounded.
  *
- * Where a review's message is, is kept in this process (bounded, oldest forgotten first): a decision
- * made on another replica updates it when the click came from Slack (the click names the message),
- * otherwise only the replica that posted it knows where it is.
+ * Where a review's message is, is kept in this process (bounded, oldest forgotten first) and, with
+ * a `directory`, in the store, so a replica that did not post it (a console decision there, an
+ * expiry it noticed, a restart) still updates the message instead of posting a new one.
  */
 export interface SlackChannelOptions {
   /** Channel id (`C…`) or name the bot is a member of. */
@@ -24,6 +24,14 @@ export interface SlackChannelOptions {
   readonly queueSize?: number | undefined
   /** Review messages remembered for updates; default 10 000. */
   readonly remember?: number | undefined
+  /** Where messages are kept for every replica (the store); without it only this process knows. */
+  readonly directory?: MessageDirectory | undefined
+}
+
+/** Shared memory of where each review's message was posted. */
+export interface MessageDirectory {
+  save(reviewId: string, at: PostedMessage): Promise<void>
+  find(reviewId: string): Promise<PostedMessage | undefined>
 }
 
 export class SlackApprovalChannel {
@@ -50,6 +58,11 @@ export class SlackApprovalChannel {
 
   /** Where a review's message is, learnt from a click on it (possibly posted by another replica). */
   remember(reviewId: string, at: PostedMessage): void {
+    this.#keepLocally(reviewId, at)
+    this.#options.directory?.save(reviewId, at).catch((error: unknown) => this.#options.onError?.(error as Error))
+  }
+
+  #keepLocally(reviewId: string, at: PostedMessage): void {
     this.#messages.delete(reviewId)
     this.#messages.set(reviewId, at)
     const limit = this.#options.remember ?? 10_000
@@ -84,11 +97,19 @@ export class SlackApprovalChannel {
       return
     }
     const update = event.type === 'review.decided' ? decidedMessage(event.review, event.grant, event.approverName) : event.type === 'review.expired' ? formatSlack(event, ctx) : undefined
-    const at = event.type === 'review.decided' || event.type === 'review.expired' ? this.#messages.get(event.review.id) : undefined
+    const at = event.type === 'review.decided' || event.type === 'review.expired' ? await this.#whereIs(event.review.id) : undefined
     if (update !== undefined && at !== undefined) {
       await api.update(at, update)
       return
     }
     await api.postMessage({ channel, ...formatSlack(event, ctx) })
+  }
+
+  async #whereIs(reviewId: string): Promise<PostedMessage | undefined> {
+    const known = this.#messages.get(reviewId)
+    if (known !== undefined || this.#options.directory === undefined) return known
+    const found = await this.#options.directory.find(reviewId)
+    if (found !== undefined) this.#keepLocally(reviewId, found)
+    return found
   }
 }
