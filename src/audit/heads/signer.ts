@@ -96,6 +96,11 @@ export class HeadSigner {
     this.#track(this.#stamped(head))
   }
 
+  /** Resolves when every head signed so far is stored, timestamped (when configured) and published. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#saving])
+  }
+
   /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store. */
   async close(): Promise<void> {
     clearInterval(this.#timer)
