@@ -1,6 +1,5 @@
 import { fromBER, type Sequence } from 'asn1js'
 import { PKIStatus, TimeStampResp } from 'pkijs'
-import { request, type Dispatcher } from 'undici'
 import { timestampRequest } from './request.js'
 import type { TsaTrust } from './trust.js'
 import { verifyTimestampToken, type TimestampFacts } from './verify-token.js'
@@ -10,7 +9,8 @@ export interface TimestampClientOptions {
   readonly url: string
   readonly trust: TsaTrust
   readonly timeoutMs: number
-  readonly dispatcher?: Dispatcher
+  /** Node's fetch (undici) unless a test injects one; the audit domain never imports an HTTP client itself. */
+  readonly fetch?: typeof fetch
 }
 
 /** A timestamp obtained and verified: the TimeStampToken (DER, base64) and what it states. */
@@ -32,17 +32,23 @@ export function createTimestampClient(options: TimestampClientOptions): (data: U
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error('audit.timestamping.url must be http(s)')
   return async (data) => {
     const req = timestampRequest(data)
-    const response = await request(target, {
+    const signal = AbortSignal.timeout(options.timeoutMs)
+    const response = await (options.fetch ?? fetch)(target, {
       method: 'POST',
       headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
       body: req.der,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      signal,
+      redirect: 'error',
     }).catch((error: unknown) => {
-      throw new Error(`TSA ${target.host} unreachable: ${(error as Error).message}`)
+      throw new Error(`TSA ${target.host} unreachable: ${causeOf(error)}`)
     })
-    const body = await readLimited(response.body, maxResponseBytes)
-    if (response.statusCode !== 200) throw new Error(`TSA ${target.host} answered HTTP ${response.statusCode}`)
+    if (response.status !== 200) {
+      await response.body?.cancel()
+      throw new Error(`TSA ${target.host} answered HTTP ${response.status}`)
+    }
+    const body = await readLimited(response, maxResponseBytes).catch((error: unknown) => {
+      throw new Error(`TSA ${target.host}: ${causeOf(error)}`)
+    })
     const token = tokenOf(body, target.host)
     const check = await verifyTimestampToken(token, data, options.trust, req.nonce)
     if (!check.ok) throw new Error(`TSA ${target.host} answered a timestamp that does not verify: ${check.reason}`)
@@ -66,16 +72,26 @@ function tokenOf(body: Uint8Array, host: string): Uint8Array {
   return new Uint8Array(raw.valueBeforeDecodeView)
 }
 
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = []
+async function readLimited(response: Response, limit: number): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array()
+  const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length
+  const reader = response.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
     if (size > limit) {
-      body.destroy()
-      throw new Error(`TSA answer larger than ${limit} bytes`)
+      await reader.cancel()
+      throw new Error(`answer larger than ${limit} bytes`)
     }
-    chunks.push(chunk as Buffer)
+    chunks.push(value)
   }
   return new Uint8Array(Buffer.concat(chunks))
+}
+
+/** fetch wraps network errors in "fetch failed"; the cause says what happened (refused, timeout). */
+function causeOf(error: unknown): string {
+  const e = error as { message?: string; cause?: { message?: string; code?: string } }
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error)
 }
