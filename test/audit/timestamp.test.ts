@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTimestampClient, parseTsaTrust, verifyTimestampToken } from '../../src/audit/timestamp/index.js'
 import { hasOpenssl, startLocalTsa, type LocalTsa } from './local-tsa.js'
@@ -53,4 +55,22 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps (openssl missing: no local TSA
     expect(() => createTimestampClient({ url: 'ftp://tsa.example', trust: parseTsaTrust(tsa.caPem, 'ca'), timeoutMs: 1 })).toThrow(/http\(s\)/)
   })
 
+  it('gives up on a TSA that does not answer in time or answers too much', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/huge') res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(Buffer.alloc(300 * 1024))
+      // '/hang': never answers
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      const trust = parseTsaTrust(tsa.caPem, 'ca')
+      const started = Date.now()
+      await expect(createTimestampClient({ url: `${base}/hang`, trust, timeoutMs: 200 })(bytes('x'))).rejects.toThrow(/unreachable: .*timeout/i)
+      expect(Date.now() - started).toBeLessThan(5_000)
+      await expect(createTimestampClient({ url: `${base}/huge`, trust, timeoutMs: 5_000 })(bytes('x'))).rejects.toThrow(/answer larger than 262144 bytes/)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+  })
 })

@@ -244,6 +244,13 @@ export function headsContract(ctx: ContractContext): void {
       // Each head reached the sinks once, with the token the store kept (or none).
       expect(lines).toHaveLength(4)
       for (const line of lines) expect(line.timestamp ?? null).toBe(stored.find((h) => h.jws === line.jws)?.timestamp)
+      // A checkpoint head is stored by prune's transaction, then handed over: timestamped the same way.
+      const checkpoint = signer.sign(await storage.audit.chainHead(), 'checkpoint')
+      await storage.audit.saveHead(checkpoint)
+      signer.published(checkpoint)
+      await signer.settled()
+      expect(lines[lines.length - 1]).toEqual({ type: 'audit_head', jws: checkpoint.jws, timestamp: expect.any(String) })
+      expect((await storage.audit.listHeads()).find((h) => h.jws === checkpoint.jws)?.timestamp).toBe(lines[lines.length - 1]?.timestamp)
     })
   })
 }
