@@ -109,6 +109,8 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps through a running gateway (ope
       expect(json.code).toBe(0)
       const parsed = JSON.parse(json.out.slice(json.out.indexOf('{\n'))) as { timestamps: Array<{ position: number; time: string }> }
       expect(parsed.timestamps.length).toBeGreaterThanOrEqual(3)
+      // One per head, though the file and the store each carry its token.
+      expect(new Set(parsed.timestamps.map((t) => t.position)).size).toBe(parsed.timestamps.length)
       for (const t of parsed.timestamps) expect(Math.abs(Date.parse(t.time) - Date.now())).toBeLessThan(60_000)
 
       // Without --tsa-cert the tokens are not checked, and verify says so.

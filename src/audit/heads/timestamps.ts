@@ -37,12 +37,19 @@ export async function checkTimestamps(inputs: readonly HeadInput[], heads: reado
     return { verified: [], problems: [], warnings: stamped.length === 0 ? [] : [`${stamped.length} head timestamp(s) not checked: pass --tsa-cert with the TSA's CA certificate`] }
   }
   const verified: VerifiedTimestamp[] = []
+  const verifiedHeads = new Set<string>()
   const problems: HeadProblem[] = []
   for (const input of stamped) {
     const position = positionOf.get(input.jws) ?? null
     const check = await verifyTimestampToken(new Uint8Array(Buffer.from(input.timestamp ?? '', 'base64')), new Uint8Array(Buffer.from(input.jws, 'ascii')), trust)
-    if (check.ok) verified.push({ position, source: input.source, time: check.time.toISOString(), tsa: check.tsa })
-    else problems.push({ kind: 'head_timestamp', position, source: input.source, detail: `head at position ${position ?? '?'} (${input.source}): its RFC 3161 timestamp does not verify: ${check.reason}` })
+    if (!check.ok) {
+      problems.push({ kind: 'head_timestamp', position, source: input.source, detail: `head at position ${position ?? '?'} (${input.source}): its RFC 3161 timestamp does not verify: ${check.reason}` })
+      continue
+    }
+    // One entry per head, though each copy's token (file, store) is checked.
+    if (verifiedHeads.has(input.jws)) continue
+    verifiedHeads.add(input.jws)
+    verified.push({ position, source: input.source, time: check.time.toISOString(), tsa: check.tsa })
   }
   const withToken = new Set(stamped.map((s) => s.jws))
   const missing = heads.filter((h) => !withToken.has(h.jws))
