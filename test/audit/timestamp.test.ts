@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTimestampClient, parseTsaTrust, verifyTimestampToken } from '../../src/audit/timestamp/index.js'
@@ -39,6 +42,15 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps (openssl missing: no local TSA
     forged[forged.length - 3] = (forged[forged.length - 3] ?? 0) ^ 0x01
     expect((await verifyTimestampToken(forged, bytes('head one'), trust)).ok).toBe(false)
     expect(await verifyTimestampToken(bytes('not a token'), bytes('head one'), trust)).toMatchObject({ ok: false })
+  })
+
+  it('refuses a token whose imprint is weaker than SHA-256', async () => {
+    const f = (name: string) => join(tsa.dir, name)
+    writeFileSync(f('head.txt'), 'head one')
+    execFileSync('openssl', ['ts', '-query', '-data', f('head.txt'), '-sha1', '-cert', '-out', f('sha1.tsq')])
+    execFileSync('openssl', ['ts', '-reply', '-config', f('ts.cnf'), '-queryfile', f('sha1.tsq'), '-token_out', '-out', f('sha1.tok')])
+    const token = new Uint8Array(readFileSync(f('sha1.tok')))
+    expect(await verifyTimestampToken(token, bytes('head one'), parseTsaTrust(tsa.caPem, 'ca'))).toEqual({ ok: false, reason: "the token's imprint uses 1.3.14.3.2.26, not SHA-256/384/512" })
   })
 
   it('refuses an answer it cannot trust, and says why', async () => {

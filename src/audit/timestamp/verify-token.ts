@@ -1,5 +1,5 @@
 import { fromBER } from 'asn1js'
-import { ContentInfo, ExtKeyUsage, SignedData, SignedDataVerifyError, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_eContentType_TSTInfo, type Certificate } from 'pkijs'
+import { ContentInfo, ExtKeyUsage, SignedData, SignedDataVerifyError, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_eContentType_TSTInfo, id_sha256, id_sha384, id_sha512, type Certificate } from 'pkijs'
 import { tsaCrypto } from './engine.js'
 import type { TsaTrust } from './trust.js'
 
@@ -16,6 +16,7 @@ export interface TimestampFacts {
 export type TimestampCheck = ({ readonly ok: true } & TimestampFacts) | { readonly ok: false; readonly reason: string }
 
 const timeStampingPurpose = '1.3.6.1.5.5.7.3.8'
+const strongImprints = new Set([id_sha256, id_sha384, id_sha512])
 
 /**
  * Verifies a TimeStampToken (DER) over `data` with pkijs: one signer, TSTInfo content, the
@@ -43,6 +44,8 @@ async function check(token: Uint8Array, data: Uint8Array, trust: TsaTrust, nonce
   }
   if (signed.signerInfos.length !== 1) return { ok: false, reason: `the token has ${signed.signerInfos.length} signers (RFC 3161 wants one)` }
   const tst = TSTInfo.fromBER(signed.encapContentInfo.eContent.valueBlock.valueHexView)
+  // The gateway asks for SHA-256; a verifier accepts no weaker imprint (a SHA-1 one could be made to fit another head).
+  if (!strongImprints.has(tst.messageImprint.hashAlgorithm.algorithmId)) return { ok: false, reason: `the token's imprint uses ${tst.messageImprint.hashAlgorithm.algorithmId}, not SHA-256/384/512` }
   if (!(await tst.verify({ data: toArrayBuffer(data) }, tsaCrypto))) return { ok: false, reason: 'the token is over other data (message imprint does not match)' }
   if (nonce !== undefined && (tst.nonce === undefined || !sameBytes(tst.nonce.valueBlock.valueHexView, nonce))) {
     return { ok: false, reason: 'the token does not answer this request (nonce does not match)' }
