@@ -22,7 +22,8 @@ export const hasOpenssl = ((): boolean => {
  * A local RFC 3161 TSA for tests: a fresh CA and a TSA certificate (EKU critical timeStamping;
  * openssl refuses to sign without it, so a token lacking it cannot be made here) made with openssl in a temp dir, and a node:http server on 127.0.0.1
  * answering `application/timestamp-query` with `openssl ts -reply`. `mode` switches it to
- * failing (HTTP 500) while a test runs; `otherCaPem` is a CA that signed nothing here.
+ * failing (HTTP 500) while a test runs; `otherCaPem` is a CA that signed nothing here;
+ * `includeCa` puts the CA certificate in every token.
  */
 export interface LocalTsa {
   readonly url: string
@@ -37,7 +38,7 @@ export interface LocalTsa {
   close(): Promise<void>
 }
 
-export async function startLocalTsa(): Promise<LocalTsa> {
+export async function startLocalTsa(options: { includeCa?: boolean } = {}): Promise<LocalTsa> {
   const dir = mkdtempSync(join(tmpdir(), 'skillgate-tsa-'))
   const f = (name: string) => join(dir, name)
   const ossl = (...args: string[]) => run('openssl', args, { cwd: dir })
@@ -66,6 +67,8 @@ export async function startLocalTsa(): Promise<LocalTsa> {
     'crypto_device = builtin',
     `signer_cert = ${f('tsa.pem')}`,
     `signer_key = ${f('tsa.key')}`,
+    // The CA in every token too (some TSAs send their chain): a verifier must still anchor it in its own trust.
+    options.includeCa ? `certs = ${f('ca.pem')}` : '',
     'signer_digest = sha256',
     'default_policy = 1.2.3.4.1',
     // sha1 only so a test can make a token with a weak imprint (the gateway never asks for one).

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { ContentInfo, SignedData } from 'pkijs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTimestampClient, parseTsaTrust, verifyTimestampToken } from '../../src/audit/timestamp/index.js'
 import { hasOpenssl, startLocalTsa, type LocalTsa } from './local-tsa.js'
@@ -42,6 +43,20 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps (openssl missing: no local TSA
     forged[forged.length - 3] = (forged[forged.length - 3] ?? 0) ^ 0x01
     expect((await verifyTimestampToken(forged, bytes('head one'), trust)).ok).toBe(false)
     expect(await verifyTimestampToken(bytes('not a token'), bytes('head one'), trust)).toMatchObject({ ok: false })
+  })
+
+  it('anchors the chain in its own trust only, not in a root the token brings along', async () => {
+    const rogue = await startLocalTsa({ includeCa: true })
+    try {
+      const own = await createTimestampClient({ url: rogue.url, trust: parseTsaTrust(rogue.caPem, 'rogue ca'), timeoutMs: 10_000 })(bytes('head one'))
+      const token = new Uint8Array(Buffer.from(own.token, 'base64'))
+      // The token carries the TSA certificate and its root.
+      expect(new SignedData({ schema: ContentInfo.fromBER(token).content }).certificates).toHaveLength(2)
+      expect(await verifyTimestampToken(token, bytes('head one'), parseTsaTrust(rogue.caPem, 'rogue ca'))).toMatchObject({ ok: true })
+      expect(await verifyTimestampToken(token, bytes('head one'), parseTsaTrust(tsa.caPem, 'ca'))).toEqual({ ok: false, reason: expect.stringMatching(/Validation of signer's certificate failed/) })
+    } finally {
+      await rogue.close()
+    }
   })
 
   it('refuses a token whose imprint is weaker than SHA-256', async () => {
