@@ -101,7 +101,7 @@ export class HeadSigner {
     await Promise.allSettled([...this.#saving])
   }
 
-  /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store. */
+  /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store (and the TSA, up to its timeout). */
   async close(): Promise<void> {
     clearInterval(this.#timer)
     this.tick()
