@@ -51,7 +51,7 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
     problemCount: int,
     problems: { type: 'array', items: object({ kind: str, seq: { type: ['integer', 'null'] }, recordId: nullableStr, detail: str }) },
   }, ['ok', 'links', 'records', 'problemCount', 'problems']),
-  AuditHeads: object({ heads: { type: 'array', items: object({ jws: str }) } }),
+  AuditHeads: object({ heads: { type: 'array', items: object({ jws: str, timestamp: { type: 'string', description: 'RFC 3161 TimeStampToken over the JWS (DER, base64), when audit.timestamping obtained one' } }, ['jws']) } }),
   LatestHead: object({
     head: { type: ['object', 'null'], properties: { position: int, time, writer: str, event: nullableStr } },
     verifies: bool,

@@ -297,6 +297,14 @@ const auditSchema = z.strictObject({
     })
     .optional()
     .describe('Signed audit chain heads (docs/audit.md): evidence of the chain that holds outside the store. Off when absent.'),
+  timestamping: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).describe('The RFC 3161 time-stamping authority: TimeStampReq POSTed as application/timestamp-query, e.g. https://freetsa.org/tsr.'),
+      trust: secretRefSchema.describe("PEM CA certificate(s) the TSA's signing certificate must chain to; parsed at start-up."),
+      timeout: duration.prefault('10s').describe('Per request; a head whose timestamp does not come in time goes out without one (counted).'),
+    })
+    .optional()
+    .describe('RFC 3161 trusted time for every signed head (needs audit.signing): the token goes with the head to the sinks and GET /admin/api/audit/heads. Off when absent.'),
 })
 
 const adminSchema = z
@@ -418,6 +426,10 @@ export const configSchema = z.strictObject({
   // Replicas must share one head-signing key; one is generated only for a single-node SQLite store.
   if (config.audit.signing !== undefined && config.audit.signing.key === undefined && !config.storage.url.startsWith('sqlite:')) {
     ctx.addIssue({ code: 'custom', path: ['audit', 'signing', 'key'], message: 'audit.signing.key is required with PostgreSQL (every replica signs with the same key; none is generated)' })
+  }
+  // A timestamp is over a signed head's bytes: without signing there is nothing to timestamp.
+  if (config.audit.timestamping !== undefined && config.audit.signing === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['audit', 'timestamping'], message: 'audit.timestamping needs audit.signing (a timestamp is over a signed chain head)' })
   }
 })
 

@@ -22,6 +22,7 @@ export interface ErrorCounters {
   readonly storage: Counter<'op'>
   readonly audit: Counter<'op'>
   readonly auditSink: Counter<'sink'>
+  readonly auditTimestamp: Counter
   readonly notify: Counter
   readonly secretFile: Counter
   readonly revocationRefresh: Counter
@@ -85,6 +86,7 @@ function createErrorCounters(registry: Registry): ErrorCounters {
   return {
     storage: counter('storage', 'Store failures outside a request: writer-lease renewal (lease), health checks (health), gateway signing keys (gateway-keys), console session clean-up (sessions), review notifications (postgres-listen).', ['op']),
     audit: counter('audit', 'Audit records not written: begin/complete (writer), exchange, admin, mark_interrupted, prune.', ['op']),
+    auditTimestamp: counter('audit_timestamp', 'Signed audit heads that went out without an RFC 3161 timestamp (TSA unreachable, refused, or an answer that did not verify).'),
     auditSink: counter('audit_sink', 'Audit sink deliveries given up (webhook) or writes that failed (jsonl).', ['sink']),
     notify: counter('notify', 'Notification webhook deliveries given up after their retries.'),
     secretFile: counter('secret_file', 'Failed re-reads of a rotated fromFile secret (the last good value stays in use).'),

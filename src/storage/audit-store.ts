@@ -6,7 +6,7 @@ import type { AuditCompletion, AuditOpening, AuditRecord } from '../audit/record
 import type { StoredHead } from '../audit/heads/head.js'
 import type { ChainHead } from '../audit/chain.js'
 import { readHead, renewLease, SqlAuditLedger } from './audit-ledger.js'
-import { latestHead, linkHashAt, listHeads, saveHead } from './audit-heads.js'
+import { latestHead, linkHashAt, listHeads, saveHead, saveHeadTimestamp } from './audit-heads.js'
 import { getRecord, iterateRecords, listRecords } from './audit-queries.js'
 import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
@@ -87,6 +87,10 @@ export class SqlAuditStore implements AuditStore {
 
   async saveHead(head: StoredHead): Promise<void> {
     return saveHead(this.#db, head)
+  }
+
+  async saveHeadTimestamp(jws: string, timestamp: string): Promise<void> {
+    return saveHeadTimestamp(this.#db, jws, timestamp)
   }
 
   async listHeads(after?: number): Promise<StoredHead[]> {

@@ -301,6 +301,13 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         );
       `,
     },
+    {
+      version: 9,
+      name: 'RFC 3161 timestamps of signed audit heads',
+      // The TSA's TimeStampToken (DER, base64) over the head's JWS; NULL while none was obtained
+      // (no audit.timestamping, or the TSA was unreachable when the head was signed).
+      sql: `ALTER TABLE audit_heads ADD COLUMN timestamp TEXT;`,
+    },
   ]
 }
 

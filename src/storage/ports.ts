@@ -130,6 +130,8 @@ export interface AuditStore {
   chainHead(): Promise<ChainHead>
   /** Keeps a signed head (idempotent by its JWS). */
   saveHead(head: StoredHead): Promise<void>
+  /** Adds the RFC 3161 timestamp obtained for a stored head (its JWS); keeps one already there. */
+  saveHeadTimestamp(jws: string, timestamp: string): Promise<void>
   /** Signed heads with position > `after` (all when undefined), oldest position first, at most 10 000. */
   listHeads(after?: number): Promise<StoredHead[]>
   /** The signed head at the highest position (the newest of those), if any. */

@@ -87,6 +87,7 @@ function openHeadSigner(storage: Storage, config: Config, signing: AuditSigningK
       for (const sink of sinks) sink.publishHead(line)
     },
     onError: (error) => reports.auditHousekeeping(error, { op: 'sign_head' }),
+    ...(signing.timestamp ? { timestamp: signing.timestamp, onTimestampError: (error: Error) => reports.auditTimestamp(error) } : {}),
   })
 }
 

@@ -21,6 +21,7 @@ export function createErrorReports(metrics: GatewayMetrics, logger: Logger) {
     auditWrite: report(errors.audit, 'audit write failed'),
     auditHousekeeping: report(errors.audit, 'audit housekeeping failed'),
     auditSink: report(errors.auditSink, 'audit sink delivery failed'),
+    auditTimestamp: report(errors.auditTimestamp, 'audit head timestamp failed; the head goes out without one'),
     notify: report(errors.notify, 'notification delivery failed'),
     secretFile: report(errors.secretFile, 'secret file re-read failed; the previous value stays in use'),
     revocationRefresh: report(errors.revocationRefresh, 'revocation list refresh failed'),

@@ -49,5 +49,12 @@ describe('heads files', () => {
     expect(parseHeadsFile(jsonl, 'audit.jsonl')).toEqual([{ source: 'audit.jsonl line 2', jws: 'x.y.z' }])
     expect(() => parseHeadsFile('{"v":1}\n{"type":"audit_head","jws":"x.y.z"\n', 'cut.jsonl')).toThrow('cut.jsonl line 2 is not JSON')
     expect(() => parseHeadsFile('{"heads":[{"nojws":1}]}', 'h.json')).toThrow('h.json: heads[0] has no jws')
+    // RFC 3161 tokens come along with their head; a token that is not a string is an error, not skipped.
+    expect(parseHeadsFile('{"heads":[{"jws":"a.b.c","timestamp":"dG9r"},{"jws":"d.e.f"}]}', 'h.json')).toEqual([
+      { source: 'h.json heads[0]', jws: 'a.b.c', timestamp: 'dG9r' },
+      { source: 'h.json heads[1]', jws: 'd.e.f' },
+    ])
+    expect(parseHeadsFile('{"type":"audit_head","jws":"x.y.z","timestamp":"dG9r"}\n', 's.jsonl')).toEqual([{ source: 's.jsonl line 1', jws: 'x.y.z', timestamp: 'dG9r' }])
+    expect(() => parseHeadsFile('{"type":"audit_head","jws":"x.y.z","timestamp":7}\n', 's.jsonl')).toThrow('s.jsonl line 1: timestamp is not a base64 string')
   })
 })

@@ -191,4 +191,66 @@ export function headsContract(ctx: ContractContext): void {
       expect(await verifyWithHeads(storage.audit, sink, trusted)).toMatchObject({ ok: true, heads: { uncovered: 0, latest: { position: 6 } } })
     })
   })
+
+  describe('RFC 3161 timestamps of signed heads (the TSA faked: tokens are checked in test/audit)', () => {
+    it('keeps a head\'s timestamp with it, added once after the head was stored', async () => {
+      const storage = await ctx.open()
+      const head = { position: 0, time: ctx.clock.now().getTime(), writer: storage.audit.writerId, event: null, jws: 'a.b.c' }
+      await storage.audit.saveHead(head)
+      expect(await storage.audit.listHeads()).toEqual([{ ...head, timestamp: null }])
+      await storage.audit.saveHeadTimestamp('a.b.c', 'dG9rZW4=')
+      await storage.audit.saveHeadTimestamp('a.b.c', 'b3RoZXI=') // the first token obtained stays
+      await storage.audit.saveHeadTimestamp('x.y.z', 'dG9rZW4=') // no such head: nothing happens
+      expect(await storage.audit.listHeads()).toEqual([{ ...head, timestamp: 'dG9rZW4=' }])
+      expect(await storage.audit.latestHead()).toEqual({ ...head, timestamp: 'dG9rZW4=' })
+      await storage.audit.saveHead({ ...head, jws: 'd.e.f', position: 1, timestamp: 'Zmlyc3Q=' })
+      expect((await storage.audit.listHeads(0)).map((h) => h.timestamp)).toEqual(['Zmlyc3Q='])
+    })
+
+    it('timestamps every head, sends it with its token, and keeps a head the TSA failed for (the next one asks again)', async () => {
+      const storage = await ctx.open()
+      const lines: AuditHeadLine[] = []
+      const failures: Error[] = []
+      let tsaUp = true
+      const signer = new HeadSigner({
+        key,
+        store: storage.audit,
+        everyRecords: 2,
+        everyMs: 3_600_000,
+        now: ctx.clock.now,
+        publish: (line) => lines.push(line),
+        onError: (e) => {
+          throw e
+        },
+        timestamp: async (jws) => {
+          if (!tsaUp) throw new Error('TSA unreachable')
+          return Buffer.from(`token for ${jws.length}`).toString('base64')
+        },
+        onTimestampError: (e) => failures.push(e),
+      })
+      await signer.start()
+      const writer = new AuditWriter(storage.audit, { durability: 'strict', onCommitted: (r, op) => signer.committed(r, op) })
+      await write(writer, 2)
+      await signer.settled()
+      tsaUp = false
+      await write(writer, 2)
+      await signer.settled()
+      tsaUp = true
+      await write(writer, 2)
+      await signer.close()
+      const stored = await storage.audit.listHeads()
+      expect(stored.map((h) => [h.position, h.timestamp !== null])).toEqual([[0, true], [4, true], [8, false], [12, true]])
+      expect(failures.map((e) => e.message)).toEqual(['TSA unreachable'])
+      // Each head reached the sinks once, with the token the store kept (or none).
+      expect(lines).toHaveLength(4)
+      for (const line of lines) expect(line.timestamp ?? null).toBe(stored.find((h) => h.jws === line.jws)?.timestamp)
+      // A checkpoint head is stored by prune's transaction, then handed over: timestamped the same way.
+      const checkpoint = signer.sign(await storage.audit.chainHead(), 'checkpoint')
+      await storage.audit.saveHead(checkpoint)
+      signer.published(checkpoint)
+      await signer.settled()
+      expect(lines[lines.length - 1]).toEqual({ type: 'audit_head', jws: checkpoint.jws, timestamp: expect.any(String) })
+      expect((await storage.audit.listHeads()).find((h) => h.jws === checkpoint.jws)?.timestamp).toBe(lines[lines.length - 1]?.timestamp)
+    })
+  })
 }

@@ -84,7 +84,7 @@ export function auditRoutes(deps: AdminApiDeps): RouteDef[] {
       responses: { 200: { description: 'Up to 10 000 heads; page on with ?after=<last position>', schema: ref('AuditHeads') } },
       async handle({ query }) {
         const heads = await store.listHeads(query.after)
-        return { status: 200, body: { heads: heads.map((h) => ({ jws: h.jws })) } }
+        return { status: 200, body: { heads: heads.map((h) => ({ jws: h.jws, ...(h.timestamp ? { timestamp: h.timestamp } : {}) })) } }
       },
     }),
     defineRoute({

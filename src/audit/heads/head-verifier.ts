@@ -23,6 +23,8 @@ export type HeadProblemKind =
   | 'head_not_on_chain'
   /** Records a head covers were removed behind a checkpoint no checkpoint head signed. */
   | 'unsigned_checkpoint'
+  /** The head's RFC 3161 timestamp is not over this head, not validly signed, or not from the trusted TSA. */
+  | 'head_timestamp'
 
 export interface HeadProblem {
   readonly kind: HeadProblemKind
@@ -34,6 +36,8 @@ export interface HeadProblem {
 export interface SignedHead extends HeadPayload {
   readonly source: string
   readonly kid: string
+  /** The compact JWS itself (what an RFC 3161 timestamp is over). */
+  readonly jws: string
 }
 
 export interface DeclaredGap {
@@ -72,7 +76,7 @@ export function openHeads(inputs: readonly HeadInput[], keys: ReadonlyMap<string
     if (seen.has(input.jws)) continue
     seen.add(input.jws)
     const opened = openHead(input.jws, keys)
-    if (opened.ok) heads.push({ ...opened.payload, source: input.source, kid: opened.kid })
+    if (opened.ok) heads.push({ ...opened.payload, source: input.source, kid: opened.kid, jws: input.jws })
     else problems.push({ kind: 'head_signature', position: null, source: input.source, detail: `${input.source}: ${opened.reason}` })
   }
   return { heads: heads.sort((a, b) => a.position - b.position || Date.parse(a.time) - Date.parse(b.time)), problems }

@@ -38,12 +38,16 @@ export interface StoredHead {
   readonly writer: string
   readonly event: HeadEvent | null
   readonly jws: string
+  /** The RFC 3161 TimeStampToken over `jws` (DER, base64), when `audit.timestamping` obtained one. */
+  readonly timestamp?: string | null
 }
 
 /** One line of a sink (and one item of the heads endpoint, where `type` is left out). */
 export interface AuditHeadLine {
   readonly type: 'audit_head'
   readonly jws: string
+  /** The RFC 3161 TimeStampToken over the JWS bytes (DER, base64); absent without one. */
+  readonly timestamp?: string
 }
 
 const hex64 = /^[0-9a-f]{64}$/

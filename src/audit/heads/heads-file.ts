@@ -9,6 +9,8 @@ export interface HeadInput {
   /** Where the head came from, for messages ("heads.jsonl line 12", "store"). */
   readonly source: string
   readonly jws: string
+  /** Its RFC 3161 TimeStampToken (DER, base64), when it came with one. */
+  readonly timestamp?: string
 }
 
 export function parseHeadsFile(text: string, name: string): HeadInput[] {
@@ -19,7 +21,7 @@ export function parseHeadsFile(text: string, name: string): HeadInput[] {
     return heads.map((h: unknown, i) => {
       const jws = (h as { jws?: unknown } | null)?.jws
       if (typeof jws !== 'string') throw new Error(`${name}: heads[${i}] has no jws`)
-      return { source: `${name} heads[${i}]`, jws }
+      return withTimestamp({ source: `${name} heads[${i}]`, jws }, h, `${name}: heads[${i}]`)
     })
   }
   const heads: HeadInput[] = []
@@ -30,9 +32,16 @@ export function parseHeadsFile(text: string, name: string): HeadInput[] {
     const v = value as { type?: unknown; jws?: unknown } | null
     if (v?.type !== 'audit_head') return
     if (typeof v.jws !== 'string') throw new Error(`${name} line ${i + 1}: audit_head without a jws`)
-    heads.push({ source: `${name} line ${i + 1}`, jws: v.jws })
+    heads.push(withTimestamp({ source: `${name} line ${i + 1}`, jws: v.jws }, v, `${name} line ${i + 1}`))
   })
   return heads
+}
+
+function withTimestamp(head: HeadInput, item: unknown, where: string): HeadInput {
+  const timestamp = (item as { timestamp?: unknown }).timestamp
+  if (timestamp === undefined || timestamp === null) return head
+  if (typeof timestamp !== 'string' || timestamp === '') throw new Error(`${where}: timestamp is not a base64 string`)
+  return { ...head, timestamp }
 }
 
 function tryJson(text: string): unknown {

@@ -14,7 +14,7 @@ import { signHead, type HeadSigningKey } from './jws.js'
  */
 export interface HeadSignerOptions {
   readonly key: HeadSigningKey
-  readonly store: Pick<AuditStore, 'saveHead' | 'chainHead' | 'writerId'>
+  readonly store: Pick<AuditStore, 'saveHead' | 'saveHeadTimestamp' | 'chainHead' | 'writerId'>
   readonly everyRecords: number
   readonly everyMs: number
   readonly now: () => Date
@@ -22,6 +22,13 @@ export interface HeadSignerOptions {
   readonly publish: (line: AuditHeadLine) => void
   /** A head that could not be stored (it still went to the sinks). */
   readonly onError: (error: Error) => void
+  /**
+   * `audit.timestamping`: an RFC 3161 TimeStampToken (DER, base64) over the JWS bytes, verified;
+   * throws when none can be had. Absent: heads go out without a timestamp.
+   */
+  readonly timestamp?: (jws: string) => Promise<string>
+  /** No timestamp for a head (TSA down, refused, or an answer that does not verify): it goes out without one. */
+  readonly onTimestampError?: (error: Error) => void
 }
 
 export class HeadSigner {
@@ -84,23 +91,60 @@ export class HeadSigner {
     return (checkpoint) => this.sign(checkpoint, 'checkpoint')
   }
 
-  /** Sends a head made elsewhere (the checkpoint head `prune` stored) to the sinks. */
+  /** Sends a head made elsewhere (the checkpoint head `prune` stored) to the sinks, timestamped first when configured. */
   published(head: StoredHead): void {
-    this.#options.publish({ type: 'audit_head', jws: head.jws })
+    this.#track(this.#stamped(head))
   }
 
-  /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store. */
+  /** Resolves when every head signed so far is stored, timestamped (when configured) and published. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#saving])
+  }
+
+  /** Stops the timer, signs what is not covered yet (the shutdown head) and waits for the store (and the TSA, up to its timeout). */
   async close(): Promise<void> {
     clearInterval(this.#timer)
     this.tick()
     await Promise.allSettled([...this.#saving])
   }
 
+  /**
+   * Without timestamping a head goes to the sinks at once and to the store. With it, the head is
+   * stored first (a TSA outage or a crash never costs a head), then timestamped, and goes to the
+   * sinks once with its token — or without one when the TSA failed; the next head asks again. A
+   * head line may then follow records newer than its position by up to `audit.timestamping.timeout`.
+   */
   #emit(head: StoredHead): Promise<void> {
-    this.published(head)
-    const saving = this.#options.store.saveHead(head).catch((error: unknown) => this.#options.onError(error instanceof Error ? error : new Error(String(error))))
-    this.#saving.add(saving)
-    void saving.finally(() => this.#saving.delete(saving))
-    return saving
+    if (this.#options.timestamp === undefined) this.#options.publish({ type: 'audit_head', jws: head.jws })
+    const saved = this.#options.store.saveHead(head).catch((error: unknown) => this.#options.onError(asError(error)))
+    // Resolves once stored: start-up never waits for the TSA; close() waits for the timestamp too.
+    this.#track(this.#options.timestamp === undefined ? saved : saved.then(() => this.#stamped(head)))
+    return saved
   }
+
+  /** Asks the TSA for the head's token, stores it, and publishes the head (with the token when one came). */
+  async #stamped(head: StoredHead): Promise<void> {
+    const timestamp = this.#options.timestamp
+    if (timestamp === undefined) {
+      this.#options.publish({ type: 'audit_head', jws: head.jws })
+      return
+    }
+    let token: string | undefined
+    try {
+      token = await timestamp(head.jws)
+    } catch (error) {
+      this.#options.onTimestampError?.(asError(error))
+    }
+    this.#options.publish({ type: 'audit_head', jws: head.jws, ...(token === undefined ? {} : { timestamp: token }) })
+    if (token !== undefined) await this.#options.store.saveHeadTimestamp(head.jws, token).catch((error: unknown) => this.#options.onError(asError(error)))
+  }
+
+  #track(work: Promise<void>): void {
+    this.#saving.add(work)
+    void work.finally(() => this.#saving.delete(work))
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
 }

@@ -1,18 +1,22 @@
 import { readFile } from 'node:fs/promises'
 import { HeadSigner, markRestore, parseHeadsFile, parseTrustedKeys, signingKeyFromPem, verifyWithHeads, type HeadVerifyResult } from '../../audit/heads/index.js'
 import type { VerifyReport } from '../../audit/chain-verifier.js'
+import { parseTsaTrust, type TsaTrust } from '../../audit/timestamp/index.js'
 import type { Storage } from '../../storage/ports.js'
 import { progressBar } from '../progress.js'
 import { UsageError } from '../usage-error.js'
 
 /** `audit verify --heads F --key F` and `audit restore-mark --key F`: signed chain heads (docs/audit.md). */
 
-export async function verifyAgainstHeads(storage: Storage, headsPath: string | undefined, keyPath: string | undefined, json: boolean): Promise<number> {
-  if (headsPath === undefined || keyPath === undefined) throw new UsageError('audit verify takes --heads and --key together')
+export async function verifyAgainstHeads(storage: Storage, files: { heads?: string | undefined; key?: string | undefined; tsaCert?: string | undefined }, json: boolean): Promise<number> {
+  const { heads: headsPath, key: keyPath, tsaCert } = files
+  if (headsPath === undefined || keyPath === undefined) throw new UsageError('audit verify takes --heads and --key together (and --tsa-cert only with them)')
   const heads = parseHeadsFile(await readText(headsPath, '--heads'), headsPath)
   const keys = parseTrustedKeys(await readText(keyPath, '--key'))
+  const tsaTrust = tsaCert === undefined ? undefined : trustOf(await readText(tsaCert, '--tsa-cert'), tsaCert)
   let bar: ReturnType<typeof progressBar> | undefined
   const result = await verifyWithHeads(storage.audit, heads, keys, {
+    ...(tsaTrust ? { tsaTrust } : {}),
     onProgress: (checked, head) => {
       bar ??= progressBar('verify', head)
       bar.update(checked)
@@ -23,8 +27,16 @@ export async function verifyAgainstHeads(storage: Storage, headsPath: string | u
   return result.ok ? 0 : 1
 }
 
+function trustOf(pem: string, path: string): TsaTrust {
+  try {
+    return parseTsaTrust(pem, `--tsa-cert ${path}`)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
 /** The human report: the chain first, then the heads, failures first and named. */
-export function describeResult({ chain, heads }: HeadVerifyResult): string {
+export function describeResult({ chain, heads, timestamps }: HeadVerifyResult): string {
   const lines = [chainLine(chain)]
   for (const p of chain.problems) lines.push(`  position ${p.seq}${p.recordId ? ` record ${p.recordId}` : ''}: ${p.kind}${p.detail ? ` (${p.detail})` : ''}`)
   if (heads.ok) {
@@ -38,6 +50,8 @@ export function describeResult({ chain, heads }: HeadVerifyResult): string {
     lines.push(`✖ signed heads: ${heads.problems.length} problem(s); first: ${heads.problems[0]?.detail ?? ''}`)
     for (const p of heads.problems) lines.push(`  ${p.kind}: ${p.detail}`)
   }
+  const newest = timestamps[timestamps.length - 1]
+  if (newest) lines.push(`✔ trusted time: ${timestamps.length} head timestamp(s) verify; newest: position ${newest.position ?? '?'} existed by ${newest.time} (TSA ${newest.tsa})`)
   for (const gap of heads.gaps) lines.push(`  declared gap: positions ${gap.from}..${gap.to ?? 'end'} lost in a restore (marked ${gap.time}, ${gap.source})`)
   for (const warning of heads.warnings) lines.push(`  warning: ${warning}`)
   return `${lines.join('\n')}\n`

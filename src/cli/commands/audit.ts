@@ -32,6 +32,10 @@ records name, token:<name>, admin.tokens[i], oidc:<issuer id>:<sub> or slack:<us
                                     GET /admin/api/audit/heads or a sink's JSONL) with the public key
                                     (PEM, or the JWKS of /.well-known/skillgate-audit-keys): exit 1
                                     when records a head covers were cut off either end
+  verify --heads F --key F --tsa-cert F
+                                    also check each head's RFC 3161 timestamp (audit.timestamping)
+                                    against the TSA's CA certificate (PEM) and report the TSA time:
+                                    exit 1 when one is not over its head or not from that TSA
   restore-mark --key F [--lost-to N | --heads F]
                                     after restoring a backup: sign a head declaring the lost positions
                                     (--key: the PEM private key of audit.signing.key)
@@ -91,6 +95,7 @@ const options = {
   heads: { type: 'string' },
   key: { type: 'string' },
   'lost-to': { type: 'string' },
+  'tsa-cert': { type: 'string' },
 } as const
 
 type Values = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'boolean' ? boolean : string }
@@ -199,7 +204,9 @@ async function exportJsonl(storage: Storage, values: Values): Promise<number> {
 }
 
 async function verify(storage: Storage, values: Values): Promise<number> {
-  if (values.heads !== undefined || values.key !== undefined) return verifyAgainstHeads(storage, values.heads, values.key, values.json === true)
+  if (values.heads !== undefined || values.key !== undefined || values['tsa-cert'] !== undefined) {
+    return verifyAgainstHeads(storage, { heads: values.heads, key: values.key, tsaCert: values['tsa-cert'] }, values.json === true)
+  }
   let bar: ReturnType<typeof progressBar> | undefined
   const report = await storage.audit.verify({
     onProgress: (checked, head) => {
