@@ -73,10 +73,11 @@ function maskResultLine(masker: Masker, line: Buffer, hits: MaskHits): Buffer {
   }
   const result = isObject(entry) ? entry.result : undefined
   if (!isObject(entry) || !isObject(result) || !isObject(result.message)) return line
-  const masked = guarded(() => masker.maskMessageJson(Buffer.from(JSON.stringify(result.message))))
+  // The parsed message itself: no round trip through JSON text to mask it.
+  const masked = guarded(() => masker.maskMessage(result.message))
   addHits(hits, masked.hits)
   if (!masked.changed) return line
-  return Buffer.from(JSON.stringify({ ...entry, result: { ...result, message: JSON.parse(masked.body.toString('utf8')) as unknown } }))
+  return Buffer.from(JSON.stringify({ ...entry, result: { ...result, message: masked.value } }))
 }
 
 /** A text file: decoded as UTF-8 across chunk boundaries and masked with exact hold-back. */
