@@ -1,5 +1,5 @@
 import type { SseFrame } from '../pipeline/response.js'
-import { parseSseEvent, serializeSseEvent } from '../sse/parse-event.js'
+import { parseSseEvent, serializeJsonEvent } from '../sse/parse-event.js'
 
 const UNPARSED: unique symbol = Symbol('unparsed')
 const INVALID: unique symbol = Symbol('invalid JSON')
@@ -12,23 +12,23 @@ const INVALID: unique symbol = Symbol('invalid JSON')
  * stage after the one that parsed it sees the same object.
  */
 export class ObservedFrame implements SseFrame {
-  #raw: Uint8Array | undefined
+  #raw: Buffer | undefined
   #event: string | undefined
   #data: string | undefined
   #json: unknown = UNPARSED
   /** True when a stage replaced the upstream's event: its bytes are new. */
   readonly changed: boolean
 
-  private constructor(raw: Uint8Array | undefined, event: string | undefined, json: unknown) {
+  private constructor(raw: Buffer | undefined, event: string | undefined, json: unknown) {
     this.#raw = raw
     this.#event = event
     if (raw === undefined) this.#json = json
     this.changed = raw === undefined
   }
 
-  /** An event as the upstream framed it. */
+  /** An event as the upstream framed it (the framer's Buffers are kept as they are, not copied). */
   static fromRaw(raw: Uint8Array): ObservedFrame {
-    return new ObservedFrame(raw, undefined, undefined)
+    return new ObservedFrame(Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), undefined, undefined)
   }
 
   /** The frame itself when it is already observed (the usual case past the observer stage). */
@@ -43,7 +43,8 @@ export class ObservedFrame implements SseFrame {
 
   /** The bytes the client receives. */
   get raw(): Uint8Array {
-    return (this.#raw ??= serializeSseEvent(this.event, this.data))
+    // A made event's data is JSON.stringify output: one line, nothing to split.
+    return (this.#raw ??= serializeJsonEvent(this.event, this.data))
   }
 
   /** The event name (`message` when the frame names none). */
@@ -56,7 +57,7 @@ export class ObservedFrame implements SseFrame {
   get data(): string {
     if (this.#data === undefined) {
       if (this.#raw !== undefined) this.#parseFrame()
-      else this.#data = JSON.stringify(this.#json)
+      else this.#data = JSON.stringify(this.#json) ?? "null"
     }
     return this.#data as string
   }
@@ -83,12 +84,12 @@ export class ObservedFrame implements SseFrame {
    * events looks before it makes anyone parse the rest. A made event answers from its JSON text.
    */
   mentions(marker: Buffer): boolean {
-    if (this.#raw !== undefined) return Buffer.from(this.#raw.buffer, this.#raw.byteOffset, this.#raw.byteLength).includes(marker)
+    if (this.#raw !== undefined) return this.#raw.includes(marker)
     return this.data.includes(marker.toString('utf8'))
   }
 
   #parseFrame(): void {
-    const parsed = parseSseEvent(this.#raw as Uint8Array)
+    const parsed = parseSseEvent(this.#raw as Buffer)
     this.#event = parsed.event
     this.#data = parsed.data
   }
