@@ -61,7 +61,6 @@ describe('Managed Agents session events are masked', () => {
   it('masks every event of a `GET …/events` page, at every split point of the body', async () => {
     const page = { data: events.map(([, data]) => data).filter((e) => (e as { type: string }).type !== 'event_delta'), has_more: false, next_page: null }
     const body = Buffer.from(JSON.stringify(page))
-    const expected = { ...page, data: page.data.map((e) => e) }
     let first: string | undefined
     for (let k = 1; k < body.length; k += 1) {
       const { chunks } = await runResponse('GET', '/v1/sessions/sesn_01/events', 'application/json', cut(body, k))
@@ -70,7 +69,7 @@ describe('Managed Agents session events are masked', () => {
       if (text !== first) expect({ k, text }).toEqual({ k, text: first })
     }
     expect(leaks(first!)).toEqual([])
-    const masked = JSON.parse(first!) as typeof expected
+    const masked = JSON.parse(first!) as typeof page
     expect(masked.data.map((e) => (e as { type: string }).type)).toEqual(page.data.map((e) => (e as { type: string }).type))
     expect(masked.has_more).toBe(false)
     expect(first).toContain('[REDACTED:credit-card]')
