@@ -4,6 +4,7 @@ import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { ObservedFrame } from '../response/observed-frame.js'
 import { jsonOf, rememberJson, whole } from '../response/observed-json.js'
+import { linesOf, wholeLineBlocks } from '../response/observed-lines.js'
 import { isBatchResultsPath } from './mask-downloads.js'
 import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
 
@@ -14,7 +15,6 @@ const namesAnObject = (bytes: Uint8Array): boolean => {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   return markers.some((marker) => buffer.includes(marker))
 }
-const NEWLINE = 0x0a
 
 /**
  * Right after the upstream answers: records the caller's principal as the owner of what a successful
@@ -97,27 +97,18 @@ async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember)
  * alone may read them. Only whole lines are passed on, each after what it names was recorded.
  */
 async function* watchResultLines(chunks: AsyncIterable<Uint8Array>, remember: Remember): AsyncGenerator<Uint8Array> {
-  let pending: Buffer = Buffer.alloc(0)
-  for await (const chunk of chunks) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
-    const last = pending.lastIndexOf(NEWLINE)
-    if (last === -1) continue
-    const whole = pending.subarray(0, last + 1)
-    await rememberLines(whole, remember)
-    yield whole
-    pending = pending.subarray(last + 1)
-  }
-  if (pending.length > 0) {
-    await rememberLines(pending, remember)
-    yield pending
+  for await (const block of wholeLineBlocks(chunks)) {
+    await rememberLines(block, remember)
+    yield block
   }
 }
 
+/** Each line parsed once, shared with mask-downloads (`linesOf`), and only in a block that names something. */
 async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
   if (!namesAnObject(block)) return
   const named: OwnedObject[] = []
-  for (const line of block.toString('utf8').split('\n')) {
-    const entry = safeParse(line)
+  for (const line of linesOf(block)) {
+    const entry = line.json
     const result = isObject(entry) ? entry.result : undefined
     if (isObject(result) && isObject(result.message)) named.push(...messageObjects(result.message))
   }
@@ -137,14 +128,6 @@ async function* filtered(chunks: AsyncIterable<Uint8Array>, kind: OwnedKind, own
   }
   const page = filterPage(answer, (id) => known.get(id)?.principal === principal).body
   yield rememberJson(Buffer.from(JSON.stringify(page)), page)
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
