@@ -15,7 +15,8 @@ import { compilePolicy } from '../../dist/policy/compile.js'
 import { evaluatePolicy } from '../../dist/policy/evaluate.js'
 import { extractRequestFacts } from '../../dist/policy/request-facts.js'
 import { namedFacts } from '../../dist/stages/audit-facts.js'
-import { parseSseEvent, serializeSseEvent } from '../../dist/sse/parse-event.js'
+import { ObservedFrame } from '../../dist/response/observed-frame.js'
+import { StreamRecorder } from '../../dist/audit/stream-log.js'
 import { measureHeadCosts } from './heads.mjs'
 import { createMasker, measureMasking } from './masking.mjs'
 import { gatewayConfig, mintToken, requestJson } from './workload.mjs'
@@ -82,6 +83,9 @@ export async function measureMicroCosts({ quick = false } = {}) {
     // The same loop with a stream masker that returns every event unchanged: what parsing and
     // JSON.parse cost on their own, so sseUs minus this is what the masker adds.
     sseUnmaskedUs: perCall(() => maskFrames(PASS_THROUGH_MASKER, reply.sse), timing),
+    // Every stage's work on the stream, as the pipeline runs it now (one observer: each event parsed
+    // once, shared) and as it ran before issue #15 (each stage parsing the events it reads again).
+    ...(await measureResponsePath(masker, reply.sse, timing)),
   }
   const masking = { ...throughput, perResponse }
   const heads = await measureHeadCosts({ quick })
@@ -91,21 +95,130 @@ export async function measureMicroCosts({ quick = false } = {}) {
 /** A masker whose streams change nothing (the baseline of the SSE row). */
 const PASS_THROUGH_MASKER = { createStreamMasker: () => ({ push: (ev) => [ev], end: () => [] }) }
 
-/** What the mask-response stage does per event: parse the frame, JSON-parse its data, push, re-frame what changed. */
+/**
+ * The SSE response path per stream, now and before the observer (µs of this process's CPU, best
+ * batch: on a shared machine wall time would count other processes' time too). Also run alone by
+ * bench/sse-path.mjs.
+ */
+export async function measureResponsePath(masker, frames, timing) {
+  const variants = {
+    responsePathUs: () => responsePath(masker, frames),
+    responsePathUnmaskedUs: () => responsePath(undefined, frames),
+    responsePathBeforeUs: () => responsePathBefore(masker, frames),
+  }
+  // Interleaved rounds, best of each: a burst of load elsewhere then hits every variant alike.
+  const best = Object.fromEntries(Object.keys(variants).map((k) => [k, Infinity]))
+  for (let round = 0; round < 3; round++) {
+    for (const [k, fn] of Object.entries(variants)) best[k] = Math.min(best[k], perCallCpu(fn, timing))
+  }
+  return best
+}
+
+/** Like `perCall`, in CPU time of this process (user + system). */
+export function perCallCpu(fn, { batches, batchMs }) {
+  const run = (n) => {
+    const start = process.cpuUsage()
+    for (let i = 0; i < n; i++) fn()
+    const used = process.cpuUsage(start)
+    return (used.user + used.system) / 1000
+  }
+  const n = calibrate(run, batchMs)
+  let bestMs = Infinity
+  for (let b = 0; b < batches; b++) bestMs = Math.min(bestMs, run(n))
+  return (bestMs * 1000) / n
+}
+
+/** What the mask-response stage does per event: the observed frame's JSON (parsed once), push, re-frame what changed. */
 function maskFrames(masker, frames) {
   const stream = masker.createStreamMasker()
   const out = []
-  for (const frame of frames) {
-    const { event, data } = parseSseEvent(frame)
-    const input = { event, data: JSON.parse(data) }
-    for (const ev of stream.push(input)) out.push(ev === input ? frame : serializeSseEvent(ev.event, JSON.stringify(ev.data)))
+  for (const raw of frames) {
+    const frame = ObservedFrame.fromRaw(raw)
+    const input = { event: frame.event, data: frame.json }
+    for (const ev of stream.push(input)) out.push(ev === input ? frame.raw : ObservedFrame.fromEvent(ev.event, ev.data).raw)
   }
-  for (const ev of stream.end()) out.push(serializeSseEvent(ev.event, JSON.stringify(ev.data)))
+  for (const ev of stream.end()) out.push(ObservedFrame.fromEvent(ev.event, ev.data).raw)
   return out
 }
 
+const USAGE = Buffer.from('"usage"')
+const CONTAINER = Buffer.from('"container"')
+const FILE_ID = Buffer.from('"file_id"')
+
+/**
+ * The response stages' per-event work on an SSE reply, in pipeline order: observer (usage),
+ * own-responses (events naming a container or file), mask-response (when `masker`), audit-close
+ * (event log + assembled message). No I/O: the store and audit writes are left out.
+ */
+function responsePath(masker, frames) {
+  const stream = masker?.createStreamMasker()
+  const recorder = new StreamRecorder(0)
+  let usage
+  const out = []
+  const audit = (frame) => {
+    recorder.add(frame.event, frame.data, 1, frame.json)
+    out.push(frame.raw)
+  }
+  for (const raw of frames) {
+    const frame = ObservedFrame.fromRaw(raw)
+    if (frame.mentions(USAGE)) usage = frame.event === 'message_start' ? frame.json?.message?.usage : frame.json?.usage
+    if (frame.mentions(CONTAINER) || frame.mentions(FILE_ID)) void frame.json
+    if (!stream) {
+      audit(frame)
+      continue
+    }
+    const input = { event: frame.event, data: frame.json }
+    for (const ev of stream.push(input)) audit(ev === input ? frame : ObservedFrame.fromEvent(ev.event, ev.data))
+  }
+  for (const ev of stream?.end() ?? []) audit(ObservedFrame.fromEvent(ev.event, ev.data))
+  return [out, usage]
+}
+
+/** The same work as the stages did it before the observer: each parsing the frames it reads itself. */
+function responsePathBefore(masker, frames) {
+  const stream = masker.createStreamMasker()
+  const recorder = new StreamRecorder(0)
+  let usage
+  const out = []
+  for (const raw of frames) {
+    if (raw.includes(CONTAINER) || raw.includes(FILE_ID)) JSON.parse(legacyParse(raw).data)
+    const { event, data } = legacyParse(raw)
+    const input = { event, data: JSON.parse(data) }
+    for (const ev of stream.push(input)) {
+      const bytes = ev === input ? raw : legacySerialize(ev.event, JSON.stringify(ev.data))
+      if (bytes.includes(USAGE)) usage = JSON.parse(legacyParse(bytes).data)
+      const seen = legacyParse(bytes)
+      recorder.add(seen.event, seen.data, 1)
+      out.push(bytes)
+    }
+  }
+  return [out, usage]
+}
+
+/** parse-event.ts before issue #15 (regex split per frame), kept here to measure the change. */
+function legacyParse(raw) {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+  let event = 'message'
+  const data = []
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === '' || line.startsWith(':')) continue
+    const colon = line.indexOf(':')
+    const field = colon === -1 ? line : line.slice(0, colon)
+    let value = colon === -1 ? '' : line.slice(colon + 1)
+    if (value.startsWith(' ')) value = value.slice(1)
+    if (field === 'event') event = value
+    else if (field === 'data') data.push(value)
+  }
+  return { event, data: data.join('\n') }
+}
+
+function legacySerialize(event, data) {
+  const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`)
+  return Buffer.from(`event: ${event}\n${lines.join('')}\n`)
+}
+
 /** The `realistic` reply of the mock upstream, as JSON bytes and as SSE frames. */
-async function mockReplies() {
+export async function mockReplies() {
   const mock = await startMockUpstream({ host: '127.0.0.1', port: 0, maxRecordedRequests: 10 })
   try {
     const post = async (stream) => {

@@ -137,6 +137,11 @@ export function renderMicro(micro) {
     [`masking the realistic reply as JSON (${int(r.jsonBytes)} B): maskMessageJson`, us(r.jsonUs)],
     [`masking the realistic reply as SSE (${r.sseEvents} events, ${int(r.sseBytes)} B): parse, stream masker, re-frame`, us(r.sseUs)],
     ...(r.sseUnmaskedUs === undefined ? [] : [[`  of which parse + JSON.parse alone (a stream masker that changes nothing)`, us(r.sseUnmaskedUs)]]),
+    ...(r.responsePathUs === undefined ? [] : [
+      [`SSE response path, per stream, CPU: observer, usage, owners, masking, audit log (${(r.responsePathUs / r.sseEvents).toFixed(2)} µs/event)`, us(r.responsePathUs)],
+      [`  without masking (${(r.responsePathUnmaskedUs / r.sseEvents).toFixed(2)} µs/event; masking adds ${((r.responsePathUs - r.responsePathUnmaskedUs) / r.sseEvents).toFixed(2)} µs/event)`, us(r.responsePathUnmaskedUs)],
+      [`  the same before the observer: each stage parsing again (${(r.responsePathBeforeUs / r.sseEvents).toFixed(2)} µs/event)`, us(r.responsePathBeforeUs)],
+    ]),
   ]
   const throughput = masking.rows.map((row) => [
     `${row.what}, ${row.input}`,

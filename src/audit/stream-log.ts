@@ -31,11 +31,15 @@ export class StreamRecorder {
     this.#maxBytes = options.maxBytes ?? 8 * 1024 * 1024
   }
 
-  /** One event as sent to the client; `data` is the event's data text (JSON for the Messages API). */
-  add(event: string, data: string, atMs: number): void {
+  /**
+   * One event as sent to the client; `data` is the event's data text (JSON for the Messages API).
+   * `json`, when the caller already holds the data parsed (the response observer), spares a parse.
+   */
+  add(event: string, data: string, atMs: number, json?: unknown): void {
     const size = Buffer.byteLength(data) + event.length
     this.#bytes += size
-    this.#assembler.apply(event, data)
+    if (json === undefined) this.#assembler.apply(event, data)
+    else this.#assembler.applyParsed(event, json)
     if (this.#truncated || this.#events.length >= this.#maxEvents || this.#logBytes + size > this.#maxBytes) {
       this.#truncated = true
       return
@@ -62,14 +66,19 @@ export class MessageAssembler {
   readonly #partialJson = new Map<number, string>()
 
   apply(event: string, data: string): void {
-    let payload: Record<string, unknown>
+    let parsed: unknown
     try {
-      const parsed: unknown = JSON.parse(data)
-      if (typeof parsed !== 'object' || parsed === null) return
-      payload = parsed as Record<string, unknown>
+      parsed = JSON.parse(data)
     } catch {
       return
     }
+    this.applyParsed(event, parsed)
+  }
+
+  /** The same for data already parsed; the assembler copies what it keeps and never mutates `parsed`. */
+  applyParsed(event: string, parsed: unknown): void {
+    if (typeof parsed !== 'object' || parsed === null) return
+    const payload = parsed as Record<string, unknown>
     const type = typeof payload.type === 'string' ? payload.type : event
     if (type === 'message_start' && isObject(payload.message)) {
       this.message = { ...payload.message, content: [] }

@@ -2,10 +2,11 @@ import { detectors, isDetectorName } from './detectors/index.js'
 import { MaskingConfigError, type MaskingConfigIssue } from './errors.js'
 import { parseFieldPath, type FieldPath } from './field-path.js'
 import { addHits, FIELD_DETECTOR, type WalkContext } from './json-walk.js'
-import { maskMessageBuffer } from './message.js'
+import { maskMessageBuffer, maskMessageValue } from './message.js'
 import { compilePatternSet, type PatternSet, type PatternSpec } from './pattern-set.js'
 import { visitRequestText } from './request.js'
 import { TextScanner } from './scanner.js'
+import { isSessionPreview, maskSessionEventValue } from './session-events.js'
 import { SseStreamMasker } from './stream.js'
 import type { Masker, MaskerOptions, MaskHits, MaskingProfileSpec, RequestFinding } from './types.js'
 import { warmUp } from './warm-up.js'
@@ -141,6 +142,15 @@ function buildMasker(set: PatternSet, paths: readonly FieldPath[], options: Mask
       const hits: MaskHits = {}
       const ctx: WalkContext = { hits, maskText: (text) => maskWithSet(set, text, hits) }
       return { ...maskMessageBuffer(body, paths, thinking, ctx), hits }
+    },
+    maskMessage(message) {
+      const hits: MaskHits = {}
+      const value = maskMessageValue(message, paths, thinking, { hits, maskText: (text) => maskWithSet(set, text, hits) })
+      return { value, changed: value !== message, hits }
+    },
+    maskSessionEvent(event, hits) {
+      if (isSessionPreview(event)) return undefined
+      return maskSessionEventValue(event, { hits, maskText: (text) => maskWithSet(set, text, hits) })
     },
     createStreamMasker() {
       return new SseStreamMasker({ set, paths, thinking, maskText: (text, hits) => maskWithSet(set, text, hits) })

@@ -65,6 +65,13 @@ export interface Masker {
   maskText(text: string): { text: string; hits: MaskHits }
   /** A non-streaming Messages response; returns the same Buffer object when nothing changed. */
   maskMessageJson(body: Buffer): { body: Buffer; changed: boolean; hits: MaskHits }
+  /** The same for a response already parsed (the response observer parses each body once). */
+  maskMessage(message: unknown): { value: unknown; changed: boolean; hits: MaskHits }
+  /**
+   * One Managed Agents session event (session-events.ts), hits added to `hits`; the same object
+   * back when nothing changed. Previews (`event_delta`) give undefined: they are withheld.
+   */
+  maskSessionEvent(event: unknown, hits: MaskHits): unknown
   createStreamMasker(): StreamMasker
   /** Plain text arriving in pieces (file downloads): holds back only what could still become a match. */
   createTextMasker(): TextMasker

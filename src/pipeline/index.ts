@@ -74,10 +74,10 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
+    observeResponse(), //                            each SSE event / JSON answer parsed once, shared below; usage for budgets
     ownResponses(deps.owners), //                    owners of what was created, recorded first; lists cut to the caller's
     filterModels(modelGlobsOf(config)), //           GET /v1/models: only the rule's models; 403 retrieving another
-    maskResponse(deps.masking), //                   masked per content block while it streams
-    observeResponse(), //                            usage for budgets
+    maskResponse(deps.masking), //                   masked per content block while it streams; session events
     ...audit(auditClose), //                        completion committed before the last byte
     respond(), //                                    SSE event by event; `event: error` mid-stream
   ]

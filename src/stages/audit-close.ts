@@ -8,7 +8,8 @@ import { asGatewayError } from '../errors/to-response.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { parseSseEvent } from '../sse/parse-event.js'
+import { ObservedFrame } from '../response/observed-frame.js'
+import { jsonOf, joined } from '../response/observed-json.js'
 import { auditResponseJson } from './audit-facts.js'
 
 /**
@@ -35,11 +36,13 @@ async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content:
   const recorder = new StreamRecorder(ctx.startedAt)
   const completion = completer(ctx, writer, content)
   try {
-    for await (const frame of frames) {
-      const event = parseSseEvent(frame.raw)
-      recorder.add(event.event, event.data, performance.now())
-      if (terminalEvents.has(event.event)) {
-        const failed = event.event === 'error' ? `upstream:${upstreamErrorType(event.data)}` : undefined
+    for await (const raw of frames) {
+      // Parsed once by the observer (or by masking, for an event it made): nothing is parsed here.
+      const frame = ObservedFrame.of(raw)
+      const event = frame.event
+      recorder.add(event, frame.data, performance.now(), frame.json)
+      if (terminalEvents.has(event)) {
+        const failed = event === 'error' ? `upstream:${upstreamErrorType(frame.json)}` : undefined
         await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
       }
       yield frame
@@ -70,7 +73,8 @@ async function* auditedBytes(ctx: RequestContext, writer: AuditWriter, content: 
       held.push(chunk)
       if (!json && held.length > 1) yield held.shift() as Uint8Array
     }
-    const parsed = json ? parseJson(Buffer.concat(held)) : undefined
+    // The observer's parse of this very buffer (or masking's value for the bytes it made).
+    const parsed = json && held.length > 0 ? jsonOf(joined(held)) : undefined
     const response: AuditResponse = parsed !== undefined
       ? { kind: 'json', contentType: type, bytes, body: auditResponseJson(ctx, parsed) }
       : { kind: 'opaque', contentType: type, bytes, ...(digest ? { sha256: digest.digest('hex') } : {}) }
@@ -139,17 +143,8 @@ const contentType = (ctx: RequestContext): string | null => {
   return typeof value === 'string' ? value : null
 }
 
-function parseJson(buffer: Buffer): unknown {
-  try {
-    return JSON.parse(buffer.toString('utf8'))
-  } catch {
-    return undefined
-  }
-}
-
-/** `error.type` of an Anthropic error body (JSON text or parsed), for the record's `error` field. */
-function upstreamErrorType(body: unknown): string {
-  const value = typeof body === 'string' ? parseJson(Buffer.from(body)) : body
+/** `error.type` of a parsed Anthropic error body, for the record's `error` field. */
+function upstreamErrorType(value: unknown): string {
   const error = typeof value === 'object' && value !== null ? (value as { error?: { type?: unknown } }).error : undefined
   return typeof error?.type === 'string' ? error.type : 'unknown'
 }

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors/gateway-error.js'
 import { MaskingError, type Masker, type MaskHits } from '../masking/index.js'
+import { linesOf, wholeLineBlocks, type ObservedLine } from '../response/observed-lines.js'
 
 /**
  * Model and user content also comes back outside `/v1/messages` (issue #12): batch results, one
@@ -31,52 +32,40 @@ export function isTextType(contentType: string): boolean {
 }
 
 const NEWLINE = 0x0a
+const NEWLINE_BYTE = Buffer.from('\n')
 
 /** Batch results: each complete line masked as it arrives; `hits` accumulates per detector. */
 export async function* maskResultLines(masker: Masker, chunks: AsyncIterable<Uint8Array>, hits: MaskHits): AsyncGenerator<Uint8Array> {
-  let pending: Buffer = Buffer.alloc(0)
-  for await (const chunk of chunks) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
-    const last = pending.lastIndexOf(NEWLINE)
-    if (last === -1) continue
-    yield maskLines(masker, pending.subarray(0, last + 1), hits)
-    pending = pending.subarray(last + 1)
-  }
-  if (pending.length > 0) yield maskLines(masker, pending, hits)
+  for await (const block of wholeLineBlocks(chunks)) yield maskLines(masker, block, hits)
 }
 
+/** Lines parsed once, shared with own-responses (`linesOf`); the block comes back as is when nothing changed. */
 function maskLines(masker: Masker, block: Buffer, hits: MaskHits): Buffer {
   const out: Buffer[] = []
-  let start = 0
   let changed = false
-  while (start < block.length) {
-    const end = block.indexOf(NEWLINE, start)
-    const stop = end === -1 ? block.length : end
-    const line = block.subarray(start, stop)
+  const lines = linesOf(block)
+  lines.forEach((line, i) => {
     const masked = maskResultLine(masker, line, hits)
-    changed ||= masked !== line
+    changed ||= masked !== line.bytes
     out.push(masked)
-    if (end !== -1) out.push(block.subarray(end, end + 1))
-    start = stop + 1
-  }
+    // Every line but a last one without its newline ends in one.
+    if (i < lines.length - 1 || block[block.length - 1] === NEWLINE) out.push(NEWLINE_BYTE)
+  })
   return changed ? Buffer.concat(out) : block
 }
 
 /** `{"custom_id", "result": {"type": "succeeded", "message": {…}}}`: the message is masked. */
-function maskResultLine(masker: Masker, line: Buffer, hits: MaskHits): Buffer {
-  if (line.toString('latin1').trim() === '') return line
-  let entry: unknown
-  try {
-    entry = JSON.parse(line.toString('utf8'))
-  } catch {
-    throw new GatewayError('GW_MASKING_FAILED', { detail: 'a batch result line is not JSON' })
-  }
+function maskResultLine(masker: Masker, line: ObservedLine, hits: MaskHits): Buffer {
+  if (line.blank) return line.bytes
+  const entry = line.json
+  if (entry === undefined) throw new GatewayError('GW_MASKING_FAILED', { detail: 'a batch result line is not JSON' })
   const result = isObject(entry) ? entry.result : undefined
-  if (!isObject(entry) || !isObject(result) || !isObject(result.message)) return line
-  const masked = guarded(() => masker.maskMessageJson(Buffer.from(JSON.stringify(result.message))))
+  if (!isObject(entry) || !isObject(result) || !isObject(result.message)) return line.bytes
+  // The parsed message itself: no round trip through JSON text to mask it.
+  const masked = guarded(() => masker.maskMessage(result.message))
   addHits(hits, masked.hits)
-  if (!masked.changed) return line
-  return Buffer.from(JSON.stringify({ ...entry, result: { ...result, message: JSON.parse(masked.body.toString('utf8')) as unknown } }))
+  if (!masked.changed) return line.bytes
+  return Buffer.from(JSON.stringify({ ...entry, result: { ...result, message: masked.value } }))
 }
 
 /** A text file: decoded as UTF-8 across chunk boundaries and masked with exact hold-back. */

@@ -1,57 +1,58 @@
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { parseSseEvent } from '../sse/parse-event.js'
+import { ObservedFrame } from '../response/observed-frame.js'
+import { jsonOf, whole } from '../response/observed-json.js'
+import { downloadKind } from './mask-downloads.js'
 
 const usageMarker = Buffer.from('"usage"')
 
 /**
- * Learns the token usage of Messages responses without delaying or changing them (for budgets;
- * `message_delta` totals are cumulative, so the last one wins). Only events that mention usage are
- * parsed. Who owns the containers and files a response creates is recorded by own-responses.ts.
+ * THE response observer (issue #15), right after `forward`: every SSE event becomes an
+ * `ObservedFrame` (name, data and JSON parsed at most once, on first use, shared by every later
+ * stage), and a JSON answer is gathered into one buffer whose parse `jsonOf` shares the same way.
+ * The stages after it consume those: own-responses (containers and files), mask-response, and
+ * audit-close (event log and assembled message). It derives the one fact it owns on the way:
+ * the Messages `usage` for budgets (`message_start` then cumulative `message_delta`, the last
+ * report wins; `usage.iterations` included), read only from events that mention it.
+ * Downloads (batch results, files) are not gathered: they stream, masked as they go.
  */
 export const observeResponse = (): Stage =>
   async function observeResponse(ctx, next) {
     const response = ctx.response
-    if (response && ctx.endpoint?.name === 'messages' && response.status < 300) {
-      const seen = (usage: unknown) => {
-        if (typeof usage === 'object' && usage !== null) ctx.usage = { ...ctx.usage, ...(usage as Record<string, unknown>) }
-      }
-      const body = response.body
-      response.body = body.kind === 'sse' ? { kind: 'sse', events: watchFrames(body.events, seen) } : { kind: 'bytes', chunks: watchJson(body.chunks, seen) }
+    if (!response) return next()
+    const seen = ctx.endpoint?.name === 'messages' && response.status < 300
+      ? (usage: unknown) => {
+          if (typeof usage === 'object' && usage !== null) ctx.usage = { ...ctx.usage, ...(usage as Record<string, unknown>) }
+        }
+      : undefined
+    const body = response.body
+    const type = String(response.headers['content-type'] ?? '')
+    if (body.kind === 'sse') {
+      response.body = { kind: 'sse', events: observeFrames(body.events, seen) }
+    } else if (type.includes('json') && downloadKind(ctx.path, type) === undefined) {
+      response.body = { kind: 'bytes', chunks: observeWhole(body.chunks, seen) }
     }
     return next()
   }
 
-type Seen = (usage: unknown) => void
+type Seen = ((usage: unknown) => void) | undefined
 
-async function* watchFrames(frames: AsyncIterable<SseFrame>, seen: Seen) {
-  for await (const frame of frames) {
-    const raw = Buffer.from(frame.raw.buffer, frame.raw.byteOffset, frame.raw.byteLength)
-    if (raw.includes(usageMarker)) {
-      const event = parseSseEvent(frame.raw)
-      const data = safeParse(event.data) as { message?: { usage?: unknown }; usage?: unknown } | undefined
-      if (event.event === 'message_delta') seen(data?.usage)
-      else if (event.event === 'message_start') seen(data?.message?.usage)
+async function* observeFrames(frames: AsyncIterable<SseFrame>, seen: Seen): AsyncGenerator<ObservedFrame> {
+  for await (const raw of frames) {
+    const frame = ObservedFrame.of(raw)
+    if (seen && frame.mentions(usageMarker)) {
+      const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
+      if (frame.event === 'message_delta') seen(data?.usage)
+      else if (frame.event === 'message_start') seen(data?.message?.usage)
     }
     yield frame
   }
 }
 
-async function* watchJson(chunks: AsyncIterable<Uint8Array>, seen: Seen) {
-  const parts: Uint8Array[] = []
-  for await (const chunk of chunks) {
-    parts.push(chunk)
-    yield chunk
-  }
-  const message = safeParse(Buffer.concat(parts).toString('utf8')) as { usage?: unknown } | undefined
-  seen(message?.usage)
-}
-
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
+/** One buffer for the whole answer: every later reader shares its parse (`jsonOf`). */
+async function* observeWhole(chunks: AsyncIterable<Uint8Array>, seen: Seen): AsyncGenerator<Uint8Array> {
+  const bytes = await whole(chunks)
+  if (bytes.byteLength === 0) return
+  if (seen) seen((jsonOf(bytes) as { usage?: unknown } | undefined)?.usage)
+  yield bytes
 }

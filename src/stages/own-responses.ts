@@ -2,13 +2,19 @@ import { GatewayError } from '../errors/gateway-error.js'
 import { createdObjects, filterPage, isCreateCall, listKind, messageObjects, pageIds, type OwnedKind, type OwnedObject } from '../ownership/index.js'
 import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { parseSseEvent } from '../sse/parse-event.js'
+import { ObservedFrame } from '../response/observed-frame.js'
+import { jsonOf, rememberJson, whole } from '../response/observed-json.js'
+import { linesOf, wholeLineBlocks } from '../response/observed-lines.js'
 import { isBatchResultsPath } from './mask-downloads.js'
 import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
 
-const markers = [Buffer.from('"container"'), Buffer.from('"file_id"')]
-const namesAnObject = (bytes: Buffer): boolean => markers.some((marker) => bytes.includes(marker))
-const NEWLINE = 0x0a
+const CONTAINER = Buffer.from('"container"')
+const FILE_ID = Buffer.from('"file_id"')
+const markers = [CONTAINER, FILE_ID]
+const namesAnObject = (bytes: Uint8Array): boolean => {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return markers.some((marker) => buffer.includes(marker))
+}
 
 /**
  * Right after the upstream answers: records the caller's principal as the owner of what a successful
@@ -63,19 +69,22 @@ function rememberer(owners: Pick<OwnershipStore, 'record'>, owner: OwnerRef): Re
   }
 }
 
-/** Holds a JSON answer until `use` has seen it whole (when `worth` says it may name something), then passes the original bytes on. */
-async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unknown) => Promise<void>, worth: (bytes: Buffer) => boolean = () => true): AsyncGenerator<Uint8Array> {
-  const whole = await collect(chunks)
-  if (worth(whole)) await use(safeParse(whole.toString('utf8')))
-  yield whole
+/**
+ * Holds a JSON answer until `use` has seen it whole (when `worth` says it may name something), then
+ * passes the original bytes on. The parse is the observer's (`jsonOf`), shared with later stages.
+ */
+async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unknown) => Promise<void>, worth: (bytes: Uint8Array) => boolean = () => true): AsyncGenerator<Uint8Array> {
+  const bytes = await whole(chunks)
+  if (worth(bytes)) await use(jsonOf(bytes))
+  if (bytes.byteLength > 0) yield bytes
 }
 
-/** Events that name a container or a file are recorded before they are passed on. */
+/** Events that name a container or a file are recorded before they are passed on (parsed once, by the observer's frame). */
 async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember): AsyncGenerator<SseFrame> {
-  for await (const frame of frames) {
-    const raw = Buffer.from(frame.raw.buffer, frame.raw.byteOffset, frame.raw.byteLength)
-    if (namesAnObject(raw)) {
-      const data = safeParse(parseSseEvent(frame.raw).data)
+  for await (const raw of frames) {
+    const frame = ObservedFrame.of(raw)
+    if (frame.mentions(CONTAINER) || frame.mentions(FILE_ID)) {
+      const data = frame.json
       const message = isObject(data) && isObject(data.message) ? data.message : data
       await remember(messageObjects(message))
     }
@@ -88,27 +97,18 @@ async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember)
  * alone may read them. Only whole lines are passed on, each after what it names was recorded.
  */
 async function* watchResultLines(chunks: AsyncIterable<Uint8Array>, remember: Remember): AsyncGenerator<Uint8Array> {
-  let pending: Buffer = Buffer.alloc(0)
-  for await (const chunk of chunks) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk])
-    const last = pending.lastIndexOf(NEWLINE)
-    if (last === -1) continue
-    const whole = pending.subarray(0, last + 1)
-    await rememberLines(whole, remember)
-    yield whole
-    pending = pending.subarray(last + 1)
-  }
-  if (pending.length > 0) {
-    await rememberLines(pending, remember)
-    yield pending
+  for await (const block of wholeLineBlocks(chunks)) {
+    await rememberLines(block, remember)
+    yield block
   }
 }
 
+/** Each line parsed once, shared with mask-downloads (`linesOf`), and only in a block that names something. */
 async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
   if (!namesAnObject(block)) return
   const named: OwnedObject[] = []
-  for (const line of block.toString('utf8').split('\n')) {
-    const entry = safeParse(line)
+  for (const line of linesOf(block)) {
+    const entry = line.json
     const result = isObject(entry) ? entry.result : undefined
     if (isObject(result) && isObject(result.message)) named.push(...messageObjects(result.message))
   }
@@ -116,7 +116,7 @@ async function rememberLines(block: Buffer, remember: Remember): Promise<void> {
 }
 
 async function* filtered(chunks: AsyncIterable<Uint8Array>, kind: OwnedKind, owners: Pick<OwnershipStore, 'owners'>, principal: string): AsyncGenerator<Uint8Array> {
-  const answer = safeParse((await collect(chunks)).toString('utf8'))
+  const answer = jsonOf(await whole(chunks))
   const ids = pageIds(answer)
   // Not a list page (an upstream change): nothing in it can be shown safely.
   if (ids === undefined || !isObject(answer)) throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: `the ${kind} list answer is not a page` })
@@ -126,21 +126,8 @@ async function* filtered(chunks: AsyncIterable<Uint8Array>, kind: OwnedKind, own
   } catch (error) {
     throw new GatewayError('GW_OWNERSHIP_UNAVAILABLE', { detail: (error as Error).message, cause: error })
   }
-  yield Buffer.from(JSON.stringify(filterPage(answer, (id) => known.get(id)?.principal === principal).body))
-}
-
-async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = []
-  for await (const chunk of chunks) parts.push(chunk)
-  return Buffer.concat(parts)
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
+  const page = filterPage(answer, (id) => known.get(id)?.principal === principal).body
+  yield rememberJson(Buffer.from(JSON.stringify(page)), page)
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
