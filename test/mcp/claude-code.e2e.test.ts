@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MOCK_PII } from '../../src/mock-upstream/index.js'
+import { runClaude } from '../e2e/claude-code.js'
+import { startStack, type Stack } from '../e2e/harness.js'
+import { startUpstreamFixture, UPSTREAM_BEARER, type UpstreamFixture } from './upstream-fixture.js'
+
+/**
+ * Claude Code 2.1.197 with `--mcp-config` pointing at the gateway's `/mcp/tickets` (issue #19 "done
+ * when"): the mock upstream, scripted with `MOCK:TOOL:<name>`, asks for `mcp__tickets__<tool>`;
+ * Claude Code sees only the granted tools, calls one through the gateway with the workload token, and
+ * the masked result goes back to the model. The MCP server sees only the gateway's credential.
+ */
+let stack: Stack
+let upstream: UpstreamFixture
+let token: string
+let home: string
+
+beforeAll(async () => {
+  upstream = await startUpstreamFixture()
+  stack = await startStack({
+    configure: (config) => {
+      config.mcpServers = [{ id: 'tickets', url: upstream.url, auth: { bearer: { value: UPSTREAM_BEARER } } }]
+      const rule = (config.rules as Array<Record<string, unknown>>)[0]!
+      ;(rule.allow as Record<string, unknown>).mcp = { tickets: { tools: ['echo', 'deploy'] } }
+      rule.masking = ['default']
+      config.masking = { profiles: { default: { detectors: ['email'] } } }
+    },
+  })
+  token = await stack.mint({}, { expiresIn: 900 })
+  home = mkdtempSync(join(tmpdir(), 'skillgate-cc-mcp-'))
+})
+afterAll(async () => {
+  await stack?.close()
+  await upstream?.close()
+  rmSync(home, { recursive: true, force: true })
+})
+
+function claude(prompt: string) {
+  const mcpConfig = join(home, 'mcp.json')
+  writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { tickets: { type: 'http', url: `${stack.url}/mcp/tickets`, headers: { Authorization: `Bearer ${token}` } } } }))
+  return runClaude(
+    ['-p', prompt, '--output-format', 'json', '--model', 'claude-sonnet-4-6', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__tickets__echo,mcp__tickets__drop_database', '--max-turns', '3'],
+    { HOME: home, CLAUDE_CONFIG_DIR: join(home, '.claude'), ANTHROPIC_BASE_URL: stack.url, ANTHROPIC_AUTH_TOKEN: token },
+  )
+}
+
+/** The tool_result Claude Code sent back to the model for the tool_use of `name`. */
+function toolResultFor(name: string): string | undefined {
+  const turns = stack.mock.requests.filter((r) => r.path === '/v1/messages').map((r) => r.json as { messages: { role: string; content: unknown }[]; tools?: { name: string }[] })
+  for (const turn of turns) {
+    const blocks = turn.messages.flatMap((m) => (Array.isArray(m.content) ? (m.content as Record<string, unknown>[]) : []))
+    const use = blocks.find((b) => b.type === 'tool_use' && b.name === name)
+    const result = use && blocks.find((b) => b.type === 'tool_result' && b.tool_use_id === use.id)
+    if (result) return JSON.stringify(result)
+  }
+  return undefined
+}
+
+describe('Claude Code through the MCP endpoint', () => {
+  it('sees only granted tools, calls one through the gateway, and the model gets the masked result', async () => {
+    stack.mock.reset()
+    const run = await claude('MOCK:TOOL:mcp__tickets__echo')
+    expect(run.code, run.stderr + run.stdout).toBe(0)
+    const first = stack.mock.requests.find((r) => r.path === '/v1/messages')?.json as { tools: { name: string }[] }
+    const mcpTools = first.tools.map((t) => t.name).filter((n) => n.startsWith('mcp__'))
+    expect(mcpTools.sort()).toEqual(['mcp__tickets__deploy', 'mcp__tickets__echo'])
+    const result = toolResultFor('mcp__tickets__echo')
+    // Claude Code hands the model the structured result when there is one: masked too.
+    expect(result).toContain('mock-text')
+    expect(result).toContain('[REDACTED:email]')
+    expect(result).not.toContain(MOCK_PII.email)
+    expect(upstream.calls.at(-1)).toEqual({ name: 'echo', arguments: { text: 'mock-text' } })
+    for (const seen of upstream.authorizations) expect(seen).toBe(`Bearer ${UPSTREAM_BEARER}`)
+    const { records } = await stack.gateway.audit.storage.audit.list({ limit: 50 })
+    expect(records.some((r) => r.endpoint === 'mcp.tools.call' && r.tools[0] === 'mcp__tickets__echo' && r.outcome === 'completed')).toBe(true)
+  }, 120_000)
+
+  it('an ungranted tool is not even offered to the model; asking for it never reaches the server', async () => {
+    stack.mock.reset()
+    const before = upstream.calls.length
+    const run = await claude('MOCK:TOOL:mcp__tickets__drop_database')
+    expect(run.code === 0 || run.code === 1, run.stderr).toBe(true)
+    const first = stack.mock.requests.find((r) => r.path === '/v1/messages')?.json as { tools: { name: string }[] }
+    expect(first.tools.map((t) => t.name)).not.toContain('mcp__tickets__drop_database')
+    expect(upstream.calls.slice(before).some((c) => c.name === 'drop_database')).toBe(false)
+  }, 120_000)
+})
