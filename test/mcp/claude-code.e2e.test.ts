@@ -13,6 +13,7 @@ import { startUpstreamFixture, UPSTREAM_BEARER, type UpstreamFixture } from './u
  * Claude Code sees only the granted tools, calls one through the gateway with the workload token, and
  * the masked result goes back to the model. The MCP server sees only the gateway's credential.
  */
+const APPROVER_TOKEN = 'approver-token-for-claude-code-mcp-0123'
 let stack: Stack
 let upstream: UpstreamFixture
 let token: string
@@ -26,7 +27,9 @@ beforeAll(async () => {
       const rule = (config.rules as Array<Record<string, unknown>>)[0]!
       ;(rule.allow as Record<string, unknown>).mcp = { tickets: { tools: ['echo', 'deploy'] } }
       rule.masking = ['default']
+      rule.approval = { mcpTools: ['tickets/deploy'], hold: '60s' }
       config.masking = { profiles: { default: { detectors: ['email'] } } }
+      config.admin = { tokens: [{ secret: { value: APPROVER_TOKEN }, roles: ['approver'] }] }
     },
   })
   token = await stack.mint({}, { expiresIn: 900 })
@@ -42,7 +45,7 @@ function claude(prompt: string) {
   const mcpConfig = join(home, 'mcp.json')
   writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { tickets: { type: 'http', url: `${stack.url}/mcp/tickets`, headers: { Authorization: `Bearer ${token}` } } } }))
   return runClaude(
-    ['-p', prompt, '--output-format', 'json', '--model', 'claude-sonnet-4-6', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__tickets__echo,mcp__tickets__drop_database', '--max-turns', '3'],
+    ['-p', prompt, '--output-format', 'json', '--model', 'claude-sonnet-4-6', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__tickets__echo,mcp__tickets__deploy,mcp__tickets__drop_database', '--max-turns', '3'],
     { HOME: home, CLAUDE_CONFIG_DIR: join(home, '.claude'), ANTHROPIC_BASE_URL: stack.url, ANTHROPIC_AUTH_TOKEN: token },
   )
 }
@@ -87,4 +90,32 @@ describe('Claude Code through the MCP endpoint', () => {
     expect(first.tools.map((t) => t.name)).not.toContain('mcp__tickets__drop_database')
     expect(upstream.calls.slice(before).some((c) => c.name === 'drop_database')).toBe(false)
   }, 120_000)
+
+  it('waits for an approval and completes: the call is held at the gateway until an approver says yes', async () => {
+    stack.mock.reset()
+    const running = claude('MOCK:TOOL:mcp__tickets__deploy')
+    const review = await pendingReview()
+    expect(review.summary.tools).toEqual(['mcp__tickets__deploy'])
+    expect(upstream.calls.some((c) => c.name === 'deploy')).toBe(false)
+    const approved = await fetch(`${stack.url}/admin/api/reviews/${review.id}/approve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${APPROVER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'ok' }),
+    })
+    expect(approved.status).toBe(200)
+    const run = await running
+    expect(run.code, run.stderr + run.stdout).toBe(0)
+    expect(upstream.calls.at(-1)?.name).toBe('deploy')
+    expect(toolResultFor('mcp__tickets__deploy')).toContain('deploy done')
+  }, 120_000)
 })
+
+async function pendingReview(): Promise<{ id: string; summary: { tools: string[] } }> {
+  for (let i = 0; i < 600; i++) {
+    const response = await fetch(`${stack.url}/admin/api/reviews?state=pending`, { headers: { authorization: `Bearer ${APPROVER_TOKEN}` } })
+    const { reviews } = (await response.json()) as { reviews: { id: string; summary: { tools: string[] } }[] }
+    if (reviews[0]) return reviews[0]
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error('no pending review appeared')
+}
