@@ -41,11 +41,16 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true })
 })
 
-function claude(prompt: string) {
+/**
+ * Claude Code does not send its session id to MCP servers; naming the session (`--session-id`) and
+ * sending the same id as a header links the tool calls to the session's turns on the audit.
+ */
+function claude(prompt: string, session: string = crypto.randomUUID()) {
   const mcpConfig = join(home, 'mcp.json')
-  writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { tickets: { type: 'http', url: `${stack.url}/mcp/tickets`, headers: { Authorization: `Bearer ${token}` } } } }))
+  const headers = { Authorization: `Bearer ${token}`, 'x-claude-code-session-id': session }
+  writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { tickets: { type: 'http', url: `${stack.url}/mcp/tickets`, headers } } }))
   return runClaude(
-    ['-p', prompt, '--output-format', 'json', '--model', 'claude-sonnet-4-6', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__tickets__echo,mcp__tickets__deploy,mcp__tickets__drop_database', '--max-turns', '3'],
+    ['-p', prompt, '--session-id', session, '--output-format', 'json', '--model', 'claude-sonnet-4-6', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__tickets__echo,mcp__tickets__deploy,mcp__tickets__drop_database', '--max-turns', '3'],
     { HOME: home, CLAUDE_CONFIG_DIR: join(home, '.claude'), ANTHROPIC_BASE_URL: stack.url, ANTHROPIC_AUTH_TOKEN: token },
   )
 }
@@ -65,7 +70,8 @@ function toolResultFor(name: string): string | undefined {
 describe('Claude Code through the MCP endpoint', () => {
   it('sees only granted tools, calls one through the gateway, and the model gets the masked result', async () => {
     stack.mock.reset()
-    const run = await claude('MOCK:TOOL:mcp__tickets__echo')
+    const session = crypto.randomUUID()
+    const run = await claude('MOCK:TOOL:mcp__tickets__echo', session)
     expect(run.code, run.stderr + run.stdout).toBe(0)
     const first = stack.mock.requests.find((r) => r.path === '/v1/messages')?.json as { tools: { name: string }[] }
     const mcpTools = first.tools.map((t) => t.name).filter((n) => n.startsWith('mcp__'))
@@ -77,8 +83,10 @@ describe('Claude Code through the MCP endpoint', () => {
     expect(result).not.toContain(MOCK_PII.email)
     expect(upstream.calls.at(-1)).toEqual({ name: 'echo', arguments: { text: 'mock-text' } })
     for (const seen of upstream.authorizations) expect(seen).toBe(`Bearer ${UPSTREAM_BEARER}`)
-    const { records } = await stack.gateway.audit.storage.audit.list({ limit: 50 })
-    expect(records.some((r) => r.endpoint === 'mcp.tools.call' && r.tools[0] === 'mcp__tickets__echo' && r.outcome === 'completed')).toBe(true)
+    // The session lists both turns and the tool call between them.
+    const { records } = await stack.gateway.audit.storage.audit.list({ limit: 50, clientSession: session })
+    expect(records.map((r) => r.endpoint).reverse()).toEqual(['messages', 'mcp.tools.call', 'messages'])
+    expect(records[1]).toMatchObject({ tools: ['mcp__tickets__echo'], outcome: 'completed', principal: 'ci:1234567/42' })
   }, 120_000)
 
   it('an ungranted tool is not even offered to the model; asking for it never reaches the server', async () => {
