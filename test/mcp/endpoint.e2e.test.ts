@@ -171,6 +171,9 @@ describe('MCP endpoint through the official SDK', () => {
     const denied = calls.find((r) => r.tools[0] === 'mcp__tickets__drop_database')
     expect(denied).toMatchObject({ decision: 'deny', outcome: 'denied' })
     expect(JSON.stringify(calls)).not.toContain(MOCK_PII.awsKey)
+    // `audit list --endpoint mcp.tools.call` finds exactly these.
+    const filtered = await stack.gateway.audit.storage.audit.list({ limit: 100, endpoint: 'mcp.tools.call' })
+    expect(filtered.records.map((r) => r.id)).toEqual(calls.map((r) => r.id))
   })
 })
 
