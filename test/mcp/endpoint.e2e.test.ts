@@ -31,6 +31,8 @@ beforeAll(async () => {
         flood: { tools: ['*'] },
         slow: { tools: ['*'] },
       }
+      // A second rule, for another repository, that grants no MCP server.
+      ;(config.rules as Array<Record<string, unknown>>).push({ ...structuredClone(rule), id: 'no-mcp', match: { subject: 'repo:acme/other:*', claims: { repository_owner_id: '1234567' } }, allow: { endpoints: ['models'] }, approval: undefined })
       rule.approval = { mcpTools: ['tickets/deploy'], hold: '20s', grantTtl: '10m' }
       rule.masking = ['default']
       config.masking = { profiles: { default: { detectors: ['email'] } }, requests: { block: ['aws-access-key'] } }
@@ -174,6 +176,31 @@ describe('MCP endpoint through the official SDK', () => {
     // `audit list --endpoint mcp.tools.call` finds exactly these.
     const filtered = await stack.gateway.audit.storage.audit.list({ limit: 100, endpoint: 'mcp.tools.call' })
     expect(filtered.records.map((r) => r.id)).toEqual(calls.map((r) => r.id))
+  })
+})
+
+describe('MCP endpoint: the same tokens and rules as /v1', () => {
+  it('a gateway token from POST /v1/oauth/token works as well as the workload token', async () => {
+    const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: token })
+    const exchanged = (await (await fetch(`${stack.url}/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })).json()) as { access_token: string }
+    const client = await connect('tickets', exchanged.access_token)
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['deploy', 'echo', 'fail'])
+    await client.close()
+  })
+
+  it('a rule without allow.mcp for the server: 403 naming the rule', async () => {
+    const other = await stack.mint({ sub: 'repo:acme/other:ref:refs/heads/main' })
+    const response = await post('tickets', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), { authorization: `Bearer ${other}` })
+    expect(response.status).toBe(403)
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain('rule no-mcp grants no tools on MCP server tickets')
+  })
+
+  it('GET and DELETE: 405, the endpoint is stateless', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const response = await fetch(`${stack.url}/mcp/tickets`, { method, headers: { authorization: `Bearer ${token}` } })
+      expect(response.status).toBe(405)
+      expect(response.headers.get('allow')).toBe('POST')
+    }
   })
 })
 
