@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import { asGatewayError, sendError } from '../errors/to-response.js'
+import type { RefusalAggregator } from '../audit/refusals.js'
 import type { Masking } from '../masking/rule-masking.js'
 import { newRequestId } from '../observability/request-id.js'
 import { parseJsonBody } from '../request/json-body.js'
@@ -12,6 +13,7 @@ import { readCredential } from '../stages/authenticate.js'
 import type { McpAuthenticator, McpCaller } from './caller.js'
 import { readLimitedBody } from './read-body.js'
 import { maskedError, refused, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
+import type { EndpointRefusal } from './tool-audit.js'
 import type { ToolPolicy } from './tool-policy.js'
 import { openUpstream, type UpstreamSession } from './upstream-client.js'
 import type { McpCredential } from './upstream-credential.js'
@@ -34,6 +36,11 @@ export interface McpEndpointDeps extends Pick<ToolCallDeps, 'approvals' | 'audit
   readonly issuerIdOf: (iss: unknown) => string | undefined
   /** Public base URL (no trailing slash) for resource metadata; undefined: from the request's Host. */
   readonly publicBase?: string | undefined
+  /** Records a request refused before any tool call; undefined with the audit disabled. */
+  readonly recordRefusal?: ((refusal: EndpointRefusal) => Promise<void>) | undefined
+  /** Anonymous refusals past a per-address burst are aggregated instead of recorded one by one. */
+  readonly refusals?: RefusalAggregator | undefined
+  readonly clientAddress: (req: IncomingMessage) => string
 }
 
 const protectedResourcePrefix = '/.well-known/oauth-protected-resource'
@@ -51,9 +58,13 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
     const requestId = newRequestId()
     const serverId = path.slice('/mcp/'.length)
     const server = deps.servers.get(serverId)
+    let caller: McpCaller | undefined
     try {
       if (server === undefined) throw new GatewayError('GW_NOT_FOUND', { publicDetail: `no MCP server ${JSON.stringify(serverId.slice(0, 64))} is configured` })
-      const caller = await authenticate(deps, req, serverId, metadataUrl(deps, req, serverId))
+      caller = await authenticate(deps, req, serverId, metadataUrl(deps, req, serverId))
+      if (!deps.tools.grantsServer(caller.ruleName, serverId)) {
+        throw new GatewayError('GW_AUTHZ_TOOL_DENIED', { publicDetail: `rule ${caller.ruleName} grants no tools on MCP server ${serverId} (allow.mcp.${serverId})` })
+      }
       if (req.method !== 'POST') throw new GatewayError('GW_METHOD_NOT_ALLOWED', { publicDetail: 'this MCP endpoint is stateless: POST only', headers: { allow: 'POST' } })
       const body = await readLimitedBody(req, server.limits.maxMessage)
       let parsed: unknown
@@ -65,9 +76,20 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
       await serve(deps, server, caller, req, res, parsed, body.length)
     } catch (error) {
       if (res.headersSent) return void res.destroy()
-      sendError(res, asGatewayError(error), requestId)
+      const failure = asGatewayError(error)
+      await recordRefusal(deps, req, { serverId, method: req.method ?? '', code: failure.code, status: failure.status, caller, issuerId: deps.issuerIdOf(caller?.claims.iss) })
+      sendError(res, failure, requestId)
     }
   }
+}
+
+/** As `/v1` (audit-trail stage): every refusal recorded, anonymous ones past a burst aggregated per minute. */
+async function recordRefusal(deps: McpEndpointDeps, req: IncomingMessage, refusal: EndpointRefusal): Promise<void> {
+  if (deps.recordRefusal === undefined) return
+  // A 403 comes from a verified token (rule selection): recorded alone, like every refusal with a caller.
+  const anonymous = refusal.caller === undefined && refusal.status < 500 && refusal.status !== 403
+  if (anonymous && deps.refusals !== undefined && !deps.refusals.admit({ clientAddress: deps.clientAddress(req), code: refusal.code, status: refusal.status })) return
+  await deps.recordRefusal(refusal)
 }
 
 /** `GET /.well-known/oauth-protected-resource/mcp/{id}` (RFC 9728, MCP authorization): where to get a token. */

@@ -9,7 +9,9 @@ import type { Policy } from '../policy/compile.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { McpAuthenticator } from './caller.js'
 import { createMcpEndpoint, createResourceMetadata, type McpServerRuntime } from './endpoint.js'
-import { toolCallAudit } from './tool-audit.js'
+import { clientAddresses } from '../http/client-address.js'
+import type { RefusalAggregator } from '../audit/refusals.js'
+import { endpointRefusalAudit, toolCallAudit } from './tool-audit.js'
 import { compileToolPolicy } from './tool-policy.js'
 import { mcpCredential } from './upstream-credential.js'
 import { workloadAuthenticator } from './workload-authenticator.js'
@@ -24,6 +26,8 @@ export interface McpParts {
   readonly approvals: Approvals
   readonly masking: Masking
   readonly audit: AuditWriter | undefined
+  /** The `/v1` aggregator of anonymous refusals, shared so one address has one burst. */
+  readonly refusals?: RefusalAggregator | undefined
   /** Tried before the workload-token authenticator (e.g. the connector's capability tokens). */
   readonly authenticators?: readonly McpAuthenticator[] | undefined
   readonly onError: (error: Error) => void
@@ -44,9 +48,10 @@ export function buildMcp(config: Config, parts: McpParts): McpHandlers {
   )
   const issuerIds = new Map(config.issuers.map((issuer) => [issuer.issuer, issuer.id]))
   const publicBase = config.gatewayTokens.issuer?.replace(/\/+$/, '')
+  const addresses = clientAddresses(config.listen.trustedProxies)
   const authenticators = [
     ...(parts.authenticators ?? []),
-    workloadAuthenticator({ verifier: parts.verifier, issuers: config.issuers, revocations: parts.revocations, policy: parts.policy, minted: parts.minted, tools }),
+    workloadAuthenticator({ verifier: parts.verifier, issuers: config.issuers, revocations: parts.revocations, policy: parts.policy, minted: parts.minted }),
   ]
   const endpoint = createMcpEndpoint({
     servers,
@@ -57,6 +62,9 @@ export function buildMcp(config: Config, parts: McpParts): McpHandlers {
     audit: parts.audit && toolCallAudit(parts.audit, config.audit.content, parts.masking, parts.onError),
     issuerIdOf: (iss) => (typeof iss === 'string' ? issuerIds.get(iss) : undefined),
     publicBase,
+    recordRefusal: parts.audit && endpointRefusalAudit(parts.audit, config.audit.content, parts.onError),
+    refusals: parts.refusals,
+    clientAddress: (req) => addresses.of(req),
   })
   const resourceMetadata = createResourceMetadata({ servers, publicBase }, config.issuers.map((issuer) => issuer.issuer))
   return { endpoint, resourceMetadata }

@@ -87,6 +87,49 @@ export function toolCallAudit(writer: AuditWriter, content: AuditContentMode, ma
 
 export type ToolCallAudit = ReturnType<typeof toolCallAudit>
 
+/** The record's endpoint name for a request refused at `/mcp/{id}` before any tool call (401, 403, 404, 405, 413). */
+export const endpointRefusal = 'mcp'
+
+export interface EndpointRefusal {
+  readonly serverId: string
+  readonly method: string
+  readonly code: string
+  readonly status: number
+  readonly caller?: McpCaller | undefined
+  readonly issuerId?: string | undefined
+}
+
+/**
+ * One record for a request refused at the HTTP level, as `/v1` records its refusals (audit-trail
+ * stage); the caller decides first whether an anonymous one is aggregated instead (audit/refusals.ts).
+ */
+export function endpointRefusalAudit(writer: AuditWriter, content: AuditContentMode, onError: (error: Error) => void) {
+  return async function record(refusal: EndpointRefusal): Promise<void> {
+    const id = newRequestId()
+    const start = new Date()
+    const caller = refusal.caller
+    const opening = buildOpening({
+      id,
+      start,
+      ...(caller ? { identity: { issuerId: refusal.issuerId ?? 'unknown', claims: caller.claims } } : {}),
+      decision: { effect: 'deny', rule: caller?.ruleName, principal: caller?.principal, reasons: [{ code: refusal.code }] },
+      endpoint: endpointRefusal,
+      method: refusal.method,
+      path: `/mcp/${refusal.serverId.slice(0, 64)}`,
+      clientSession: caller?.clientSession,
+      requestBytes: 0,
+      content,
+    })
+    try {
+      await writer.begin(opening)
+      await writer.complete(id, buildCompletion({ start, end: new Date(), status: refusal.status, outcome: 'denied', error: refusal.code, content }))
+    } catch (error) {
+      // A refusal that cannot be recorded is still a refusal: reported, never turned into an allow.
+      onError(error as Error)
+    }
+  }
+}
+
 /**
  * The arguments as recorded: masked with the rule's detectors and those of `masking.requests`, so a
  * call refused for carrying a secret does not keep that secret in the audit.

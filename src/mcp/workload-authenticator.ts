@@ -11,7 +11,6 @@ import { decisionToError, readSource } from '../stages/authorize.js'
 import { rejectRevoked, verifyOrReject } from '../stages/authenticate.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { McpAuthenticator, McpCaller } from './caller.js'
-import type { ToolPolicy } from './tool-policy.js'
 
 export interface WorkloadAuthenticatorDeps {
   readonly verifier: TokenVerifier
@@ -19,19 +18,18 @@ export interface WorkloadAuthenticatorDeps {
   readonly revocations: RevocationCache
   readonly policy: Policy
   readonly minted: MintedTokenStore
-  readonly tools: ToolPolicy
 }
 
 /**
  * The same tokens and rules as `/v1/*` (authenticate + authorize stages): a direct workload token of an
  * issuer with `direct: true`, or a gateway token re-checked against today's rules over its source
- * claims. Revoked tokens, principals and issuers are refused. The rule so selected must grant the
- * server in `allow.mcp`, else 403 naming it. Tried last: it claims every bearer it is given.
+ * claims. Revoked tokens, principals and issuers are refused. Tried last: it claims every bearer it
+ * is given.
  */
 export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthenticator {
   const directIssuers = new Set(deps.issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
   const issuerIds = new Map(deps.issuers.map((issuer) => [sourceValue(issuer.issuer), issuer.id]))
-  return async function authenticateWorkload(bearer, serverId): Promise<McpCaller> {
+  return async function authenticateWorkload(bearer): Promise<McpCaller> {
     const identity = await verifyOrReject(deps.verifier, bearer)
     const claims = identity.claims
     const jti = typeof claims.jti === 'string' ? claims.jti : undefined
@@ -57,9 +55,7 @@ export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthe
     if (!selection.ok) throw decisionToError(selection.decision)
     const iat = typeof claims.iat === 'number' ? claims.iat : undefined
     rejectRevoked(deps.revocations.checkPrincipal(selection.principal, iat))
-    if (!deps.tools.grantsServer(selection.rule.id, serverId)) {
-      throw new GatewayError('GW_AUTHZ_TOOL_DENIED', { publicDetail: `rule ${selection.rule.id} grants no tools on MCP server ${serverId} (allow.mcp.${serverId})` })
-    }
+    // Whether the rule grants this server is the endpoint's check (for every authenticator), after this.
     return { principal: selection.principal, claims: ruleClaims, ruleName: selection.rule.id }
   }
 }
