@@ -85,7 +85,9 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
 
 /** As `/v1` (audit-trail stage): every refusal recorded, anonymous ones past a burst aggregated per minute. */
 async function recordRefusal(deps: McpEndpointDeps, req: IncomingMessage, refusal: EndpointRefusal): Promise<void> {
-  if (deps.recordRefusal === undefined) return
+  // GET (the optional server-to-client stream) and DELETE answered 405 are the protocol's normal
+  // negotiation for a stateless server, sent by every streamable-HTTP client: not refusals worth a record.
+  if (deps.recordRefusal === undefined || refusal.code === 'GW_METHOD_NOT_ALLOWED') return
   // A 403 comes from a verified token (rule selection): recorded alone, like every refusal with a caller.
   const anonymous = refusal.caller === undefined && refusal.status < 500 && refusal.status !== 403
   if (anonymous && deps.refusals !== undefined && !deps.refusals.admit({ clientAddress: deps.clientAddress(req), code: refusal.code, status: refusal.status })) return

@@ -303,12 +303,13 @@ async function decide(id: string, action: 'approve' | 'deny'): Promise<void> {
 }
 
 describe('MCP endpoint refusals on the audit', () => {
-  it('401, 403, 404, 405 and 413 at /mcp are each recorded (endpoint mcp), with the caller when known', async () => {
+  it('401, 403, 404 and 413 at /mcp are each recorded (endpoint mcp), with the caller when known; a 405 for GET is not', async () => {
     const { records } = await stack.gateway.audit.storage.audit.list({ limit: 200, endpoint: 'mcp' })
     const codes = records.map((r) => r.error)
-    for (const code of ['GW_AUTHN_MISSING', 'GW_AUTHN_INVALID', 'GW_NOT_FOUND', 'GW_METHOD_NOT_ALLOWED', 'GW_REQUEST_TOO_LARGE', 'GW_AUTHZ_TOOL_DENIED']) expect(codes).toContain(code)
+    for (const code of ['GW_AUTHN_MISSING', 'GW_AUTHN_INVALID', 'GW_NOT_FOUND', 'GW_REQUEST_TOO_LARGE', 'GW_AUTHZ_TOOL_DENIED']) expect(codes).toContain(code)
     const forbidden = records.find((r) => r.error === 'GW_AUTHZ_TOOL_DENIED')
     expect(forbidden).toMatchObject({ decision: 'deny', outcome: 'denied', status: 403, rule: 'no-mcp', principal: 'ci:1234567/42', issuer: 'ci', request: { path: '/mcp/tickets' } })
     expect(records.find((r) => r.error === 'GW_AUTHN_MISSING')).toMatchObject({ principal: null, status: 401 })
+    expect(codes).not.toContain('GW_METHOD_NOT_ALLOWED')
   })
 })
