@@ -12,7 +12,7 @@ import { clientSessionOf } from '../stages/audit-facts.js'
 import { readCredential } from '../stages/authenticate.js'
 import type { McpAuthenticator, McpCaller } from './caller.js'
 import { readLimitedBody } from './read-body.js'
-import { maskedError, refused, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
+import { maskedError, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
 import type { EndpointRefusal } from './tool-audit.js'
 import type { ToolPolicy } from './tool-policy.js'
 import { openUpstream, type UpstreamSession } from './upstream-client.js'
@@ -179,4 +179,3 @@ function metadataUrl(deps: McpEndpointDeps, req: IncomingMessage, serverId: stri
   return `${baseOf(deps, req)}${protectedResourcePrefix}/mcp/${serverId}`
 }
 
-export { refused }

@@ -17,6 +17,7 @@ import { mcpCredential } from './upstream-credential.js'
 import { workloadAuthenticator } from './workload-authenticator.js'
 
 export type { McpAuthenticator, McpCaller } from './caller.js'
+export { refused, refusedCode } from './tool-call.js'
 
 export interface McpParts {
   readonly verifier: TokenVerifier
