@@ -29,6 +29,7 @@ export const auditFilterShape = {
   rule: z.string().min(1).optional(),
   skill: z.string().min(1).optional(),
   clientSession: z.string().min(1).max(128).optional().describe('x-claude-code-session-id; add principal to scope it to one caller.'),
+  endpoint: z.string().min(1).max(64).optional().describe('The endpoint as records name it, e.g. messages or mcp.tools.call.'),
   decision: z.enum(['allow', 'deny', 'approval_required'] as const satisfies readonly AuditDecision[]).optional(),
   outcome: z.enum(['completed', 'interrupted', 'denied', 'error', 'open'] as const satisfies readonly AuditState[]).optional(),
   since: isoDate.optional(),

@@ -22,6 +22,7 @@ export interface AuditFilter {
   readonly rule?: string | undefined
   readonly skill?: string | undefined
   readonly clientSession?: string | undefined
+  readonly endpoint?: string | undefined
   readonly decision?: AuditDecision | undefined
   readonly outcome?: AuditState | undefined
   /** ISO 8601. */

@@ -27,6 +27,7 @@ function whereOf(d: Dialect, filter: AuditListFilter, params: unknown[]): string
   if (filter.skill !== undefined) add(d.listContains('r.skills'), filter.skill)
   // Read from the opening link: no index column, so the other filters should narrow first.
   if (filter.clientSession !== undefined) add(`EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = r.seq_open AND ${d.jsonMember('c.body', 'clientSession')} = ?)`, filter.clientSession)
+  if (filter.endpoint !== undefined) add(`EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = r.seq_open AND ${d.jsonMember('c.body', 'endpoint')} = ?)`, filter.endpoint)
   if (filter.from !== undefined) add('r.started_at >= ?', filter.from.getTime())
   if (filter.to !== undefined) add('r.started_at < ?', filter.to.getTime())
   return where

@@ -37,6 +37,8 @@ export interface AuditListFilter {
   readonly skill?: string | undefined
   /** Records of one client session (`x-claude-code-session-id`); combine with `principal` to scope it. */
   readonly clientSession?: string | undefined
+  /** Records of one endpoint as the record names it (`messages`, `mcp.tools.call`, …). */
+  readonly endpoint?: string | undefined
   readonly decision?: AuditDecision | undefined
   readonly outcome?: AuditState | undefined
   /** `time.start >= from`. */

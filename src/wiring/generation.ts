@@ -6,6 +6,7 @@ import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
 import { buildPipeline } from '../pipeline/index.js'
 import type { Stage } from '../pipeline/stage.js'
 import type { Policy } from '../policy/compile.js'
+import { buildMcp, type McpHandlers } from '../mcp/index.js'
 import { buildAdmin } from './admin.js'
 import { buildExchangeHandler } from './exchange.js'
 import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
@@ -26,6 +27,8 @@ export interface Generation {
   readonly admin: AdminApi
   /** `POST /v1/oauth/token`. */
   readonly exchange: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** `/mcp/{id}` and its resource metadata (docs/mcp.md). */
+  readonly mcp: McpHandlers
   /** The `/v1/*` stage list (docs/pipeline.md). */
   readonly pipeline: readonly Stage[]
   /** Stops this configuration's timers and watchers (key-set refreshes, approvals sweeps, token files). */
@@ -58,8 +61,10 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
     const ruleCredentials = keep(await openRuleCredentials(config, shared.logger, shared.reports))
     const credential = credentialByRule(shared.credential, ruleCredentials.byRule)
     const pipeline = buildPipeline({ ...shared, credential, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals }, config)
+    const mcp = buildMcp(config, { ...shared, verifier: identity.verifier, policy, masking, approvals, onError: (error) => shared.reports.auditWrite(error) })
     return {
       config,
+      mcp,
       policy,
       verifier: identity.verifier,
       issuersHealth: identity.health,

@@ -109,6 +109,7 @@ export function auditContract(ctx: ContractContext): void {
           skills: i % 4 === 0 ? ['xlsx', 'generate-release-notes'] : ['generate-release-notes'],
           decision: i === 5 ? 'deny' : 'allow',
           ...(i % 5 === 1 ? { clientSession: 'f3b1c2d4-0000-4000-8000-000000000001' } : {}),
+          ...(i % 4 === 2 ? { endpoint: 'mcp.tools.call' } : {}),
         })
         await storage.audit.begin(o)
         if (i !== 11) await storage.audit.complete(o.id, completion(start, i === 5 ? 'denied' : 'completed'))
@@ -128,6 +129,8 @@ export function auditContract(ctx: ContractContext): void {
       expect(await list({ clientSession: 'f3b1c2d4-0000-4000-8000-000000000001' })).toEqual([ids[11], ids[6], ids[1]])
       expect(await list({ clientSession: 'f3b1c2d4-0000-4000-8000-000000000001', principal: 'gha:1/1' })).toEqual([ids[6]])
       expect(await list({ clientSession: 'no-such-session' })).toEqual([])
+      expect(await list({ endpoint: 'mcp.tools.call' })).toEqual([ids[10], ids[6], ids[2]])
+      expect(await list({ endpoint: 'mcp.tools.call', clientSession: 'f3b1c2d4-0000-4000-8000-000000000001' })).toEqual([ids[6]])
       expect((await storage.audit.get(ids[6] ?? ''))?.clientSession).toBe('f3b1c2d4-0000-4000-8000-000000000001')
       expect((await storage.audit.get(ids[0] ?? ''))?.clientSession).toBeNull()
       expect(await list({ decision: 'deny' })).toEqual([ids[5]])

@@ -26,6 +26,7 @@ export interface OpeningOptions {
   readonly skills?: readonly string[]
   readonly decision?: 'allow' | 'deny' | 'approval_required'
   readonly clientSession?: string
+  readonly endpoint?: string
 }
 
 export function opening(options: OpeningOptions = {}): AuditOpening {
@@ -43,7 +44,7 @@ export function opening(options: OpeningOptions = {}): AuditOpening {
       principal: options.principal ?? 'gha:1234567/42',
       reasons: [{ code: 'rule-matched', detail: 'release-notes' }, { code: 'model-granted' }],
     },
-    endpoint: 'messages',
+    endpoint: options.endpoint ?? 'messages',
     method: 'POST',
     path: '/v1/messages',
     model: 'claude-sonnet-4-5',

@@ -39,6 +39,7 @@ const toFilter = (q: FilterQuery): AuditListFilter => ({
   rule: q.rule,
   skill: q.skill,
   clientSession: q.clientSession,
+  endpoint: q.endpoint,
   decision: q.decision,
   outcome: q.outcome,
   from: q.since,

@@ -13,7 +13,8 @@ import { AdminClientError, adminClientFromEnv, type AdminClient } from '../remot
 
 const help = `Usage: skillgate audit <command> [--store URL | --config F] [options]
 
-  list   [--principal P] [--actor A] [--rule R] [--skill S] [--client-session ID] [--decision allow|deny|approval_required]
+  list   [--principal P] [--actor A] [--rule R] [--skill S] [--client-session ID] [--endpoint E]
+         [--decision allow|deny|approval_required]
          [--outcome completed|interrupted|denied|error|open] [--since ISO] [--until ISO] [--limit N] [--json]
   show ID [--json]                  one record: identity, decision and reasons, request and response
   replay ID [--speed N]             re-emit a recorded stream as SSE with its original timing
@@ -22,6 +23,7 @@ const help = `Usage: skillgate audit <command> [--store URL | --config F] [optio
                                     by a skillgate_turn event
   --client-session ID               records of one Claude Code session (x-claude-code-session-id);
                                     with --principal, only that caller's (clients choose the id)
+  --endpoint E                      records of one endpoint: messages, mcp.tools.call (MCP tool calls), …
   export [filters] [--out FILE]     JSONL, oldest first, with a progress bar on stderr
 
 --actor A: what A did (approvals, denials, grant and principal revocations): A is the id the
@@ -84,6 +86,7 @@ const options = {
   rule: { type: 'string' },
   skill: { type: 'string' },
   'client-session': { type: 'string' },
+  endpoint: { type: 'string' },
   decision: { type: 'string' },
   outcome: { type: 'string' },
   since: { type: 'string' },
@@ -120,6 +123,7 @@ function filterOf(values: Values): AuditListFilter {
     rule: values.rule,
     skill: values.skill,
     clientSession: values['client-session'],
+    endpoint: values.endpoint,
     decision: values.decision as AuditDecision | undefined,
     outcome: values.outcome as AuditState | undefined,
     from: date(values.since, 'since'),
@@ -236,6 +240,7 @@ async function runRemote(api: AdminClient, sub: string, values: Values, position
     ...(values.rule ? { rule: values.rule } : {}),
     ...(values.skill ? { skill: values.skill } : {}),
     ...(values['client-session'] ? { clientSession: values['client-session'] } : {}),
+    ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     ...(values.decision ? { decision: values.decision as AuditDecision } : {}),
     ...(values.outcome ? { outcome: values.outcome as AuditState } : {}),
     ...(values.since ? { since: values.since } : {}),
