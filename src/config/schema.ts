@@ -462,6 +462,7 @@ export const configSchema = z.strictObject({
  * with the explicit flag. No query, fragment or credentials: `/mcp/{id}` is appended to the path.
  */
 function publicUrlProblem(text: string, insecureHttp: boolean): string | undefined {
+  if (!URL.canParse(text)) return undefined // already reported as not a URL
   const url = new URL(text)
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return 'mcp.publicUrl has no credentials, query or fragment'
   if (url.protocol === 'https:') return undefined

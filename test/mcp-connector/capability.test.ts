@@ -128,14 +128,15 @@ describe('capability tokens', () => {
     expect(await reason(caps.authenticator()(minted.token, 'github'))).toBe('GW_AUTHN_REVOKED')
   })
 
-  it('still verifies after a key rotation while within mcp.capabilityTtl', async () => {
-    const rotating = await openGatewayTokens({ keyFile: join(dir, 'rot.json'), issuer: ISSUER, ttlMs: 300_000, rotateAfterMs: 300_000, now: () => clock.now, retainAtLeastMs: 600_000 })
+  it('still verifies after a key rotation while within mcp.capabilityTtl (longer than the gateway token ttl)', async () => {
+    const rotating = await openGatewayTokens({ keyFile: join(dir, 'rot.json'), issuer: ISSUER, ttlMs: 300_000, rotateAfterMs: 300_000, now: () => clock.now, retainAtLeastMs: 900_000 })
     try {
       const c = openCapabilities({ keys: rotating.keys, issuer: ISSUER, publicUrl: PUBLIC, revocations, revocationStore: storage.revocations, now: () => clock.now })
-      const minted = await c.mint(grant({ expiresAt: clock.now + 590_000 }))
+      const minted = await c.mint(grant({ expiresAt: clock.now + 890_000 }))
       clock.now += 300_000
       await rotating.mint({ principal: 'p', rule: 'r', client: 'c', source: {} }) // rotates
-      clock.now += 280_000
+      // Past the gateway tokens' own retention (ttl + skew after the rotation), within the capability's.
+      clock.now += 400_000
       expect(rotating.jwks().keys.length).toBe(2)
       expect(await c.authenticator()(minted.token, 'github')).toBeDefined()
     } finally {
