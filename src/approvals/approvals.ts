@@ -33,6 +33,22 @@ export type Admission =
   /** No grant: this review must be decided first. `created` is false when a retry joined it. */
   | { readonly kind: 'approval_required'; readonly review: Review; readonly created: boolean; readonly settings: ApprovalSettings }
 
+/**
+ * One MCP tool call (docs/mcp.md): its approval is bound to `fingerprint` (server, tool, SHA-256 of the
+ * canonical arguments, principal, rule), so a grant approved for one call never admits another. Its
+ * reviews and grants are kept under `mcpReviewRule(rule)`, which no `/v1` request can use.
+ */
+export interface BoundAdmitInput {
+  readonly rule: string
+  readonly principal: string
+  readonly fingerprint: string
+  readonly requester: ReviewRequester
+  readonly summary: ReviewRequestSummary
+}
+
+/** The rule name MCP tool-call reviews and grants are filed under: never a config rule id (ids have no "#"). */
+export const mcpReviewRule = (rule: string): string => `${rule}#mcp`
+
 export type GateResult =
   | Exclude<Admission, { kind: 'approval_required' }>
   /** Still waiting (no hold, hold timed out, client gone, or the grant's last use went to another request). */
@@ -88,6 +104,8 @@ export interface Approvals {
   /** `admit`, then hold for the decision as the rule's `hold` says; an approval consumes the new grant. */
   gate(input: AdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult>
   waitForDecision(reviewId: string, options: WaitOptions): Promise<WaitOutcome>
+  /** `gate` for one MCP tool call: only a grant whose review has this fingerprint admits it. */
+  gateBound(input: BoundAdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult>
   /** An approver decides. Throws `ApprovalError` (not_found, not_pending, self_approval, not_approver) or `StorageError`. */
   decide(reviewId: string, input: DecideInput): Promise<{ review: Review; grant: Grant | null }>
   /** Marks due reviews expired (also on a timer); returns them. */
@@ -113,7 +131,8 @@ class ApprovalService implements Approvals {
     this.#deps = deps
     this.#now = deps.now ?? Date.now
     this.#onError = deps.onError ?? (() => undefined)
-    this.#settings = new Map(deps.rules.map((rule) => [rule.id, approvalSettings(rule.approval)]))
+    // MCP tool-call reviews are decided under the rule's own approvers, grant lifetime, uses and hold.
+    this.#settings = new Map(deps.rules.flatMap((rule) => [[rule.id, approvalSettings(rule.approval)], [mcpReviewRule(rule.id), approvalSettings(rule.approval)]] as const))
     this.#ownWatcher = deps.watcher === undefined
     this.#watcher = deps.watcher ?? new ReviewWatcher(deps.reviews, { pollMs: deps.pollMs, onError: this.#onError })
     const sweepMs = deps.sweepMs ?? 30_000
@@ -158,6 +177,48 @@ class ApprovalService implements Approvals {
     const again = await this.admit(input)
     if (again.kind === 'approval_required') return { kind: 'approval_required', review: again.review, waited: 'approved' }
     return again
+  }
+
+  async gateBound(input: BoundAdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult> {
+    const admission = await this.#admitBound(input)
+    if (admission.kind !== 'approval_required') return admission
+    const { review, settings: rule } = admission
+    if (rule.holdMs <= 0) return { kind: 'approval_required', review, waited: 'no_hold' }
+    const waited = await this.waitForDecision(review.id, { holdMs: rule.holdMs, signal: options.signal })
+    if (waited.outcome === 'denied') return { kind: 'denied', review: waited.review }
+    if (waited.outcome !== 'approved') return { kind: 'approval_required', review: 'review' in waited ? waited.review : review, waited: waited.outcome }
+    const again = await this.#admitBound(input)
+    if (again.kind === 'approval_required') return { kind: 'approval_required', review: again.review, waited: 'approved' }
+    return again
+  }
+
+  async #admitBound(input: BoundAdmitInput): Promise<Exclude<Admission, { kind: 'not_required' }>> {
+    const rule = mcpReviewRule(input.rule)
+    const settings = this.settingsFor(rule)
+    const grant = await this.#useBoundGrant(input.principal, rule, input.fingerprint)
+    if (grant !== undefined) return { kind: 'granted', grant }
+    const at = this.#now()
+    const { review, created } = await this.#deps.reviews.create({
+      principal: input.principal,
+      rule,
+      fingerprint: input.fingerprint,
+      summary: input.summary,
+      requester: input.requester,
+      expiresAt: new Date(at + settings.reviewTtlMs),
+    })
+    if (created) this.#emit({ type: 'review.created', at: new Date(at), review })
+    return { kind: 'approval_required', review, created, settings }
+  }
+
+  /** A live grant of (principal, rule) whose review was opened for exactly this fingerprint; one use taken. */
+  async #useBoundGrant(principal: string, rule: string, fingerprint: string): Promise<Grant | undefined> {
+    const { grants } = await this.#deps.grants.list({ principal, rule, active: true, limit: 100 })
+    for (const grant of grants) {
+      const review = await this.#deps.reviews.get(grant.reviewId)
+      if (review?.fingerprint !== fingerprint) continue
+      if (await this.#deps.grants.consume(grant.id, new Date(this.#now()))) return { ...grant, usesLeft: grant.usesLeft === null ? null : grant.usesLeft - 1 }
+    }
+    return undefined
   }
 
   waitForDecision(reviewId: string, options: WaitOptions): Promise<WaitOutcome> {

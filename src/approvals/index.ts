@@ -1,7 +1,9 @@
 /** Reviews and just-in-time grants for rules with `approval.required` (SPEC §2, §4). */
 export {
   createApprovals,
+  mcpReviewRule,
   type Admission,
+  type BoundAdmitInput,
   type AdmitInput,
   type ApprovalEvent,
   type Approvals,

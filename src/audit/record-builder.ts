@@ -78,6 +78,8 @@ export interface OpeningInput {
   readonly containerId?: string | undefined
   /** `x-claude-code-session-id`, already checked to be an id (stages/audit-facts.ts). */
   readonly clientSession?: string | undefined
+  /** MCP tool calls: the `/v1/messages` record that caused the call. */
+  readonly causedBy?: string | undefined
   readonly requestBytes: number
   /** The parsed JSON body after request masking; dropped when `content` is `metadata`. */
   readonly requestBody?: unknown
@@ -112,6 +114,7 @@ export function buildOpening(input: OpeningInput): AuditOpening {
     tools: [...(input.tools ?? [])],
     containerId: input.containerId ?? null,
     ...(input.clientSession === undefined ? {} : { clientSession: input.clientSession }),
+    ...(input.causedBy === undefined ? {} : { causedBy: input.causedBy }),
     content: input.content,
     request: {
       method: input.method,

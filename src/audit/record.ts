@@ -108,6 +108,8 @@ export interface AuditOpening {
    * records written before it existed (read as null).
    */
   readonly clientSession?: string | null
+  /** MCP tool calls (docs/mcp.md): the id of the `/v1/messages` record whose turn made this call, when known. */
+  readonly causedBy?: string
   readonly content: AuditContentMode
   readonly request: AuditRequest
   readonly requestMaskHits: AuditMaskHits
@@ -173,6 +175,8 @@ export interface AuditRecord {
   readonly containerId: string | null
   /** The client's session id (`x-claude-code-session-id`); a session is (principal, clientSession). */
   readonly clientSession: string | null
+  /** Present only on MCP tool-call records linked to the `/v1/messages` record that caused them. */
+  readonly causedBy?: string
   readonly status: number | null
   readonly upstreamRequestId: string | null
   readonly usage: AuditUsage | null
@@ -216,6 +220,7 @@ export function assembleRecord(
     tools: opening.tools,
     containerId: c?.containerId ?? opening.containerId,
     clientSession: opening.clientSession ?? null,
+    ...(opening.causedBy === undefined ? {} : { causedBy: opening.causedBy }),
     status: c?.status ?? null,
     upstreamRequestId: c?.upstreamRequestId ?? null,
     usage: c?.usage ?? null,

@@ -1,6 +1,7 @@
 import type { ParsedConfig, RuleConfig } from './schema.js'
 import { checkMaskingConfig } from './check-masking.js'
 import { checkPolicyConfig } from '../policy/check-config.js'
+import { checkMcpConfig } from '../mcp/check-config.js'
 
 /** One problem found in a configuration file; `path` uses the YAML's own keys and indices. */
 export interface ConfigProblem {
@@ -29,6 +30,7 @@ export function checkSemantics(config: ParsedConfig): ConfigProblem[] {
   checkRules(config, problems)
   problems.push(...checkPolicyConfig(config))
   problems.push(...checkMaskingConfig(config.masking))
+  problems.push(...checkMcpConfig(config))
   return problems
 }
 

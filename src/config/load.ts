@@ -27,6 +27,8 @@ export interface ResolvedSecrets {
   readonly keyEncryption: readonly Secret[]
   /** By rule id: the credential of a rule with its own `upstream`. */
   readonly ruleUpstream: Readonly<Record<string, { readonly apiKey?: Secret; readonly identityToken?: Secret }>>
+  /** By `mcpServers` id: the bearer token or client secret the gateway sends that server. */
+  readonly mcpServers?: Readonly<Record<string, Secret>>
 }
 
 /** The loaded, validated configuration; deep-frozen at run time, so any write throws. */
@@ -136,7 +138,16 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
       return [[rule.id, { ...(apiKey ? { apiKey } : {}), ...(identityToken ? { identityToken } : {}) }] as const]
     }),
   )
+  const mcpServers = Object.fromEntries(
+    config.mcpServers.flatMap((server, i) => {
+      const auth = server.auth
+      if (auth === undefined) return []
+      const secret = 'bearer' in auth ? resolveAt(asRef(auth.bearer), ['mcpServers', i, 'auth', 'bearer']) : resolveAt(asRef(auth.clientCredentials.clientSecret), ['mcpServers', i, 'auth', 'clientCredentials', 'clientSecret'])
+      return secret ? [[server.id, secret] as const] : []
+    }),
+  )
   return {
+    mcpServers,
     adminLoginSecrets,
     keyEncryption,
     ruleUpstream,

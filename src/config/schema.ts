@@ -169,6 +169,35 @@ export const endpointNames = [
   'tunnels',
 ] as const
 
+/** An MCP server id: the path segment of /mcp/{id}. */
+const mcpServerId = z.string().regex(/^[a-z0-9-]{1,63}$/, 'expected an MCP server id of lowercase letters, digits or "-"')
+
+const mcpServerSchema = z.strictObject({
+  id: mcpServerId,
+  url: z.url().describe('The upstream MCP server (streamable HTTP), e.g. https://mcp.example.com/mcp.'),
+  auth: z
+    .union([
+      z.strictObject({ bearer: secretRefSchema.describe('A static bearer token the gateway sends upstream.') }),
+      z.strictObject({
+        clientCredentials: z.strictObject({
+          tokenUrl: z.url(),
+          clientId: z.string().min(1),
+          clientSecret: secretRefSchema,
+          scope: z.string().min(1).optional(),
+        }),
+      }),
+    ])
+    .optional()
+    .describe("The gateway's own credential for this server (clients never see it); none for an open server."),
+  limits: z
+    .strictObject({
+      maxMessage: size.prefault('1MiB').describe('Largest JSON-RPC message (or batch) a client may send; larger is a 413.'),
+      maxResponse: size.prefault('8MiB').describe('Most bytes read from the server for one client request; past it the call fails and the connection is closed.'),
+      timeout: duration.prefault('60s').describe('Longest one client request may take upstream (a held approval not counted).'),
+    })
+    .prefault({}),
+})
+
 const allowSchema = z.strictObject({
   endpoints: z.array(z.enum(endpointNames)).min(1),
   skills: z.array(z.string().min(1)).optional(),
@@ -182,9 +211,15 @@ const allowSchema = z.strictObject({
   maxTokens: z.number().int().positive().optional(),
   clientSkills: z.array(z.string().min(1)).optional().describe('Claude Code Skill tool: skill names (globs) the model may invoke.'),
   mcp: z
-    .record(id, z.strictObject({ tools: z.array(z.string().min(1)).default(['*']), condition: z.string().min(1).max(4_096).optional() }))
+    .record(
+      mcpServerId,
+      z.strictObject({
+        tools: z.array(z.string().min(1)).min(1).describe('Tool name globs this rule may list and call on that server.'),
+        condition: z.string().min(1).max(4_096).optional().describe('CEL over claims, tool (the name) and arguments; false or an error refuses the call.'),
+      }),
+    )
     .optional()
-    .describe('Gateway MCP servers (mcpServers[].id) this rule may call: { tools: [globs], condition: CEL }.'),
+    .describe('MCP servers of mcpServers this rule may use through /mcp/{id}: by server id, the granted tools (docs/mcp.md).'),
 })
 
 const approvalSchema = z.strictObject({
@@ -193,6 +228,10 @@ const approvalSchema = z.strictObject({
   grantTtl: duration.optional(),
   hold: duration.optional(),
   uses: z.number().int().positive().optional(),
+  mcpTools: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('MCP tool calls that need a human, as "<server id>/<tool glob>"; each approval is bound to the server, tool and arguments (docs/mcp.md).'),
 })
 
 const limitsSchema = z.strictObject({
@@ -380,6 +419,7 @@ export const configSchema = z.strictObject({
     .describe('How issuer key sets (discovery, JWKS URLs, files) are cached and refreshed.'),
   skills: z.record(z.string(), skillSchema).default({}),
   rules: z.array(ruleSchema).default([]),
+  mcpServers: z.array(mcpServerSchema).default([]).describe('MCP servers served at /mcp/{id} under the rules (allow.mcp); the gateway holds their credentials.'),
   gatewayTokens: z
     .strictObject({
       ttl: duration.prefault('5m').describe('Lifetime of gateway-minted tokens (at least 60s; the SDKs refresh 120 s before expiry).'),
@@ -476,6 +516,7 @@ export type ParsedConfig = z.output<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
 export type IssuerConfig = z.output<typeof issuerSchema>
 export type RuleConfig = z.output<typeof ruleSchema>
+export type McpServerConfig = z.output<typeof mcpServerSchema>
 export type SlackNotifyConfig = z.output<typeof slackNotifySchema>
 export type SlackApproverConfig = z.output<typeof slackApproverSchema>
 export type EndpointName = (typeof endpointNames)[number]

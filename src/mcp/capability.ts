@@ -94,8 +94,8 @@ interface CapabilityClaims {
   readonly exp: number
 }
 
-/** Server ids as `mcpServers[].id` spells them: also a safe path segment. */
-export const SERVER_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/
+/** Server ids as `mcpServers[].id` spells them (config/schema.ts): also a safe path segment. */
+export const SERVER_ID = /^[a-z0-9-]{1,63}$/
 
 export function openCapabilities(options: CapabilityOptions): Capabilities {
   const now = options.now ?? Date.now

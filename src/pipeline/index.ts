@@ -112,8 +112,8 @@ function connectorRulesOf(config: Config): (rule: string | undefined) => Connect
   return (rule) => (rule === undefined ? undefined : byRule.get(rule))
 }
 
-/** Gateway MCP servers (`mcpServers[].id`); until that section exists, a rule's `allow.mcp` names them. */
+/** Gateway MCP servers (`mcpServers[].id`): a `skillgate:{id}` outside them is refused before forwarding. */
 function mcpServerIdsOf(config: Config): (id: string) => boolean {
-  const ids = new Set(config.rules.flatMap((rule) => Object.keys(rule.allow?.mcp ?? {})))
+  const ids = new Set(config.mcpServers.map((server) => server.id))
   return (id) => ids.has(id)
 }

@@ -32,7 +32,8 @@ export const viewBinding = 'token'
 const typeIdentifiers = new Set(['bool', 'bytes', 'double', 'dyn', 'int', 'list', 'map', 'null_type', 'string', 'type', 'uint'])
 
 type ParsedExpr = ReturnType<typeof parse>['expr']
-type Program = (claims: Claims) => unknown
+/** `extra`: values of the extra bindings named at compile time (MCP conditions: `tool`, `arguments`). */
+type Program = (claims: Claims, extra?: Readonly<Record<string, unknown>>) => unknown
 
 export interface CompiledCondition {
   readonly source: string
@@ -54,7 +55,7 @@ const env = celEnv()
  *
  * @example compileCondition('claims.workflow == "release"') // { ok: true, program }
  */
-export function compileCondition(source: string): CompileConditionResult {
+export function compileCondition(source: string, extraBindings: readonly string[] = []): CompileConditionResult {
   if (source.length > conditionLimits.maxLength) return fail(`the condition is longer than ${conditionLimits.maxLength} characters`)
   const nesting = bracketNesting(source)
   if (nesting > conditionLimits.maxBracketNesting) return fail(`brackets nest ${nesting} deep; at most ${conditionLimits.maxBracketNesting}`)
@@ -64,15 +65,17 @@ export function compileCondition(source: string): CompileConditionResult {
   } catch (error) {
     return fail(`CEL syntax error: ${error instanceof Error ? error.message.replace(/^<input>:/, 'at ') : 'unparseable'}`)
   }
-  const shape = inspectTree(parsed)
+  const shape = inspectTree(parsed, new Set(extraBindings))
   if (shape.problem !== undefined) return fail(shape.problem)
-  let run: (bindings: { claims: Claims; token: Claims }) => unknown
+  let run: (bindings: Record<string, unknown>) => unknown
   try {
-    run = plan(env, parsed) as (bindings: { claims: Claims; token: Claims }) => unknown
+    run = plan(env, parsed) as (bindings: Record<string, unknown>) => unknown
   } catch (error) {
     return fail(`CEL error: ${error instanceof Error ? error.message : 'cannot plan the expression'}`)
   }
-  return { ok: true, program: { source, evaluate: (claims) => run({ claims: celClaims(claims), token: celView(claims) }), readsClaims: shape.readsClaims } }
+  // Extra values are copied in first so they can never shadow `claims` or `token`.
+  const evaluate: Program = (claims, extra) => run({ ...pick(extra, extraBindings), claims: celClaims(claims), token: celView(claims) })
+  return { ok: true, program: { source, evaluate, readsClaims: shape.readsClaims } }
 }
 
 const celCopies = new WeakMap<object, Claims>()
@@ -103,11 +106,17 @@ function celClaims(claims: Claims): Claims {
   return copy
 }
 
+function pick(extra: Readonly<Record<string, unknown>> | undefined, names: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {}
+  for (const name of names) if (extra !== undefined && Object.prototype.hasOwnProperty.call(extra, name)) picked[name] = extra[name]
+  return picked
+}
+
 /** Runs a condition; an error or a non-boolean result is an `error` outcome, never an exception. */
-export function evaluateCondition(condition: CompiledCondition, claims: Claims): ConditionOutcome {
+export function evaluateCondition(condition: CompiledCondition, claims: Claims, extra?: Readonly<Record<string, unknown>>): ConditionOutcome {
   let result: unknown
   try {
-    result = condition.evaluate(claims)
+    result = condition.evaluate(claims, extra)
   } catch {
     return { error: 'evaluation error' }
   }
@@ -169,7 +178,7 @@ interface Frame {
  * every free identifier, which must be `claims` (a typo such as `claim.x` is a load error, not a
  * condition that errors on every token).
  */
-function inspectTree(root: ParsedExpr): TreeShape {
+function inspectTree(root: ParsedExpr, extra: ReadonlySet<string>): TreeShape {
   const stack: Frame[] = [{ node: root, depth: 0, comprehensions: 0, scope: new Set() }]
   let readsClaims = false
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
@@ -184,8 +193,9 @@ function inspectTree(root: ParsedExpr): TreeShape {
     const value = kind && isRecord(kind.value) ? kind.value : undefined
     if (kind?.case === 'identExpr' && value && typeof value.name === 'string') {
       if (value.name === conditionBinding || value.name === viewBinding) readsClaims = true
-      else if (!scope.has(value.name) && !typeIdentifiers.has(value.name)) {
-        return { problem: `unknown variable "${value.name}": the bindings are ${conditionBinding} and ${viewBinding}`, readsClaims }
+      else if (!scope.has(value.name) && !typeIdentifiers.has(value.name) && !extra.has(value.name)) {
+        const names = [conditionBinding, viewBinding, ...extra].join(', ').replace(/, ([^,]*)$/, ' and $1')
+        return { problem: `unknown variable "${value.name}": the bindings are ${names}`, readsClaims }
       }
       continue
     }

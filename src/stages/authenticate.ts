@@ -54,7 +54,7 @@ export function rejectRevoked(verdict: RevocationVerdict): void {
   throw new GatewayError('GW_AUTHN_REVOKED', { detail: verdict, headers: wwwAuthenticate })
 }
 
-async function verifyOrReject(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
+export async function verifyOrReject(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
   try {
     return await verifier.verify(token)
   } catch (error) {

@@ -51,7 +51,7 @@ async function containerOwners(owners: Pick<OwnershipStore, 'owners'>, facts: Re
 }
 
 /** The source a gateway token was exchanged for, itself checked for revocation by its full `iss`, `jti` and issuer id. */
-async function readSource(minted: MintedTokenStore, jti: unknown, revocations: RevocationCache): Promise<MintedTokenSource> {
+export async function readSource(minted: MintedTokenStore, jti: unknown, revocations: RevocationCache): Promise<MintedTokenSource> {
   let source: MintedTokenSource | undefined
   try {
     source = typeof jti === 'string' ? await minted.get(jti) : undefined

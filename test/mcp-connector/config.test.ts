@@ -8,10 +8,9 @@ const messages = (input: unknown) => {
 }
 
 describe('config: mcp.publicUrl and rules[].mcp.connector', () => {
-  it('connector defaults to direct; allow.mcp tools default to every tool', () => {
-    const parsed = configSchema.parse({ upstream: {}, rules: [{ id: 'ci', issuer: 'gh', allow: { endpoints: ['messages'], mcp: { github: {} } }, mcp: {} }] })
+  it('connector defaults to direct; no mcp section by default', () => {
+    const parsed = configSchema.parse({ upstream: {}, rules: [{ id: 'ci', issuer: 'gh', allow: { endpoints: ['messages'], mcp: { github: { tools: ['*'] } } }, mcp: {} }] })
     expect(parsed.rules[0]?.mcp?.connector).toBe('direct')
-    expect(parsed.rules[0]?.allow?.mcp?.github?.tools).toEqual(['*'])
     expect(parsed.mcp).toBeUndefined()
   })
 

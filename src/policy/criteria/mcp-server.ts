@@ -60,7 +60,7 @@ export const GATEWAY_SERVER_SCHEME = 'skillgate:'
 export function gatewayServerId(url: string): string | undefined {
   if (!url.startsWith(GATEWAY_SERVER_SCHEME)) return undefined
   const id = url.slice(GATEWAY_SERVER_SCHEME.length)
-  return /^[a-z0-9][a-z0-9._-]{0,62}$/.test(id) ? id : ''
+  return /^[a-z0-9-]{1,63}$/.test(id) ? id : ''
 }
 
 /**
