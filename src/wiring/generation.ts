@@ -7,6 +7,7 @@ import { openCapabilities, type Capabilities } from '../mcp/capability.js'
 import { buildPipeline } from '../pipeline/index.js'
 import type { Stage } from '../pipeline/stage.js'
 import type { Policy } from '../policy/compile.js'
+import { buildMcp, type McpHandlers } from '../mcp/index.js'
 import { buildAdmin } from './admin.js'
 import { buildExchangeHandler } from './exchange.js'
 import { buildAdminVerifier, buildWorkloadIdentity } from './identity.js'
@@ -27,6 +28,8 @@ export interface Generation {
   readonly admin: AdminApi
   /** `POST /v1/oauth/token`. */
   readonly exchange: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** `/mcp/{id}` and its resource metadata (docs/mcp.md). */
+  readonly mcp: McpHandlers
   /** The `/v1/*` stage list (docs/pipeline.md). */
   readonly pipeline: readonly Stage[]
   /** MCP connector capabilities (`mcp.publicUrl`); `/mcp/{id}` takes `capabilities.authenticator()`. */
@@ -62,8 +65,19 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
     const credential = credentialByRule(shared.credential, ruleCredentials.byRule)
     const capabilities = capabilitiesFor(config, shared)
     const pipeline = buildPipeline({ ...shared, credential, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals, capabilities }, config)
+    // Capability tokens first: they carry their own prefix, so the workload-token authenticator never sees them.
+    const mcp = buildMcp(config, {
+      ...shared,
+      verifier: identity.verifier,
+      policy,
+      masking,
+      approvals,
+      authenticators: capabilities === undefined ? [] : [capabilities.authenticator()],
+      onError: (error) => shared.reports.auditWrite(error),
+    })
     return {
       config,
+      mcp,
       policy,
       verifier: identity.verifier,
       issuersHealth: identity.health,

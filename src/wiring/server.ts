@@ -28,10 +28,15 @@ export function gatewayRoutes(generations: Generations, gatewayTokens: GatewayTo
       ['GET /.well-known/jwks.json', async (_req, res) => serveJwks(gatewayTokens, res)],
       ...(auditSigning ? [['GET /.well-known/skillgate-audit-keys', async (_req: IncomingMessage, res: ServerResponse) => serveJson(auditSigning.jwks, res)] as const] : []),
     ]),
+    prefixes: [
+      // MCP (docs/mcp.md): the endpoint answers every method itself (POST; 405 for GET and DELETE).
+      ['/mcp/', (req, res, path) => generations.current.mcp.endpoint(req, res, path)],
+      ['/.well-known/oauth-protected-resource/mcp/', (req, res, path) => generations.current.mcp.resourceMetadata(req, res, path)],
+    ],
   }
   if (options.adminApart) return data
   const admin = adminRoutes(generations)
-  return { exact: new Map([...(data.exact ?? []), ...(admin.exact ?? [])]), prefixes: admin.prefixes ?? [] }
+  return { exact: new Map([...(data.exact ?? []), ...(admin.exact ?? [])]), prefixes: [...(data.prefixes ?? []), ...(admin.prefixes ?? [])] }
 }
 
 /** The console, the admin API and Slack's interactions endpoint: what `admin.listen` moves apart. */

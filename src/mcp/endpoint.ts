@@ -1,0 +1,157 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js'
+import { GatewayError } from '../errors/gateway-error.js'
+import { asGatewayError, sendError } from '../errors/to-response.js'
+import type { Masking } from '../masking/rule-masking.js'
+import { newRequestId } from '../observability/request-id.js'
+import { parseJsonBody } from '../request/json-body.js'
+import { clientSessionOf } from '../stages/audit-facts.js'
+import { readCredential } from '../stages/authenticate.js'
+import type { McpAuthenticator, McpCaller } from './caller.js'
+import { readLimitedBody } from './read-body.js'
+import { refused, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
+import type { ToolPolicy } from './tool-policy.js'
+import { openUpstream, type UpstreamSession } from './upstream-client.js'
+import type { McpCredential } from './upstream-credential.js'
+
+/** One configured server as the endpoint uses it. */
+export interface McpServerRuntime {
+  readonly id: string
+  readonly url: string
+  readonly credential: McpCredential
+  readonly limits: { readonly maxMessage: number; readonly maxResponse: number; readonly timeout: number }
+}
+
+export interface McpEndpointDeps extends Pick<ToolCallDeps, 'approvals' | 'audit'> {
+  readonly servers: ReadonlyMap<string, McpServerRuntime>
+  /** Tried in order; the workload-token one comes last (caller.ts). */
+  readonly authenticators: readonly McpAuthenticator[]
+  readonly tools: ToolPolicy
+  readonly masking: Masking
+  /** `iss` → issuer config id, for the audit record's `issuer`. */
+  readonly issuerIdOf: (iss: unknown) => string | undefined
+  /** Public base URL (no trailing slash) for resource metadata; undefined: from the request's Host. */
+  readonly publicBase?: string | undefined
+}
+
+const protectedResourcePrefix = '/.well-known/oauth-protected-resource'
+
+/**
+ * `/mcp/{id}` (issue #19): the gateway is an MCP server to the client (SDK `Server`, stateless
+ * streamable HTTP: each POST stands alone) and an MCP client to the configured server, with the
+ * gateway's credential. Order: the server exists (404), the caller authenticates (401 pointing at the
+ * resource metadata), the body fits (413) and parses (-32700), then each JSON-RPC message is handled
+ * on its own — tools/list filtered, tools/call checked, approved, audited and masked. GET and DELETE
+ * are answered 405: there are no sessions or server-initiated streams to resume or end.
+ */
+export function createMcpEndpoint(deps: McpEndpointDeps) {
+  return async function handleMcp(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const requestId = newRequestId()
+    const serverId = path.slice('/mcp/'.length)
+    const server = deps.servers.get(serverId)
+    try {
+      if (server === undefined) throw new GatewayError('GW_NOT_FOUND', { publicDetail: `no MCP server ${JSON.stringify(serverId.slice(0, 64))} is configured` })
+      const caller = await authenticate(deps, req, serverId, metadataUrl(deps, req, serverId))
+      if (req.method !== 'POST') throw new GatewayError('GW_METHOD_NOT_ALLOWED', { publicDetail: 'this MCP endpoint is stateless: POST only', headers: { allow: 'POST' } })
+      const body = await readLimitedBody(req, server.limits.maxMessage)
+      let parsed: unknown
+      try {
+        parsed = parseJsonBody(body)
+      } catch {
+        return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON', requestId)
+      }
+      await serve(deps, server, caller, req, res, parsed, body.length)
+    } catch (error) {
+      if (res.headersSent) return void res.destroy()
+      sendError(res, asGatewayError(error), requestId)
+    }
+  }
+}
+
+/** `GET /.well-known/oauth-protected-resource/mcp/{id}` (RFC 9728, MCP authorization): where to get a token. */
+export function createResourceMetadata(deps: Pick<McpEndpointDeps, 'servers' | 'publicBase'>, authorizationServers: readonly string[]) {
+  return async function serveResourceMetadata(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const serverId = path.slice(`${protectedResourcePrefix}/mcp/`.length)
+    if (!deps.servers.has(serverId)) return sendError(res, new GatewayError('GW_NOT_FOUND', { publicDetail: 'no such MCP server' }), newRequestId())
+    const body = JSON.stringify({
+      resource: `${baseOf(deps, req)}/mcp/${serverId}`,
+      authorization_servers: authorizationServers,
+      bearer_methods_supported: ['header'],
+      resource_name: `skillgate MCP server ${serverId}`,
+    })
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300', 'content-length': Buffer.byteLength(body) })
+    res.end(body)
+  }
+}
+
+async function authenticate(deps: McpEndpointDeps, req: IncomingMessage, serverId: string, metadata: string): Promise<McpCaller> {
+  const challenge = `Bearer resource_metadata="${metadata}"`
+  try {
+    const bearer = readCredential(req.headers)
+    for (const authenticator of deps.authenticators) {
+      const caller = await authenticator(bearer, serverId)
+      if (caller !== undefined) return caller.clientSession !== undefined ? caller : { ...caller, clientSession: clientSessionOf(req) }
+    }
+    throw new GatewayError('GW_AUTHN_INVALID', { detail: 'no authenticator accepted the bearer' })
+  } catch (error) {
+    const failure = asGatewayError(error)
+    if (failure.status !== 401) throw failure
+    // RFC 9728 §5.1: every 401 tells the client where the resource metadata is.
+    // RFC 6750 §3.1: no error code when the request carried no credential at all.
+    const error_ = failure.code === 'GW_AUTHN_MISSING' ? '' : ', error="invalid_token"'
+    const headers = { ...failure.headers, 'www-authenticate': `${challenge}${error_}` }
+    throw new GatewayError(failure.code, { ...(failure.publicDetail === undefined ? {} : { publicDetail: failure.publicDetail }), ...(failure.detail === undefined ? {} : { detail: failure.detail }), headers })
+  }
+}
+
+async function serve(deps: McpEndpointDeps, server: McpServerRuntime, caller: McpCaller, req: IncomingMessage, res: ServerResponse, parsed: unknown, requestBytes: number): Promise<void> {
+  const clientGone = new AbortController()
+  res.once('close', () => clientGone.abort())
+  let upstream: Promise<UpstreamSession> | undefined
+  // One upstream session per client request, opened on first need (a batch shares it), so a call held
+  // for approval does not spend the upstream deadline.
+  const connect = () => (upstream ??= openUpstream(server.url, server.credential, server.limits, clientGone.signal))
+  const mcp = new Server({ name: `skillgate/${server.id}`, version: '1' }, { capabilities: { tools: {} } })
+  mcp.setRequestHandler(ListToolsRequestSchema, async (request, extra): Promise<ListToolsResult> => {
+    let session: UpstreamSession | undefined
+    let listed: ListToolsResult
+    try {
+      session = await connect()
+      listed = await session.client.listTools(request.params, { signal: AbortSignal.any([session.signal, extra.signal]), timeout: server.limits.timeout })
+    } catch (error) {
+      throw toJsonRpcError(error, session?.signal)
+    }
+    return { ...listed, tools: listed.tools.filter((tool) => deps.tools.lists(caller, server.id, tool.name)) }
+  })
+  const callTool = toolCallHandler({ ...deps, server: server.id, caller, issuerId: deps.issuerIdOf(caller.claims.iss), requestBytes, upstream: connect, timeout: server.limits.timeout })
+  mcp.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => callTool(request.params, extra.signal))
+  // Stateless (no sessionIdGenerator): each POST stands alone; answers are JSON, not an SSE stream.
+  const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true })
+  try {
+    await mcp.connect(transport)
+    await transport.handleRequest(req, res, parsed)
+  } finally {
+    await mcp.close().catch(() => undefined)
+    if (upstream !== undefined) await upstream.then((session) => session.close()).catch(() => undefined)
+  }
+}
+
+function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string, requestId: string): void {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } })
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'skillgate-request-id': requestId })
+  res.end(body)
+}
+
+function baseOf(deps: Pick<McpEndpointDeps, 'publicBase'>, req: IncomingMessage): string {
+  if (deps.publicBase !== undefined) return deps.publicBase
+  const host = typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host) ? req.headers.host : 'localhost'
+  return `http://${host}`
+}
+
+function metadataUrl(deps: McpEndpointDeps, req: IncomingMessage, serverId: string): string {
+  return `${baseOf(deps, req)}${protectedResourcePrefix}/mcp/${serverId}`
+}
+
+export { refused }
