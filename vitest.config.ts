@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config'
  * soak). `npm test` runs all four.
  */
 const contract = ['test/contract/**/*.test.ts']
-const e2e = ['test/e2e/**/*.test.ts', 'test/ui/**/*.test.ts', 'test/demo/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/mock-upstream/**/*.test.ts']
+const e2e = ['test/e2e/**/*.test.ts', 'test/mcp/**/*.e2e.test.ts', 'test/ui/**/*.test.ts', 'test/demo/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/mock-upstream/**/*.test.ts']
 const slow = ['test/reliability/**/*.test.ts']
 // Child-process suites run dist/: rebuilt first when any source is newer (test/setup/fresh-dist.ts).
 const freshDist = ['test/setup/fresh-dist.ts']

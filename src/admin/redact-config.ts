@@ -57,7 +57,7 @@ function redactString(text: string, path: readonly string[], known: readonly str
 /** The revealed values, read here and not kept: only to find an accidental copy in the tree. */
 function secretValues(config: Config): string[] {
   const s = config.secrets
-  const all: (Secret | undefined)[] = [s.upstreamApiKey, s.upstreamIdentityToken, ...s.adminTokens, ...s.auditSinkSecrets]
+  const all: (Secret | undefined)[] = [s.upstreamApiKey, s.upstreamIdentityToken, ...s.adminTokens, ...s.auditSinkSecrets, ...Object.values(s.mcpServers ?? {})]
   // Very short values would match ordinary words; they are still hidden by layers 1 and 2.
   return all.flatMap((secret) => (secret ? [secret.reveal()] : [])).filter((value) => value.length >= 8)
 }

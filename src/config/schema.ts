@@ -419,7 +419,7 @@ export const configSchema = z.strictObject({
     .describe('How issuer key sets (discovery, JWKS URLs, files) are cached and refreshed.'),
   skills: z.record(z.string(), skillSchema).default({}),
   rules: z.array(ruleSchema).default([]),
-  mcpServers: z.array(mcpServerSchema).default([]).describe('MCP servers served at /mcp/{id} under the rules (allow.mcp); the gateway holds their credentials.'),
+  mcpServers: z.array(mcpServerSchema).default([]).describe('MCP servers served at /mcp/{id} under the rules (allow.mcp); the gateway holds their credentials. See docs/mcp.md.'),
   gatewayTokens: z
     .strictObject({
       ttl: duration.prefault('5m').describe('Lifetime of gateway-minted tokens (at least 60s; the SDKs refresh 120 s before expiry).'),

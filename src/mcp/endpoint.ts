@@ -11,7 +11,7 @@ import { clientSessionOf } from '../stages/audit-facts.js'
 import { readCredential } from '../stages/authenticate.js'
 import type { McpAuthenticator, McpCaller } from './caller.js'
 import { readLimitedBody } from './read-body.js'
-import { refused, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
+import { maskedError, refused, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
 import type { ToolPolicy } from './tool-policy.js'
 import { openUpstream, type UpstreamSession } from './upstream-client.js'
 import type { McpCredential } from './upstream-credential.js'
@@ -121,7 +121,7 @@ async function serve(deps: McpEndpointDeps, server: McpServerRuntime, caller: Mc
       session = await connect()
       listed = await session.client.listTools(request.params, { signal: AbortSignal.any([session.signal, extra.signal]), timeout: server.limits.timeout })
     } catch (error) {
-      throw toJsonRpcError(error, session?.signal)
+      throw maskedError(toJsonRpcError(error, session?.signal), deps.masking, caller.ruleName)
     }
     return { ...listed, tools: listed.tools.filter((tool) => deps.tools.lists(caller, server.id, tool.name)) }
   })

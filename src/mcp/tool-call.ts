@@ -14,7 +14,24 @@ import { upstreamFailure, type UpstreamSession } from './upstream-client.js'
 /** JSON-RPC error code of every policy refusal at `/mcp/{id}` (issue #19): the message names the rule. */
 export const refusedCode = -32001
 
-export const refused = (message: string): McpError => new McpError(refusedCode, message)
+/**
+ * A JSON-RPC error the SDK `Server` sends as `{ code, message }`. Not `McpError`, whose constructor
+ * prefixes "MCP error <code>: " to the message: the client's SDK adds that prefix itself.
+ */
+export class JsonRpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'JsonRpcError'
+  }
+}
+
+export const refused = (message: string): JsonRpcError => new JsonRpcError(refusedCode, message)
+
+/** An upstream `McpError`'s own text, without the prefix its constructor added. */
+const upstreamText = (error: McpError): string => error.message.replace(/^MCP error -?\d+: /, '')
 
 export interface ToolCallDeps {
   readonly server: string
@@ -92,7 +109,7 @@ export function toolCallHandler(deps: ToolCallDeps) {
       session = await deps.upstream()
       result = (await session.client.callTool({ name: tool, arguments: args }, undefined, { signal: AbortSignal.any([session.signal, signal]), timeout: deps.timeout })) as CallToolResult
     } catch (error) {
-      const failure = toJsonRpcError(error, session?.signal)
+      const failure = maskedError(toJsonRpcError(error, session?.signal), deps.masking, rule)
       await record?.complete({ status: 502, outcome: signal.aborted ? 'interrupted' : 'error', error: failure.message })
       throw failure
     }
@@ -101,7 +118,7 @@ export function toolCallHandler(deps: ToolCallDeps) {
       masked = maskToolResult(result, deps.masking.forRule(rule))
     } catch (error) {
       await record?.complete({ status: 502, outcome: 'error', error: 'GW_MASKING_FAILED' })
-      throw new McpError(-32603, `the tool result could not be masked safely and was withheld (${(error as Error).message})`)
+      throw new JsonRpcError(-32603, `the tool result could not be masked safely and was withheld (${(error as Error).message})`)
     }
     await record?.complete({ status: 200, outcome: 'completed', result: masked.result, resultBytes: Buffer.byteLength(JSON.stringify(masked.result)), maskHits: masked.hits })
     return masked.result as CallToolResult
@@ -123,7 +140,7 @@ async function gateCall(deps: ToolCallDeps, tool: string, args: unknown, signal:
       { signal },
     )
   } catch (error) {
-    if (error instanceof StorageError) throw new McpError(-32603, 'approval store unavailable; the call was refused')
+    if (error instanceof StorageError) throw new JsonRpcError(-32603, 'approval store unavailable; the call was refused')
     throw error
   }
 }
@@ -134,13 +151,20 @@ async function openRecord(deps: ToolCallDeps, facts: ToolCallFacts): Promise<Ope
     return await deps.audit(facts)
   } catch (error) {
     // As for /v1: nothing goes upstream unaudited.
-    throw new McpError(-32603, asGatewayError(error).publicMessage)
+    throw new JsonRpcError(-32603, asGatewayError(error).publicMessage)
   }
 }
 
+/** The server's own error text is content like a result: masked with the rule's profiles before the client sees it. */
+export function maskedError(error: JsonRpcError, masking: Masking, rule: string): JsonRpcError {
+  const masker = masking.forRule(rule)
+  if (masker === undefined) return error
+  return new JsonRpcError(error.code, masker.maskText(error.message).text)
+}
+
 /** An upstream JSON-RPC error keeps its code and message; a cut connection says why (byte cap, deadline). */
-export function toJsonRpcError(error: unknown, signal: AbortSignal | undefined): McpError {
-  if (error instanceof McpError && !(signal?.aborted ?? false)) return error
+export function toJsonRpcError(error: unknown, signal: AbortSignal | undefined): JsonRpcError {
+  if (error instanceof McpError && !(signal?.aborted ?? false)) return new JsonRpcError(error.code, upstreamText(error))
   const failure = signal ? upstreamFailure(error, signal) : error instanceof GatewayError ? error : upstreamFailure(error, new AbortController().signal)
-  return new McpError(-32603, failure.publicMessage)
+  return new JsonRpcError(-32603, failure.publicMessage)
 }

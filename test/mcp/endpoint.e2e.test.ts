@@ -27,7 +27,7 @@ beforeAll(async () => {
       ]
       const rule = (config.rules as Array<Record<string, unknown>>)[0]!
       ;(rule.allow as Record<string, unknown>).mcp = {
-        tickets: { tools: ['echo', 'deploy'], condition: 'tool != "echo" || !("text" in arguments) || arguments.text != "forbidden"' },
+        tickets: { tools: ['echo', 'deploy', 'fail'], condition: 'tool != "echo" || !("text" in arguments) || arguments.text != "forbidden"' },
         flood: { tools: ['*'] },
         slow: { tools: ['*'] },
       }
@@ -70,7 +70,7 @@ describe('MCP endpoint through the official SDK', () => {
   it('lists only the granted tools', async () => {
     const client = await connect()
     const { tools } = await client.listTools()
-    expect(tools.map((t) => t.name).sort()).toEqual(['deploy', 'echo'])
+    expect(tools.map((t) => t.name).sort()).toEqual(['deploy', 'echo', 'fail'])
     await client.close()
   })
 
@@ -87,8 +87,16 @@ describe('MCP endpoint through the official SDK', () => {
     const client = await connect()
     const error = await refusal(client.callTool({ name: 'drop_database', arguments: {} }))
     expect(error.code).toBe(-32001)
-    expect(error.message).toContain('tool drop_database on MCP server tickets is not granted by rule ci-app')
+    expect(error.message).toBe('MCP error -32001: tool drop_database on MCP server tickets is not granted by rule ci-app (allow.mcp.tickets.tools)')
     expect(upstream.calls.some((c) => c.name === 'drop_database')).toBe(false)
+    await client.close()
+  })
+
+  it('passes an upstream JSON-RPC error through with its code, its text masked', async () => {
+    const client = await connect()
+    const error = await refusal(client.callTool({ name: 'fail', arguments: {} }))
+    expect(error.code).toBe(-32050)
+    expect(error.message).toBe('MCP error -32050: no ticket for [REDACTED:email]')
     await client.close()
   })
 
@@ -216,7 +224,7 @@ describe('MCP endpoint bad input', () => {
     const text = await response.text()
     const answers = parseAnswers(text)
     const byId = new Map(answers.map((a) => [a.id, a]))
-    expect(byId.get(2)?.error?.code).toBe(-32001)
+    expect(byId.get(2)?.error).toEqual({ code: -32001, message: 'tool drop_database on MCP server tickets is not granted by rule ci-app (allow.mcp.tickets.tools)' })
     expect(byId.get(1)?.result).toBeDefined()
     expect(upstream.calls.slice(before).map((c) => c.name)).toEqual(['echo'])
   })

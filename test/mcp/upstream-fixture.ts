@@ -21,6 +21,7 @@ export interface UpstreamFixture {
 const tools = [
   { name: 'echo', description: 'Echoes its text, with a customer e-mail in the result', inputSchema: { type: 'object' as const, properties: { text: { type: 'string' } } } },
   { name: 'deploy', description: 'Deploys (needs a human)', inputSchema: { type: 'object' as const, properties: { env: { type: 'string' } } } },
+  { name: 'fail', description: 'Fails with a JSON-RPC error naming a customer', inputSchema: { type: 'object' as const, properties: {} } },
   { name: 'drop_database', description: 'Never granted', inputSchema: { type: 'object' as const, properties: {} } },
 ]
 
@@ -51,6 +52,8 @@ export async function startUpstreamFixture(): Promise<UpstreamFixture> {
     server.setRequestHandler(CallToolRequestSchema, async (request) => {
       const args = request.params.arguments ?? {}
       calls.push({ name: request.params.name, arguments: args })
+      // A plain error with a code: the SDK sends its message as is (McpError would prefix it).
+      if (request.params.name === 'fail') throw Object.assign(new Error('no ticket for alice.smith@example.com'), { code: -32050 })
       if (request.params.name === 'echo') {
         return {
           content: [{ type: 'text', text: `echo: ${String(args.text)}; contact alice.smith@example.com` }],
