@@ -1,6 +1,6 @@
 /**
  * The mock playing Anthropic's MCP connector (claude-api-2026.md §3): when a Messages body names an
- * `mcp_servers[]` entry with an http(s) `url` and an `authorization_token`, the mock really connects
+ * `mcp_servers[]` entry with an http(s) loopback `url` and an `authorization_token`, the mock really connects
  * to it, as Anthropic's infrastructure does, with the official SDK client over streamable HTTP and
  * `Authorization: Bearer <token>`, lists the tools, calls one and answers `mcp_tool_use` +
  * `mcp_tool_result`. That is how a test sees the gateway's connector rewrite end to end: the
@@ -19,6 +19,7 @@ import { sampleToolInput, splitJson } from './reply-content.js'
 import type { PlannedBlock } from './reply-plan.js'
 
 const CALL_TIMEOUT_MS = 10_000
+const LOOPBACK: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]'])
 const TOOL_MARKER = /MOCK:MCP:([A-Za-z0-9_.-]{1,128})/
 
 interface ConnectorServer {
@@ -35,6 +36,8 @@ export function connectorServerOf(body: Record<string, unknown>): ConnectorServe
     if (!URL.canParse(entry.url)) continue
     const url = new URL(entry.url)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') continue
+    // Loopback only: a mock never reaches out of the machine (tests talk to 127.0.0.1 only).
+    if (!LOOPBACK.has(url.hostname)) continue
     return { name: typeof entry.name === 'string' ? entry.name : 'mcp', url, token: entry.authorization_token }
   }
   return undefined
