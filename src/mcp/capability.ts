@@ -12,7 +12,8 @@
  * a compact JWS the `/v1` verifier would even parse.
  *
  * The request's end revokes the `jti` in the shared revocation store (every replica refuses it within
- * the revocation cache's poll, ~1 s; this one at once); `exp` bounds a token whose revocation failed.
+ * the revocation cache's poll, ~1 s; this process at once, from its own list of ended capabilities);
+ * `exp` bounds a token whose revocation failed.
  */
 import { randomBytes } from 'node:crypto'
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose'
@@ -73,7 +74,7 @@ export interface Capabilities {
   /** The URL Anthropic's connector is sent to for server `id`; also the token's audience. */
   serverUrl(serverId: string): string
   mint(grant: CapabilityGrant): Promise<MintedCapability>
-  /** Refuses the capability everywhere from now on (this process at once, other replicas within ~1 s). */
+  /** Refuses the capability everywhere from now on (this process at once, other replicas within ~1 s); rejects when the store write fails (this process still refuses it). */
   revoke(minted: MintedCapability): Promise<void>
   /** For the `/mcp/{id}` endpoint: `undefined` for a bearer without the `sgcap.` prefix. */
   authenticator(): McpAuthenticator
@@ -101,6 +102,12 @@ export function openCapabilities(options: CapabilityOptions): Capabilities {
   const now = options.now ?? Date.now
   const base = options.publicUrl.replace(/\/+$/, '')
   const serverUrl = (serverId: string) => `${base}/mcp/${serverId}`
+  // Ended here: refused by this process at once, without reloading the whole revocation snapshot
+  // for every request; other replicas learn it from the store within their poll.
+  const ended = new Map<string, number>()
+  const forget = () => {
+    for (const [jti, until] of ended) if (until <= now()) ended.delete(jti)
+  }
   return {
     serverUrl,
     async mint(grant) {
@@ -127,11 +134,13 @@ export function openCapabilities(options: CapabilityOptions): Capabilities {
       return { token: `${CAPABILITY_PREFIX}${jws}`, jti, exp }
     },
     async revoke(minted) {
-      await options.revocationStore.revokeToken(options.issuer, minted.jti, new Date(minted.exp * 1000 + GATEWAY_TOKEN_CLOCK_SKEW_MS), {
+      const until = minted.exp * 1000 + GATEWAY_TOKEN_CLOCK_SKEW_MS
+      forget()
+      ended.set(minted.jti, until)
+      await options.revocationStore.revokeToken(options.issuer, minted.jti, new Date(until), {
         reason: 'MCP connector capability: its /v1/messages request ended',
         actor: 'skillgate',
       })
-      await options.revocations.refresh()
     },
     authenticator: () => async (bearer, serverId) => {
       if (!bearer.startsWith(CAPABILITY_PREFIX)) return undefined
@@ -139,6 +148,7 @@ export function openCapabilities(options: CapabilityOptions): Capabilities {
       if (claims.srv !== serverId) throw new GatewayError('GW_MCP_CAPABILITY_WRONG_SERVER', { detail: 'capability presented at another server' })
       // After the signature: the audience binds the token to this gateway's URL of this server.
       if (claims.aud !== serverUrl(serverId)) throw invalid('audience')
+      if (ended.has(claims.jti)) throw new GatewayError('GW_AUTHN_REVOKED', { detail: 'capability of a request that ended' })
       refuseRevoked(options.revocations.checkToken(GATEWAY_ISSUER_ID, claims.iss, claims.jti))
       refuseRevoked(options.revocations.checkPrincipal(claims.sub, claims.iat))
       return callerOf(claims)

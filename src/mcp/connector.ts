@@ -39,6 +39,8 @@ export interface PlanInput {
 }
 
 const none: ConnectorPlan = { kind: 'none' }
+/** Each rewritten server costs a signature now and a revocation write when the request ends. */
+export const MAX_GATEWAY_SERVERS = 16
 
 /**
  * Refusals, in this order: a `skillgate:` server outside a plain Messages call (a batch entry runs
@@ -58,6 +60,7 @@ export function planConnector(input: PlanInput): ConnectorPlan {
   if (input.rule === undefined || !input.rule.gateway) {
     return { kind: 'refuse', code: 'GW_MCP_CONNECTOR_NOT_ENABLED', detail: `rule ${input.ruleId ?? '(none)'}` }
   }
+  if (uses.length > MAX_GATEWAY_SERVERS) return { kind: 'refuse', code: 'GW_MCP_CONNECTOR_UNSUPPORTED', detail: `at most ${MAX_GATEWAY_SERVERS} ${GATEWAY_SERVER_SCHEME} servers in one request` }
   const entries = isObject(input.json) ? listOf(input.json.mcp_servers) : []
   const servers: PlannedServer[] = []
   for (const [index, server] of (bodies[0]?.mcpServers ?? []).entries()) {

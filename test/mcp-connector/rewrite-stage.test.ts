@@ -149,6 +149,13 @@ describe('rewrite-mcp-connector stage', () => {
     expect((await refusal(ctxFor(messages('[{"type":"url","url":"skillgate:../admin","name":"x"}]')))).code).toBe('GW_MCP_CONNECTOR_SERVER_DENIED')
   })
 
+  it('400 past 16 skillgate: servers in one request', async () => {
+    const servers = Array.from({ length: 17 }, (_, i) => ({ type: 'url', url: 'skillgate:github', name: `gh${i}` }))
+    const r = await refusal(ctxFor(messages(JSON.stringify(servers))))
+    expect(r.code).toBe('GW_MCP_CONNECTOR_UNSUPPORTED')
+    expect(r.message).toMatch(/at most 16/)
+  })
+
   it('mints nothing when one of several servers is refused', async () => {
     const ctx = ctxFor(messages('[{"type":"url","url":"skillgate:github","name":"gh"},{"type":"url","url":"skillgate:slack","name":"s"}]'))
     const before = await world.storage.revocations.version()
