@@ -1,7 +1,13 @@
 import { compileCondition } from '../policy/cel.js'
 import type { ParsedConfig } from '../config/schema.js'
-import type { ConfigProblem } from '../config/check-semantics.js'
 import { toolConditionBindings } from './tool-policy.js'
+
+/** A problem as config/check-semantics.ts reports it (declared here: that module imports this one). */
+export interface McpConfigProblem {
+  readonly path: (string | number)[]
+  readonly message: string
+  readonly hint?: string
+}
 
 /**
  * `mcpServers` and the rules' `allow.mcp` / `approval.mcpTools`, checked together at load: a rule
@@ -9,8 +15,8 @@ import { toolConditionBindings } from './tool-policy.js'
  * duplicate ids, plain-http servers off loopback (the gateway sends them its credential) and
  * conditions that do not compile.
  */
-export function checkMcpConfig(config: Pick<ParsedConfig, 'mcpServers' | 'rules'>): ConfigProblem[] {
-  const problems: ConfigProblem[] = []
+export function checkMcpConfig(config: Pick<ParsedConfig, 'mcpServers' | 'rules'>): McpConfigProblem[] {
+  const problems: McpConfigProblem[] = []
   const ids = new Set<string>()
   config.mcpServers.forEach((server, index) => {
     if (ids.has(server.id)) problems.push({ path: ['mcpServers', index, 'id'], message: `duplicate MCP server id "${server.id}"` })

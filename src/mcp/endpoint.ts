@@ -126,7 +126,8 @@ async function serve(deps: McpEndpointDeps, server: McpServerRuntime, caller: Mc
     return { ...listed, tools: listed.tools.filter((tool) => deps.tools.lists(caller, server.id, tool.name)) }
   })
   const callTool = toolCallHandler({ ...deps, server: server.id, caller, issuerId: deps.issuerIdOf(caller.claims.iss), requestBytes, upstream: connect, timeout: server.limits.timeout })
-  mcp.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => callTool(request.params, extra.signal))
+  // The client hanging up ends a call held for approval too (the SDK's signal only follows cancellations).
+  mcp.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => callTool(request.params, AbortSignal.any([extra.signal, clientGone.signal])))
   // Stateless (no sessionIdGenerator): each POST stands alone; answers are JSON, not an SSE stream.
   const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true })
   try {
