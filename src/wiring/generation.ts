@@ -94,14 +94,23 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
   }
 }
 
+/** One per process and public URL, kept across reloads: its list of ended capabilities must outlive a generation. */
+const openedCapabilities = new WeakMap<SharedParts, Map<string, Capabilities>>()
+
 /** Signed with the gateway-token keys and revoked in the shared revocation store (src/mcp/capability.ts). */
 function capabilitiesFor(config: Config, shared: SharedParts): Capabilities | undefined {
   if (config.mcp === undefined) return undefined
-  return openCapabilities({
+  const byUrl = openedCapabilities.get(shared) ?? new Map<string, Capabilities>()
+  openedCapabilities.set(shared, byUrl)
+  const known = byUrl.get(config.mcp.publicUrl)
+  if (known !== undefined) return known
+  const capabilities = openCapabilities({
     keys: shared.gatewayTokens.keys,
     issuer: shared.gatewayTokens.issuer,
     publicUrl: config.mcp.publicUrl,
     revocations: shared.revocations,
     revocationStore: shared.storage.revocations,
   })
+  byUrl.set(config.mcp.publicUrl, capabilities)
+  return capabilities
 }
