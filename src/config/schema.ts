@@ -267,6 +267,15 @@ const ruleSchema = z.strictObject({
   limits: limitsSchema.optional(),
   masking: z.array(z.string().min(1)).optional(),
   upstream: ruleUpstreamSchema.optional(),
+  mcp: z
+    .strictObject({
+      connector: z
+        .enum(['direct', 'gateway'])
+        .default('direct')
+        .describe('gateway: mcp_servers[].url "skillgate:{id}" is rewritten to mcp.publicUrl/mcp/{id} with a capability token bound to the request (docs/mcp-connector.md).'),
+    })
+    .optional()
+    .describe("How Claude's MCP connector reaches MCP servers for this rule's /v1/messages requests."),
 })
 
 const patternSchema = z.strictObject({
@@ -458,6 +467,23 @@ export const configSchema = z.strictObject({
   audit: auditSchema.prefault({}),
   admin: adminSchema,
   notify: z.array(z.union([z.strictObject({ webhook: webhookSchema }), z.strictObject({ slack: slackNotifySchema })])).default([]),
+  mcp: z
+    .strictObject({
+      publicUrl: z
+        .url()
+        .describe("The gateway's public base URL as Anthropic reaches it (https): connector servers become <publicUrl>/mcp/{id}."),
+      insecureHttpForTests: z.boolean().default(false).describe('Allow an http publicUrl on 127.0.0.1 or localhost. For tests only: Anthropic requires https.'),
+      capabilityTtl: duration
+        .prefault('10m')
+        .refine((ms) => ms >= 1_000, 'capabilityTtl must be at least 1s')
+        .describe('Longest life of a connector capability token; it is revoked as soon as its /v1/messages request ends.'),
+    })
+    .superRefine((mcp, ctx) => {
+      const problem = publicUrlProblem(mcp.publicUrl, mcp.insecureHttpForTests)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: problem })
+    })
+    .optional()
+    .describe("Claude's MCP connector through the gateway (rules[].mcp.connector: gateway)."),
   tracing: z
     .strictObject({
       otlp: z.strictObject({ url: z.url().describe('OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces.') }),
@@ -475,7 +501,27 @@ export const configSchema = z.strictObject({
   if (config.audit.timestamping !== undefined && config.audit.signing === undefined) {
     ctx.addIssue({ code: 'custom', path: ['audit', 'timestamping'], message: 'audit.timestamping needs audit.signing (a timestamp is over a signed chain head)' })
   }
+  // The rewrite needs a URL Anthropic can reach; without one the opt-in could only fail per request.
+  config.rules.forEach((rule, i) => {
+    if (rule.mcp?.connector === 'gateway' && config.mcp === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'mcp', 'connector'], message: 'mcp.connector: gateway needs the top-level mcp.publicUrl (the https URL Anthropic reaches the gateway at)' })
+    }
+  })
 })
+
+/**
+ * Anthropic's connector only calls https servers; plain http is for a local test gateway and only
+ * with the explicit flag. No query, fragment or credentials: `/mcp/{id}` is appended to the path.
+ */
+function publicUrlProblem(text: string, insecureHttp: boolean): string | undefined {
+  if (!URL.canParse(text)) return undefined // already reported as not a URL
+  const url = new URL(text)
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return 'mcp.publicUrl has no credentials, query or fragment'
+  if (url.protocol === 'https:') return undefined
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
+  if (url.protocol === 'http:' && insecureHttp && local) return undefined
+  return 'mcp.publicUrl must be https (http only for 127.0.0.1 or localhost with insecureHttpForTests: true)'
+}
 
 /** The parsed configuration before secrets are resolved. */
 export type ParsedConfig = z.output<typeof configSchema>

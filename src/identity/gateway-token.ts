@@ -47,6 +47,19 @@ export interface GatewayTokensOptions {
   readonly now?: () => number
   /** Source claims copied into `src` besides `iss`, `sub` and `jti`; default `DEFAULT_SOURCE_CLAIMS`. */
   readonly sourceClaims?: readonly string[]
+  /**
+   * Other tokens signed with these keys (MCP capability tokens, `mcp.capabilityTtl`) may live longer
+   * than `ttlMs`: a retired key stays published until the longest of them has expired too.
+   */
+  readonly retainAtLeastMs?: number
+}
+
+/** The key ring for other gateway-signed tokens (src/mcp/capability.ts): same keys, own `typ` and audience. */
+export interface GatewaySigningKeys {
+  /** The current signing key (rotated when due). */
+  signingKey(): Promise<{ readonly kid: string; readonly privateKey: CryptoKey }>
+  /** The public key of `kid`, re-reading the ring once when it is unknown (a sibling rotated). */
+  verificationKey(kid: string): Promise<CryptoKey | undefined>
 }
 
 export interface MintInput {
@@ -95,6 +108,8 @@ export interface GatewayTokens {
   verify(token: string): Promise<GatewayTokenClaims>
   /** Public keys for `/.well-known/jwks.json`: the current key and every key whose tokens may still be valid. */
   jwks(): { keys: JWK[] }
+  /** The same keys for other gateway-signed tokens; shared by every replica like the tokens' own. */
+  readonly keys: GatewaySigningKeys
   status(): GatewayTokensStatus
   close(): void
 }
@@ -137,6 +152,7 @@ export async function openGatewayTokens(options: GatewayTokensOptions): Promise<
     mint: (input) => mintToken(minter, input),
     verify: (token) => verifyToken(minter, token),
     jwks: () => ({ keys: ring.publicKeys() }),
+    keys: { signingKey: () => ring.signingKey(), verificationKey: (kid) => ring.verificationKey(kid) },
     status: () => ring.status(),
     close: () => ring.close(),
   }
@@ -146,7 +162,7 @@ function openKeyRing(options: GatewayTokensOptions, now: () => number): Promise<
   const schedule = {
     rotateAfterMs: options.rotateAfterMs ?? DEFAULT_ROTATE_AFTER_MS,
     // A retired key stays published until every token it signed has expired (+ skew).
-    retainMs: options.ttlMs + CLOCK_SKEW_MS,
+    retainMs: Math.max(options.ttlMs, options.retainAtLeastMs ?? 0) + CLOCK_SKEW_MS,
     now,
   }
   if (options.keyStore !== undefined) {

@@ -15,6 +15,7 @@
  * | `container.skills` or a `code_execution_*` tool   | server_tool_use + bash_code_execution_tool_result, container     |
  * | `MOCK:FILE` with code execution                   | the result references a downloadable output file (Files API)     |
  * | `mcp_servers`                                     | mcp_tool_use + mcp_tool_result                                   |
+ * | `mcp_servers[]` loopback url + authorization_token | a real MCP call to that URL (connector.ts), its result           |
  * | model `mock-error-<status>` / header `mock-error-status` | that error as JSON (429 retry-after, x-should-retry)      |
  * | header `mock-stream-error-after: N`               | `event: error` (overloaded_error) after N deltas, no message_stop |
  * | header `mock-stream-reset-after: N`               | socket destroyed after N deltas                                  |

@@ -4,7 +4,8 @@
  */
 import { badRequest, header, intHeader, isRecord, sendError, sendJson } from './http-io.js'
 import { messageJson } from './message-shape.js'
-import { countInputTokens, planReply } from './reply-plan.js'
+import { connectorBlocks } from './connector.js'
+import { countInputTokens, lastUserText, planReply } from './reply-plan.js'
 import type { ReplyOverrides } from './reply-plan.js'
 import { writeStream } from './sse-writer.js'
 import type { StreamOptions } from './sse-writer.js'
@@ -141,6 +142,9 @@ export async function handleMessages(ctx: Ctx): Promise<void> {
     badRequest(ctx, overrides)
     return
   }
+  const userText = lastUserText(body)
+  const connector = await connectorBlocks(body, userText, userText.includes('MOCK:PII'))
+  if (connector !== undefined) overrides.mcpBlocks = connector
   const plan = planReply(body, ctx.state, overrides)
   if (body.stream === true) await writeStream(ctx, plan, streamOptionsOf(ctx))
   else sendJson(ctx, 200, messageJson(plan))

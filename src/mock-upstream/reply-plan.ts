@@ -40,6 +40,8 @@ export interface ReplyOverrides {
   replyText?: string
   /** `mock-delta-size`. */
   deltaSize?: number
+  /** The MCP connector's real call (connector.ts), instead of the canned `echo`. */
+  mcpBlocks?: PlannedBlock[]
 }
 
 const SERVER_TOOL_PREFIXES = ['web_search_', 'web_fetch_', 'code_execution_', 'tool_search_tool_', 'mcp_toolset', 'advisor_']
@@ -167,7 +169,7 @@ export function planReply(body: Record<string, unknown>, state: MockState, overr
     container = resolveContainer(body, state)
     blocks.push(...codeExecutionBlocks(state, container, userText))
   }
-  blocks.push(...mcpBlocks(body, pii))
+  blocks.push(...(overrides.mcpBlocks ?? mcpBlocks(body, pii)))
   blocks.push(...work.advisor)
   const text = overrides.replyText ?? (pii ? MOCK_PII_TEXT : MOCK_DEFAULT_TEXT)
   const sizes = overrides.deltaSize !== undefined ? [overrides.deltaSize] : SMALL_DELTA_SIZES

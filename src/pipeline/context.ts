@@ -50,6 +50,8 @@ export interface RequestContext {
   requestMaskHits?: Readonly<Record<string, number>>
   /** mask-response stage: detector hits in the response so far (a live view while it streams). */
   responseMaskHits?: Readonly<Record<string, number>>
+  /** rewrite-mcp-connector stage: the `skillgate:{id}` servers it rewrote, for the audit record (no token). */
+  mcpConnectorNote?: string
   /** audit-open stage: the committed opening half of this request's audit record. */
   audit?: { readonly opening: AuditOpening; readonly start: Date }
   /** inject-credential stage: the headers sent upstream. */

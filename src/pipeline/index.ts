@@ -6,6 +6,8 @@ import type { Approvals } from '../approvals/index.js'
 import type { Limiter } from '../limits/index.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
+import type { Capabilities } from '../mcp/capability.js'
+import type { ConnectorRule } from '../mcp/connector.js'
 import type { Policy } from '../policy/compile.js'
 import type { MintedTokenStore } from '../storage/ports-minted.js'
 import type { OwnershipStore } from '../storage/ports-ownership.js'
@@ -28,6 +30,7 @@ import { ownResponses } from '../stages/own-responses.js'
 import { injectCredential, type CredentialProvider } from '../stages/inject-credential.js'
 import { readBody } from '../stages/read-body.js'
 import { respond } from '../stages/respond.js'
+import { rewriteMcpConnector } from '../stages/rewrite-mcp-connector.js'
 import type { UpstreamClient } from '../upstream/client.js'
 import type { Stage } from './stage.js'
 
@@ -48,6 +51,8 @@ export interface PipelineDeps {
   readonly audit: AuditWriter | undefined
   /** Unauthenticated refusals past a per-address burst, aggregated per minute (undefined: each recorded). */
   readonly refusals?: RefusalAggregator | undefined
+  /** MCP connector capability tokens; undefined without `mcp.publicUrl`. */
+  readonly capabilities?: Capabilities | undefined
 }
 
 /**
@@ -71,6 +76,7 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
     approve(deps.approvals), //                      403 naming the review, or held until approved;
     //                                               after guard and limits: a refused call takes no grant use
+    rewriteMcpConnector({ capabilities: deps.capabilities, rule: connectorRulesOf(config), isConfigured: mcpServerIdsOf(config), ttlMs: config.mcp?.capabilityTtl ?? 600_000 }), // 400/403 skillgate:{id}; the one body rewrite, before audit-open records it
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
@@ -97,4 +103,17 @@ function namedSkillsOf(config: Config): (rule: string | undefined) => ReadonlySe
 function limitsOf(config: Config): (rule: string) => Config['rules'][number]['limits'] {
   const byRule = new Map(config.rules.map((rule) => [rule.id, rule.limits]))
   return (rule) => byRule.get(rule)
+}
+
+function connectorRulesOf(config: Config): (rule: string | undefined) => ConnectorRule | undefined {
+  const byRule = new Map(
+    config.rules.map((rule) => [rule.id, { gateway: rule.mcp?.connector === 'gateway', grants: new Map(Object.entries(rule.allow?.mcp ?? {}).map(([id, grant]) => [id, grant.tools])) }]),
+  )
+  return (rule) => (rule === undefined ? undefined : byRule.get(rule))
+}
+
+/** Gateway MCP servers (`mcpServers[].id`): a `skillgate:{id}` outside them is refused before forwarding. */
+function mcpServerIdsOf(config: Config): (id: string) => boolean {
+  const ids = new Set(config.mcpServers.map((server) => server.id))
+  return (id) => ids.has(id)
 }

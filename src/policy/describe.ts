@@ -30,6 +30,7 @@ const sentences: Readonly<Record<ReasonCode, Describe>> = {
   'tool-not-granted': (d) => `tool ${d} is not in allow.tools`,
   'mcp-server-granted': (d) => `MCP servers ${d} are granted`,
   'mcp-server-not-granted': (d) => `MCP server ${d} is not under allow.mcpServers`,
+  'mcp-gateway-server-not-granted': (d) => `MCP server ${d} is not granted by allow.mcp`,
   'mcp-tool-not-granted': (d) => `MCP tool ${d} is not granted by the tools of its allow.mcpServers entry`,
   'max-tokens-within': (d) => `max_tokens ${d} (allow.maxTokens)`,
   'max-tokens-exceeded': (d) => `max_tokens ${d} (allow.maxTokens)`,

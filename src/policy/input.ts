@@ -42,9 +42,16 @@ export interface AllowInput {
    * tool of the servers under it; `{ url, tools }` grants only the tools matching those globs.
    */
   readonly mcpServers?: readonly McpServerGrantInput[] | undefined
+  /** Gateway MCP servers by `mcpServers[].id`: tool globs (and a CEL condition the endpoint applies). */
+  readonly mcp?: Readonly<Record<string, McpGrantInput>> | undefined
   readonly maxTokens?: number | undefined
   /** Claude Code `Skill` tool: skill name globs the model may have invoked (anthropic-api.md §13.2). */
   readonly clientSkills?: readonly string[] | undefined
+}
+
+export interface McpGrantInput {
+  readonly tools: readonly string[]
+  readonly condition?: string | undefined
 }
 
 export type McpServerGrantInput = string | { readonly url: string; readonly tools: readonly string[] }

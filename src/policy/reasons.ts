@@ -28,6 +28,7 @@ export type ReasonCode =
   | 'mcp-server-granted'
   | 'mcp-server-not-granted'
   | 'mcp-tool-not-granted'
+  | 'mcp-gateway-server-not-granted'
   | 'max-tokens-within'
   | 'max-tokens-exceeded'
   | 'max-tokens-missing'
@@ -82,6 +83,7 @@ export const reasonInfo: Readonly<Record<ReasonCode, ReasonInfo>> = {
   'mcp-server-granted': { polarity: 'granted', criterion: 'mcp-server' },
   'mcp-server-not-granted': { polarity: 'denied', criterion: 'mcp-server' },
   'mcp-tool-not-granted': { polarity: 'denied', criterion: 'mcp-server' },
+  'mcp-gateway-server-not-granted': { polarity: 'denied', criterion: 'mcp-server' },
   'max-tokens-within': { polarity: 'granted', criterion: 'max-tokens' },
   'max-tokens-exceeded': { polarity: 'denied', criterion: 'max-tokens' },
   'max-tokens-missing': { polarity: 'denied', criterion: 'max-tokens' },

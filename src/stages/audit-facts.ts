@@ -128,7 +128,14 @@ export interface RecordedDecision {
  * the outcome and that reason say how it ended, and `--decision approval_required` finds them all.
  */
 export function recordedDecision(ctx: RequestContext, base: RecordedDecision): RecordedDecision {
+  const noted = withConnectorNote(ctx, base)
   const approval = ctx.approval
-  if (!approval) return base
-  return { ...base, effect: 'approval_required', reasons: [...base.reasons, { code: `approval-${approval.state}`, detail: approval.detail }] }
+  if (!approval) return noted
+  return { ...noted, effect: 'approval_required', reasons: [...noted.reasons, { code: `approval-${approval.state}`, detail: approval.detail }] }
+}
+
+/** The MCP connector rewrite (stages/rewrite-mcp-connector.ts), noted after policy's reasons. */
+function withConnectorNote(ctx: RequestContext, base: RecordedDecision): RecordedDecision {
+  const note = ctx.mcpConnectorNote
+  return note === undefined ? base : { ...base, reasons: [...base.reasons, { code: 'mcp-connector-rewritten', detail: note }] }
 }

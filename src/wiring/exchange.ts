@@ -26,6 +26,8 @@ export function openGatewayTokensFor(config: Config, url: string, storage: Stora
     issuer: (config.gatewayTokens.issuer ?? url).replace(/\/$/, ''),
     ttlMs: config.gatewayTokens.ttl,
     rotateAfterMs: config.gatewayTokens.rotateAfter,
+    // MCP capability tokens are signed with these keys and may outlive a gateway token.
+    ...(config.mcp === undefined ? {} : { retainAtLeastMs: config.mcp.capabilityTtl }),
   })
 }
 

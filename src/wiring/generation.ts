@@ -3,6 +3,7 @@ import type { AdminApi } from '../admin/index.js'
 import { createApprovals, type Approvals } from '../approvals/index.js'
 import type { Config } from '../config/load.js'
 import type { IssuerHealth, TokenVerifier } from '../identity/index.js'
+import { openCapabilities, type Capabilities } from '../mcp/capability.js'
 import { buildPipeline } from '../pipeline/index.js'
 import type { Stage } from '../pipeline/stage.js'
 import type { Policy } from '../policy/compile.js'
@@ -31,6 +32,8 @@ export interface Generation {
   readonly mcp: McpHandlers
   /** The `/v1/*` stage list (docs/pipeline.md). */
   readonly pipeline: readonly Stage[]
+  /** MCP connector capabilities (`mcp.publicUrl`); `/mcp/{id}` takes `capabilities.authenticator()`. */
+  readonly capabilities: Capabilities | undefined
   /** Stops this configuration's timers and watchers (key-set refreshes, approvals sweeps, token files). */
   close(): void
 }
@@ -60,8 +63,18 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
     const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
     const ruleCredentials = keep(await openRuleCredentials(config, shared.logger, shared.reports))
     const credential = credentialByRule(shared.credential, ruleCredentials.byRule)
-    const pipeline = buildPipeline({ ...shared, credential, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals }, config)
-    const mcp = buildMcp(config, { ...shared, verifier: identity.verifier, policy, masking, approvals, onError: (error) => shared.reports.auditWrite(error) })
+    const capabilities = capabilitiesFor(config, shared)
+    const pipeline = buildPipeline({ ...shared, credential, owners: shared.storage.owners, verifier: identity.verifier, policy, masking, approvals, capabilities }, config)
+    // Capability tokens first: they carry their own prefix, so the workload-token authenticator never sees them.
+    const mcp = buildMcp(config, {
+      ...shared,
+      verifier: identity.verifier,
+      policy,
+      masking,
+      approvals,
+      authenticators: capabilities === undefined ? [] : [capabilities.authenticator()],
+      onError: (error) => shared.reports.auditWrite(error),
+    })
     return {
       config,
       mcp,
@@ -72,10 +85,32 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
       admin,
       exchange,
       pipeline,
+      capabilities,
       close: () => opened.forEach((part) => part.close()),
     }
   } catch (error) {
     opened.forEach((part) => part.close())
     throw error
   }
+}
+
+/** One per process and public URL, kept across reloads: its list of ended capabilities must outlive a generation. */
+const openedCapabilities = new WeakMap<SharedParts, Map<string, Capabilities>>()
+
+/** Signed with the gateway-token keys and revoked in the shared revocation store (src/mcp/capability.ts). */
+function capabilitiesFor(config: Config, shared: SharedParts): Capabilities | undefined {
+  if (config.mcp === undefined) return undefined
+  const byUrl = openedCapabilities.get(shared) ?? new Map<string, Capabilities>()
+  openedCapabilities.set(shared, byUrl)
+  const known = byUrl.get(config.mcp.publicUrl)
+  if (known !== undefined) return known
+  const capabilities = openCapabilities({
+    keys: shared.gatewayTokens.keys,
+    issuer: shared.gatewayTokens.issuer,
+    publicUrl: config.mcp.publicUrl,
+    revocations: shared.revocations,
+    revocationStore: shared.storage.revocations,
+  })
+  byUrl.set(config.mcp.publicUrl, capabilities)
+  return capabilities
 }

@@ -53,11 +53,25 @@ function compileGrant(entry: McpServerGrantInput): ServerGrant | undefined {
   return { prefix: compiled.prefix, everyTool: globs.includes('*'), tools: globs.map(compileGlob) }
 }
 
+/** `skillgate:{id}`: a gateway MCP server (mcpServers[].id) reached through Claude's connector (docs/mcp-connector.md). */
+export const GATEWAY_SERVER_SCHEME = 'skillgate:'
+
+/** The server id of a `skillgate:{id}` URL, '' when the rest is not an id; undefined for any other URL. */
+export function gatewayServerId(url: string): string | undefined {
+  if (!url.startsWith(GATEWAY_SERVER_SCHEME)) return undefined
+  const id = url.slice(GATEWAY_SERVER_SCHEME.length)
+  return /^[a-z0-9-]{1,63}$/.test(id) ? id : ''
+}
+
 /**
  * `allow.mcpServers`: every `mcp_servers[*].url` lies under an allowed prefix, and every tool the
  * request enables on it (facts/mcp-toolsets.ts) matches the tool globs of an entry covering that URL.
  * A set left open-ended (a toolset enabled by default) is granted only by an entry granting `*`.
  * Absent grants none. Reasons show origin and path only: a query string may carry a credential.
+ *
+ * A `skillgate:{id}` server is judged by `allow.mcp[id]` instead: the gateway serves it, so the tools
+ * the request enables are cut to the rule's globs by the capability the connector receives (and
+ * again at `/mcp/{id}`) rather than refused here.
  */
 export const mcpServerCriterion: Criterion = {
   name: 'mcp-server',
@@ -71,16 +85,22 @@ export const mcpServerCriterion: Criterion = {
   },
   compile(allow) {
     const grants = (allow.mcpServers ?? []).flatMap((entry) => compileGrant(entry) ?? [])
+    const gatewayServers = new Set(Object.keys(allow.mcp ?? {}))
     return function checkMcpServers({ facts }) {
-      const used = facts.bodies.flatMap((body) => body.mcpServers.map((server) => ({ url: parseUrl(server.url), enabled: server.enabled, at: body.at })))
+      const used = facts.bodies.flatMap((body) => body.mcpServers.map((server) => ({ raw: server.url, url: parseUrl(server.url), enabled: server.enabled, at: body.at })))
       if (used.length === 0) return nothingToCheck
       const denied: Reason[] = []
-      for (const { url, enabled, at } of used) {
+      for (const { raw, url, enabled, at } of used) {
+        const serverId = gatewayServerId(raw)
+        if (serverId !== undefined) {
+          if (!gatewayServers.has(serverId)) denied.push({ code: 'mcp-gateway-server-not-granted', detail: nameDetail(serverId === '' ? '' : raw, at) })
+          continue
+        }
         const covering = url ? grants.filter((grant) => matchesPrefix(grant.prefix, url)) : []
         if (!url || covering.length === 0) denied.push({ code: 'mcp-server-not-granted', detail: nameDetail(url ? shown(url) : '', at) })
         else denied.push(...ungrantedTools(enabled, covering).map((tool) => ({ code: 'mcp-tool-not-granted' as const, detail: nameDetail(`${tool} on ${shown(url)}`, at) })))
       }
-      return verdict([{ code: 'mcp-server-granted', detail: listDetail(used.map(({ url }) => (url ? shown(url) : ''))) }], denied)
+      return verdict([{ code: 'mcp-server-granted', detail: listDetail(used.map(({ raw, url }) => (gatewayServerId(raw) !== undefined ? raw : url ? shown(url) : ''))) }], denied)
     }
   },
 }
