@@ -90,12 +90,12 @@ export class SqlCounterStore implements CounterStore {
     this.#refreshMs = options.refreshMs ?? 500
     this.#monotonic = options.monotonic ?? (() => performance.now())
     this.#onError = options.onError ?? (() => undefined)
-    const store = this
+    const dirty = this.#dirty
     batch.join({
       get pending() {
-        return store.#dirty.size > 0
+        return dirty.size > 0
       },
-      take: () => store.#take(),
+      take: () => this.#take(),
     })
   }
 
