@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsync, mkdirSync, openSync, statSync } from 'node:fs'
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { asStorageError, StorageError } from '../errors.js'
@@ -14,8 +14,8 @@ import { sqliteDialect } from './dialect.js'
  * Durability: a write resolves only once its commit survives power loss, which strict durability
  * promises. `synchronous=FULL` would fsync the WAL inside the commit, blocking the event loop for the
  * whole disk flush (milliseconds, per commit: the gateway then serves nothing). Instead the commit
- * runs with `synchronous=NORMAL` (frames written, not flushed) and the WAL file is fsync'd on the
- * thread pool before the write resolves; concurrent writes share one fsync. That is FULL's guarantee
+ * runs with `synchronous=NORMAL` (frames written, not flushed) and the WAL file is fdatasync'd (as
+ * SQLite itself does) on the thread pool before the write resolves; concurrent writes share one fsync. That is FULL's guarantee
  * for every resolved write: the fsync covers every frame committed before it started, a checkpoint
  * fsyncs the WAL before copying it (so frames it moved are durable), and SQLite fsyncs a restarted
  * WAL's header before its first frame. Other connections may read a commit before its fsync ends;
@@ -146,7 +146,7 @@ class WalSync {
     const upTo = this.#committed
     const fd = this.#open()
     if (fd === undefined) throw new Error('the WAL file could not be opened; commits fsync inline from now on')
-    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())))
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))
     this.#synced = Math.max(this.#synced, upTo)
   }
 
