@@ -66,7 +66,12 @@ export class SqlAuditStore implements AuditStore {
     },
   }
 
-  async #applyBatch(ops: readonly BatchOp[]): Promise<Array<OpResult<unknown>>> {
+  /**
+   * One transaction for `ops` and what the joined parts have pending. When it fails and parts rode
+   * it, the operations are tried again at once without them, so a part's bad write never fails an
+   * audit half; the part is told whether its writes failed on their own (`invalid`) or with the store.
+   */
+  async #applyBatch(ops: readonly BatchOp[], withParts = true): Promise<Array<OpResult<unknown>>> {
     const at = this.#options.now().getTime()
     const audit = ops.filter(isAuditOp)
     const append =
@@ -76,7 +81,7 @@ export class SqlAuditStore implements AuditStore {
             const plan = planAuditBatch(view.head, audit, view.records, at)
             return { write: plan, result: plan.results }
           })
-    const taken = this.#parts.map((p) => p.take()).filter((t): t is TakenWrites => t !== undefined)
+    const taken = withParts ? this.#parts.map((p) => p.take()).filter((t): t is TakenWrites => t !== undefined) : []
     let results: Array<OpResult<unknown>>
     let auditResults: Array<OpResult<AuditReceipt>> = []
     try {
@@ -92,8 +97,22 @@ export class SqlAuditStore implements AuditStore {
         return out
       })
     } catch (error) {
-      for (const part of taken) part.settled(error instanceof Error ? error : new Error(String(error)))
-      throw error
+      const err = error instanceof Error ? error : new Error(String(error))
+      if (taken.length === 0 || ops.every((op) => op.kind === 'flush')) {
+        for (const part of taken) part.settled(err)
+        throw err
+      }
+      let retried: Array<OpResult<unknown>>
+      try {
+        retried = await this.#applyBatch(ops, false)
+      } catch (retryError) {
+        // Failed without the parts too: the store itself is the problem.
+        for (const part of taken) part.settled(err)
+        throw retryError
+      }
+      const own = new StorageError('invalid', `writes that rode an audit commit failed on their own: ${err.message}`, { cause: err })
+      for (const part of taken) part.settled(own)
+      return retried
     }
     append?.committed()
     for (const part of taken) part.settled()

@@ -79,7 +79,7 @@ export class SqlCounterStore implements CounterStore {
   /** The last flush failed for want of the store: counters refuse until one succeeds. */
   #down: StorageError | undefined
   #flushes = 0
-  /** Flushes in a row that failed for another reason than an unreachable store. */
+  /** Flushes in a row whose deltas failed on their own. */
   #strikes = 0
 
   constructor(db: SqlDb, batch: BatchWrites, now: () => Date, options: CounterStoreOptions = {}) {
@@ -238,14 +238,16 @@ export class SqlCounterStore implements CounterStore {
 
   /**
    * The commit did not happen: the deltas go back in front of what was added since, and are retried.
-   * A second failure in a row that is not an outage (the batch is retried op by op, so the deltas
-   * themselves failed) drops them, so they cannot fail every audit commit after them.
+   * While the store cannot commit, counters refuse (fail closed). Deltas that failed on their own
+   * (`invalid`: the same commit went through without them) are dropped at the second failure, so
+   * they cannot keep the counters refusing.
    */
   #failed(taken: readonly Entry[], error: Error): void {
-    const outage = StorageError.is(error) && error.code === 'unavailable'
-    if (!outage && ++this.#strikes >= 2) {
+    const own = StorageError.is(error) && error.code === 'invalid'
+    if (own && ++this.#strikes >= 2) {
       for (const entry of taken) entry.inflight = undefined
       this.#strikes = 0
+      this.#down = undefined
       this.#onError(new Error(`counter increments dropped after failing twice: ${error.message}`))
       return
     }
@@ -254,7 +256,7 @@ export class SqlCounterStore implements CounterStore {
       entry.inflight = undefined
       this.#dirty.add(entry)
     }
-    if (outage) this.#down = error
+    if (!own) this.#down = StorageError.is(error) ? error : new StorageError('unavailable', error.message)
     this.#schedule()
   }
 
