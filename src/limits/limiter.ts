@@ -6,7 +6,8 @@ import { openStreamSlot, type StreamSlot } from './stream-slot.js'
 
 /**
  * Per-principal limits of a rule (SPEC §2 `limits:`), counted in the shared store so every worker
- * and replica enforces one number:
+ * and replica enforces one number (each process adds its own increments to the store's totals at
+ * once and sees the others' within 1 s: storage/counter-store.ts):
  *
  * - `requestsPerMinute`: fixed UTC minutes; every request that reaches this check counts, refused
  *   ones included, so a client hammering a full window gains nothing.

@@ -16,7 +16,9 @@ import type { LimitSubject } from './limiter.js'
  * Counters only grow (the store's increments are ≥ 0), so "reserved" and "released" are two
  * counters, keyed by the reservation's own UTC day: a release after midnight lands on that day's
  * pair, never on the next day's. The reservation is added first and the budget read after it, so
- * two concurrent calls each see the other; at worst both are refused, never both admitted past it.
+ * two concurrent calls of one process each see the other; at worst both are refused, never both
+ * admitted past it. Counters are summed in memory and flushed with the store's group commit
+ * (storage/counter-store.ts): calls at other replicas see a reservation within one second.
  */
 export interface Reservation {
   readonly amount: number

@@ -1,7 +1,7 @@
 import type { ChainHead, ChainLink, RecordIndexRow } from '../audit/chain.js'
 import type { AuditLedger, LedgerAppend, LedgerRecord, LedgerTarget, LedgerView, LinkRef, OrphanRecord } from '../audit/ledger.js'
 import { indexColumns, indexFromRow, linkColumns, linkFromRow, type IndexRow, type LinkRow } from './shared.js'
-import type { Column, Dialect, SqlDb } from './sql/db.js'
+import type { Body, Column, Dialect, SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 import type { WriterLease } from './writer-lease.js'
 
@@ -22,18 +22,33 @@ export class SqlAuditLedger implements AuditLedger {
   }
 
   async append<T>(what: string, at: number, target: LedgerTarget, plan: (view: LedgerView) => { readonly write: LedgerAppend; readonly result: T }): Promise<T> {
+    const { body, committed } = this.appendStep(at, target, plan)
+    const result = await this.#db.write(what, body)
+    committed()
+    return result
+  }
+
+  /**
+   * The append as a transaction body, for a caller that runs it inside a larger write transaction
+   * (the shared group commit: audit halves, counters and owners in one commit). Call `committed`
+   * once that transaction committed.
+   */
+  appendStep<T>(at: number, target: LedgerTarget, plan: (view: LedgerView) => { readonly write: LedgerAppend; readonly result: T }): { body: Body<T>; committed: () => void } {
     const lease = this.#lease
     const renew = lease.due(at)
-    const result = await this.#db.write(what, function* (d): Step<T> {
-      const head = yield* readHead(d, true)
-      const records = yield* readTargets(d, target, at, lease)
-      const { write, result } = plan({ head, records })
-      yield* writeAppend(d, write, lease.writerId)
-      if (renew) yield* renewLease(lease.writerId, at)
-      return result
-    })
-    if (renew) lease.renewed(at)
-    return result
+    return {
+      body: function* (d): Step<T> {
+        const head = yield* readHead(d, true)
+        const records = yield* readTargets(d, target, at, lease)
+        const { write, result } = plan({ head, records })
+        yield* writeAppend(d, write, lease.writerId)
+        if (renew) yield* renewLease(lease.writerId, at)
+        return result
+      },
+      committed: () => {
+        if (renew) lease.renewed(at)
+      },
+    }
   }
 
   start(): Promise<{ head: ChainHead; checkpoint: ChainHead | null }> {

@@ -1,4 +1,4 @@
-import { appendBatch, type AuditOp, type AuditReceipt, type OpResult } from '../audit/batch-plan.js'
+import { idsOf, planAuditBatch, type AuditOp, type AuditReceipt, type OpResult } from '../audit/batch-plan.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
 import { markInterrupted } from '../audit/interruption.js'
 import { verifyLedger } from '../audit/ledger-verifier.js'
@@ -12,22 +12,34 @@ import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
 import type { AuditListFilter, AuditListQuery, AuditPage, AuditStore, AuditStoreStats, PruneOptions, PruneResult, VerifyOptions } from './ports.js'
-import type { SqlDb } from './sql/db.js'
-import { run } from './sql/step.js'
+import type { BatchPart, BatchWrites, TakenWrites } from './batch-writes.js'
+import type { Body, SqlDb } from './sql/db.js'
+import { run, type Step } from './sql/step.js'
 import { WriterLease, type WriterOptions } from './writer-lease.js'
+
+/** What the group commit carries: audit halves, operations of other stores, and a bare flush of the joined parts. */
+type BatchOp = AuditOp | { readonly kind: 'step'; readonly body: Body<unknown> } | { readonly kind: 'flush' }
+
+const isAuditOp = (op: BatchOp): op is AuditOp => op.kind === 'begin' || op.kind === 'complete'
 
 /**
  * The audit store: halves go through a group committer, and each batch is one ledger append (one
- * locked transaction, synchronous in SQLite). The chain rules — planning, verification, marking
- * abandoned records interrupted — are the audit's own (src/audit/); this class wires them to the
- * ledger and keeps the writer lease in step with this writer's open records.
+ * locked transaction, synchronous in SQLite). The same commit carries the writes of the other
+ * stores that ride it (`BatchWrites`: counters, owners, slots), so a request's writes share one
+ * fsync with its audit halves. The chain rules — planning, verification, marking abandoned records
+ * interrupted — are the audit's own (src/audit/); this class wires them to the ledger and keeps the
+ * writer lease in step with this writer's open records.
  */
 export class SqlAuditStore implements AuditStore {
   readonly #db: SqlDb
   readonly #ledger: SqlAuditLedger
-  readonly #committer: GroupCommitter<AuditOp, AuditReceipt>
+  readonly #committer: GroupCommitter<BatchOp, unknown>
   readonly #lease: WriterLease
   readonly #options: WriterOptions
+  readonly #parts: BatchPart[] = []
+  #commits = 0
+  #writes = 0
+  #largestBatch = 0
 
   constructor(db: SqlDb, options: WriterOptions) {
     this.#db = db
@@ -38,16 +50,79 @@ export class SqlAuditStore implements AuditStore {
   }
 
   begin(opening: AuditOpening): Promise<AuditReceipt> {
-    return this.#committer.submit({ kind: 'begin', opening })
+    return this.#committer.submit({ kind: 'begin', opening }) as Promise<AuditReceipt>
   }
 
   complete(id: string, completion: AuditCompletion): Promise<AuditReceipt> {
-    return this.#committer.submit({ kind: 'complete', id, completion })
+    return this.#committer.submit({ kind: 'complete', id, completion }) as Promise<AuditReceipt>
   }
 
-  async #applyBatch(ops: readonly AuditOp[]): Promise<Array<OpResult<AuditReceipt>>> {
-    const results = await appendBatch(this.#ledger, ops, this.#options.now().getTime())
-    this.#lease.track(ops, results)
+  /** The shared commit, for the stores whose writes ride it. */
+  readonly batch: BatchWrites = {
+    submit: <T>(_what: string, body: Body<T>): Promise<T> => this.#committer.submit({ kind: 'step', body }) as Promise<T>,
+    join: (part) => void this.#parts.push(part),
+    flush: async () => {
+      if (this.#parts.some((p) => p.pending)) await this.#committer.submit({ kind: 'flush' })
+    },
+  }
+
+  /**
+   * One transaction for `ops` and what the joined parts have pending. When it fails and parts rode
+   * it, the operations are tried again at once without them, so a part's bad write never fails an
+   * audit half; the part is told whether its writes failed on their own (`invalid`) or with the store.
+   */
+  async #applyBatch(ops: readonly BatchOp[], withParts = true): Promise<Array<OpResult<unknown>>> {
+    const at = this.#options.now().getTime()
+    const audit = ops.filter(isAuditOp)
+    const append =
+      audit.length === 0
+        ? undefined
+        : this.#ledger.appendStep(at, { kind: 'records', ids: idsOf(audit) }, (view) => {
+            const plan = planAuditBatch(view.head, audit, view.records, at)
+            return { write: plan, result: plan.results }
+          })
+    const taken = withParts ? this.#parts.map((p) => p.take()).filter((t): t is TakenWrites => t !== undefined) : []
+    let results: Array<OpResult<unknown>>
+    let auditResults: Array<OpResult<AuditReceipt>> = []
+    try {
+      results = await this.#db.write(append ? 'committing audit records' : 'committing a batch', function* (d): Step<Array<OpResult<unknown>>> {
+        auditResults = append ? yield* append.body(d) : []
+        const out: Array<OpResult<unknown>> = []
+        let next = 0
+        for (const op of ops) {
+          if (isAuditOp(op)) out.push(auditResults[next++] as OpResult<AuditReceipt>)
+          else out.push({ ok: true, value: op.kind === 'step' ? yield* op.body(d) : undefined })
+        }
+        for (const part of taken) yield* part.body(d)
+        return out
+      })
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error))
+      if (taken.length === 0 || ops.every((op) => op.kind === 'flush')) {
+        for (const part of taken) part.settled(err)
+        throw err
+      }
+      let retried: Array<OpResult<unknown>>
+      try {
+        retried = await this.#applyBatch(ops, false)
+      } catch (retryError) {
+        // Failed without the parts too: the store itself is the problem.
+        for (const part of taken) part.settled(err)
+        throw retryError
+      }
+      const own = new StorageError('invalid', `writes that rode an audit commit failed on their own: ${err.message}`, { cause: err })
+      for (const part of taken) part.settled(own)
+      return retried
+    }
+    append?.committed()
+    for (const part of taken) part.settled()
+    if (audit.length > 0) {
+      const written = auditResults.filter((r) => r.ok).length
+      this.#commits += 1
+      this.#writes += written
+      this.#largestBatch = Math.max(this.#largestBatch, written)
+      this.#lease.track(audit, auditResults)
+    }
     return results
   }
 
@@ -106,10 +181,12 @@ export class SqlAuditStore implements AuditStore {
   }
 
   stats(): AuditStoreStats {
-    return { commits: this.#committer.commits, writes: this.#committer.writes, largestBatch: this.#committer.largestBatch }
+    return { commits: this.#commits, writes: this.#writes, largestBatch: this.#largestBatch }
   }
 
   async close(): Promise<void> {
+    // Nothing pending is lost at shutdown: counters still in memory ride one last commit.
+    await this.batch.flush().catch((error: unknown) => this.#options.onError('batch-flush', error instanceof Error ? error : new Error(String(error))))
     await this.#committer.close()
     this.#lease.stop()
     if (this.#db.closed) return

@@ -308,6 +308,18 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
       // (no audit.timestamping, or the TSA was unreachable when the head was signed).
       sql: `ALTER TABLE audit_heads ADD COLUMN timestamp TEXT;`,
     },
+    {
+      version: 10,
+      name: 'audit indexes no query uses',
+      // Every audit commit maintains every index of audit_chain and audit_records (and writes its
+      // pages to the WAL). No query looks links up by record_id (links are read by seq). The one query
+      // on seq_close is retention's straddler search, which now walks the seq_open index over the
+      // records it is about to delete anyway: a rare admin operation pays what every commit saved.
+      sql: `
+        DROP INDEX IF EXISTS audit_chain_record;
+        DROP INDEX IF EXISTS audit_records_seq_close;
+      `,
+    },
   ]
 }
 

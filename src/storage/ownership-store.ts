@@ -1,6 +1,7 @@
 import { StorageError } from './errors.js'
 import { ownedKinds, type OwnedKind, type OwnedObject } from '../ownership/kinds.js'
 import type { OwnerRef, Ownership, OwnershipStore } from './ports-ownership.js'
+import type { BatchWrites } from './batch-writes.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
 
@@ -24,10 +25,12 @@ const maxIdLength = 512
  */
 export class SqlOwnershipStore implements OwnershipStore {
   readonly #db: SqlDb
+  readonly #batch: BatchWrites
   readonly #now: () => Date
 
-  constructor(db: SqlDb, now: () => Date) {
+  constructor(db: SqlDb, batch: BatchWrites, now: () => Date) {
     this.#db = db
+    this.#batch = batch
     this.#now = now
   }
 
@@ -36,7 +39,8 @@ export class SqlOwnershipStore implements OwnershipStore {
     objects.forEach(checkObject)
     checkOwner(owner)
     const now = this.#now().getTime()
-    await this.#db.write('recording object owners', function* () {
+    // Rides the audit's group commit: durable when this resolves, without a transaction of its own.
+    await this.#batch.submit('recording object owners', function* () {
       for (const { kind, id } of objects) {
         yield* run(`INSERT INTO owned_objects (${columns}) VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (kind, id) DO NOTHING`, [kind, id, owner.principal, owner.rule, now])
       }

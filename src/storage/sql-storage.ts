@@ -41,10 +41,10 @@ export function sqlStorage(db: SqlDb, schema: DialectSchema, options: WriterOpti
     replay: new SqlReplayStore(db, options.now),
     reviews: new SqlReviewStore(db, options.now),
     grants: new SqlGrantStore(db, options.now),
-    counters: new SqlCounterStore(db, options.now),
+    counters: new SqlCounterStore(db, audit.batch, options.now, { onError: (error) => options.onError('counter-flush', error) }),
     minted: new SqlMintedTokenStore(db, options.now),
     gatewayKeys: new SqlGatewayKeyStore(db, options.now),
-    owners: new SqlOwnershipStore(db, options.now),
+    owners: new SqlOwnershipStore(db, audit.batch, options.now),
     sessions: new SqlSessionStore(db, options.now),
     async migrate(): Promise<MigrationResult> {
       const now = options.now().getTime()

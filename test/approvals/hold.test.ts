@@ -17,12 +17,20 @@ afterEach(async () => {
   vi.useRealTimers()
 })
 
-/** A promise's settled value, or 'pending' after letting queued work run. */
+const realSetTimeout = globalThis.setTimeout
+/** Real time for real I/O: SQLite writes resolve after an fsync on the thread pool, outside the fake clock. */
+const io = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms))
+
+/** A promise's settled value, or 'pending' after letting queued work and store writes run (up to 200 ms of real time). */
 async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
   const marker = Symbol('pending')
-  await vi.advanceTimersByTimeAsync(0)
-  const value = await Promise.race([promise, Promise.resolve(marker)])
-  return value === marker ? 'pending' : (value as T)
+  for (let i = 0; i < 20; i++) {
+    await vi.advanceTimersByTimeAsync(0)
+    const value = await Promise.race([promise, Promise.resolve(marker)])
+    if (value !== marker) return value as T
+    await io(10)
+  }
+  return 'pending'
 }
 
 async function openReview(rule = 'deploy'): Promise<string> {
@@ -115,6 +123,7 @@ describe('gate', () => {
     expect(await peek(gated)).toMatchObject({ kind: 'granted', grant: { usesLeft: 0, reviewId: review?.id } })
     // `uses: 1` went to the held request: the next one needs a new approval.
     const next = h.approvals.gate(request('held'), {})
+    expect(await peek(next)).toBe('pending')
     await vi.advanceTimersByTimeAsync(60_000)
     expect(await peek(next)).toMatchObject({ kind: 'approval_required', waited: 'expired' })
   })

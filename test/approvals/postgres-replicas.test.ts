@@ -74,6 +74,8 @@ await describePostgres('approvals and limits across PostgreSQL replicas', () => 
     const held = verdicts.filter((v) => v.ok)
     expect(held).toHaveLength(3)
     for (const v of held) if (v.ok) await v.slot?.release()
+    // Each replica sees the other's increments once flushed (within a second; at once here).
+    await Promise.all([a.storage.counters.flush(), b.storage.counters.flush()])
     expect((await a.storage.counters.get(counterKey('rpm', subject), 'minute')).value).toBe(12)
   })
 })

@@ -1,5 +1,5 @@
 import type { Column, ColumnType, Dialect } from '../sql/db.js'
-import { get, run, type Step } from '../sql/step.js'
+import { all, get, run, type Step } from '../sql/step.js'
 
 /**
  * What PostgreSQL spells its own way: lists are arrays (`= ANY`, `@>`), rows are locked with
@@ -37,6 +37,12 @@ const shared: Omit<Dialect, 'beforeMigrations' | 'notify'> = {
     const names = columns.map((c) => c.name).join(', ')
     const values = columns.map((c) => (c.type === 'textlist' ? `ARRAY(SELECT jsonb_array_elements_text(u.${c.name}::jsonb))` : `u.${c.name}`))
     yield* run(`INSERT INTO ${table} (${names}) SELECT ${values.join(', ')} FROM ${unnest(columns)}`, arrays(columns, rows))
+  },
+  *upsertMany<R>(table: string, columns: readonly Column[], conflict: readonly string[], set: string, rows: ReadonlyArray<readonly unknown[]>, returning: string): Step<R[]> {
+    if (rows.length === 0) return []
+    const names = columns.map((c) => c.name).join(', ')
+    const sql = `INSERT INTO ${table} (${names}) SELECT ${names} FROM ${unnest(columns)} ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${set} RETURNING ${returning}`
+    return yield* all<R>(sql, arrays(columns, rows))
   },
   *updateMany(table, key, set, rows, condition): Step<void> {
     if (rows.length === 0) return

@@ -33,6 +33,13 @@ export interface Dialect {
   /** Inserts rows of `columns` (values in column order): one statement per row in SQLite, one `unnest` statement in PostgreSQL. */
   insertMany(table: string, columns: readonly Column[], rows: ReadonlyArray<readonly unknown[]>): Step<void>
   /**
+   * Inserts rows of `columns`, or on a conflict over `conflict` applies `set` (which may name
+   * `excluded.<column>` and `<table>.<column>`), returning `returning` of every row: one statement
+   * per row in SQLite (prepared once, synchronous), one `unnest` statement in PostgreSQL. Rows must
+   * not repeat a conflict key (PostgreSQL cannot update one row twice in a statement).
+   */
+  upsertMany<R>(table: string, columns: readonly Column[], conflict: readonly string[], set: string, rows: ReadonlyArray<readonly unknown[]>, returning: string): Step<R[]>
+  /**
    * Updates rows by `key`, setting `set` from each row (values: key first, then `set` in order),
    * where `condition` (qualified with the table name) also holds.
    */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, fdatasync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { asStorageError, StorageError } from '../errors.js'
@@ -8,14 +8,24 @@ import { sqliteDialect } from './dialect.js'
 
 /**
  * One better-sqlite3 connection with the settings the audit relies on: WAL (readers never block the
- * writer), `synchronous=FULL` (a commit survives power loss, which strict durability promises), a
- * busy timeout (other worker processes hold the write lock briefly), and a cache of prepared
- * statements. Bodies run synchronously inside better-sqlite3's transactions.
+ * writer), a busy timeout (other worker processes hold the write lock briefly), and a cache of
+ * prepared statements. Bodies run synchronously inside better-sqlite3's transactions.
+ *
+ * Durability: a write resolves only once its commit survives power loss, which strict durability
+ * promises. `synchronous=FULL` would fsync the WAL inside the commit, blocking the event loop for the
+ * whole disk flush (milliseconds, per commit: the gateway then serves nothing). Instead the commit
+ * runs with `synchronous=NORMAL` (frames written, not flushed) and the WAL file is fdatasync'd (as
+ * SQLite itself does) on the thread pool before the write resolves; concurrent writes share one fsync. That is FULL's guarantee
+ * for every resolved write: the fsync covers every frame committed before it started, a checkpoint
+ * fsyncs the WAL before copying it (so frames it moved are durable), and SQLite fsyncs a restarted
+ * WAL's header before its first frame. Other connections may read a commit before its fsync ends;
+ * nobody is told it succeeded before. When the WAL file cannot be opened, commits fall back to FULL.
  */
 export class SqliteDb implements SqlDb {
   readonly dialect = sqliteDialect
   readonly db: Database.Database
   readonly #statements = new Map<string, Database.Statement>()
+  readonly #wal: WalSync | undefined
 
   constructor(path: string, busyTimeoutMs: number) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -25,7 +35,8 @@ export class SqliteDb implements SqlDb {
       // Two processes opening a fresh file at once (`serve --workers N`): switching it to WAL needs
       // the file to itself and SQLite answers BUSY without waiting, so try again for a while.
       retryWhileBusy(() => this.db.pragma('journal_mode = WAL'), timeout)
-      this.db.pragma('synchronous = FULL')
+      this.#wal = path === ':memory:' ? undefined : new WalSync(`${path}-wal`, () => this.db.pragma('synchronous = FULL'))
+      this.db.pragma(this.#wal === undefined ? 'synchronous = FULL' : 'synchronous = NORMAL')
     } catch (error) {
       throw asStorageError(error, 'opening the SQLite store')
     }
@@ -33,7 +44,9 @@ export class SqliteDb implements SqlDb {
 
   /** `BEGIN IMMEDIATE` takes the write lock up front: no upgrade deadlock between processes. */
   async write<T>(what: string, body: Body<T>): Promise<T> {
-    return this.#transaction(what, body, 'immediate')
+    const result = this.#transaction(what, body, 'immediate')
+    await this.#durable(what)
+    return result
   }
 
   async read<T>(what: string, body: Body<T>): Promise<T> {
@@ -42,7 +55,9 @@ export class SqliteDb implements SqlDb {
 
   /** Refuses a second statement as PostgreSQL's autocommit does, so a body that only works here fails here too. */
   async single<T>(what: string, access: 'read' | 'write', body: Body<T>): Promise<T> {
-    return this.#transaction(what, (d) => oneStatement(what, body(d)), access === 'write' ? 'immediate' : 'deferred')
+    const result = this.#transaction(what, (d) => oneStatement(what, body(d)), access === 'write' ? 'immediate' : 'deferred')
+    if (access === 'write') await this.#durable(what)
+    return result
   }
 
   get closed(): boolean {
@@ -50,7 +65,16 @@ export class SqliteDb implements SqlDb {
   }
 
   async close(): Promise<void> {
+    await this.#wal?.close()
     if (this.db.open) this.db.close()
+  }
+
+  async #durable(what: string): Promise<void> {
+    try {
+      await this.#wal?.sync()
+    } catch (error) {
+      throw new StorageError('unavailable', `${what}: flushing the SQLite WAL failed: ${(error as Error).message}`, { cause: error })
+    }
   }
 
   #transaction<T>(what: string, body: Body<T>, mode: 'immediate' | 'deferred'): T {
@@ -78,6 +102,70 @@ export class SqliteDb implements SqlDb {
       this.#statements.set(sql, statement)
     }
     return statement
+  }
+}
+
+/**
+ * fsyncs of the WAL file on the thread pool, shared: a caller waits for an fsync that started after
+ * its commit; callers that committed while one ran share the next.
+ */
+class WalSync {
+  readonly #path: string
+  readonly #fallback: () => void
+  #fd: number | undefined
+  #ino = 0
+  #committed = 0
+  #synced = 0
+  #running: Promise<void> | undefined
+  #failed = false
+
+  constructor(path: string, fallback: () => void) {
+    this.#path = path
+    this.#fallback = fallback
+  }
+
+  /** Resolves once every commit made before the call is on disk. */
+  async sync(): Promise<void> {
+    if (this.#failed) return
+    const mine = ++this.#committed
+    while (this.#synced < mine) {
+      this.#running ??= this.#flush().finally(() => {
+        this.#running = undefined
+      })
+      await this.#running
+    }
+  }
+
+  async close(): Promise<void> {
+    while (this.#running) await this.#running
+    if (this.#fd !== undefined) closeSync(this.#fd)
+    this.#fd = undefined
+  }
+
+  async #flush(): Promise<void> {
+    const upTo = this.#committed
+    const fd = this.#open()
+    if (fd === undefined) throw new Error('the WAL file could not be opened; commits fsync inline from now on')
+    await new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))
+    this.#synced = Math.max(this.#synced, upTo)
+  }
+
+  /** The WAL's descriptor, reopened if the file was replaced; undefined after falling back to FULL. */
+  #open(): number | undefined {
+    try {
+      const ino = statSync(this.#path).ino
+      if (this.#fd !== undefined && ino === this.#ino) return this.#fd
+      if (this.#fd !== undefined) closeSync(this.#fd)
+      this.#fd = openSync(this.#path, 'r+')
+      this.#ino = fstatSync(this.#fd).ino
+      return this.#fd
+    } catch {
+      // No WAL file to flush (an unusual file system): SQLite fsyncs inside every commit from now
+      // on; the writes waiting now are refused (their durability is unknown), later ones are not.
+      this.#failed = true
+      this.#fallback()
+      return undefined
+    }
   }
 }
 

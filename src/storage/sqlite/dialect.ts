@@ -12,8 +12,17 @@ export const sqliteDialect: Dialect = {
   forUpdate: '',
   lock: () => nothing(),
   *insertMany(table, columns, rows): Step<void> {
-    const sql = cached(columns, `insert ${table}`, () => `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+    const sql = cached(columns, `insert ${table}`, () => insertInto(table, columns))
     for (const row of rows) yield* run(sql, encode(columns, row))
+  },
+  *upsertMany<R>(table: string, columns: readonly Column[], conflict: readonly string[], set: string, rows: ReadonlyArray<readonly unknown[]>, returning: string): Step<R[]> {
+    const sql = cached(columns, `upsert ${table} ${conflict.join(',')} ${set} ${returning}`, () => `${insertInto(table, columns)} ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${set} RETURNING ${returning}`)
+    const out: R[] = []
+    for (const row of rows) {
+      const got = yield* get<R>(sql, encode(columns, row))
+      if (got !== undefined) out.push(got)
+    }
+    return out
   },
   *updateMany(table, key, set, rows, condition): Step<void> {
     const sql = cached(set, `update ${table} ${key.name} ${condition}`, () => `UPDATE ${table} SET ${set.map((c) => `${c.name} = ?`).join(', ')} WHERE ${key.name} = ? AND ${condition}`)
@@ -25,6 +34,9 @@ export const sqliteDialect: Dialect = {
   beforeMigrations: () => nothing(),
   notify: () => nothing(),
 }
+
+const insertInto = (table: string, columns: readonly Column[]): string =>
+  `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
 
 /**
  * Statement text per column list, built once: the audit's group commit inserts rows on every batch,
