@@ -53,6 +53,8 @@ beforeAll(async () => {
     },
   })
   token = await stack.mint({}, { expiresIn: 900 })
+  // Sessions are owned per principal: this one was created outside this gateway, so an operator assigns it.
+  await stack.gateway.audit.storage.owners.assign({ kind: 'session', id: 'sesn_1' }, { principal: 'ci:1234567/42', rule: 'ci-app' }, 'test')
 })
 afterAll(async () => {
   await stack?.close()
