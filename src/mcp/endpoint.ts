@@ -115,7 +115,7 @@ async function authenticate(deps: McpEndpointDeps, req: IncomingMessage, serverI
   try {
     const bearer = readCredential(req.headers)
     const named = req.headers['skillgate-rule']
-    // As /v1 (authorize stage): only a single string header names a rule; a repeated one names none.
+    // Read as /v1 does (authorize stage); a repeated header arrives joined by Node and names no rule.
     const request = typeof named === 'string' ? { namedRule: named } : {}
     for (const authenticator of deps.authenticators) {
       const caller = await authenticator(bearer, serverId, request)

@@ -55,9 +55,9 @@ export interface ToolCallDeps {
 type Params = CallToolRequest['params']
 
 /**
- * One `tools/call`, in the order of the `/v1` pipeline: policy (name, tool limit, condition), request
- * guard on the arguments, the rule's request rate, approval bound to the exact call, audit opening committed, then the call
- * upstream, its result masked and the record completed. Every refusal is a JSON-RPC error −32001
+ * One `tools/call`, in the order of the `/v1` pipeline: policy (name, tool limit, exclusions,
+ * condition), request guard on the arguments, the rule's request rate, approval bound to the exact
+ * call, audit opening committed, then the call upstream, its result masked and the record completed. Every refusal is a JSON-RPC error −32001
  * naming the rule and is recorded; nothing refused reaches the server.
  */
 export function toolCallHandler(deps: ToolCallDeps) {

@@ -16,7 +16,7 @@ export class LimitsUnavailable extends Error {}
  * principal's tool calls and API requests share one rate, on every replica. Refused calls count too,
  * as on `/v1`: hammering a full window gains nothing.
  *
- * @example toolCallLimits(limiter, (rule) => rules.get(rule)?.limits)(caller) // { ok: false, message: 'rule ci; requestsPerMinute is 2: retry after 41 s', … }
+ * @example toolCallLimits(limiter, (rule) => rules.get(rule)?.limits)(caller) // { ok: false, retryAfterSeconds: 41, message: 'rate limit reached: rule ci; requestsPerMinute is 2 (…): retry after 41 s' }
  */
 export function toolCallLimits(limiter: Limiter, limitsOf: (rule: string) => LimitsConfig | undefined): ToolCallLimits {
   return async function checkToolCall(caller) {

@@ -56,7 +56,8 @@ export function compileToolPolicy(rules: readonly McpRuleInput[]): ToolPolicy {
     approvals.set(rule.id, (rule.approval?.mcpTools ?? []).map(compileGlob))
   }
   const grantOf = (rule: string, serverId: string) => grants.get(rule)?.get(serverId)
-  // Precedence: the exclusion list wins over everything, then the token's tool limit, then the rule's globs.
+  // A name must pass all three and none overrides another: the exclusion list refuses even a tool
+  // that both the rule's globs and the token's tool limit allow.
   const nameAllowed = (caller: McpCaller, grant: CompiledGrant | undefined, tool: string): boolean =>
     grant !== undefined &&
     grant.tools.some((match) => match(tool)) &&
