@@ -171,6 +171,10 @@ function checkAllowRule(config: ParsedConfig, rule: RuleConfig, at: (string | nu
     problems.push({ path: [...at, 'allow'], message: 'an allow rule must say what it allows', hint: 'allow: { endpoints: [messages], models: ["claude-sonnet-*"] }' })
     return
   }
+  // An MCP-only rule (allow.mcp, no endpoints) is valid and grants nothing on /v1 (docs/mcp.md).
+  if (rule.allow.endpoints.length === 0 && Object.keys(rule.allow.mcp ?? {}).length === 0) {
+    problems.push({ path: [...at, 'allow', 'endpoints'], message: 'the rule grants no endpoint and no MCP server', hint: 'allow: { endpoints: [messages] }, or allow: { mcp: { <server id>: { tools: [...] } } } for an MCP-only rule' })
+  }
   if (rule.allow.endpoints.some((e) => modelEndpoints.has(e)) && rule.allow.models.length === 0) {
     problems.push({ path: [...at, 'allow', 'models'], message: 'the rule grants a model endpoint but no model', hint: 'list model globs, e.g. ["claude-sonnet-*"], or ["*"] for every model' })
   }

@@ -199,7 +199,10 @@ const mcpServerSchema = z.strictObject({
 })
 
 const allowSchema = z.strictObject({
-  endpoints: z.array(z.enum(endpointNames)).min(1),
+  endpoints: z
+    .array(z.enum(endpointNames))
+    .default([])
+    .describe('The /v1 endpoints this rule grants; may be left out only by a rule that grants MCP servers (allow.mcp), which then allows nothing on /v1.'),
   skills: z.array(z.string().min(1)).optional(),
   requireSkill: z.boolean().optional(),
   models: z.array(z.string().min(1)).default([]).describe('Model globs ("*" matches any run of characters).'),

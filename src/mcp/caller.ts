@@ -10,8 +10,15 @@ export interface McpCaller {
   readonly claims: Readonly<Record<string, unknown>>  // verified claims (CEL conditions read them)
   readonly ruleName: string             // the rule that grants; its allow.mcp[serverId] applies
   readonly toolLimit?: readonly string[] | undefined   // when set: only these tool names (capability tokens)
+  readonly toolExclude?: readonly string[] | undefined // never these tool names, whatever grants them (tools the connector request turned off)
   readonly causedBy?: string | undefined               // audit record id of the /v1/messages request that caused it
   readonly clientSession?: string | undefined          // x-claude-code-session-id of the caller, if any
 }
+/** The parts of the HTTP request an authenticator may read besides the bearer (no HTTP types here). */
+export interface McpRequestInfo {
+  /** `skillgate-rule`: the allow rule the client names when its claims match several (as on `/v1`). */
+  readonly namedRule?: string | undefined
+}
+
 /** Returns undefined when the bearer is not this authenticator's kind; throws GatewayError when it is but fails. */
-export type McpAuthenticator = (bearer: string, serverId: string) => Promise<McpCaller | undefined>
+export type McpAuthenticator = (bearer: string, serverId: string, request?: McpRequestInfo) => Promise<McpCaller | undefined>

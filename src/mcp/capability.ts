@@ -43,6 +43,8 @@ export interface CapabilityGrant {
   readonly serverId: string
   /** The effective tool names; undefined: the request left the set open (every tool the rule grants). */
   readonly tools: readonly string[] | undefined
+  /** Tool names the request turned off (`configs: { name: { enabled: false } }`): refused even if the rule's globs grant them. */
+  readonly toolExclude?: readonly string[] | undefined
   /** The `/v1/messages` audit record (the request id) this capability was minted for. */
   readonly causedBy: string
   /** The caller's verified claims; only short scalars are carried (CEL conditions read them). */
@@ -87,6 +89,7 @@ interface CapabilityClaims {
   readonly rule: string
   readonly srv: string
   readonly tools?: readonly string[]
+  readonly xtools?: readonly string[]
   readonly cby: string
   readonly cs?: string
   readonly clm: Readonly<Record<string, string | number | boolean>>
@@ -123,6 +126,7 @@ export function openCapabilities(options: CapabilityOptions): Capabilities {
         rule: grant.rule,
         srv: grant.serverId,
         ...(grant.tools === undefined ? {} : { tools: grant.tools.slice(0, MAX_TOOLS) }),
+        ...(grant.toolExclude === undefined || grant.toolExclude.length === 0 ? {} : { xtools: excludedTools(grant.toolExclude) }),
         cby: grant.causedBy,
         ...(grant.clientSession === undefined ? {} : { cs: grant.clientSession }),
         clm: carriedClaims(grant.claims),
@@ -189,16 +193,18 @@ async function verifyCapability(options: CapabilityOptions, now: () => number, j
 }
 
 function toCapabilityClaims(payload: JsonObject): CapabilityClaims {
-  const { iss, aud, sub, rule, srv, tools, cby, cs, clm, jti, iat, exp } = payload
+  const { iss, aud, sub, rule, srv, tools, xtools, cby, cs, clm, jti, iat, exp } = payload
   const strings = { iss, aud, sub, rule, srv, cby, jti }
   for (const [name, value] of Object.entries(strings)) if (typeof value !== 'string' || value === '') throw new TokenError('claims', { claim: name })
   if (typeof iat !== 'number' || typeof exp !== 'number') throw new TokenError('claims', { claim: 'exp' })
   if (tools !== undefined && (!Array.isArray(tools) || !tools.every((tool) => typeof tool === 'string'))) throw new TokenError('claims', { claim: 'tools' })
+  if (xtools !== undefined && (!Array.isArray(xtools) || !xtools.every((tool) => typeof tool === 'string'))) throw new TokenError('claims', { claim: 'xtools' })
   if (cs !== undefined && typeof cs !== 'string') throw new TokenError('claims', { claim: 'cs' })
   if (typeof clm !== 'object' || clm === null || Array.isArray(clm)) throw new TokenError('claims', { claim: 'clm' })
   return {
     ...(strings as Record<keyof typeof strings, string>),
     ...(tools === undefined ? {} : { tools: tools as string[] }),
+    ...(xtools === undefined ? {} : { xtools: xtools as string[] }),
     ...(cs === undefined ? {} : { cs }),
     clm: carriedClaims(clm as Record<string, unknown>),
     iat,
@@ -212,9 +218,19 @@ function callerOf(claims: CapabilityClaims): McpCaller {
     claims: Object.freeze({ ...claims.clm }),
     ruleName: claims.rule,
     toolLimit: claims.tools === undefined ? undefined : Object.freeze([...claims.tools]),
+    toolExclude: claims.xtools === undefined ? undefined : Object.freeze([...claims.xtools]),
     causedBy: claims.cby,
     clientSession: claims.cs,
   }
+}
+
+/**
+ * The exclusion list is the one list a capability must carry whole: dropping a name would grant a tool
+ * the request turned off. Past the bound the mint fails (the request is refused) instead.
+ */
+function excludedTools(names: readonly string[]): string[] {
+  if (names.length > MAX_TOOLS) throw new GatewayError('GW_MCP_CONNECTOR_UNSUPPORTED', { publicDetail: `at most ${MAX_TOOLS} disabled tools per MCP server` })
+  return [...names]
 }
 
 /** Short scalar claims only: a capability must not grow with the source token, and never carries objects. */

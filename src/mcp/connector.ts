@@ -21,6 +21,8 @@ export interface PlannedServer {
   readonly serverId: string
   /** The effective tool names; undefined when the set stays open (bounded by the rule's globs at `/mcp/{id}`). */
   readonly tools: readonly string[] | undefined
+  /** With an open set: the tools the request turned off, refused at `/mcp/{id}` even if the rule's globs grant them. */
+  readonly toolExclude?: readonly string[] | undefined
 }
 
 export type ConnectorPlan =
@@ -71,7 +73,9 @@ export function planConnector(input: PlanInput): ConnectorPlan {
     if (serverId === '') return { kind: 'refuse', code: 'GW_MCP_CONNECTOR_SERVER_DENIED', detail: `mcp_servers[${index}].url is not skillgate:{id}` }
     const globs = input.rule.grants.get(serverId)
     if (globs === undefined || !input.isConfigured(serverId)) return { kind: 'refuse', code: 'GW_MCP_CONNECTOR_SERVER_DENIED', detail: `${GATEWAY_SERVER_SCHEME}${serverId}` }
-    servers.push({ index, serverId, tools: effectiveTools(server.enabled, globs) })
+    const tools = effectiveTools(server.enabled, globs)
+    const toolExclude = tools === undefined && server.enabled.all ? excludedTools(server.enabled.except) : undefined
+    servers.push({ index, serverId, tools, ...(toolExclude === undefined ? {} : { toolExclude }) })
   }
   return { kind: 'rewrite', servers }
 }
@@ -80,8 +84,8 @@ export function planConnector(input: PlanInput): ConnectorPlan {
  * The tools a request enables on a server ∩ the rule's globs. A named set is cut to the names the
  * globs match. An open set ("every tool", minus some) is exact only when the globs are plain names;
  * with a wildcard the gateway cannot list the server's tools here, so the set stays open and the
- * endpoint bounds it by the rule's globs (a tool the request turned off is then not refused by the
- * gateway, only by Anthropic's connector, which does not call it).
+ * endpoint bounds it by the rule's globs; the tools the request turned off then travel as the
+ * capability's exclusion list (planConnector), so the gateway refuses them too.
  */
 export function effectiveTools(enabled: EnabledTools, globs: readonly string[]): string[] | undefined {
   const matchers = globs.map(compileGlob)
@@ -90,9 +94,15 @@ export function effectiveTools(enabled: EnabledTools, globs: readonly string[]):
   return undefined
 }
 
+/** An open set's turned-off names (an exact set needs none: they are already left out of it). */
+function excludedTools(except: readonly string[]): readonly string[] | undefined {
+  const names = [...new Set(except.filter((name) => name !== ''))]
+  return names.length === 0 ? undefined : names
+}
+
 /** The rewrite as the audit notes it: `skillgate:{id} → URL` per server; never the token. */
 export function rewriteNote(servers: readonly PlannedServer[], serverUrl: (serverId: string) => string): string {
   return servers
-    .map((server) => `${GATEWAY_SERVER_SCHEME}${server.serverId} → ${serverUrl(server.serverId)} (${server.tools === undefined ? 'tools: the rule\'s' : `tools: ${server.tools.join(', ') || 'none'}`})`)
+    .map((server) => `${GATEWAY_SERVER_SCHEME}${server.serverId} → ${serverUrl(server.serverId)} (${server.tools === undefined ? 'tools: the rule\'s' : `tools: ${server.tools.join(', ') || 'none'}`}${server.toolExclude === undefined ? '' : `; turned off: ${server.toolExclude.join(', ')}`})`)
     .join('; ')
 }

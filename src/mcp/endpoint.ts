@@ -26,7 +26,7 @@ export interface McpServerRuntime {
   readonly limits: { readonly maxMessage: number; readonly maxResponse: number; readonly timeout: number }
 }
 
-export interface McpEndpointDeps extends Pick<ToolCallDeps, 'approvals' | 'audit'> {
+export interface McpEndpointDeps extends Pick<ToolCallDeps, 'approvals' | 'audit' | 'limits'> {
   readonly servers: ReadonlyMap<string, McpServerRuntime>
   /** Tried in order; the workload-token one comes last (caller.ts). */
   readonly authenticators: readonly McpAuthenticator[]
@@ -114,8 +114,11 @@ async function authenticate(deps: McpEndpointDeps, req: IncomingMessage, serverI
   const challenge = `Bearer resource_metadata="${metadata}"`
   try {
     const bearer = readCredential(req.headers)
+    const named = req.headers['skillgate-rule']
+    // Read as /v1 does (authorize stage); a repeated header arrives joined by Node and names no rule.
+    const request = typeof named === 'string' ? { namedRule: named } : {}
     for (const authenticator of deps.authenticators) {
-      const caller = await authenticator(bearer, serverId)
+      const caller = await authenticator(bearer, serverId, request)
       if (caller !== undefined) return caller.clientSession !== undefined ? caller : { ...caller, clientSession: clientSessionOf(req) }
     }
     throw new GatewayError('GW_AUTHN_INVALID', { detail: 'no authenticator accepted the bearer' })

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Approvals } from '../approvals/index.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
+import type { Limiter } from '../limits/index.js'
 import type { TokenVerifier } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
 import type { Masking } from '../masking/rule-masking.js'
@@ -12,6 +13,7 @@ import { createMcpEndpoint, createResourceMetadata, type McpServerRuntime } from
 import { clientAddresses } from '../http/client-address.js'
 import type { RefusalAggregator } from '../audit/refusals.js'
 import { endpointRefusalAudit, toolCallAudit } from './tool-audit.js'
+import { toolCallLimits } from './tool-limits.js'
 import { compileToolPolicy } from './tool-policy.js'
 import { mcpCredential } from './upstream-credential.js'
 import { workloadAuthenticator } from './workload-authenticator.js'
@@ -27,6 +29,8 @@ export interface McpParts {
   readonly approvals: Approvals
   readonly masking: Masking
   readonly audit: AuditWriter | undefined
+  /** The `/v1` limiter: tool calls count against the rule's `requestsPerMinute` (tool-limits.ts). */
+  readonly limiter: Limiter
   /** The `/v1` aggregator of anonymous refusals, shared so one address has one burst. */
   readonly refusals?: RefusalAggregator | undefined
   /** Tried before the workload-token authenticator (e.g. the connector's capability tokens). */
@@ -50,6 +54,7 @@ export function buildMcp(config: Config, parts: McpParts): McpHandlers {
   const issuerIds = new Map(config.issuers.map((issuer) => [issuer.issuer, issuer.id]))
   const publicBase = config.gatewayTokens.issuer?.replace(/\/+$/, '')
   const addresses = clientAddresses(config.listen.trustedProxies)
+  const limitsByRule = new Map(config.rules.map((rule) => [rule.id, rule.limits]))
   const authenticators = [
     ...(parts.authenticators ?? []),
     workloadAuthenticator({ verifier: parts.verifier, issuers: config.issuers, revocations: parts.revocations, policy: parts.policy, minted: parts.minted }),
@@ -60,6 +65,7 @@ export function buildMcp(config: Config, parts: McpParts): McpHandlers {
     tools,
     masking: parts.masking,
     approvals: parts.approvals,
+    limits: toolCallLimits(parts.limiter, (rule) => limitsByRule.get(rule)),
     audit: parts.audit && toolCallAudit(parts.audit, config.audit.content, parts.masking, parts.onError),
     issuerIdOf: (iss) => (typeof iss === 'string' ? issuerIds.get(iss) : undefined),
     publicBase,

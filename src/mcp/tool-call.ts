@@ -8,6 +8,7 @@ import { argumentsDigest, toolCallFingerprint } from './arguments-digest.js'
 import type { McpCaller } from './caller.js'
 import { maskToolResult } from './result-masking.js'
 import type { OpenToolCall, ToolCallAudit, ToolCallFacts } from './tool-audit.js'
+import { LimitsUnavailable, type ToolCallLimits } from './tool-limits.js'
 import type { ToolPolicy } from './tool-policy.js'
 import { upstreamFailure, type UpstreamSession } from './upstream-client.js'
 
@@ -22,6 +23,8 @@ export class JsonRpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** Sent as the error's `data` (the SDK server copies it): e.g. `{ retryAfterSeconds }`. */
+    readonly data?: Readonly<Record<string, unknown>>,
   ) {
     super(message)
     this.name = 'JsonRpcError'
@@ -45,14 +48,16 @@ export interface ToolCallDeps {
   readonly audit: ToolCallAudit | undefined
   readonly upstream: () => Promise<UpstreamSession>
   readonly timeout: number
+  /** The rule's `limits` (tool-limits.ts); undefined: none counted (unit tests). */
+  readonly limits?: ToolCallLimits | undefined
 }
 
 type Params = CallToolRequest['params']
 
 /**
- * One `tools/call`, in the order of the `/v1` pipeline: policy (name, tool limit, condition), request
- * guard on the arguments, approval bound to the exact call, audit opening committed, then the call
- * upstream, its result masked and the record completed. Every refusal is a JSON-RPC error −32001
+ * One `tools/call`, in the order of the `/v1` pipeline: policy (name, tool limit, exclusions,
+ * condition), request guard on the arguments, the rule's request rate, approval bound to the exact
+ * call, audit opening committed, then the call upstream, its result masked and the record completed. Every refusal is a JSON-RPC error −32001
  * naming the rule and is recorded; nothing refused reaches the server.
  */
 export function toolCallHandler(deps: ToolCallDeps) {
@@ -78,6 +83,11 @@ export function toolCallHandler(deps: ToolCallDeps) {
       await record?.complete({ status: 403, outcome: 'denied', error: decision === 'approval_required' ? 'GW_AUTHZ_APPROVAL_REQUIRED' : 'GW_AUTHZ_TOOL_DENIED' })
       throw refused(message)
     }
+    const overLimit = async (message: string, retryAfterSeconds: number): Promise<never> => {
+      const record = await openRecord(deps, facts('deny', [{ code: 'limit-exceeded', detail: message }]))
+      await record?.complete({ status: 429, outcome: 'denied', error: 'GW_LIMIT_RATE' })
+      throw new JsonRpcError(refusedCode, message, { retryAfterSeconds })
+    }
 
     const verdict = deps.tools.call(caller, server, tool, args)
     if (!verdict.ok) return refuse(verdict.message)
@@ -90,6 +100,19 @@ export function toolCallHandler(deps: ToolCallDeps) {
     if (requests !== undefined && requests.mask.length > 0) {
       const masked = requests.masker.maskRequest(args, requests.mask)
       if (masked.changed) args = masked.body as Record<string, unknown>
+    }
+
+    // After policy and guard (as /v1): a call refused for what it is costs no rate; before the
+    // approval, so a call over the rate takes no grant use and opens no review.
+    if (deps.limits !== undefined) {
+      let check: Awaited<ReturnType<ToolCallLimits>>
+      try {
+        check = await deps.limits(caller)
+      } catch (error) {
+        if (error instanceof LimitsUnavailable) throw new JsonRpcError(-32603, 'limit counters unavailable; the call was refused')
+        throw error
+      }
+      if (!check.ok) return overLimit(check.message, check.retryAfterSeconds)
     }
 
     let reviewId: string | undefined

@@ -28,9 +28,9 @@ export type ToolVerdict = { readonly ok: true } | { readonly ok: false; readonly
 export interface ToolPolicy {
   /** Whether the rule grants anything on this server (else the endpoint is a 403 for the caller). */
   grantsServer(rule: string, serverId: string): boolean
-  /** Listing: the tool name is granted and inside the caller's tool limit (the condition is not run: no arguments yet). */
+  /** Listing: the tool name is granted, inside the caller's tool limit and not excluded (the condition is not run: no arguments yet). */
   lists(caller: McpCaller, serverId: string, tool: string): boolean
-  /** A call: name granted, inside the tool limit, and the rule's condition true over claims, tool and arguments. */
+  /** A call: name granted, inside the tool limit, not excluded, and the rule's condition true over claims, tool and arguments. */
   call(caller: McpCaller, serverId: string, tool: string, args: Readonly<Record<string, unknown>>): ToolVerdict
   /** Whether a call of this tool needs a human (`approval.mcpTools`, "<server>/<tool glob>"). */
   needsApproval(rule: string, serverId: string, tool: string): boolean
@@ -56,8 +56,13 @@ export function compileToolPolicy(rules: readonly McpRuleInput[]): ToolPolicy {
     approvals.set(rule.id, (rule.approval?.mcpTools ?? []).map(compileGlob))
   }
   const grantOf = (rule: string, serverId: string) => grants.get(rule)?.get(serverId)
+  // A name must pass all three and none overrides another: the exclusion list refuses even a tool
+  // that both the rule's globs and the token's tool limit allow.
   const nameAllowed = (caller: McpCaller, grant: CompiledGrant | undefined, tool: string): boolean =>
-    grant !== undefined && grant.tools.some((match) => match(tool)) && (caller.toolLimit === undefined || caller.toolLimit.includes(tool))
+    grant !== undefined &&
+    grant.tools.some((match) => match(tool)) &&
+    (caller.toolLimit === undefined || caller.toolLimit.includes(tool)) &&
+    !(caller.toolExclude?.includes(tool) ?? false)
   return {
     grantsServer: (rule, serverId) => grantOf(rule, serverId) !== undefined,
     lists: (caller, serverId, tool) => nameAllowed(caller, grantOf(caller.ruleName, serverId), tool),
@@ -66,7 +71,12 @@ export function compileToolPolicy(rules: readonly McpRuleInput[]): ToolPolicy {
       const named = `rule ${caller.ruleName}`
       if (grant === undefined) return { ok: false, message: `${named} grants no tools on MCP server ${serverId}` }
       if (!nameAllowed(caller, grant, tool)) {
-        const why = caller.toolLimit !== undefined && grant.tools.some((match) => match(tool)) ? 'is outside this token\'s tools' : `is not granted by ${named} (allow.mcp.${serverId}.tools)`
+        const granted = grant.tools.some((match) => match(tool))
+        const why = !granted
+          ? `is not granted by ${named} (allow.mcp.${serverId}.tools)`
+          : caller.toolExclude?.includes(tool) === true
+            ? 'is turned off for this token (the request disabled it)'
+            : 'is outside this token\'s tools'
         return { ok: false, message: `tool ${tool} on MCP server ${serverId} ${why}` }
       }
       if (grant.condition === undefined) return { ok: true }

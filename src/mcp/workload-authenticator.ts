@@ -24,12 +24,13 @@ export interface WorkloadAuthenticatorDeps {
  * The same tokens and rules as `/v1/*` (authenticate + authorize stages): a direct workload token of an
  * issuer with `direct: true`, or a gateway token re-checked against today's rules over its source
  * claims. Revoked tokens, principals and issuers are refused. Tried last: it claims every bearer it
- * is given.
+ * is given. As on `/v1`, the `skillgate-rule` header names the rule for a direct token and is not read
+ * for a gateway token (its rule was fixed at the exchange).
  */
 export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthenticator {
   const directIssuers = new Set(deps.issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
   const issuerIds = new Map(deps.issuers.map((issuer) => [sourceValue(issuer.issuer), issuer.id]))
-  return async function authenticateWorkload(bearer): Promise<McpCaller> {
+  return async function authenticateWorkload(bearer, _serverId, request): Promise<McpCaller> {
     const identity = await verifyOrReject(deps.verifier, bearer)
     const claims = identity.claims
     const jti = typeof claims.jti === 'string' ? claims.jti : undefined
@@ -49,7 +50,9 @@ export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthe
         throw new GatewayError('GW_AUTHN_NOT_DIRECT', { publicDetail: `issuer ${identity.issuerId}`, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } })
       }
       rejectRevoked(deps.revocations.checkToken(identity.issuerId, String(claims.iss), jti))
-      selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims })
+      // The `skillgate-rule` header picks one of several matching allow rules, as on /v1; without it
+      // an ambiguous match stays refused, its message saying to send the header.
+      selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims, namedRule: request?.namedRule })
       ruleClaims = claims
     }
     if (!selection.ok) throw decisionToError(selection.decision)

@@ -67,6 +67,7 @@ function grantOf(ctx: RequestContext, server: PlannedServer, expiresAt: number) 
     rule,
     serverId: server.serverId,
     tools: server.tools,
+    toolExclude: server.toolExclude,
     causedBy: ctx.id,
     claims: ctx.identity?.claims ?? {},
     clientSession: clientSessionOf(ctx),

@@ -75,6 +75,14 @@ describe('capability tokens', () => {
     expect(caller?.toolLimit).toBeUndefined()
   })
 
+  it('carries the exclusion list whole; an empty one is left out; more than the bound refuses the mint', async () => {
+    const caller = await caps.authenticator()((await caps.mint(grant({ tools: undefined, toolExclude: ['delete_repo'] }))).token, 'github')
+    expect(caller?.toolExclude).toEqual(['delete_repo'])
+    const none = await caps.mint(grant({ tools: undefined, toolExclude: [] }))
+    expect(JSON.parse(Buffer.from(none.token.split('.')[2] as string, 'base64url').toString())).not.toHaveProperty('xtools')
+    await expect(caps.mint(grant({ tools: undefined, toolExclude: Array.from({ length: 513 }, (_, i) => `t${i}`) }))).rejects.toMatchObject({ code: 'GW_MCP_CONNECTOR_UNSUPPORTED' })
+  })
+
   it('is not this authenticator\'s kind without the prefix (a workload or gateway token)', async () => {
     const minted = await caps.mint(grant())
     expect(await caps.authenticator()(minted.token.slice(CAPABILITY_PREFIX.length), 'github')).toBeUndefined()

@@ -152,6 +152,27 @@ describe('MCP connector through a running gateway', () => {
     expect(open.calls.map((c) => c.name)).not.toContain('delete_repo')
   })
 
+  it('a tool the request turned off is refused at /mcp (−32001) even where the rule grants every tool; the others still run', async () => {
+    const toolset = ',"tools":[{"type":"mcp_toolset","mcp_server_name":"j","configs":{"delete_repo":{"enabled":false}}}]'
+    const sent = body('[{"type":"url","url":"skillgate:jira","name":"j"}]', toolset)
+    const turnedOff = await post(Buffer.from(sent.toString().replace('MOCK:MCP:search_issues', 'MOCK:MCP:delete_repo')), await stack.mint())
+    expect(turnedOff.status).toBe(200)
+    const refusedAnswer = (await turnedOff.json()) as { content: Block[] }
+    expect(refusedAnswer.content[1]).toMatchObject({ type: 'mcp_tool_result', is_error: true })
+    expect(JSON.stringify(refusedAnswer.content[1])).toContain('tool delete_repo on MCP server jira is turned off for this token (the request disabled it)')
+    expect(open.calls.map((c) => c.name)).not.toContain('delete_repo')
+    const id = turnedOff.headers.get('skillgate-request-id') ?? ''
+    expect((await stack.gateway.audit.storage.audit.get(id))?.reasons.at(-1)?.detail).toBe(`skillgate:jira → ${publicUrl}/mcp/jira (tools: the rule's; turned off: delete_repo)`)
+    const capability = ((stack.mock.requests.at(-1)?.json as { mcp_servers: Array<Record<string, string>> }).mcp_servers[0] as Record<string, string>).authorization_token as string
+    expect(JSON.parse(Buffer.from(capability.split('.')[2] as string, 'base64url').toString())).toMatchObject({ xtools: ['delete_repo'] })
+    expect(JSON.parse(Buffer.from(capability.split('.')[2] as string, 'base64url').toString())).not.toHaveProperty('tools')
+
+    const allowed = await post(sent, await stack.mint())
+    expect(allowed.status).toBe(200)
+    expect(((await allowed.json()) as { content: Block[] }).content[1]).toMatchObject({ type: 'mcp_tool_result', is_error: false })
+    expect(open.calls.at(-1)?.name).toBe('search_issues')
+  })
+
   it('400 under a rule without the opt-in; 400 with a client token; 400 in a batch; 403 for an ungranted server; nothing forwarded', async () => {
     stack.mock.reset()
     const other = await stack.mint({ sub: 'repo:acme/other:ref:refs/heads/main' })

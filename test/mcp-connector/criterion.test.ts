@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mcpServerCriterion } from '../../src/policy/criteria/mcp-server.js'
-import { effectiveTools } from '../../src/mcp/connector.js'
+import { effectiveTools, planConnector } from '../../src/mcp/connector.js'
 import { extractRequestFacts } from '../../src/policy/request-facts.js'
 
 const check = (allow: Parameters<typeof mcpServerCriterion.compile>[0], servers: unknown[], tools: unknown[] = []) =>
@@ -32,5 +32,22 @@ describe('effectiveTools', () => {
   it('open set: exact under plain names (minus the ones turned off), open under a wildcard', () => {
     expect(effectiveTools({ all: true, except: ['b'] }, ['a', 'b', 'c'])).toEqual(['a', 'c'])
     expect(effectiveTools({ all: true, except: [] }, ['search_*'])).toBeUndefined()
+  })
+})
+
+describe('planConnector: tools the request turned off', () => {
+  const plan = (globs: string[], toolset: Record<string, unknown>) => {
+    const json = { model: 'm', mcp_servers: [{ type: 'url', url: 'skillgate:jira', name: 'j' }], tools: [{ type: 'mcp_toolset', mcp_server_name: 'j', ...toolset }] }
+    return planConnector({ endpoint: 'messages', json, facts: extractRequestFacts('messages', json), ruleId: 'r', rule: { gateway: true, grants: new Map([['jira', globs]]) }, isConfigured: () => true })
+  }
+
+  it('an open set under a wildcard grant: no tool list, the disabled tools as the exclusion list', () => {
+    expect(plan(['*'], { configs: { delete_repo: { enabled: false }, drop: { enabled: false }, search: { enabled: true } } })).toEqual({ kind: 'rewrite', servers: [{ index: 0, serverId: 'jira', tools: undefined, toolExclude: ['delete_repo', 'drop'] }] })
+  })
+
+  it('an open set with nothing turned off, a named set, or plain-name globs: no exclusion list (the tool list is exact)', () => {
+    expect(plan(['*'], {})).toEqual({ kind: 'rewrite', servers: [{ index: 0, serverId: 'jira', tools: undefined }] })
+    expect(plan(['*'], { default_config: { enabled: false }, configs: { search: { enabled: true } } })).toEqual({ kind: 'rewrite', servers: [{ index: 0, serverId: 'jira', tools: ['search'] }] })
+    expect(plan(['search', 'delete_repo'], { configs: { delete_repo: { enabled: false } } })).toEqual({ kind: 'rewrite', servers: [{ index: 0, serverId: 'jira', tools: ['search'] }] })
   })
 })

@@ -65,4 +65,14 @@ describe('MCP configuration', () => {
     const servers = '  - { id: jira, url: "https://jira.example/mcp", auth: { clientCredentials: { tokenUrl: "https://idp.example/token", clientId: gw, clientSecret: { fromEnv: NO_SUCH_ENV_FOR_MCP } } } }'
     expect(problemsOf(config(servers, '{ jira: { tools: ["*"] } }'))).toEqual(['mcpServers.0.auth.clientCredentials.clientSecret: environment variable NO_SUCH_ENV_FOR_MCP is not set'])
   })
+
+  it('an MCP-only rule (allow.mcp, no endpoints) loads and grants no /v1 endpoint; a rule granting neither is refused', () => {
+    const only = config(github, '{ github: { tools: ["*"] } }').replace('allow: { endpoints: [models], mcp:', 'allow: { mcp:')
+    const result = loadConfigText(only, 'test.yaml', {})
+    expect(result.ok).toBe(true)
+    if (result.ok) expect(result.config.rules[0]?.allow?.endpoints).toEqual([])
+    const neither = config(github, '{}').replace('allow: { endpoints: [models], mcp: {} }', 'allow: { models: ["*"] }')
+    expect(problemsOf(neither)).toEqual(['rules.0.allow.endpoints: the rule grants no endpoint and no MCP server'])
+    expect(problemsOf(config(github, '{}').replace('endpoints: [models], ', ''))).toEqual(['rules.0.allow.endpoints: the rule grants no endpoint and no MCP server'])
+  })
 })

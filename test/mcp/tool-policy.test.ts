@@ -29,6 +29,45 @@ describe('tool policy', () => {
     expect(policy.call(caller(), 'jira', 'list_issues', {})).toEqual({ ok: false, message: 'rule triage grants no tools on MCP server jira' })
   })
 
+  describe('exclusion list (tools a connector request turned off): it wins over every grant', () => {
+    const wide = compileToolPolicy([{ id: 'wide', allow: { mcp: { jira: { tools: ['*'], condition: 'tool != "never"' } } } }])
+    const by = (extra: Partial<McpCaller>): McpCaller => caller({ ruleName: 'wide', ...extra })
+    const off = "tool delete_repo on MCP server jira is turned off for this token (the request disabled it)"
+
+    it('globs grant, no tool limit, excluded: refused and not listed', () => {
+      expect(wide.call(by({ toolExclude: ['delete_repo'] }), 'jira', 'delete_repo', {})).toEqual({ ok: false, message: off })
+      expect(['search', 'delete_repo'].filter((t) => wide.lists(by({ toolExclude: ['delete_repo'] }), 'jira', t))).toEqual(['search'])
+    })
+
+    it('inside the token\'s tool limit and excluded: refused (the exclusion wins over the limit)', () => {
+      expect(wide.call(by({ toolLimit: ['delete_repo', 'search'], toolExclude: ['delete_repo'] }), 'jira', 'delete_repo', {})).toEqual({ ok: false, message: off })
+      expect(wide.lists(by({ toolLimit: ['delete_repo'], toolExclude: ['delete_repo'] }), 'jira', 'delete_repo')).toBe(false)
+    })
+
+    it('outside the limit and not excluded: the limit refuses; not granted at all: the rule refuses, whatever the lists say', () => {
+      expect(wide.call(by({ toolLimit: ['search'], toolExclude: ['other'] }), 'jira', 'delete_repo', {})).toEqual({ ok: false, message: "tool delete_repo on MCP server jira is outside this token's tools" })
+      expect(policy.call(caller({ toolExclude: ['delete_repo'] }), 'github', 'delete_repo', {})).toEqual({ ok: false, message: 'tool delete_repo on MCP server github is not granted by rule triage (allow.mcp.github.tools)' })
+    })
+
+    it('not excluded: the rest of the policy applies as before (condition included); an empty list excludes nothing', () => {
+      expect(wide.call(by({ toolExclude: ['delete_repo'] }), 'jira', 'search', {})).toEqual({ ok: true })
+      expect(wide.call(by({ toolExclude: ['delete_repo'] }), 'jira', 'never', {})).toMatchObject({ ok: false, message: expect.stringContaining('its condition is false') })
+      expect(wide.call(by({ toolExclude: [] }), 'jira', 'delete_repo', {})).toEqual({ ok: true })
+    })
+
+    it('property: listed ⇔ granted by the globs ∧ inside the limit (if any) ∧ not excluded, and call agrees', () => {
+      const names = fc.constantFrom('list_a', 'list_b', 'create_issue', 'drop', 'x')
+      fc.assert(
+        fc.property(names, fc.option(fc.uniqueArray(names), { nil: undefined }), fc.option(fc.uniqueArray(names), { nil: undefined }), (tool, toolLimit, toolExclude) => {
+          const who = caller({ ruleName: 'reader2', toolLimit, toolExclude })
+          const p = compileToolPolicy([{ id: 'reader2', allow: { mcp: { github: { tools: ['list_*', 'drop'] } } } }])
+          const expected = (tool.startsWith('list_') || tool === 'drop') && (toolLimit === undefined || toolLimit.includes(tool)) && !(toolExclude ?? []).includes(tool)
+          return p.lists(who, 'github', tool) === expected && p.call(who, 'github', tool, {}).ok === expected
+        }),
+      )
+    })
+  })
+
   it('runs the condition over claims, tool and arguments; false and errors refuse', () => {
     expect(policy.call(caller(), 'github', 'create_issue', { repo: 'acme/app' })).toEqual({ ok: true })
     expect(policy.call(caller(), 'github', 'create_issue', { repo: 'evil/app' })).toMatchObject({ ok: false, message: expect.stringContaining('its condition is false') })
