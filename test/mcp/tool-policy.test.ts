@@ -89,7 +89,7 @@ describe('arguments digest and approval fingerprint', () => {
     expect(argumentsDigest({ a: 1, b: { c: 'x', d: [1, 2] } })).toBe(argumentsDigest(JSON.parse('{ "b": {"d":[1,2], "c":"x"}, "a":1 }')))
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.string(), (args, key) => {
-        const changed = { ...args, [key]: { changed: args[key] ?? null } }
+        const changed = { ...args, [key]: { changed: Object.hasOwn(args, key) ? args[key] : null } }
         return argumentsDigest(args) !== argumentsDigest(changed)
       }),
     )
