@@ -1,3 +1,4 @@
+import { auditKeyProblems } from './check-audit-keys.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,6 +131,14 @@ function resolveSecrets(config: ParsedConfig, env: NodeJS.ProcessEnv, problems: 
   })
   const adminLoginSecrets = config.admin.issuers.map((issuer, i) => resolveAt(asRef(issuer.login?.clientSecret), ['admin', 'issuers', i, 'login', 'clientSecret']))
   const keyEncryption = resolveKeyEncryption(config, resolveAt, problems)
+  const signing = config.audit.signing
+  problems.push(
+    ...auditKeyProblems({
+      signingKey: resolveAt(asRef(signing?.key), ['audit', 'signing', 'key'])?.reveal(),
+      previousKeys: (signing?.previousKeys ?? []).map((ref, i) => resolveAt(asRef(ref), ['audit', 'signing', 'previousKeys', i])?.reveal()),
+      tsaTrust: resolveAt(asRef(config.audit.timestamping?.trust), ['audit', 'timestamping', 'trust'])?.reveal(),
+    }),
+  )
   const ruleUpstream = Object.fromEntries(
     config.rules.flatMap((rule, i) => {
       if (!rule.upstream) return []

@@ -355,7 +355,7 @@ const auditSchema = z.strictObject({
   timestamping: z
     .strictObject({
       url: z.url({ protocol: /^https?$/ }).describe('The RFC 3161 time-stamping authority: TimeStampReq POSTed as application/timestamp-query, e.g. https://freetsa.org/tsr.'),
-      trust: secretRefSchema.describe("PEM CA certificate(s) the TSA's signing certificate must chain to; parsed at start-up."),
+      trust: secretRefSchema.describe("PEM CA certificate(s) the TSA's signing certificate must chain to; parsed by config validate and at start-up."),
       timeout: duration.prefault('10s').describe('Per request; a head whose timestamp does not come in time goes out without one (counted).'),
     })
     .optional()

@@ -194,3 +194,28 @@ describe('Secret', () => {
     }
   })
 })
+
+describe('audit key material', () => {
+  it('is read at validation: a signing key, a previous key or a TSA trust that does not parse is reported with its path', () => {
+    const text = `${minimal}
+audit:
+  signing:
+    key: { value: "-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----" }
+    previousKeys: [{ value: "nothing here" }]
+  timestamping: { url: "http://127.0.0.1:9/tsr", trust: { value: "not a certificate" } }
+`
+    const result = loadConfigText(text, 'keys.yaml', {})
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    const paths = result.problems.map((p) => p.path.join('.'))
+    expect(paths).toEqual(expect.arrayContaining(['audit.signing.key', 'audit.signing.previousKeys.0', 'audit.timestamping.trust']))
+    expect(result.problems.find((p) => p.path.join('.') === 'audit.timestamping.trust')?.message).toContain('no PEM certificate')
+  })
+
+  it('accepts a real key', async () => {
+    const { generateKeyPairSync } = await import('node:crypto')
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    const text = `${minimal}\naudit:\n  signing:\n    key: { value: ${JSON.stringify(pem)} }\n`
+    expect(loadConfigText(text, 'keys.yaml', {}).ok).toBe(true)
+  })
+})
