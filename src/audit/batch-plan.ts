@@ -1,6 +1,6 @@
 import { StorageError } from '../storage/errors.js'
 import { appendLinks, indexFieldsOf, linkBody, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from './chain.js'
-import type { AuditLedger, CloseUpdate, LedgerAppend, LedgerRecord } from './ledger.js'
+import type { CloseUpdate, LedgerAppend, LedgerRecord } from './ledger.js'
 import { validateCompletion, validateOpening } from './record-builder.js'
 import type { AuditCompletion, AuditOpening } from './record.js'
 
@@ -99,12 +99,4 @@ function serialise(half: AuditOpening | AuditCompletion): string | StorageError 
   } catch (error) {
     return new StorageError('invalid', `audit record is not JSON: ${(error as Error).message}`)
   }
-}
-
-/** Commits a batch of halves as one ledger append; one result per operation, in order. */
-export function appendBatch(ledger: AuditLedger, ops: readonly AuditOp[], at: number): Promise<Array<OpResult<AuditReceipt>>> {
-  return ledger.append('committing audit records', at, { kind: 'records', ids: idsOf(ops) }, (view) => {
-    const plan = planAuditBatch(view.head, ops, view.records, at)
-    return { write: plan, result: plan.results }
-  })
 }

@@ -30,13 +30,3 @@ export function checkSlotArgs(max: number, ttlMs: number): void {
 export function checkLease(lease: SlotLease): void {
   if (typeof lease?.key !== 'string' || typeof lease.id !== 'string') throw new StorageError('invalid', 'not a slot lease')
 }
-
-/**
- * The value a counter row holds for `windowStart`: a row from an earlier window counts as zero. A
- * row from a *later* window (a replica whose clock runs ahead wrote it) is kept and added to, so
- * clock skew between replicas can never reset a counter early.
- */
-export function effectiveValue(row: { window_start: number; value: number } | undefined, windowStart: number): number {
-  if (row === undefined || row.window_start < windowStart) return 0
-  return row.value
-}
