@@ -52,11 +52,16 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
     problems: { type: 'array', items: object({ kind: str, seq: { type: ['integer', 'null'] }, recordId: nullableStr, detail: str }) },
   }, ['ok', 'links', 'records', 'problemCount', 'problems']),
   AuditHeads: object({ heads: { type: 'array', items: object({ jws: str, timestamp: { type: 'string', description: 'RFC 3161 TimeStampToken over the JWS (DER, base64), when audit.timestamping obtained one' } }, ['jws']) } }),
-  LatestHead: object({
-    head: { type: ['object', 'null'], properties: { position: int, time, writer: str, event: nullableStr } },
-    verifies: bool,
-    detail: str,
-  }),
+  LatestHead: object(
+    {
+      head: { type: ['object', 'null'], properties: { position: int, time, writer: str, event: nullableStr } },
+      verifies: bool,
+      detail: str,
+      // With audit.timestamping: the head's RFC 3161 timestamp (null time when it has none or it fails).
+      timestamp: { type: 'object', properties: { time: nullableTime, tsa: nullableStr, verifies: bool, detail: str } },
+    },
+    ['head', 'verifies', 'detail'],
+  ),
   Revocation: object({
     kind: { enum: ['principal', 'token', 'issuer'] },
     subject: str,

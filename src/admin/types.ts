@@ -1,3 +1,4 @@
+import type { TsaTrust } from '../audit/timestamp/index.js'
 import type { HeadPublicKey } from '../audit/heads/jws.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
@@ -126,6 +127,8 @@ export interface AdminApiDeps {
   readonly onSecretError?: ((error: Error) => void) | undefined
   /** `audit.signing` public keys by kid: `GET /admin/api/audit/heads/latest` checks the newest head with them. */
   readonly auditKeys?: ReadonlyMap<string, HeadPublicKey> | undefined
+  /** `audit.timestamping.trust`: the same status also checks the newest head's RFC 3161 timestamp. */
+  readonly tsaTrust?: TsaTrust | undefined
   /** Console sessions (cookie + CSRF); absent: bearer credentials only. */
   readonly sessions?: SessionAuth | undefined
   /** The Slack apps of `notify:` whose Approve/Deny clicks `POST /admin/slack/interactions` takes. */

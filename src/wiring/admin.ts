@@ -54,7 +54,7 @@ export function buildAdmin(deps: AdminDeps): AdminApi {
     issuersHealth: deps.issuersHealth,
     logger: deps.logger.child({ component: 'admin' }),
     onAdminAction: recordAdminActions(deps),
-    ...(deps.auditSigning ? { auditKeys: trustedKeys(deps.auditSigning) } : {}),
+    ...(deps.auditSigning ? { auditKeys: trustedKeys(deps.auditSigning), tsaTrust: deps.auditSigning.tsaTrust } : {}),
     ...(deps.audit ? { openAdminAction: openAdminActions(deps.audit) } : {}),
     onSecretError: (error) => deps.reports.secretFile(error),
     slack: deps.slackApps,

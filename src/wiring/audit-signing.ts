@@ -3,7 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import { parseTrustedKeys, publicJwks, signingKeyFromPem, type HeadPublicKey, type HeadSigningKey } from '../audit/heads/index.js'
-import { createTimestampClient, parseTsaTrust } from '../audit/timestamp/index.js'
+import { createTimestampClient, parseTsaTrust, type TsaTrust } from '../audit/timestamp/index.js'
 import type { Config } from '../config/load.js'
 import { Secret, type SecretRef } from '../config/secret-source.js'
 import { sqlitePath } from '../storage/sqlite/connection.js'
@@ -16,6 +16,8 @@ export interface AuditSigningKeys {
   readonly jwks: { readonly keys: readonly object[] }
   /** `audit.timestamping`: an RFC 3161 token (DER, base64) over a head's JWS, verified; undefined when off. */
   readonly timestamp: ((jws: string) => Promise<string>) | undefined
+  /** `audit.timestamping.trust`, parsed: the console's head status checks the stored token with it. */
+  readonly tsaTrust?: TsaTrust | undefined
 }
 
 /**
@@ -30,16 +32,17 @@ export async function loadAuditSigning(config: Config, logger: Logger, cwd = pro
   const pem = signing.key !== undefined ? reveal(signing.key, 'audit.signing.key') : await generatedKey(config.storage.url, logger, cwd)
   const key = signingKeyFromPem(pem)
   const previous = signing.previousKeys.flatMap((ref, i) => [...parseTrustedKeys(reveal(ref, `audit.signing.previousKeys[${i}]`)).values()])
-  return { key, previous, jwks: publicJwks(key, previous), timestamp: timestamping(config) }
+  const stamping = timestamping(config)
+  return { key, previous, jwks: publicJwks(key, previous), timestamp: stamping?.stamp, ...(stamping ? { tsaTrust: stamping.trust } : {}) }
 }
 
 /** The TSA client of `audit.timestamping`; its CA is parsed now, so a bad `trust` stops the start. */
-function timestamping(config: Config): AuditSigningKeys['timestamp'] {
+function timestamping(config: Config): { readonly stamp: (jws: string) => Promise<string>; readonly trust: TsaTrust } | undefined {
   const settings = config.audit.timestamping
   if (settings === undefined) return undefined
   const trust = parseTsaTrust(reveal(settings.trust, 'audit.timestamping.trust'), 'audit.timestamping.trust')
-  const stamp = createTimestampClient({ url: settings.url, trust, timeoutMs: settings.timeout })
-  return async (jws) => (await stamp(new Uint8Array(Buffer.from(jws, 'ascii')))).token
+  const client = createTimestampClient({ url: settings.url, trust, timeoutMs: settings.timeout })
+  return { trust, stamp: async (jws) => (await client(new Uint8Array(Buffer.from(jws, 'ascii')))).token }
 }
 
 type ParsedRef = { readonly fromEnv?: string | undefined; readonly fromFile?: string | undefined; readonly value?: string | undefined }

@@ -95,6 +95,11 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps through a running gateway (ope
       const jwks = await (await fetch(`${stack.url}/.well-known/skillgate-audit-keys`)).text()
       writeFileSync(join(dir, 'keys.json'), jwks)
       expect(await metric(stack.url, 'skillgate_audit_timestamp_errors_total')).toBe(0)
+      // The console's status line checks the newest head's token against audit.timestamping.trust.
+      const latest = (await (await fetch(`${stack.url}/admin/api/audit/heads/latest`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { verifies: boolean; timestamp?: { verifies: boolean; time: string | null; tsa: string | null } }
+      expect(latest.verifies).toBe(true)
+      expect(latest.timestamp).toMatchObject({ verifies: true, tsa: 'CN=skillgate test TSA' })
+      expect(Math.abs(Date.parse(latest.timestamp?.time ?? '') - Date.now())).toBeLessThan(60_000)
       await stack.gateway.close(1_000)
 
       const lines = readFileSync(sink, 'utf8').split('\n').filter((l) => l.includes('"audit_head"')).map((l) => JSON.parse(l) as { jws: string; timestamp?: string })

@@ -28,7 +28,8 @@ export interface ConsoleStack extends Stack {
   token(repo: 'app' | 'held' | 'once', claims?: Record<string, unknown>): Promise<string>
 }
 
-export async function startConsoleStack(): Promise<ConsoleStack> {
+/** @param extra more configuration on top of the console's (e.g. audit signing for the head status line). */
+export async function startConsoleStack(extra?: (config: Record<string, unknown>) => void): Promise<ConsoleStack> {
   const stack = await startStack({
     // Slow enough frames that the replay visibly streams (about 40 frames → ~1.2 s).
     mock: { frameDelayMs: 30 },
@@ -52,6 +53,7 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
           { secret: { value: AUDITOR_TOKEN }, roles: ['auditor'] },
         ],
       }
+      extra?.(config)
     },
   })
   const mounted = await servesConsole(stack.url)

@@ -96,7 +96,7 @@ export function auditRoutes(deps: AdminApiDeps): RouteDef[] {
       summary: 'The newest signed chain head and whether it verifies against the running keys and the store now',
       responses: { 200: { description: 'The status line the console shows', schema: ref('LatestHead') } },
       async handle() {
-        return { status: 200, body: await latestHeadStatus(store, deps.auditKeys) }
+        return { status: 200, body: await latestHeadStatus(store, deps.auditKeys, deps.tsaTrust) }
       },
     }),
     defineRoute({

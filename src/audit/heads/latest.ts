@@ -2,6 +2,7 @@ import { genesisHash } from '../chain.js'
 import type { AuditStore } from '../../storage/ports.js'
 import type { HeadEvent } from './head.js'
 import { openHead, type HeadPublicKey } from './jws.js'
+import { verifyTimestampToken, type TsaTrust } from '../timestamp/index.js'
 
 /**
  * The console's one line about signed heads: the newest head the store kept, and whether it still
@@ -12,20 +13,46 @@ export interface LatestHeadStatus {
   readonly head: { readonly position: number; readonly time: string; readonly writer: string; readonly event: HeadEvent | null } | null
   readonly verifies: boolean
   readonly detail: string
+  /**
+   * With `audit.timestamping`: the head's RFC 3161 token checked against the TSA's CA (its time and
+   * TSA), or null when the head has none (yet). Absent when timestamping is off.
+   */
+  readonly timestamp?: { readonly time: string; readonly tsa: string; readonly verifies: boolean; readonly detail: string } | { readonly time: null; readonly tsa: null; readonly verifies: false; readonly detail: string }
 }
 
-export async function latestHeadStatus(store: Pick<AuditStore, 'latestHead' | 'linkHash' | 'chainHead'>, keys: ReadonlyMap<string, HeadPublicKey> | undefined): Promise<LatestHeadStatus> {
+export async function latestHeadStatus(
+  store: Pick<AuditStore, 'latestHead' | 'linkHash' | 'chainHead'>,
+  keys: ReadonlyMap<string, HeadPublicKey> | undefined,
+  tsaTrust?: TsaTrust,
+): Promise<LatestHeadStatus> {
+  const status = await signatureStatus(store, keys)
+  const stored = status.stored
+  const result: LatestHeadStatus = { head: status.head, verifies: status.verifies, detail: status.detail }
+  if (tsaTrust === undefined || stored === undefined) return result
+  return { ...result, timestamp: await trustedTime(stored.jws, stored.timestamp ?? undefined, tsaTrust) }
+}
+
+async function trustedTime(jws: string, token: string | undefined, trust: TsaTrust): Promise<NonNullable<LatestHeadStatus['timestamp']>> {
+  if (token === undefined) return { time: null, tsa: null, verifies: false, detail: 'this head has no RFC 3161 timestamp (the TSA has not answered, or was unreachable)' }
+  const check = await verifyTimestampToken(new Uint8Array(Buffer.from(token, 'base64')), new Uint8Array(Buffer.from(jws, 'ascii')), trust)
+  if (!check.ok) return { time: null, tsa: null, verifies: false, detail: `its RFC 3161 timestamp does not verify: ${check.reason}` }
+  return { time: check.time.toISOString(), tsa: check.tsa, verifies: true, detail: 'timestamp valid for this head and chains to audit.timestamping.trust' }
+}
+
+type SignatureStatus = Pick<LatestHeadStatus, 'head' | 'verifies' | 'detail'> & { readonly stored?: { readonly jws: string; readonly timestamp?: string | null | undefined } }
+
+async function signatureStatus(store: Pick<AuditStore, 'latestHead' | 'linkHash' | 'chainHead'>, keys: ReadonlyMap<string, HeadPublicKey> | undefined): Promise<SignatureStatus> {
   const stored = await store.latestHead()
   if (stored === undefined) return { head: null, verifies: false, detail: keys ? 'no signed head yet' : 'audit.signing is off: no heads are signed' }
   const head = { position: stored.position, time: new Date(stored.time).toISOString(), writer: stored.writer, event: stored.event }
-  if (keys === undefined) return { head, verifies: false, detail: 'audit.signing is off: no key to check the head with' }
+  if (keys === undefined) return { stored, head, verifies: false, detail: 'audit.signing is off: no key to check the head with' }
   const opened = openHead(stored.jws, keys)
-  if (!opened.ok) return { head, verifies: false, detail: opened.reason }
+  if (!opened.ok) return { stored, head, verifies: false, detail: opened.reason }
   const { position, hash } = opened.payload
   const end = await store.chainHead()
-  if (position > end.seq) return { head, verifies: false, detail: `the store ends at position ${end.seq}, before the head` }
+  if (position > end.seq) return { stored, head, verifies: false, detail: `the store ends at position ${end.seq}, before the head` }
   const actual = position === 0 ? genesisHash : await store.linkHash(position)
-  if (actual === undefined) return { head, verifies: false, detail: `link ${position} is not in the store (removed by retention, or deleted)` }
-  if (actual !== hash) return { head, verifies: false, detail: `link ${position} has another hash than the head signed` }
-  return { head, verifies: true, detail: `signature valid and link ${position} matches` }
+  if (actual === undefined) return { stored, head, verifies: false, detail: `link ${position} is not in the store (removed by retention, or deleted)` }
+  if (actual !== hash) return { stored, head, verifies: false, detail: `link ${position} has another hash than the head signed` }
+  return { stored, head, verifies: true, detail: `signature valid and link ${position} matches` }
 }

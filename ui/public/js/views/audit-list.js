@@ -134,8 +134,10 @@ async function showLatestHead(line, signal) {
     if (!status.head) return replace(line, `Signed chain heads: ${status.detail}.`)
     const { position, time: at, writer } = status.head
     const mark = status.verifies ? '✔ verifies' : `✖ does not verify: ${status.detail}`
-    replace(line, `Last signed chain head: position ${position}, ${at} (writer ${writer}) — ${mark}.`)
-    line.className = status.verifies ? 'hint' : 'hint bad'
+    const stamp = status.timestamp
+    const trusted = !stamp ? '' : stamp.verifies ? ` Trusted time: existed by ${stamp.time} (${stamp.tsa}) ✔.` : ` Trusted time: ✖ ${stamp.detail}.`
+    replace(line, `Last signed chain head: position ${position}, ${at} (writer ${writer}) — ${mark}.${trusted}`)
+    line.className = status.verifies && (!stamp || stamp.verifies) ? 'hint' : 'hint bad'
   } catch (error) {
     if (!signal.aborted) replace(line, `Could not check the signed chain head: ${error instanceof Error ? error.message : String(error)}`)
   }
