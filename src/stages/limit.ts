@@ -34,10 +34,13 @@ export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig
       await next()
     } finally {
       const billed = billedTokens(ctx.usage)
-      await limiter
-        .settle(subject, limits, verdict.reservation, { inputTokens: billed.input, outputTokens: billed.output, chargeReservation: mayHaveRunUnseen(ctx) })
-        .catch((error: unknown) => ctx.log.error({ detail: (error as Error).message }, 'usage could not be counted'))
-      await limiter.release(verdict.slot)
+      // Both ride the store's next group commit: the slot is not held back behind the usage write.
+      await Promise.all([
+        limiter
+          .settle(subject, limits, verdict.reservation, { inputTokens: billed.input, outputTokens: billed.output, chargeReservation: mayHaveRunUnseen(ctx) })
+          .catch((error: unknown) => ctx.log.error({ detail: (error as Error).message }, 'usage could not be counted')),
+        limiter.release(verdict.slot),
+      ])
     }
   }
 
