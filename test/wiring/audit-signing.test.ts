@@ -51,9 +51,15 @@ describe('audit signing keys', () => {
     expect([...parseTrustedKeys(JSON.stringify(keys?.jwks)).keys()]).toEqual([keys?.key.kid, ...parseTrustedKeys(old.publicKey).keys()])
   })
 
-  it('refuses a key that is not Ed25519 or P-256, without echoing it', async () => {
+  it('refuses a key that is not Ed25519 or P-256, without echoing it: in config validation, and again at start-up', async () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } })
-    const error = await loadAuditSigning(config('sqlite:./x.db', { key: { value: rsa.privateKey } }), silent).catch((e: unknown) => e as Error)
+    const text = JSON.stringify({ upstream: { apiKey: { value: 'k' } }, audit: { signing: { key: { value: rsa.privateKey } } } })
+    const loaded = loadConfigText(text, 'rsa.json', {})
+    expect(!loaded.ok && loaded.problems).toEqual([expect.objectContaining({ path: ['audit', 'signing', 'key'], message: expect.stringMatching(/Ed25519 or P-256, not rsa/) })])
+    expect(JSON.stringify(loaded)).not.toContain('PRIVATE KEY')
+    const valid = config('sqlite:./x.db', {})
+    const withRsa = { ...valid, audit: { ...valid.audit, signing: { ...valid.audit.signing!, key: { value: rsa.privateKey } } } }
+    const error = await loadAuditSigning(withRsa, silent).catch((e: unknown) => e as Error)
     expect(String(error)).toMatch(/Ed25519 or P-256, not rsa/)
     expect(String(error)).not.toContain('PRIVATE KEY')
   })
