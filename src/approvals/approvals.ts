@@ -165,29 +165,25 @@ class ApprovalService implements Approvals {
   }
 
   async gate(input: AdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult> {
-    const admission = await this.admit(input)
+    return this.#holdFor(() => this.admit(input), options.signal)
+  }
+
+  async gateBound(input: BoundAdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult> {
+    return this.#holdFor(() => this.#admitBound(input), options.signal)
+  }
+
+  /** Admits, or holds the call until its review is decided (the rule's `hold`), then admits again. */
+  async #holdFor(admit: () => Promise<Admission>, signal: AbortSignal | undefined): Promise<GateResult> {
+    const admission = await admit()
     if (admission.kind !== 'approval_required') return admission
     const { review, settings: rule } = admission
     if (rule.holdMs <= 0) return { kind: 'approval_required', review, waited: 'no_hold' }
-    const waited = await this.waitForDecision(review.id, { holdMs: rule.holdMs, signal: options.signal })
+    const waited = await this.waitForDecision(review.id, { holdMs: rule.holdMs, signal })
     if (waited.outcome === 'denied') return { kind: 'denied', review: waited.review }
     if (waited.outcome !== 'approved') return { kind: 'approval_required', review: 'review' in waited ? waited.review : review, waited: waited.outcome }
     // The approval created a grant; take a use of it like any later request would. Another
     // request may have taken its last use first: then this one needs a new approval.
-    const again = await this.admit(input)
-    if (again.kind === 'approval_required') return { kind: 'approval_required', review: again.review, waited: 'approved' }
-    return again
-  }
-
-  async gateBound(input: BoundAdmitInput, options: { readonly signal?: AbortSignal | undefined }): Promise<GateResult> {
-    const admission = await this.#admitBound(input)
-    if (admission.kind !== 'approval_required') return admission
-    const { review, settings: rule } = admission
-    if (rule.holdMs <= 0) return { kind: 'approval_required', review, waited: 'no_hold' }
-    const waited = await this.waitForDecision(review.id, { holdMs: rule.holdMs, signal: options.signal })
-    if (waited.outcome === 'denied') return { kind: 'denied', review: waited.review }
-    if (waited.outcome !== 'approved') return { kind: 'approval_required', review: 'review' in waited ? waited.review : review, waited: waited.outcome }
-    const again = await this.#admitBound(input)
+    const again = await admit()
     if (again.kind === 'approval_required') return { kind: 'approval_required', review: again.review, waited: 'approved' }
     return again
   }
