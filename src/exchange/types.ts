@@ -123,6 +123,7 @@ export interface ExchangeOpening {
   readonly iss: string
   readonly sub: string
   readonly jti?: string
+  /** The subject's own RFC 8693 delegation chain, nested under the minted token's `act`. */
   readonly act?: ActClaim
   readonly rule: string
   readonly principal: string
@@ -145,17 +146,8 @@ export type OAuthErrorCode =
   | 'server_error'
 
 export type ExchangeEvent =
-  | {
+  | (Omit<ExchangeOpening, 'started'> & {
       readonly type: 'exchange.succeeded'
-      readonly grant: ExchangeGrant
-      readonly issuerId: string
-      readonly iss: string
-      readonly sub: string
-      readonly jti?: string
-      /** The subject's own RFC 8693 delegation chain, now nested under the minted token's `act`. */
-      readonly act?: ActClaim
-      readonly rule: string
-      readonly principal: string
       /** `jti` of the minted gateway token. */
       readonly tokenId: string
       readonly expiresIn: number
@@ -163,7 +155,7 @@ export type ExchangeEvent =
       readonly durationMs: number
       /** The exchange's audit record was written in order through `openRecord`. */
       readonly audited?: boolean
-    }
+    })
   | {
       readonly type: 'exchange.failed'
       readonly grant?: ExchangeGrant
