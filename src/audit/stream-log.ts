@@ -45,7 +45,8 @@ export class StreamRecorder {
       return
     }
     this.#logBytes += size
-    this.#events.push({ t: Math.max(0, Math.round(atMs - this.#startMs)), event, data })
+    // Members in canonical (sorted) order: the record's hash then serialises them without a copy.
+    this.#events.push({ data, event, t: Math.max(0, Math.round(atMs - this.#startMs)) })
   }
 
   /** The assembled message so far (null before `message_start`). */

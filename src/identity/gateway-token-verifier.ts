@@ -20,9 +20,21 @@ export function isGatewayToken(identity: VerifiedToken): boolean {
  * and the two token kinds carry distinct audiences and `typ` (RFC 8725 §3.12).
  */
 export function routeGatewayTokens(workload: TokenVerifier, gateway: Pick<GatewayTokens, 'issuer' | 'verify'>): TokenVerifier {
+  // The route depends on the token's text alone; remembering it spares a base64 decode and a JSON
+  // parse per request for the tokens a job sends again and again (cleared when it grows).
+  const routes = new Map<string, boolean>()
+  const isGatewayToken = (token: string): boolean => {
+    let route = routes.get(token)
+    if (route === undefined) {
+      if (routes.size >= 4096) routes.clear()
+      route = peekIssuer(token) === gateway.issuer
+      routes.set(token, route)
+    }
+    return route
+  }
   return {
     async verify(token, options) {
-      if (peekIssuer(token) !== gateway.issuer) return workload.verify(token, options)
+      if (!isGatewayToken(token)) return workload.verify(token, options)
       const claims = await gateway.verify(token)
       const verified: VerifiedToken = Object.freeze({
         issuerId: GATEWAY_ISSUER_ID,

@@ -53,7 +53,7 @@ async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content:
     throw error
   } finally {
     // The consumer stopped early (client gone): the stream did not complete.
-    await completion.fail(new GatewayError('GW_UPSTREAM_STREAM_FAILED', { detail: 'client went away' }), recorder.response(contentType(ctx)), usageOf(recorder.message))
+    if (!completion.done) await completion.fail(clientGone(), recorder.response(contentType(ctx)), usageOf(recorder.message))
   }
 }
 
@@ -86,7 +86,7 @@ async function* auditedBytes(ctx: RequestContext, writer: AuditWriter, content: 
     await completion.fail(error, { kind: 'opaque', contentType: type, bytes }, undefined)
     throw error
   } finally {
-    await completion.fail(new GatewayError('GW_UPSTREAM_STREAM_FAILED', { detail: 'client went away' }), { kind: 'opaque', contentType: type, bytes }, undefined)
+    if (!completion.done) await completion.fail(clientGone(), { kind: 'opaque', contentType: type, bytes }, undefined)
   }
 }
 
@@ -118,6 +118,10 @@ function completer(ctx: RequestContext, writer: AuditWriter, content: AuditConte
     )
   }
   return {
+    /** True once a completion was written (or tried): the `finally` paths then build nothing. */
+    get done() {
+      return done
+    },
     async commit(outcome: AuditOutcome, response: AuditResponse, usage: unknown, containerId: string | undefined, error?: string) {
       if (done) return
       try {
@@ -137,6 +141,8 @@ function completer(ctx: RequestContext, writer: AuditWriter, content: AuditConte
     },
   }
 }
+
+const clientGone = () => new GatewayError('GW_UPSTREAM_STREAM_FAILED', { detail: 'client went away' })
 
 const contentType = (ctx: RequestContext): string | null => {
   const value = ctx.response?.headers['content-type']

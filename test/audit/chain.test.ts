@@ -97,4 +97,31 @@ describe('canonicalJson against a reference (the first, allocation-heavy impleme
     )
     expect(canonicalJson({ '0': 0, '': null, b: 1, a: 2 })).toBe('{"":null,"0":0,"a":2,"b":1}')
   })
+
+  // The fast path re-orders objects and hands them to JSON.stringify: these keys are where that could go wrong.
+  const trickyKey = fc.constantFrom('__proto__', 'constructor', 'toJSON', '0', '1', '10', '9', '01', '-1', '4294967295', '4294967294', '', 'a', 'B', 'b', 'é', '\ud83d\ude00', 'z')
+  const tricky = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+      fc.array(fc.oneof(tie('value'), fc.constant(undefined)), { maxLength: 4 }),
+      fc.array(fc.tuple(trickyKey, fc.oneof(tie('value'), fc.constant(undefined))), { maxLength: 6 }).map((entries) => {
+        const object: Record<string, unknown> = {}
+        for (const [key, member] of entries) Object.defineProperty(object, key, { value: member, enumerable: true, writable: true, configurable: true })
+        return object
+      }),
+    ),
+  })).value
+  it('matches the reference for objects with __proto__, array-index and out-of-order keys and undefined members', () => {
+    const withoutUndefined = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null')
+    fc.assert(
+      fc.property(tricky, (value) => {
+        expect(canonicalJson(value)).toBe(reference(withoutUndefined(value)))
+      }),
+      { numRuns: 1000 },
+    )
+    expect(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":[2,{"d":1,"c":2}]}}'))).toBe('{"__proto__":{"x":[2,{"c":2,"d":1}]},"b":1}')
+    expect(canonicalJson(JSON.parse('{"__proto__":{"x":1},"a":{"d":1,"c":2}}'))).toBe('{"__proto__":{"x":1},"a":{"c":2,"d":1}}')
+    expect(canonicalJson({ z: { '1': 1, a: 2 }, a: 0 })).toBe('{"a":0,"z":{"1":1,"a":2}}')
+  })
 })
