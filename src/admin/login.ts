@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import * as oidc from 'openid-client'
+import type * as Oidc from 'openid-client'
 import type { Config } from '../config/load.js'
 import type { Secret } from '../config/secret-source.js'
 import { readClaim } from '../policy/claims.js'
@@ -41,8 +41,12 @@ interface Client {
   readonly roles: Parameters<typeof rolesFromClaim>[1]
   readonly redirectUri: string
   readonly secret: Secret
-  readonly configuration: () => Promise<oidc.Configuration>
+  readonly configuration: () => Promise<Oidc.Configuration>
 }
+
+// Loaded at the first sign-in: a console without browser sign-in never pays for the OIDC client.
+let loaded: Promise<typeof Oidc> | undefined
+const openidClient = (): Promise<typeof Oidc> => (loaded ??= import('openid-client'))
 
 export function createLogin(deps: LoginDeps): (req: IncomingMessage, res: ServerResponse, path: string, search: string) => Promise<void> {
   const clients = new Map<string, Client>()
@@ -50,10 +54,12 @@ export function createLogin(deps: LoginDeps): (req: IncomingMessage, res: Server
     const secret = deps.config.secrets.adminLoginSecrets[i]
     if (!issuer.login || !secret) return
     const { clientId, redirectUri } = issuer.login
-    let discovered: Promise<oidc.Configuration> | undefined
+    let discovered: Promise<Oidc.Configuration> | undefined
     const configuration = () =>
-      (discovered ??= oidc
-        .discovery(new URL(issuer.issuer), clientId, { redirect_uris: [redirectUri] }, oidc.ClientSecretPost(secret.reveal()), issuer.insecureAllowHttp ? { execute: [oidc.allowInsecureRequests] } : {})
+      (discovered ??= openidClient()
+        .then((oidc) =>
+          oidc.discovery(new URL(issuer.issuer), clientId, { redirect_uris: [redirectUri] }, oidc.ClientSecretPost(secret.reveal()), issuer.insecureAllowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+        )
         .catch((error: unknown) => {
           discovered = undefined
           throw error
@@ -76,7 +82,7 @@ export function createLogin(deps: LoginDeps): (req: IncomingMessage, res: Server
 }
 
 async function start(client: Client, res: ServerResponse): Promise<void> {
-  const configuration = await client.configuration()
+  const [configuration, oidc] = await Promise.all([client.configuration(), openidClient()])
   const pending: Pending = { i: client.id, v: oidc.randomPKCECodeVerifier(), s: oidc.randomState(), n: oidc.randomNonce(), e: Math.floor(Date.now() / 1000) + loginTtlSeconds }
   const url = oidc.buildAuthorizationUrl(configuration, {
     redirect_uri: client.redirectUri,
@@ -95,7 +101,7 @@ async function callback(deps: LoginDeps, clients: ReadonlyMap<string, Client>, r
   const pending = readPending(req, clients)
   const client = pending && clients.get(pending.i)
   if (!pending || !client) return page(res, 400, 'Sign-in expired', 'This sign-in was not started here or took longer than 10 minutes. Start again from the console.')
-  const configuration = await client.configuration()
+  const [configuration, oidc] = await Promise.all([client.configuration(), openidClient()])
   const tokens = await oidc.authorizationCodeGrant(configuration, new URL(`${client.redirectUri}${search}`), { pkceCodeVerifier: pending.v, expectedState: pending.s, expectedNonce: pending.n, idTokenExpected: true })
   const claims = tokens.claims()
   if (!claims) throw new Error('no ID token')

@@ -1,15 +1,4 @@
 #!/usr/bin/env node
-import { runAuditCommand } from './commands/audit.js'
-import { runConfigCommand } from './commands/config.js'
-import { runDemoCommand } from './commands/demo.js'
-import { runKeysCommand } from './commands/keys.js'
-import { runMigrate } from './commands/migrate.js'
-import { runPolicyCommand } from './commands/policy.js'
-import { runRevokeCommand } from './commands/revoke.js'
-import { runOwnersCommand } from './commands/owners.js'
-import { runGrantsCommand, runReviewsCommand } from './commands/reviews.js'
-import { runServe } from './commands/serve.js'
-import { runTokenCommand } from './commands/token.js'
 import { UsageError } from './usage-error.js'
 
 const help = `skillgate — an identity-aware gateway for CI jobs and agents in front of the Claude API
@@ -41,19 +30,21 @@ Exit codes: 0 ok, 1 a failed check or a failure, 2 a usage error.
 
 type Command = (args: string[]) => Promise<number>
 
-const commands: Record<string, Command> = {
-  serve: runServe,
-  demo: runDemoCommand,
-  config: runConfigCommand,
-  token: runTokenCommand,
-  policy: runPolicyCommand,
-  audit: runAuditCommand,
-  migrate: runMigrate,
-  keys: runKeysCommand,
-  revoke: runRevokeCommand,
-  owners: runOwnersCommand,
-  reviews: runReviewsCommand,
-  grants: runGrantsCommand,
+// Each command's module (and what it pulls in: the gateway, the MCP SDK, SAML, PostgreSQL…) loads
+// only when that command runs, so `skillgate --help` and quick commands start at once.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).runServe,
+  demo: async () => (await import('./commands/demo.js')).runDemoCommand,
+  config: async () => (await import('./commands/config.js')).runConfigCommand,
+  token: async () => (await import('./commands/token.js')).runTokenCommand,
+  policy: async () => (await import('./commands/policy.js')).runPolicyCommand,
+  audit: async () => (await import('./commands/audit.js')).runAuditCommand,
+  migrate: async () => (await import('./commands/migrate.js')).runMigrate,
+  keys: async () => (await import('./commands/keys.js')).runKeysCommand,
+  revoke: async () => (await import('./commands/revoke.js')).runRevokeCommand,
+  owners: async () => (await import('./commands/owners.js')).runOwnersCommand,
+  reviews: async () => (await import('./commands/reviews.js')).runReviewsCommand,
+  grants: async () => (await import('./commands/reviews.js')).runGrantsCommand,
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -66,9 +57,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write('skillgate 0.1.0\n')
     return 0
   }
-  const command = commands[name]
-  if (!command) throw new UsageError(`unknown command "${name}"`)
-  return command(rest)
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined
+  if (!load) throw new UsageError(`unknown command "${name}"`)
+  return (await load())(rest)
 }
 
 // `skillgate audit replay ID | head`: the reader went away. That ends the command quietly, as

@@ -13,7 +13,7 @@ import { TokenError, type VerifiedToken } from '../identity/index.js'
 import { ExchangeError, errorResponse, jsonResponse } from './oauth-error.js'
 import { parseExchangeRequest, TOKEN_TYPE_ACCESS_TOKEN, type ExchangeRequest } from './parse-request.js'
 import { REPLAY_GRACE_MS } from './replay-grace.js'
-import { SamlRejectedError } from './saml.js'
+import { SamlRejectedError } from './saml-error.js'
 import type {
   ExchangeContext, ExchangeEvent, ExchangeGrant, ExchangeHttpResponse, ExchangeIssuerPolicy, ExchangeOpening, ExchangeRecordCloser, MintInput, RuleMatch,
   TokenExchangeDeps, TokenExchangeHandler,

@@ -15,6 +15,7 @@ import { deepFreeze } from '../identity/strict-json.js'
 import type { VerifiedToken } from '../identity/index.js'
 import { REPLAY_GRACE_MS } from './replay-grace.js'
 import { samlAssertionFacts, type AssertionFacts } from './saml-assertion.js'
+import { SamlRejectedError } from './saml-error.js'
 import { hasStrongSignature } from './saml-signature.js'
 import type { SamlAssertionVerifier } from './types.js'
 
@@ -45,18 +46,7 @@ export interface SamlVerifierOptions {
   readonly now?: () => number
 }
 
-/** Reasons: malformed, too_large, doctype, untrusted_issuer, signature, algorithm, audience, time, issue_instant, issuer, recipient, lifetime, subject, invalid. */
-export class SamlRejectedError extends Error {
-  readonly reason: string
-  readonly issuerId?: string
-
-  constructor(reason: string, issuerId?: string) {
-    super(`SAML assertion rejected: ${reason}`)
-    this.name = 'SamlRejectedError'
-    this.reason = reason
-    if (issuerId !== undefined) this.issuerId = issuerId
-  }
-}
+export { SamlRejectedError } from './saml-error.js'
 
 interface Entry {
   readonly spec: SamlIssuerSpec

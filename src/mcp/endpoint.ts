@@ -1,7 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type ListToolsResult } from '@modelcontextprotocol/sdk/types.js'
 import { GatewayError } from '../errors/gateway-error.js'
 import { asGatewayError, sendError } from '../errors/to-response.js'
 import type { RefusalAggregator } from '../audit/refusals.js'
@@ -12,10 +9,9 @@ import { clientSessionOf } from '../stages/audit-facts.js'
 import { readCredential } from '../stages/authenticate.js'
 import type { McpAuthenticator, McpCaller } from './caller.js'
 import { readLimitedBody } from './read-body.js'
-import { maskedError, toJsonRpcError, toolCallHandler, type ToolCallDeps } from './tool-call.js'
+import type { ToolCallDeps } from './tool-call.js'
 import type { EndpointRefusal } from './tool-audit.js'
 import type { ToolPolicy } from './tool-policy.js'
-import { openUpstream, type UpstreamSession } from './upstream-client.js'
 import type { McpCredential } from './upstream-credential.js'
 
 /** One configured server as the endpoint uses it. */
@@ -53,6 +49,8 @@ const protectedResourcePrefix = '/.well-known/oauth-protected-resource'
  * on its own — tools/list filtered, tools/call checked, approved, audited and masked. GET and DELETE
  * are answered 405: there are no sessions or server-initiated streams to resume or end.
  */
+let session: Promise<typeof import('./session.js')> | undefined
+
 export function createMcpEndpoint(deps: McpEndpointDeps) {
   return async function handleMcp(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const requestId = newRequestId()
@@ -73,7 +71,9 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
       } catch {
         return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON', requestId)
       }
-      await serve(deps, server, caller, req, res, parsed, body.length)
+      // The MCP SDK loads with the first call to a configured server, not with every gateway.
+      const { serveSession } = await (session ??= import('./session.js'))
+      await serveSession(deps, server, caller, req, res, parsed, body.length)
     } catch (error) {
       if (res.headersSent) return void res.destroy()
       const failure = asGatewayError(error)
@@ -130,39 +130,6 @@ async function authenticate(deps: McpEndpointDeps, req: IncomingMessage, serverI
     const error_ = failure.code === 'GW_AUTHN_MISSING' ? '' : ', error="invalid_token"'
     const headers = { ...failure.headers, 'www-authenticate': `${challenge}${error_}` }
     throw new GatewayError(failure.code, { ...(failure.publicDetail === undefined ? {} : { publicDetail: failure.publicDetail }), ...(failure.detail === undefined ? {} : { detail: failure.detail }), headers })
-  }
-}
-
-async function serve(deps: McpEndpointDeps, server: McpServerRuntime, caller: McpCaller, req: IncomingMessage, res: ServerResponse, parsed: unknown, requestBytes: number): Promise<void> {
-  const clientGone = new AbortController()
-  res.once('close', () => clientGone.abort())
-  let upstream: Promise<UpstreamSession> | undefined
-  // One upstream session per client request, opened on first need (a batch shares it), so a call held
-  // for approval does not spend the upstream deadline.
-  const connect = () => (upstream ??= openUpstream(server.url, server.credential, server.limits, clientGone.signal))
-  const mcp = new Server({ name: `skillgate/${server.id}`, version: '1' }, { capabilities: { tools: {} } })
-  mcp.setRequestHandler(ListToolsRequestSchema, async (request, extra): Promise<ListToolsResult> => {
-    let session: UpstreamSession | undefined
-    let listed: ListToolsResult
-    try {
-      session = await connect()
-      listed = await session.client.listTools(request.params, { signal: AbortSignal.any([session.signal, extra.signal]), timeout: server.limits.timeout })
-    } catch (error) {
-      throw maskedError(toJsonRpcError(error, session?.signal), deps.masking, caller.ruleName)
-    }
-    return { ...listed, tools: listed.tools.filter((tool) => deps.tools.lists(caller, server.id, tool.name)) }
-  })
-  const callTool = toolCallHandler({ ...deps, server: server.id, caller, issuerId: deps.issuerIdOf(caller.claims.iss), requestBytes, upstream: connect, timeout: server.limits.timeout })
-  // The client hanging up ends a call held for approval too (the SDK's signal only follows cancellations).
-  mcp.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => callTool(request.params, AbortSignal.any([extra.signal, clientGone.signal])))
-  // Stateless (no sessionIdGenerator): each POST stands alone; answers are JSON, not an SSE stream.
-  const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true })
-  try {
-    await mcp.connect(transport)
-    await transport.handleRequest(req, res, parsed)
-  } finally {
-    await mcp.close().catch(() => undefined)
-    if (upstream !== undefined) await upstream.then((session) => session.close()).catch(() => undefined)
   }
 }
 

@@ -19,7 +19,6 @@ import { mcpCredential } from './upstream-credential.js'
 import { workloadAuthenticator } from './workload-authenticator.js'
 
 export type { McpAuthenticator, McpCaller } from './caller.js'
-export { refused, refusedCode } from './tool-call.js'
 
 export interface McpParts {
   readonly verifier: TokenVerifier

@@ -1,7 +1,5 @@
 import { SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 
 /**
  * Optional OpenTelemetry traces (`tracing:` in the config): one span per `/v1` request, with the
@@ -23,8 +21,14 @@ export interface TracingOptions {
   readonly exporter?: SpanExporter
 }
 
-export function createTracing(options: TracingOptions | undefined): Tracing {
+/** The SDK and exporter load only when `tracing:` is configured: most gateways never pay their memory. */
+export async function createTracing(options: TracingOptions | undefined): Promise<Tracing> {
   if (!options) return { tracer: trace.getTracer('skillgate'), shutdown: async () => undefined }
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BasicTracerProvider, BatchSpanProcessor, TraceIdRatioBasedSampler }] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ])
   const exporter = options.exporter ?? new OTLPTraceExporter({ url: options.otlpUrl })
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),

@@ -3,7 +3,7 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Logger } from 'pino'
 import { parseTrustedKeys, publicJwks, signingKeyFromPem, type HeadPublicKey, type HeadSigningKey } from '../audit/heads/index.js'
-import { createTimestampClient, parseTsaTrust, type TsaTrust } from '../audit/timestamp/index.js'
+import type { TsaTrust } from '../audit/timestamp/index.js'
 import type { Config } from '../config/load.js'
 import { Secret, type SecretRef } from '../config/secret-source.js'
 import { sqlitePath } from '../storage/sqlite/connection.js'
@@ -32,14 +32,18 @@ export async function loadAuditSigning(config: Config, logger: Logger, cwd = pro
   const pem = signing.key !== undefined ? reveal(signing.key, 'audit.signing.key') : await generatedKey(config.storage.url, logger, cwd)
   const key = signingKeyFromPem(pem)
   const previous = signing.previousKeys.flatMap((ref, i) => [...parseTrustedKeys(reveal(ref, `audit.signing.previousKeys[${i}]`)).values()])
-  const stamping = timestamping(config)
+  const stamping = await timestamping(config)
   return { key, previous, jwks: publicJwks(key, previous), timestamp: stamping?.stamp, ...(stamping ? { tsaTrust: stamping.trust } : {}) }
 }
 
-/** The TSA client of `audit.timestamping`; its CA is parsed now, so a bad `trust` stops the start. */
-function timestamping(config: Config): { readonly stamp: (jws: string) => Promise<string>; readonly trust: TsaTrust } | undefined {
+/**
+ * The TSA client of `audit.timestamping`; its CA is parsed now, so a bad `trust` stops the start.
+ * Its ASN.1 and PKI libraries load only when timestamping is configured.
+ */
+async function timestamping(config: Config): Promise<{ readonly stamp: (jws: string) => Promise<string>; readonly trust: TsaTrust } | undefined> {
   const settings = config.audit.timestamping
   if (settings === undefined) return undefined
+  const { createTimestampClient, parseTsaTrust } = await import('../audit/timestamp/index.js')
   const trust = parseTsaTrust(reveal(settings.trust, 'audit.timestamping.trust'), 'audit.timestamping.trust')
   const client = createTimestampClient({ url: settings.url, trust, timeoutMs: settings.timeout })
   return { trust, stamp: async (jws) => (await client(new Uint8Array(Buffer.from(jws, 'ascii')))).token }

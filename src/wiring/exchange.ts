@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { RefusalAggregator } from '../audit/refusals.js'
 import type { AuditWriter } from '../audit/writer.js'
 import type { Config } from '../config/load.js'
-import { bodyRefusedResponse, createSamlVerifier, createTokenExchange, EXCHANGE_BODY_LIMITS, NO_STORE_HEADERS, readBody, type ExchangeEvent, type ExchangeHttpResponse } from '../exchange/index.js'
+import { bodyRefusedResponse, createTokenExchange, EXCHANGE_BODY_LIMITS, NO_STORE_HEADERS, readBody, type ExchangeEvent, type ExchangeHttpResponse } from '../exchange/index.js'
 import { openGatewayTokens, type GatewayTokens } from '../identity/gateway-token.js'
 import type { TokenVerifier, VerifiedToken } from '../identity/index.js'
 import type { RevocationCache } from '../identity/revocation-cache.js'
@@ -62,7 +62,7 @@ export interface ExchangeDeps {
  * authenticated by the pipeline, never forwarded upstream; every exchange, allowed or refused, is
  * written to the audit like any other request.
  */
-export function buildExchangeHandler(deps: ExchangeDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export async function buildExchangeHandler(deps: ExchangeDeps): Promise<(req: IncomingMessage, res: ServerResponse) => Promise<void>> {
   const exchange = createTokenExchange({
     verifier: deps.verifier,
     issuers: [...deps.config.issuers.map((i) => ({ id: i.id, singleUse: i.singleUse })), ...deps.config.samlIssuers.map((s) => ({ id: s.id, singleUse: true }))],
@@ -76,7 +76,7 @@ export function buildExchangeHandler(deps: ExchangeDeps): (req: IncomingMessage,
     },
     isRevoked: (identity, principal) => isRevoked(deps.revocations, identity, principal),
     ...(deps.config.gatewayTokens.organizationId !== undefined ? { organizationId: deps.config.gatewayTokens.organizationId } : {}),
-    ...samlOf(deps.config, deps.gatewayTokens),
+    ...(await samlOf(deps.config, deps.gatewayTokens)),
     onEvent: (event) => {
       deps.logger.info({ exchange: event }, event.type)
       if (event.type === 'exchange.failed' && !ownRecord(deps, event)) return
@@ -129,8 +129,9 @@ function tooManyRefusals(retryAfter: number): ExchangeHttpResponse {
   return { status: 429, headers: { ...NO_STORE_HEADERS, 'retry-after': String(retryAfter) }, body }
 }
 
-function samlOf(config: Config, gatewayTokens: GatewayTokens) {
+async function samlOf(config: Config, gatewayTokens: GatewayTokens) {
   if (config.samlIssuers.length === 0) return {}
+  const { createSamlVerifier } = await import('../exchange/saml.js')
   const saml = createSamlVerifier({
     issuers: config.samlIssuers.map((s, i) => ({
       id: s.id,

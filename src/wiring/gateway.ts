@@ -64,7 +64,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const rules = compileRules(config)
   const metrics = createMetrics()
   const reports = createErrorReports(metrics, logger)
-  const tracing = createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
+  const tracing = await createTracing(config.tracing && { otlpUrl: config.tracing.otlp.url, serviceName: config.tracing.serviceName, sampleRatio: config.tracing.sampleRatio })
   const parts = await openSharedParts(config, logger, reports)
   // The listener opens before the pipeline exists: the gateway-token issuer defaults to its URL.
   const http = createGatewayServer({ metrics, logger, tracer: tracing.tracer, limits: config.listen })

@@ -60,7 +60,7 @@ export async function buildGeneration(config: Config, rules: CompiledRules, shar
       }),
     )
     const admin = keep(buildAdmin({ ...shared, config, policy, approvals, humans: adminVerifier, issuersHealth: identity.health }))
-    const exchange = buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
+    const exchange = await buildExchangeHandler({ ...shared, config, verifier: identity.verifier, policy })
     const ruleCredentials = keep(await openRuleCredentials(config, shared.logger, shared.reports))
     const credential = credentialByRule(shared.credential, ruleCredentials.byRule)
     const capabilities = capabilitiesFor(config, shared)

@@ -4,7 +4,8 @@
  * counted toward `maxLifetime`.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createSamlVerifier, REPLAY_GRACE_MS, type SamlIssuerSpec } from '../../src/exchange/index.js'
+import { REPLAY_GRACE_MS, type SamlIssuerSpec } from '../../src/exchange/index.js'
+import { createSamlVerifier } from '../../src/exchange/saml.js'
 import { createSamlIdp, type SamlIdp } from './fixtures/saml-idp.js'
 import { GATEWAY, SAML2_TYPE, TOKEN_ENDPOINT, TOKEN_EXCHANGE, lastEvent, startExchangeStack, type ExchangeStack } from './helpers.js'
 

@@ -3,7 +3,7 @@
  * §8): each row of the reference's table that says "skillgate wrapper" has a test here.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createSamlVerifier, type SamlIssuerSpec } from '../../src/exchange/index.js'
+import { createSamlVerifier, type SamlIssuerSpec } from '../../src/exchange/saml.js'
 import { createSamlIdp, type SamlIdp } from './fixtures/saml-idp.js'
 import { GATEWAY, SAML2_TYPE, TOKEN_ENDPOINT, TOKEN_EXCHANGE, lastEvent, startExchangeStack, type ExchangeStack } from './helpers.js'
 
