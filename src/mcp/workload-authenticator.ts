@@ -30,7 +30,7 @@ export interface WorkloadAuthenticatorDeps {
 export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthenticator {
   const directIssuers = new Set(deps.issuers.filter((issuer) => issuer.direct).map((issuer) => issuer.id))
   const issuerIds = new Map(deps.issuers.map((issuer) => [sourceValue(issuer.issuer), issuer.id]))
-  return async function authenticateWorkload(bearer, _serverId, request): Promise<McpCaller> {
+  return async function authenticateWorkload(bearer, serverId, request): Promise<McpCaller> {
     const identity = await verifyOrReject(deps.verifier, bearer)
     const claims = identity.claims
     const jti = typeof claims.jti === 'string' ? claims.jti : undefined
@@ -52,7 +52,7 @@ export function workloadAuthenticator(deps: WorkloadAuthenticatorDeps): McpAuthe
       rejectRevoked(deps.revocations.checkToken(identity.issuerId, String(claims.iss), jti))
       // The `skillgate-rule` header picks one of several matching allow rules, as on /v1; without it
       // an ambiguous match stays refused, its message saying to send the header.
-      selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims, namedRule: request?.namedRule })
+      selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims, namedRule: request?.namedRule, serves: (rule) => rule.serves.mcp.has(serverId) })
       ruleClaims = claims
     }
     if (!selection.ok) throw decisionToError(selection.decision)

@@ -14,6 +14,8 @@ export interface CompiledRule {
   readonly principal: (claims: Claims) => string | undefined
   /** One check per criterion, in registry order; empty for a deny rule. */
   readonly grants: readonly { readonly criterion: CriterionName; readonly check: GrantCheck }[]
+  /** Where the rule grants anything: `/v1` (some endpoint) and the gateway MCP servers of `allow.mcp`. */
+  readonly serves: { readonly v1: boolean; readonly mcp: ReadonlySet<string> }
 }
 
 export interface Policy {
@@ -49,6 +51,7 @@ function compileRule(rule: RuleInput, skills: SkillCatalog): CompiledRule {
     principal: compilePrincipal(rule.principal),
     // An allow rule without `allow` (a config error) grants nothing: every endpoint is denied.
     grants: rule.effect === 'deny' ? [] : criterionOrder.map((criterion) => ({ criterion, check: criteria[criterion].compile(rule.allow ?? { endpoints: [] }, skills) })),
+    serves: { v1: (rule.allow?.endpoints.length ?? 0) > 0, mcp: new Set(Object.keys(rule.allow?.mcp ?? {})) },
   }
 }
 

@@ -21,6 +21,7 @@ export interface PolicyInput {
 }
 
 const noOwner = (): undefined => undefined
+const servesV1 = (rule: CompiledRule): boolean => rule.serves.v1
 
 /**
  * Decides a request (SPEC §2 "Policy semantics", workload-identity.md §10): the rule is selected
@@ -30,7 +31,7 @@ const noOwner = (): undefined => undefined
  * @example evaluatePolicy(policy, { issuerId: 'github', claims, endpoint: 'messages', facts: extractRequestFacts('messages', body) })
  */
 export function evaluatePolicy(policy: Policy, input: PolicyInput): Decision {
-  const selection = selectRule(policy, input)
+  const selection = selectRule(policy, { ...input, serves: servesV1 })
   if (!selection.ok) return selection.decision
   return checkGrants(selection.rule, selection.principal, selection.notes, input)
 }

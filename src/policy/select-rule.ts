@@ -8,6 +8,11 @@ export interface RuleSelectionInput {
   readonly claims: Claims
   /** A rule the client named (`skillgate-rule` header, `federation_rule_id`): only it is evaluated. */
   readonly namedRule?: string | undefined
+  /**
+   * The surface asking (`/v1`, or one gateway MCP server): when several allow rules match, those that
+   * grant nothing there (an MCP-only rule on `/v1`, a `/v1` rule on `/mcp/{id}`) step aside.
+   */
+  readonly serves?: ((rule: CompiledRule) => boolean) | undefined
 }
 
 export type RuleSelection =
@@ -16,8 +21,8 @@ export type RuleSelection =
 
 /**
  * Which rule speaks for this identity, before any request is looked at (also what the token exchange
- * needs): deny rules first and they win; then exactly one matching allow rule, or the named one; then
- * its principal. `notes` are the condition errors met on the way (workload-identity.md §10).
+ * needs): deny rules first and they win; then exactly one matching allow rule (among several, the
+ * ones that serve the asking surface), or the named one; then its principal. `notes` are the condition errors met on the way (workload-identity.md §10).
  *
  * @example selectRule(policy, { issuerId: 'github', claims, namedRule: 'release-notes' })
  */
@@ -36,9 +41,12 @@ export function selectRule(policy: Policy, input: RuleSelectionInput): RuleSelec
     chosen = named
   } else {
     const matching = rules.filter((rule) => rule.effect === 'allow' && matches(rule, input.claims, notes))
-    const only = matching[0]
+    // Only a tie-break: a lone match that grants nothing here still decides, so its denial names it.
+    const serving = matching.length > 1 && input.serves !== undefined ? matching.filter(input.serves) : []
+    const candidates = serving.length > 0 ? serving : matching
+    const only = candidates[0]
     if (!only) return refuse([...notes, { code: 'no-rule-matched' }])
-    if (matching.length > 1) return refuse([...notes, { code: 'ambiguous-rules', detail: matching.map((r) => r.id).join(', ') }])
+    if (candidates.length > 1) return refuse([...notes, { code: 'ambiguous-rules', detail: candidates.map((r) => r.id).join(', ') }])
     chosen = only
   }
   const principal = chosen.principal(input.claims)

@@ -103,6 +103,18 @@ describe('an MCP-only rule (allow.mcp, no allow.endpoints)', () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('endpoint messages is not in allow.endpoints')
     expect(stack.mock.requests.length).toBe(before)
   })
+
+  it('steps aside on /v1 when another rule matches too: the job needs no header there', async () => {
+    const before = stack.mock.requests.length
+    const response = await fetch(`${stack.url}/v1/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${deployer}`, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: messageBody(),
+    })
+    expect(response.status).toBe(200)
+    await response.text()
+    expect(stack.mock.requests.length).toBe(before + 1)
+  })
 })
 
 describe('tool calls under the rule\'s limits', () => {
