@@ -2,7 +2,6 @@ import { monotonicFactory } from 'ulid'
 import { StorageError } from './errors.js'
 import type {
   Grant,
-  GrantListQuery,
   NewReview,
   Review,
   ReviewApprover,
@@ -13,7 +12,7 @@ import type {
   ReviewState,
 } from './ports-approvals.js'
 import { checkTime } from './revocation-rows.js'
-import { maxListLimit } from './shared.js'
+import { checkPage } from './shared.js'
 
 /** What both adapters share for reviews and grants: ids, row mapping, input checks. */
 
@@ -124,18 +123,8 @@ export function checkNewReview(review: NewReview): void {
 }
 
 export function checkReviewQuery(query: ReviewListQuery): void {
-  checkLimit(query.limit)
-  if (query.cursor !== undefined && !isReviewId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
+  checkPage(query, isReviewId)
   if (query.state !== undefined && !reviewStates.includes(query.state)) throw new StorageError('invalid', 'state must be pending, approved, denied or expired')
-}
-
-export function checkGrantQuery(query: GrantListQuery): void {
-  checkLimit(query.limit)
-  if (query.cursor !== undefined && !isGrantId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxListLimit) throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
 }
 
 export function checkDecision(input: ReviewDecisionInput): void {

@@ -12,21 +12,16 @@ const PURGE_EVERY = 256
  * replica or worker is honoured by every other one. Claims are stored as JSON text.
  */
 export class SqlMintedTokenStore implements MintedTokenStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
   #puts = 0
 
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async put(jti: string, source: MintedTokenSource, expiresAt: Date): Promise<void> {
     checkTime(expiresAt, 'expiresAt')
     if (jti === '') throw new StorageError('invalid', 'jti must not be empty')
     const claims = JSON.stringify(source.claims)
     if (++this.#puts % PURGE_EVERY === 0) await this.purge()
-    await this.#db.single('recording a minted token', 'write', () =>
+    await this.db.single('recording a minted token', 'write', () =>
       run(
         `INSERT INTO minted_tokens (jti, issuer_id, claims, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (jti) DO UPDATE SET issuer_id = excluded.issuer_id, claims = excluded.claims, expires_at = excluded.expires_at`,
@@ -36,8 +31,8 @@ export class SqlMintedTokenStore implements MintedTokenStore {
   }
 
   async get(jti: string): Promise<MintedTokenSource | undefined> {
-    const now = this.#now().getTime()
-    const row = await this.#db.single('reading a minted token', 'read', () =>
+    const now = this.now().getTime()
+    const row = await this.db.single('reading a minted token', 'read', () =>
       get<{ issuer_id: string; claims: string }>('SELECT issuer_id, claims FROM minted_tokens WHERE jti = ? AND expires_at > ?', [jti, now]),
     )
     if (row === undefined) return undefined
@@ -53,7 +48,7 @@ export class SqlMintedTokenStore implements MintedTokenStore {
 
   /** Removes expired rows; returns how many. */
   async purge(): Promise<number> {
-    const now = this.#now().getTime()
-    return this.#db.single('purging minted tokens', 'write', () => run('DELETE FROM minted_tokens WHERE expires_at <= ?', [now]))
+    const now = this.now().getTime()
+    return this.db.single('purging minted tokens', 'write', () => run('DELETE FROM minted_tokens WHERE expires_at <= ?', [now]))
   }
 }

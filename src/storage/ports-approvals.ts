@@ -1,3 +1,5 @@
+import type { Page, PageQuery } from './ports.js'
+
 /**
  * Ports for human approval (SPEC §2 `approval:`): reviews waiting for a decision and the
  * just-in-time grants an approval creates. Both live in the shared store so every worker and
@@ -92,20 +94,15 @@ export interface ReviewDecisionResult {
   readonly grant: Grant | null
 }
 
-export interface ReviewListQuery {
+export interface ReviewListQuery extends PageQuery {
   readonly state?: ReviewState | undefined
   readonly principal?: string | undefined
   readonly rule?: string | undefined
-  /** 1..1000. */
-  readonly limit: number
-  /** `nextCursor` of the previous page. */
-  readonly cursor?: string | undefined
 }
 
-export interface ReviewPage {
+export interface ReviewPage extends Page {
   /** Newest first. */
   readonly reviews: readonly Review[]
-  readonly nextCursor: string | null
 }
 
 export interface ReviewCreateResult {
@@ -169,19 +166,16 @@ export interface Grant {
   readonly revokedBy: string | null
 }
 
-export interface GrantListQuery {
+export interface GrantListQuery extends PageQuery {
   readonly principal?: string | undefined
   readonly rule?: string | undefined
   /** Only grants usable now (not revoked, not expired, uses left). */
   readonly active?: boolean | undefined
-  readonly limit: number
-  readonly cursor?: string | undefined
 }
 
-export interface GrantPage {
+export interface GrantPage extends Page {
   /** Newest first. */
   readonly grants: readonly Grant[]
-  readonly nextCursor: string | null
 }
 
 export interface GrantStore {

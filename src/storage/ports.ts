@@ -1,7 +1,7 @@
 import type { AuditReceipt } from '../audit/batch-plan.js'
 import type { ChainHead } from '../audit/chain.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
-import type { ChainLink } from '../audit/chain.js'
+import type { LedgerVerifyOptions } from '../audit/ledger-verifier.js'
 import type { StoredHead } from '../audit/heads/head.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
 import type { GrantStore, ReviewStore } from './ports-approvals.js'
@@ -47,18 +47,24 @@ export interface AuditListFilter {
   readonly to?: Date | undefined
 }
 
-export interface AuditListQuery extends AuditListFilter {
+/** Cursor paging, newest first, shared by every listing port (audit, reviews, grants). */
+export interface PageQuery {
   /** 1..1000. */
   readonly limit: number
   /** `nextCursor` of the previous page. */
   readonly cursor?: string | undefined
 }
 
-export interface AuditPage {
-  /** Newest first (by id: ULIDs sort by creation time). */
-  readonly records: readonly AuditRecord[]
+export interface Page {
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly nextCursor: string | null
+}
+
+export interface AuditListQuery extends AuditListFilter, PageQuery {}
+
+export interface AuditPage extends Page {
+  /** Newest first (by id: ULIDs sort by creation time). */
+  readonly records: readonly AuditRecord[]
 }
 
 export interface PruneResult {
@@ -86,12 +92,8 @@ export interface AuditStoreStats {
   readonly largestBatch: number
 }
 
-export interface VerifyOptions {
-  /** Called every few thousand links, for progress output. */
-  readonly onProgress?: ((checkedLinks: number, headSeq: number) => void) | undefined
-  /** Sees every link the walk checks, in order (signed-head verification collects hashes with it). */
-  readonly onLink?: ((link: ChainLink) => void) | undefined
-}
+/** Progress output and a view of every link the walk checks (signed-head verification collects hashes with it). */
+export type VerifyOptions = LedgerVerifyOptions
 
 export interface AuditStore {
   /**
