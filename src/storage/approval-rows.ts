@@ -12,7 +12,7 @@ import type {
   ReviewState,
 } from './ports-approvals.js'
 import { checkTime } from './revocation-rows.js'
-import { checkPage } from './shared.js'
+import { checkPage, readJson } from './shared.js'
 
 /** What both adapters share for reviews and grants: ids, row mapping, input checks. */
 
@@ -59,8 +59,8 @@ export function reviewFromRow(row: ReviewRow, now: number): Review {
     rule: row.rule,
     fingerprint: row.fingerprint,
     state,
-    summary: parseJson<ReviewRequestSummary>(row.summary, row.id),
-    requester: parseJson<ReviewRequester>(row.requester, row.id),
+    summary: readJson<ReviewRequestSummary>(row.summary, `review ${row.id}`),
+    requester: readJson<ReviewRequester>(row.requester, `review ${row.id}`),
     createdAt: new Date(row.created_at),
     expiresAt: new Date(row.expires_at),
     decidedAt: date(row.decided_at),
@@ -68,14 +68,6 @@ export function reviewFromRow(row: ReviewRow, now: number): Review {
     reason: row.reason,
     grantId: row.grant_id,
     version: row.version,
-  }
-}
-
-function parseJson<T>(text: string, id: string): T {
-  try {
-    return JSON.parse(text) as T
-  } catch (error) {
-    throw new StorageError('conflict', `review ${id} is unreadable`, { cause: error })
   }
 }
 

@@ -1,6 +1,7 @@
 import { StorageError } from './errors.js'
 import type { MintedTokenSource, MintedTokenStore } from './ports-minted.js'
 import { checkTime } from './revocation-rows.js'
+import { readJson } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { get, run } from './sql/step.js'
 
@@ -36,12 +37,7 @@ export class SqlMintedTokenStore implements MintedTokenStore {
       get<{ issuer_id: string; claims: string }>('SELECT issuer_id, claims FROM minted_tokens WHERE jti = ? AND expires_at > ?', [jti, now]),
     )
     if (row === undefined) return undefined
-    let claims: unknown
-    try {
-      claims = JSON.parse(row.claims)
-    } catch (error) {
-      throw new StorageError('conflict', 'a minted token source is unreadable', { cause: error })
-    }
+    const claims = readJson<unknown>(row.claims, 'a minted token source')
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new StorageError('conflict', 'a minted token source is not an object')
     return { issuerId: row.issuer_id, claims: claims as Record<string, unknown> }
   }

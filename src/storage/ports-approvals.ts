@@ -1,4 +1,5 @@
-import type { Page, PageQuery } from './ports.js'
+import type { CiSource } from '../approvals/ci-source.js'
+import type { CursorPage, PageQuery } from './ports.js'
 
 /**
  * Ports for human approval (SPEC §2 `approval:`): reviews waiting for a decision and the
@@ -20,13 +21,7 @@ export interface ReviewRequestSummary {
   /** The gateway request id of the request that opened the review. */
   readonly requestId: string
   /** The CI job that asked (repository, workflow, run, link), from its token's claims; absent in older reviews. */
-  readonly source?: {
-    readonly repository?: string
-    readonly workflow?: string
-    readonly ref?: string
-    readonly run?: string
-    readonly runUrl?: string
-  }
+  readonly source?: CiSource
 }
 
 /** The workload that asked: its verified token's issuer and subject. */
@@ -100,7 +95,7 @@ export interface ReviewListQuery extends PageQuery {
   readonly rule?: string | undefined
 }
 
-export interface ReviewPage extends Page {
+export interface ReviewPage extends CursorPage {
   /** Newest first. */
   readonly reviews: readonly Review[]
 }
@@ -173,7 +168,7 @@ export interface GrantListQuery extends PageQuery {
   readonly active?: boolean | undefined
 }
 
-export interface GrantPage extends Page {
+export interface GrantPage extends CursorPage {
   /** Newest first. */
   readonly grants: readonly Grant[]
 }

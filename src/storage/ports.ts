@@ -55,14 +55,14 @@ export interface PageQuery {
   readonly cursor?: string | undefined
 }
 
-export interface Page {
+export interface CursorPage {
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly nextCursor: string | null
 }
 
 export interface AuditListQuery extends AuditListFilter, PageQuery {}
 
-export interface AuditPage extends Page {
+export interface AuditPage extends CursorPage {
   /** Newest first (by id: ULIDs sort by creation time). */
   readonly records: readonly AuditRecord[]
 }

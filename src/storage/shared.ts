@@ -80,6 +80,15 @@ export function recordFromLinks(id: string, open: LinkRow | undefined, close: Li
   }
 }
 
+/** A JSON column; text that does not parse means the store was altered (`conflict`, naming `what`). */
+export function readJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (error) {
+    throw new StorageError('conflict', `${what} is unreadable`, { cause: error })
+  }
+}
+
 const isRecordId = (id: string): boolean => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 
 export function checkListQuery(query: AuditListQuery): void {
