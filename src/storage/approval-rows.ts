@@ -20,10 +20,8 @@ const nextUlid = monotonicFactory()
 export const newReviewId = (now: number): string => `rev_${nextUlid(now)}`
 export const newGrantId = (now: number): string => `grt_${nextUlid(now)}`
 
-const reviewIdPattern = /^rev_[0-9A-HJKMNP-TV-Z]{26}$/
-const grantIdPattern = /^grt_[0-9A-HJKMNP-TV-Z]{26}$/
-export const isReviewId = (id: string): boolean => reviewIdPattern.test(id)
-export const isGrantId = (id: string): boolean => grantIdPattern.test(id)
+export const isReviewId = (id: string): boolean => /^rev_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
+export const isGrantId = (id: string): boolean => /^grt_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 
 /** Row of `reviews` in both adapters (times as ms numbers, JSON as text). */
 export interface ReviewRow {

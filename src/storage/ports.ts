@@ -13,9 +13,9 @@ import type { SessionStore } from './ports-sessions.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
- * the few methods the gateway needs, each documented with what it promises. Adapters live in
- * `sqlite/` and `postgres/`; `test/contract/storage-contract.ts` runs the same behaviour against
- * both. Every method rejects with a `StorageError` (see errors.ts) and never with a driver error, so
+ * the few methods the gateway needs, each documented with what it promises. Each store is written
+ * once over the shared SQL layer (sql-storage.ts) and runs on the drivers in `sqlite/` and `postgres/`;
+ * `test/contract/storage-contract.ts` runs the same behaviour against both. Every method rejects with a `StorageError` (see errors.ts) and never with a driver error, so
  * callers can fail closed by code.
  */
 
@@ -25,7 +25,6 @@ export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
 export type * from './ports-ownership.js'
 export type * from './ports-sessions.js'
-
 export type { AuditReceipt } from '../audit/batch-plan.js'
 
 export interface AuditListFilter {
