@@ -11,7 +11,7 @@ const strayLimit = 100
 export interface LedgerVerifyOptions {
   /** Called after every page, for progress output. */
   readonly onProgress?: ((checkedLinks: number, headSeq: number) => void) | undefined
-  /** Sees every walked link, in order. */
+  /** Sees every walked link, in order (signed-head verification collects hashes with it). */
   readonly onLink?: ((link: ChainLink) => void) | undefined
 }
 

@@ -231,13 +231,12 @@ export class AuditWriter {
       this.#inFlight = batch.length
       const results = await Promise.allSettled(batch.map((op) => this.#commit(op)))
       this.#inFlight = 0
-      const retry = batch.filter((_op, i) => {
+      const retry: Op[] = []
+      batch.forEach((op, i) => {
         const r = results[i]
-        return r?.status === 'rejected' && isUnavailable(r.reason)
-      })
-      results.forEach((r, i) => {
-        const op = batch[i]
-        if (r.status === 'rejected' && op && !isUnavailable(r.reason)) this.#options.onError?.(asError(r.reason), { op: op.kind, id: op.kind === 'begin' ? op.opening.id : op.id })
+        if (r?.status !== 'rejected') return
+        if (isUnavailable(r.reason)) retry.push(op)
+        else this.#options.onError?.(asError(r.reason), { op: op.kind, id: op.kind === 'begin' ? op.opening.id : op.id })
       })
       if (retry.length === 0) {
         delay = this.#options.retryDelayMs ?? 100

@@ -2,7 +2,6 @@ import { monotonicFactory } from 'ulid'
 import { StorageError } from './errors.js'
 import type {
   Grant,
-  GrantListQuery,
   NewReview,
   Review,
   ReviewApprover,
@@ -13,7 +12,7 @@ import type {
   ReviewState,
 } from './ports-approvals.js'
 import { checkTime } from './revocation-rows.js'
-import { maxListLimit } from './shared.js'
+import { checkPage, readJson } from './shared.js'
 
 /** What both adapters share for reviews and grants: ids, row mapping, input checks. */
 
@@ -21,10 +20,8 @@ const nextUlid = monotonicFactory()
 export const newReviewId = (now: number): string => `rev_${nextUlid(now)}`
 export const newGrantId = (now: number): string => `grt_${nextUlid(now)}`
 
-const reviewIdPattern = /^rev_[0-9A-HJKMNP-TV-Z]{26}$/
-const grantIdPattern = /^grt_[0-9A-HJKMNP-TV-Z]{26}$/
-export const isReviewId = (id: string): boolean => reviewIdPattern.test(id)
-export const isGrantId = (id: string): boolean => grantIdPattern.test(id)
+export const isReviewId = (id: string): boolean => /^rev_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
+export const isGrantId = (id: string): boolean => /^grt_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 
 /** Row of `reviews` in both adapters (times as ms numbers, JSON as text). */
 export interface ReviewRow {
@@ -60,8 +57,8 @@ export function reviewFromRow(row: ReviewRow, now: number): Review {
     rule: row.rule,
     fingerprint: row.fingerprint,
     state,
-    summary: parseJson<ReviewRequestSummary>(row.summary, row.id),
-    requester: parseJson<ReviewRequester>(row.requester, row.id),
+    summary: readJson<ReviewRequestSummary>(row.summary, `review ${row.id}`),
+    requester: readJson<ReviewRequester>(row.requester, `review ${row.id}`),
     createdAt: new Date(row.created_at),
     expiresAt: new Date(row.expires_at),
     decidedAt: date(row.decided_at),
@@ -69,14 +66,6 @@ export function reviewFromRow(row: ReviewRow, now: number): Review {
     reason: row.reason,
     grantId: row.grant_id,
     version: row.version,
-  }
-}
-
-function parseJson<T>(text: string, id: string): T {
-  try {
-    return JSON.parse(text) as T
-  } catch (error) {
-    throw new StorageError('conflict', `review ${id} is unreadable`, { cause: error })
   }
 }
 
@@ -124,18 +113,8 @@ export function checkNewReview(review: NewReview): void {
 }
 
 export function checkReviewQuery(query: ReviewListQuery): void {
-  checkLimit(query.limit)
-  if (query.cursor !== undefined && !isReviewId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
+  checkPage(query, isReviewId)
   if (query.state !== undefined && !reviewStates.includes(query.state)) throw new StorageError('invalid', 'state must be pending, approved, denied or expired')
-}
-
-export function checkGrantQuery(query: GrantListQuery): void {
-  checkLimit(query.limit)
-  if (query.cursor !== undefined && !isGrantId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
-}
-
-function checkLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxListLimit) throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
 }
 
 export function checkDecision(input: ReviewDecisionInput): void {

@@ -18,22 +18,16 @@ const MAX_KEYS = 8
  * same moment add one key between them, and every replica then reads the same list.
  */
 export class SqlGatewayKeyStore implements GatewayKeyStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async list(): Promise<StoredGatewayKey[]> {
-    return (await this.#db.single('reading the gateway signing keys', 'read', () => listRows())).map(fromRow)
+    return (await this.db.single('reading the gateway signing keys', 'read', () => listRows())).map(fromRow)
   }
 
   async rotate(rotation: GatewayKeyRotation): Promise<{ added: boolean; keys: StoredGatewayKey[] }> {
     checkTime(rotation.key.createdAt, 'createdAt')
-    const now = this.#now().getTime()
-    return this.#db.write('rotating the gateway signing key', function* (d) {
+    const now = this.now().getTime()
+    return this.db.write('rotating the gateway signing key', function* (d) {
       yield* d.lock('gateway_keys', 'rotate')
       const rows = yield* listRows()
       const newest = rows[0]
@@ -50,7 +44,7 @@ export class SqlGatewayKeyStore implements GatewayKeyStore {
 
   async seed(keys: readonly StoredGatewayKey[]): Promise<StoredGatewayKey[]> {
     for (const key of keys) checkTime(key.createdAt, 'createdAt')
-    return this.#db.write('importing the gateway signing keys', function* (d) {
+    return this.db.write('importing the gateway signing keys', function* (d) {
       yield* d.lock('gateway_keys', 'rotate')
       const rows = yield* listRows()
       if (rows.length > 0) return rows.map(fromRow)

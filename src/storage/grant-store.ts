@@ -1,8 +1,9 @@
-import { checkGrantQuery, grantColumns, grantFromRow, isGrantId, type GrantRow } from './approval-rows.js'
+import { grantColumns, grantFromRow, isGrantId, type GrantRow } from './approval-rows.js'
 import { StorageError } from './errors.js'
 import type { Grant, GrantListQuery, GrantPage, GrantStore } from './ports-approvals.js'
 import { activeGrant, grantFilter } from './review-filter.js'
 import { checkTime } from './revocation-rows.js'
+import { checkPage } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
 
@@ -12,17 +13,11 @@ import { all, get, run } from './sql/step.js'
  * the latest row version, so a grant with n uses admits exactly n requests.
  */
 export class SqlGrantStore implements GrantStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async activeFor(principal: string, rule: string, at?: Date): Promise<Grant | undefined> {
     const now = this.#time(at)
-    const row = await this.#db.single('reading grants', 'read', () =>
+    const row = await this.db.single('reading grants', 'read', () =>
       get<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE principal = ? AND rule = ? AND ${activeGrant} ORDER BY expires_at, id LIMIT 1`, [principal, rule, now]),
     )
     return row === undefined ? undefined : grantFromRow(row)
@@ -32,28 +27,28 @@ export class SqlGrantStore implements GrantStore {
     const now = this.#time(at)
     if (!isGrantId(grantId)) return false
     // `uses_left - 1` on NULL stays NULL: an unlimited grant is "used" without changing.
-    const changed = await this.#db.single('using a grant', 'write', () => run(`UPDATE grants SET uses_left = uses_left - 1 WHERE id = ? AND ${activeGrant}`, [grantId, now]))
+    const changed = await this.db.single('using a grant', 'write', () => run(`UPDATE grants SET uses_left = uses_left - 1 WHERE id = ? AND ${activeGrant}`, [grantId, now]))
     return changed === 1
   }
 
   async get(id: string): Promise<Grant | undefined> {
     if (!isGrantId(id)) return undefined
-    const row = await this.#db.single('reading a grant', 'read', () => get<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE id = ?`, [id]))
+    const row = await this.db.single('reading a grant', 'read', () => get<GrantRow>(`SELECT ${grantColumns} FROM grants WHERE id = ?`, [id]))
     return row === undefined ? undefined : grantFromRow(row)
   }
 
   async list(query: GrantListQuery): Promise<GrantPage> {
-    checkGrantQuery(query)
-    const { where, params } = grantFilter(query, this.#now().getTime())
-    const found = await this.#db.single('listing grants', 'read', () => all<GrantRow>(`SELECT ${grantColumns} FROM grants ${where} ORDER BY id DESC LIMIT ?`, [...params, query.limit + 1]))
+    checkPage(query, isGrantId)
+    const { where, params } = grantFilter(query, this.now().getTime())
+    const found = await this.db.single('listing grants', 'read', () => all<GrantRow>(`SELECT ${grantColumns} FROM grants ${where} ORDER BY id DESC LIMIT ?`, [...params, query.limit + 1]))
     const page = found.slice(0, query.limit).map(grantFromRow)
     return { grants: page, nextCursor: found.length > query.limit ? (page.at(-1)?.id ?? null) : null }
   }
 
   async revoke(id: string, actor: string): Promise<Grant> {
-    const now = this.#now().getTime()
+    const now = this.now().getTime()
     const row = isGrantId(id)
-      ? await this.#db.single('revoking a grant', 'write', () =>
+      ? await this.db.single('revoking a grant', 'write', () =>
           get<GrantRow>(`UPDATE grants SET revoked_at = COALESCE(revoked_at, ?), revoked_by = COALESCE(revoked_by, ?) WHERE id = ? RETURNING ${grantColumns}`, [now, actor, id]),
         )
       : undefined
@@ -63,6 +58,6 @@ export class SqlGrantStore implements GrantStore {
 
   #time(at: Date | undefined): number {
     if (at !== undefined) checkTime(at, 'now')
-    return (at ?? this.#now()).getTime()
+    return (at ?? this.now()).getTime()
   }
 }

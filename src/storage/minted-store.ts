@@ -1,6 +1,7 @@
 import { StorageError } from './errors.js'
 import type { MintedTokenSource, MintedTokenStore } from './ports-minted.js'
 import { checkTime } from './revocation-rows.js'
+import { readJson } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { get, run } from './sql/step.js'
 
@@ -12,21 +13,16 @@ const PURGE_EVERY = 256
  * replica or worker is honoured by every other one. Claims are stored as JSON text.
  */
 export class SqlMintedTokenStore implements MintedTokenStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
   #puts = 0
 
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async put(jti: string, source: MintedTokenSource, expiresAt: Date): Promise<void> {
     checkTime(expiresAt, 'expiresAt')
     if (jti === '') throw new StorageError('invalid', 'jti must not be empty')
     const claims = JSON.stringify(source.claims)
     if (++this.#puts % PURGE_EVERY === 0) await this.purge()
-    await this.#db.single('recording a minted token', 'write', () =>
+    await this.db.single('recording a minted token', 'write', () =>
       run(
         `INSERT INTO minted_tokens (jti, issuer_id, claims, expires_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (jti) DO UPDATE SET issuer_id = excluded.issuer_id, claims = excluded.claims, expires_at = excluded.expires_at`,
@@ -36,24 +32,19 @@ export class SqlMintedTokenStore implements MintedTokenStore {
   }
 
   async get(jti: string): Promise<MintedTokenSource | undefined> {
-    const now = this.#now().getTime()
-    const row = await this.#db.single('reading a minted token', 'read', () =>
+    const now = this.now().getTime()
+    const row = await this.db.single('reading a minted token', 'read', () =>
       get<{ issuer_id: string; claims: string }>('SELECT issuer_id, claims FROM minted_tokens WHERE jti = ? AND expires_at > ?', [jti, now]),
     )
     if (row === undefined) return undefined
-    let claims: unknown
-    try {
-      claims = JSON.parse(row.claims)
-    } catch (error) {
-      throw new StorageError('conflict', 'a minted token source is unreadable', { cause: error })
-    }
+    const claims = readJson<unknown>(row.claims, 'a minted token source')
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new StorageError('conflict', 'a minted token source is not an object')
     return { issuerId: row.issuer_id, claims: claims as Record<string, unknown> }
   }
 
   /** Removes expired rows; returns how many. */
   async purge(): Promise<number> {
-    const now = this.#now().getTime()
-    return this.#db.single('purging minted tokens', 'write', () => run('DELETE FROM minted_tokens WHERE expires_at <= ?', [now]))
+    const now = this.now().getTime()
+    return this.db.single('purging minted tokens', 'write', () => run('DELETE FROM minted_tokens WHERE expires_at <= ?', [now]))
   }
 }

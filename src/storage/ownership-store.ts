@@ -24,23 +24,15 @@ const maxIdLength = 512
  * replicas learning the same object race harmlessly and the first owner stays.
  */
 export class SqlOwnershipStore implements OwnershipStore {
-  readonly #db: SqlDb
-  readonly #batch: BatchWrites
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, batch: BatchWrites, now: () => Date) {
-    this.#db = db
-    this.#batch = batch
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly batch: BatchWrites, private readonly now: () => Date) {}
 
   async record(objects: readonly OwnedObject[], owner: OwnerRef): Promise<void> {
     if (objects.length === 0) return
     objects.forEach(checkObject)
     checkOwner(owner)
-    const now = this.#now().getTime()
+    const now = this.now().getTime()
     // Rides the audit's group commit: durable when this resolves, without a transaction of its own.
-    await this.#batch.submit('recording object owners', function* () {
+    await this.batch.submit('recording object owners', function* () {
       for (const { kind, id } of objects) {
         yield* run(`INSERT INTO owned_objects (${columns}) VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (kind, id) DO NOTHING`, [kind, id, owner.principal, owner.rule, now])
       }
@@ -52,7 +44,7 @@ export class SqlOwnershipStore implements OwnershipStore {
     const wanted = [...new Set(ids)].filter((id) => id !== '' && id.length <= maxIdLength)
     if (wanted.length === 0) return new Map()
     if (wanted.length > maxIds) throw new StorageError('invalid', `at most ${maxIds} ids per lookup`)
-    const rows = await this.#db.single('reading object owners', 'read', (d) =>
+    const rows = await this.db.single('reading object owners', 'read', (d) =>
       all<OwnershipRow>(`SELECT ${columns} FROM owned_objects WHERE kind = ? AND ${d.inList('id', 'text')}`, [kind, d.list(wanted)]),
     )
     return new Map(rows.map((row) => [row.id, fromRow(row)]))
@@ -61,8 +53,8 @@ export class SqlOwnershipStore implements OwnershipStore {
   async assign(object: OwnedObject, owner: OwnerRef, actor: string): Promise<Ownership | undefined> {
     checkObject(object)
     checkOwner(owner)
-    const now = this.#now().getTime()
-    const previous = await this.#db.write('assigning an object owner', function* (d) {
+    const now = this.now().getTime()
+    const previous = await this.db.write('assigning an object owner', function* (d) {
       const before = yield* get<OwnershipRow>(`SELECT ${columns} FROM owned_objects WHERE kind = ? AND id = ?${d.forUpdate}`, [object.kind, object.id])
       yield* run(
         `INSERT INTO owned_objects (${columns}) VALUES (?, ?, ?, ?, ?, ?)

@@ -1,3 +1,6 @@
+import type { CiSource } from '../approvals/ci-source.js'
+import type { CursorPage, PageQuery } from './ports.js'
+
 /**
  * Ports for human approval (SPEC §2 `approval:`): reviews waiting for a decision and the
  * just-in-time grants an approval creates. Both live in the shared store so every worker and
@@ -18,13 +21,7 @@ export interface ReviewRequestSummary {
   /** The gateway request id of the request that opened the review. */
   readonly requestId: string
   /** The CI job that asked (repository, workflow, run, link), from its token's claims; absent in older reviews. */
-  readonly source?: {
-    readonly repository?: string
-    readonly workflow?: string
-    readonly ref?: string
-    readonly run?: string
-    readonly runUrl?: string
-  }
+  readonly source?: CiSource
 }
 
 /** The workload that asked: its verified token's issuer and subject. */
@@ -92,20 +89,15 @@ export interface ReviewDecisionResult {
   readonly grant: Grant | null
 }
 
-export interface ReviewListQuery {
+export interface ReviewListQuery extends PageQuery {
   readonly state?: ReviewState | undefined
   readonly principal?: string | undefined
   readonly rule?: string | undefined
-  /** 1..1000. */
-  readonly limit: number
-  /** `nextCursor` of the previous page. */
-  readonly cursor?: string | undefined
 }
 
-export interface ReviewPage {
+export interface ReviewPage extends CursorPage {
   /** Newest first. */
   readonly reviews: readonly Review[]
-  readonly nextCursor: string | null
 }
 
 export interface ReviewCreateResult {
@@ -169,19 +161,16 @@ export interface Grant {
   readonly revokedBy: string | null
 }
 
-export interface GrantListQuery {
+export interface GrantListQuery extends PageQuery {
   readonly principal?: string | undefined
   readonly rule?: string | undefined
   /** Only grants usable now (not revoked, not expired, uses left). */
   readonly active?: boolean | undefined
-  readonly limit: number
-  readonly cursor?: string | undefined
 }
 
-export interface GrantPage {
+export interface GrantPage extends CursorPage {
   /** Newest first. */
   readonly grants: readonly Grant[]
-  readonly nextCursor: string | null
 }
 
 export interface GrantStore {

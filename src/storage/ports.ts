@@ -1,7 +1,7 @@
 import type { AuditReceipt } from '../audit/batch-plan.js'
 import type { ChainHead } from '../audit/chain.js'
 import type { VerifyReport } from '../audit/chain-verifier.js'
-import type { ChainLink } from '../audit/chain.js'
+import type { LedgerVerifyOptions } from '../audit/ledger-verifier.js'
 import type { StoredHead } from '../audit/heads/head.js'
 import type { AuditCompletion, AuditDecision, AuditOpening, AuditRecord, AuditState } from '../audit/record.js'
 import type { GrantStore, ReviewStore } from './ports-approvals.js'
@@ -13,9 +13,9 @@ import type { SessionStore } from './ports-sessions.js'
 
 /**
  * The storage ports (style-anchors §14, modelled on node-oidc-provider `example/my_adapter.js`):
- * the few methods the gateway needs, each documented with what it promises. Adapters live in
- * `sqlite/` and `postgres/`; `test/contract/storage-contract.ts` runs the same behaviour against
- * both. Every method rejects with a `StorageError` (see errors.ts) and never with a driver error, so
+ * the few methods the gateway needs, each documented with what it promises. Each store is written
+ * once over the shared SQL layer (sql-storage.ts) and runs on the drivers in `sqlite/` and `postgres/`;
+ * `test/contract/storage-contract.ts` runs the same behaviour against both. Every method rejects with a `StorageError` (see errors.ts) and never with a driver error, so
  * callers can fail closed by code.
  */
 
@@ -25,7 +25,6 @@ export type * from './ports-approvals.js'
 export type * from './ports-limits.js'
 export type * from './ports-ownership.js'
 export type * from './ports-sessions.js'
-
 export type { AuditReceipt } from '../audit/batch-plan.js'
 
 export interface AuditListFilter {
@@ -47,18 +46,24 @@ export interface AuditListFilter {
   readonly to?: Date | undefined
 }
 
-export interface AuditListQuery extends AuditListFilter {
+/** Cursor paging, newest first, shared by every listing port (audit, reviews, grants). */
+export interface PageQuery {
   /** 1..1000. */
   readonly limit: number
   /** `nextCursor` of the previous page. */
   readonly cursor?: string | undefined
 }
 
-export interface AuditPage {
-  /** Newest first (by id: ULIDs sort by creation time). */
-  readonly records: readonly AuditRecord[]
+export interface CursorPage {
   /** Pass as `cursor` for the next page; null on the last page. */
   readonly nextCursor: string | null
+}
+
+export interface AuditListQuery extends AuditListFilter, PageQuery {}
+
+export interface AuditPage extends CursorPage {
+  /** Newest first (by id: ULIDs sort by creation time). */
+  readonly records: readonly AuditRecord[]
 }
 
 export interface PruneResult {
@@ -86,12 +91,8 @@ export interface AuditStoreStats {
   readonly largestBatch: number
 }
 
-export interface VerifyOptions {
-  /** Called every few thousand links, for progress output. */
-  readonly onProgress?: ((checkedLinks: number, headSeq: number) => void) | undefined
-  /** Sees every link the walk checks, in order (signed-head verification collects hashes with it). */
-  readonly onLink?: ((link: ChainLink) => void) | undefined
-}
+/** Progress output and a view of every link the walk checks (signed-head verification collects hashes with it). */
+export type VerifyOptions = LedgerVerifyOptions
 
 export interface AuditStore {
   /**

@@ -41,12 +41,7 @@ import { all, get, run, type Step } from './sql/step.js'
  * other.
  */
 export class SqlReviewStore implements ReviewStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {
     const listen = db.listen
     if (listen) this.subscribe = (onChange) => listen(REVIEWS_TOPIC, onChange)
   }
@@ -55,7 +50,7 @@ export class SqlReviewStore implements ReviewStore {
     if (![reviewId, target, at.channel, at.ts].every((v) => typeof v === 'string' && v.length > 0 && v.length <= 256)) {
       throw new StorageError('invalid', 'a review message needs a review id, a target, a channel and a ts (1 to 256 characters each)')
     }
-    await this.#db.single('keeping a review message', 'write', () =>
+    await this.db.single('keeping a review message', 'write', () =>
       run('INSERT INTO review_messages (review_id, target, channel, ts) VALUES (?, ?, ?, ?) ON CONFLICT (review_id, target) DO UPDATE SET channel = excluded.channel, ts = excluded.ts', [
         reviewId,
         target,
@@ -66,14 +61,14 @@ export class SqlReviewStore implements ReviewStore {
   }
 
   async findMessage(reviewId: string, target: string): Promise<ReviewMessage | undefined> {
-    const row = await this.#db.single('reading a review message', 'read', () => get<ReviewMessage>('SELECT channel, ts FROM review_messages WHERE review_id = ? AND target = ?', [reviewId, target]))
+    const row = await this.db.single('reading a review message', 'read', () => get<ReviewMessage>('SELECT channel, ts FROM review_messages WHERE review_id = ? AND target = ?', [reviewId, target]))
     return row === undefined ? undefined : { channel: row.channel, ts: row.ts }
   }
 
   async create(input: NewReview): Promise<ReviewCreateResult> {
     checkNewReview(input)
-    const now = this.#now().getTime()
-    return this.#db.write('opening a review', function* (d): Step<ReviewCreateResult> {
+    const now = this.now().getTime()
+    return this.db.write('opening a review', function* (d): Step<ReviewCreateResult> {
       const key = [input.principal, input.rule, input.fingerprint]
       const version = yield* bump(d)
       // A pending review past its expiry must not absorb new requests: close it first.
@@ -99,16 +94,16 @@ export class SqlReviewStore implements ReviewStore {
 
   async get(id: string): Promise<Review | undefined> {
     if (!isReviewId(id)) return undefined
-    const now = this.#now().getTime()
-    const row = await this.#db.single('reading a review', 'read', () => get<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE id = ?`, [id]))
+    const now = this.now().getTime()
+    const row = await this.db.single('reading a review', 'read', () => get<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE id = ?`, [id]))
     return row === undefined ? undefined : reviewFromRow(row, now)
   }
 
   async list(query: ReviewListQuery): Promise<ReviewPage> {
     checkReviewQuery(query)
-    const now = this.#now().getTime()
+    const now = this.now().getTime()
     const { where, params } = reviewFilter(query, now)
-    const found = await this.#db.single('listing reviews', 'read', () =>
+    const found = await this.db.single('listing reviews', 'read', () =>
       all<ReviewRow>(`SELECT ${reviewColumns} FROM reviews ${where} ORDER BY id DESC LIMIT ?`, [...params, query.limit + 1]),
     )
     const page = found.slice(0, query.limit).map((row) => reviewFromRow(row, now))
@@ -117,8 +112,8 @@ export class SqlReviewStore implements ReviewStore {
 
   async decide(id: string, input: ReviewDecisionInput): Promise<ReviewDecisionResult> {
     checkDecision(input)
-    const now = this.#now().getTime()
-    return this.#db.write('deciding a review', function* (d): Step<ReviewDecisionResult> {
+    const now = this.now().getTime()
+    return this.db.write('deciding a review', function* (d): Step<ReviewDecisionResult> {
       const version = yield* bump(d)
       // Two approvers deciding at once are serialised by the version row; the second sees the first's state.
       const row = isReviewId(id) ? yield* get<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE id = ?`, [id]) : undefined
@@ -142,11 +137,11 @@ export class SqlReviewStore implements ReviewStore {
 
   async expire(at?: Date): Promise<Review[]> {
     if (at !== undefined) checkTime(at, 'now')
-    const now = (at ?? this.#now()).getTime()
+    const now = (at ?? this.now()).getTime()
     // Most sweeps find nothing: do not take the write lock for them.
-    const due = await this.#db.single('reading due reviews', 'read', () => get(`SELECT 1 AS due FROM reviews WHERE state = 'pending' AND expires_at <= ? LIMIT 1`, [now]))
+    const due = await this.db.single('reading due reviews', 'read', () => get(`SELECT 1 AS due FROM reviews WHERE state = 'pending' AND expires_at <= ? LIMIT 1`, [now]))
     if (due === undefined) return []
-    const expired = await this.#db.write('expiring reviews', function* (d) {
+    const expired = await this.db.write('expiring reviews', function* (d) {
       const version = yield* bump(d)
       return yield* all<ReviewRow>(`UPDATE reviews SET state = 'expired', version = ? WHERE state = 'pending' AND expires_at <= ? RETURNING ${reviewColumns}`, [version, now])
     })
@@ -154,7 +149,7 @@ export class SqlReviewStore implements ReviewStore {
   }
 
   async version(): Promise<number> {
-    return this.#db.single('reading the review version', 'read', function* () {
+    return this.db.single('reading the review version', 'read', function* () {
       return (yield* get<{ version: number }>('SELECT version FROM review_version WHERE id = 1'))?.version ?? 0
     })
   }
@@ -163,8 +158,8 @@ export class SqlReviewStore implements ReviewStore {
   readonly subscribe?: (onChange: () => void) => Promise<() => Promise<void>>
 
   async changedSince(version: number, limit = 500): Promise<Review[]> {
-    const now = this.#now().getTime()
-    const found = await this.#db.single('reading changed reviews', 'read', () =>
+    const now = this.now().getTime()
+    const found = await this.db.single('reading changed reviews', 'read', () =>
       all<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE version > ? ORDER BY version, id LIMIT ?`, [version, Math.max(1, Math.min(limit, 1_000))]),
     )
     return found.map((row) => reviewFromRow(row, now))

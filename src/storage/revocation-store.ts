@@ -10,13 +10,7 @@ import { all, get, run, type Step } from './sql/step.js'
  * consistent within the poll interval (SPEC §7: one second).
  */
 export class SqlRevocationStore implements RevocationStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async revokePrincipal(principal: string, before: Date, meta: RevocationMeta = {}): Promise<number> {
     checkTime(before, 'before')
@@ -42,24 +36,24 @@ export class SqlRevocationStore implements RevocationStore {
   }
 
   async list(): Promise<Revocation[]> {
-    const now = this.#now().getTime()
-    return (await this.#db.single('listing revocations', 'read', () => active(now))).map(revocationFromRow)
+    const now = this.now().getTime()
+    return (await this.db.single('listing revocations', 'read', () => active(now))).map(revocationFromRow)
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
-    const now = this.#now().getTime()
-    return this.#db.read('reading revocations', function* () {
+    const now = this.now().getTime()
+    return this.db.read('reading revocations', function* () {
       return snapshotFromRows(yield* readVersion(), yield* active(now))
     })
   }
 
   async version(): Promise<number> {
-    return this.#db.single('reading the revocation version', 'read', readVersion)
+    return this.db.single('reading the revocation version', 'read', readVersion)
   }
 
   #change(kind: string, subject: string, jti: string, revokedBefore: number | null, expiresAt: number | null, meta: RevocationMeta): Promise<number> {
-    const now = this.#now().getTime()
-    return this.#db.write('revoking', function* () {
+    const now = this.now().getTime()
+    return this.db.write('revoking', function* () {
       yield* run(
         `INSERT INTO revocations (kind, subject, jti, revoked_before, expires_at, reason, actor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (kind, subject, jti) DO UPDATE SET revoked_before = excluded.revoked_before, expires_at = excluded.expires_at,
@@ -71,8 +65,8 @@ export class SqlRevocationStore implements RevocationStore {
   }
 
   #remove(kind: string, subject: string): Promise<number> {
-    const now = this.#now().getTime()
-    return this.#db.write('lifting a revocation', function* () {
+    const now = this.now().getTime()
+    return this.db.write('lifting a revocation', function* () {
       yield* run(`DELETE FROM revocations WHERE kind = ? AND subject = ? AND jti = ''`, [kind, subject])
       return yield* bump(now)
     })
@@ -99,21 +93,16 @@ function* bump(now: number): Step<number> {
 
 /** Single-use assertions: one upsert that only succeeds for a new or expired (iss, jti). */
 export class SqlReplayStore implements ReplayStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
   #calls = 0
 
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async useOnce(iss: string, jti: string, expiresAt: Date): Promise<boolean> {
     checkTime(expiresAt, 'expiresAt')
-    const now = this.#now().getTime()
+    const now = this.now().getTime()
     // Purge in small amortised steps rather than on a timer.
-    if (++this.#calls % 256 === 0) await this.#db.single('purging used assertions', 'write', () => run('DELETE FROM replay_assertions WHERE expires_at <= ?', [now]))
-    const used = await this.#db.single('recording a single-use assertion', 'write', () =>
+    if (++this.#calls % 256 === 0) await this.db.single('purging used assertions', 'write', () => run('DELETE FROM replay_assertions WHERE expires_at <= ?', [now]))
+    const used = await this.db.single('recording a single-use assertion', 'write', () =>
       get(
         `INSERT INTO replay_assertions (iss, jti, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_assertions.expires_at <= ?

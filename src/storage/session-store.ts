@@ -22,18 +22,12 @@ const digestShape = /^[0-9a-f]{64}$/
 
 /** Console sessions (`admin_sessions`): one row each, read on every request that carries its cookie. */
 export class SqlSessionStore implements SessionStore {
-  readonly #db: SqlDb
-  readonly #now: () => Date
-
-  constructor(db: SqlDb, now: () => Date) {
-    this.#db = db
-    this.#now = now
-  }
+  constructor(private readonly db: SqlDb, private readonly now: () => Date) {}
 
   async create(session: NewAdminSession): Promise<AdminSession> {
     if (!digestShape.test(session.secretDigest)) throw new StorageError('invalid', 'a session is stored by the hex SHA-256 of its cookie')
-    const now = this.#now().getTime()
-    const row = await this.#db.single('opening a session', 'write', () =>
+    const now = this.now().getTime()
+    const row = await this.db.single('opening a session', 'write', () =>
       get<SessionRow>(
         `INSERT INTO admin_sessions (id, secret_digest, issuer, subject, name, email, roles, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${columns}`,
         [`ses_${ulid(now)}`, session.secretDigest, session.issuer, session.subject, session.name ?? null, session.email ?? null, JSON.stringify(session.roles), now, now, session.expiresAt.getTime()],
@@ -45,32 +39,32 @@ export class SqlSessionStore implements SessionStore {
 
   async touch(secretDigest: string, idleMs: number, at?: Date): Promise<AdminSession | undefined> {
     if (!digestShape.test(secretDigest)) return undefined
-    const now = (at ?? this.#now()).getTime()
-    const row = await this.#db.single('reading a session', 'write', () =>
+    const now = (at ?? this.now()).getTime()
+    const row = await this.db.single('reading a session', 'write', () =>
       get<SessionRow>(`UPDATE admin_sessions SET last_seen_at = ? WHERE secret_digest = ? AND expires_at > ? AND last_seen_at > ? RETURNING ${columns}`, [now, secretDigest, now, now - idleMs]),
     )
     return row === undefined ? undefined : fromRow(row)
   }
 
   async list(at?: Date): Promise<AdminSession[]> {
-    const now = (at ?? this.#now()).getTime()
-    const rows = await this.#db.single('listing sessions', 'read', () => all<SessionRow>(`SELECT ${columns} FROM admin_sessions WHERE expires_at > ? ORDER BY id DESC LIMIT 1000`, [now]))
+    const now = (at ?? this.now()).getTime()
+    const rows = await this.db.single('listing sessions', 'read', () => all<SessionRow>(`SELECT ${columns} FROM admin_sessions WHERE expires_at > ? ORDER BY id DESC LIMIT 1000`, [now]))
     return rows.map(fromRow)
   }
 
   async revoke(id: string): Promise<boolean> {
     if (!sessionId.test(id)) return false
-    return (await this.#db.single('ending a session', 'write', () => run('DELETE FROM admin_sessions WHERE id = ?', [id]))) > 0
+    return (await this.db.single('ending a session', 'write', () => run('DELETE FROM admin_sessions WHERE id = ?', [id]))) > 0
   }
 
   async revokeByDigest(secretDigest: string): Promise<boolean> {
     if (!digestShape.test(secretDigest)) return false
-    return (await this.#db.single('signing out', 'write', () => run('DELETE FROM admin_sessions WHERE secret_digest = ?', [secretDigest]))) > 0
+    return (await this.db.single('signing out', 'write', () => run('DELETE FROM admin_sessions WHERE secret_digest = ?', [secretDigest]))) > 0
   }
 
   async prune(idleMs: number, at?: Date): Promise<number> {
-    const now = (at ?? this.#now()).getTime()
-    return this.#db.single('pruning sessions', 'write', () => run('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now, now - idleMs]))
+    const now = (at ?? this.now()).getTime()
+    return this.db.single('pruning sessions', 'write', () => run('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now, now - idleMs]))
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ChainLink, ChainLinkKind, RecordIndexRow } from '../audit/chain.js'
 import { assembleRecord, type AuditCompletion, type AuditOpening, type AuditRecord } from '../audit/record.js'
 import { StorageError } from './errors.js'
-import type { AuditListFilter, AuditListQuery } from './ports.js'
+import type { AuditListFilter, AuditListQuery, PageQuery } from './ports.js'
 import type { Dialect } from './sql/db.js'
 
 /** Audit rows as both stores select them, record assembly, and the cursor and limit checks. */
@@ -80,14 +80,26 @@ export function recordFromLinks(id: string, open: LinkRow | undefined, close: Li
   }
 }
 
-const cursorPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/
+/** A JSON column; text that does not parse means the store was altered (`conflict`, naming `what`). */
+export function readJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (error) {
+    throw new StorageError('conflict', `${what} is unreadable`, { cause: error })
+  }
+}
+
+const isRecordId = (id: string): boolean => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 
 export function checkListQuery(query: AuditListQuery): void {
-  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxListLimit) {
-    throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
-  }
-  if (query.cursor !== undefined && !cursorPattern.test(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
+  checkPage(query, isRecordId)
   checkFilter(query)
+}
+
+/** Every listing: the limit, and a cursor that is an id of the kind the listing returns (`isId`). */
+export function checkPage(query: PageQuery, isId: (cursor: string) => boolean): void {
+  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxListLimit) throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
+  if (query.cursor !== undefined && !isId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')
 }
 
 export function checkFilter(filter: AuditListFilter): void {

@@ -72,3 +72,12 @@ export function checkPayload(value: unknown): HeadPayload | string {
 function isPosition(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
+
+/** A JSON value, or undefined for text that is not JSON: readers of heads report it rather than throw. */
+export function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

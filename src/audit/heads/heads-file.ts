@@ -1,3 +1,5 @@
+import { tryJson } from './head.js'
+
 /**
  * Reads the heads an operator kept outside the store: the body of `GET /admin/api/audit/heads`
  * (`{"heads":[{"jws":…}]}`) or a sink's JSONL, where head lines (`{"type":"audit_head","jws":…}`)
@@ -42,12 +44,4 @@ function withTimestamp(head: HeadInput, item: unknown, where: string): HeadInput
   if (timestamp === undefined || timestamp === null) return head
   if (typeof timestamp !== 'string' || timestamp === '') throw new Error(`${where}: timestamp is not a base64 string`)
   return { ...head, timestamp }
-}
-
-function tryJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { checkPayload, type HeadPayload } from './head.js'
+import { checkPayload, tryJson, type HeadPayload } from './head.js'
 
 /**
  * Compact JWS (RFC 7515) for chain heads, with node:crypto only: signing is synchronous, so a
@@ -64,7 +64,7 @@ export function openHead(jws: string, keys: ReadonlyMap<string, HeadPublicKey>):
   const parts = jws.split('.')
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return { ok: false, reason: 'not a compact JWS' }
   const [h, p, s] = parts as [string, string, string]
-  const header = parseJson(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown; typ?: unknown } | undefined
+  const header = tryJson(Buffer.from(h, 'base64url').toString('utf8')) as { alg?: unknown; kid?: unknown; typ?: unknown } | undefined
   if (header === undefined || typeof header.kid !== 'string') return { ok: false, reason: 'JWS header has no kid' }
   if (header.typ !== headTyp) return { ok: false, reason: 'JWS is not a skillgate audit head' }
   const key = keys.get(header.kid)
@@ -75,18 +75,10 @@ export function openHead(jws: string, keys: ReadonlyMap<string, HeadPublicKey>):
   const signature = Buffer.from(s, 'base64url')
   const valid = key.alg === 'EdDSA' ? verify(null, input, key.publicKey, signature) : verify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature)
   if (!valid) return { ok: false, reason: `signature does not verify with key ${key.kid}` }
-  const payload = checkPayload(parseJson(Buffer.from(p, 'base64url').toString('utf8')))
+  const payload = checkPayload(tryJson(Buffer.from(p, 'base64url').toString('utf8')))
   return typeof payload === 'string' ? { ok: false, reason: payload } : { ok: true, kid: key.kid, payload }
 }
 
 function b64(text: string): string {
   return Buffer.from(text).toString('base64url')
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
 }

@@ -25,10 +25,11 @@ export async function latestHeadStatus(
   keys: ReadonlyMap<string, HeadPublicKey> | undefined,
   tsaTrust?: TsaTrust,
 ): Promise<LatestHeadStatus> {
-  const status = await signatureStatus(store, keys)
-  const stored = status.stored
-  const result: LatestHeadStatus = { head: status.head, verifies: status.verifies, detail: status.detail }
-  if (tsaTrust === undefined || stored === undefined) return result
+  const stored = await store.latestHead()
+  if (stored === undefined) return { head: null, verifies: false, detail: keys ? 'no signed head yet' : 'audit.signing is off: no heads are signed' }
+  const head = { position: stored.position, time: new Date(stored.time).toISOString(), writer: stored.writer, event: stored.event }
+  const result: LatestHeadStatus = { head, ...(await signatureStatus(store, stored.jws, keys)) }
+  if (tsaTrust === undefined) return result
   return { ...result, timestamp: await trustedTime(stored.jws, stored.timestamp ?? undefined, tsaTrust) }
 }
 
@@ -39,20 +40,15 @@ async function trustedTime(jws: string, token: string | undefined, trust: TsaTru
   return { time: check.time.toISOString(), tsa: check.tsa, verifies: true, detail: 'timestamp valid for this head and chains to audit.timestamping.trust' }
 }
 
-type SignatureStatus = Pick<LatestHeadStatus, 'head' | 'verifies' | 'detail'> & { readonly stored?: { readonly jws: string; readonly timestamp?: string | null | undefined } }
-
-async function signatureStatus(store: Pick<AuditStore, 'latestHead' | 'linkHash' | 'chainHead'>, keys: ReadonlyMap<string, HeadPublicKey> | undefined): Promise<SignatureStatus> {
-  const stored = await store.latestHead()
-  if (stored === undefined) return { head: null, verifies: false, detail: keys ? 'no signed head yet' : 'audit.signing is off: no heads are signed' }
-  const head = { position: stored.position, time: new Date(stored.time).toISOString(), writer: stored.writer, event: stored.event }
-  if (keys === undefined) return { stored, head, verifies: false, detail: 'audit.signing is off: no key to check the head with' }
-  const opened = openHead(stored.jws, keys)
-  if (!opened.ok) return { stored, head, verifies: false, detail: opened.reason }
+async function signatureStatus(store: Pick<AuditStore, 'linkHash' | 'chainHead'>, jws: string, keys: ReadonlyMap<string, HeadPublicKey> | undefined): Promise<Pick<LatestHeadStatus, 'verifies' | 'detail'>> {
+  if (keys === undefined) return { verifies: false, detail: 'audit.signing is off: no key to check the head with' }
+  const opened = openHead(jws, keys)
+  if (!opened.ok) return { verifies: false, detail: opened.reason }
   const { position, hash } = opened.payload
   const end = await store.chainHead()
-  if (position > end.seq) return { stored, head, verifies: false, detail: `the store ends at position ${end.seq}, before the head` }
+  if (position > end.seq) return { verifies: false, detail: `the store ends at position ${end.seq}, before the head` }
   const actual = position === 0 ? genesisHash : await store.linkHash(position)
-  if (actual === undefined) return { stored, head, verifies: false, detail: `link ${position} is not in the store (removed by retention, or deleted)` }
-  if (actual !== hash) return { stored, head, verifies: false, detail: `link ${position} has another hash than the head signed` }
-  return { stored, head, verifies: true, detail: `signature valid and link ${position} matches` }
+  if (actual === undefined) return { verifies: false, detail: `link ${position} is not in the store (removed by retention, or deleted)` }
+  if (actual !== hash) return { verifies: false, detail: `link ${position} has another hash than the head signed` }
+  return { verifies: true, detail: `signature valid and link ${position} matches` }
 }

@@ -1,6 +1,6 @@
-import { fromBER, type Sequence } from 'asn1js'
-import { PKIStatus, TimeStampResp } from 'pkijs'
-import { timestampRequest } from './request.js'
+import { createHash, randomBytes } from 'node:crypto'
+import { Integer, OctetString, fromBER, type Sequence } from 'asn1js'
+import { AlgorithmIdentifier, MessageImprint, PKIStatus, TimeStampReq, TimeStampResp, id_sha256 } from 'pkijs'
 import type { TsaTrust } from './trust.js'
 import { verifyTimestampToken, type TimestampFacts } from './verify-token.js'
 
@@ -54,6 +54,23 @@ export function createTimestampClient(options: TimestampClientOptions): (data: U
     if (!check.ok) throw new Error(`TSA ${target.host} answered a timestamp that does not verify: ${check.reason}`)
     return { token: Buffer.from(token).toString('base64'), time: check.time, serial: check.serial, tsa: check.tsa }
   }
+}
+
+/** An RFC 3161 TimeStampReq over SHA-256 of `data`, with a fresh 64-bit nonce and certReq (the TSA's certificate in the token). */
+function timestampRequest(data: Uint8Array): { readonly der: Uint8Array; readonly nonce: Uint8Array } {
+  // A positive INTEGER: the high bit clear, so the DER needs no leading zero byte and compares byte for byte.
+  const nonce = randomBytes(8)
+  nonce[0] = (nonce[0] ?? 0) & 0x7f | 0x01
+  const request = new TimeStampReq({
+    version: 1,
+    messageImprint: new MessageImprint({
+      hashAlgorithm: new AlgorithmIdentifier({ algorithmId: id_sha256 }),
+      hashedMessage: new OctetString({ valueHex: createHash('sha256').update(data).digest() }),
+    }),
+    nonce: new Integer({ valueHex: nonce }),
+    certReq: true,
+  })
+  return { der: new Uint8Array(request.toSchema().toBER()), nonce: new Uint8Array(nonce) }
 }
 
 /** The TimeStampToken of a granted TimeStampResp. */

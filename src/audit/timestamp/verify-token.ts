@@ -1,7 +1,15 @@
+import { webcrypto } from 'node:crypto'
 import { fromBER } from 'asn1js'
-import { ContentInfo, ExtKeyUsage, SignedData, SignedDataVerifyError, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_eContentType_TSTInfo, id_sha256, id_sha384, id_sha512, type Certificate } from 'pkijs'
-import { tsaCrypto } from './engine.js'
+import { ContentInfo, CryptoEngine, ExtKeyUsage, SignedData, SignedDataVerifyError, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_eContentType_TSTInfo, id_sha256, id_sha384, id_sha512, setEngine, type Certificate } from 'pkijs'
 import type { TsaTrust } from './trust.js'
+
+/**
+ * pkijs looks its WebCrypto up in a process-wide slot that Node never fills (it has no `self`):
+ * this module fills it with Node's webcrypto once, and hands the same engine to every call so no
+ * caller depends on the slot.
+ */
+const tsaCrypto = new CryptoEngine({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof CryptoEngine>[0]['crypto'] })
+setEngine('node', tsaCrypto)
 
 /** What a verified RFC 3161 token states. */
 export interface TimestampFacts {
