@@ -1,7 +1,6 @@
 import { ulid } from 'ulid'
 import { StorageError } from './errors.js'
 import type { OpenStorageOptions, Storage, StorageErrorHandler } from './ports.js'
-import { openPostgresStorage } from './postgres/index.js'
 import { openSqliteStorage } from './sqlite/index.js'
 import { sqlitePath } from './sqlite/connection.js'
 import type { WriterOptions } from './writer-lease.js'
@@ -34,6 +33,8 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
       throw new StorageError('invalid', 'schema must be a lowercase SQL identifier')
     }
+    // The PostgreSQL driver loads only for a PostgreSQL store.
+    const { openPostgresStorage } = await import('./postgres/index.js')
     return openPostgresStorage(url, { ...writer, poolSize: positive(options.poolSize, 10, 'poolSize'), schema: options.schema })
   }
   // Never echo the URL: it may carry a password.

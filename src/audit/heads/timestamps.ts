@@ -1,4 +1,4 @@
-import { verifyTimestampToken, type TsaTrust } from '../timestamp/index.js'
+import type { TsaTrust } from '../timestamp/index.js'
 import type { HeadInput } from './heads-file.js'
 import type { HeadProblem, SignedHead } from './head-verifier.js'
 
@@ -36,6 +36,8 @@ export async function checkTimestamps(inputs: readonly HeadInput[], heads: reado
   if (trust === undefined) {
     return { verified: [], problems: [], warnings: stamped.length === 0 ? [] : [`${stamped.length} head timestamp(s) not checked: pass --tsa-cert with the TSA's CA certificate`] }
   }
+  // The ASN.1 and PKI libraries load when there is a timestamp to check, not with every gateway.
+  const { verifyTimestampToken } = await import('../timestamp/index.js')
   const verified: VerifiedTimestamp[] = []
   const verifiedHeads = new Set<string>()
   const problems: HeadProblem[] = []
