@@ -35,6 +35,24 @@ export function pathChecks(method: string, path: string): PathCheck[] {
   return [check('skill', skill[1])]
 }
 
+/**
+ * The object a successful `DELETE` of this path removes upstream, whose owner row can then go: ids
+ * are never reused, so a later call naming it is unknown (404) either way, and the table stops
+ * growing with objects that no longer exist. Sub-resources (a file's content, a batch's results)
+ * delete nothing; deleting a skill version removes that version, not the skill.
+ */
+export function deletedObject(method: string, path: string): OwnedObject | undefined {
+  if (method !== 'DELETE') return undefined
+  const batch = /^\/v1\/messages\/batches\/([^/]+)$/.exec(path)?.[1]
+  if (batch !== undefined) return { kind: 'batch', id: batch }
+  const file = /^\/v1\/files\/([^/]+)$/.exec(path)?.[1]
+  if (file !== undefined) return { kind: 'file', id: file }
+  const skill = /^\/v1\/skills\/([^/]+)(?:\/versions\/([^/]+))?$/.exec(path)
+  if (skill?.[1] !== undefined) return skill[2] === undefined ? { kind: 'skill', id: skill[1] } : { kind: 'skill_version', id: skillVersionId(skill[1], skill[2]) }
+  const managed = /^\/v1\/[a-z_]+\/[^/]+$/.test(path) ? managedPathObject(path) : undefined
+  return managed
+}
+
 function check(kind: OwnedKind, id: string, namedSkillSuffices = false): PathCheck {
   return { kind, id, namedSkillSuffices }
 }

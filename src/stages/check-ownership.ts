@@ -1,10 +1,11 @@
 import { GatewayError } from '../errors/gateway-error.js'
-import { bodyReferences, judgeOwnership, pathChecks, type OwnedKind } from '../ownership/index.js'
+import { bodyReferences, deletedObject, judgeOwnership, pathChecks, type OwnedKind } from '../ownership/index.js'
 import type { OwnershipCheck } from '../ownership/judge.js'
 import type { Decision } from '../policy/decision.js'
 import type { Reason } from '../policy/reasons.js'
 import type { Stage } from '../pipeline/stage.js'
-import type { Ownership, OwnershipStore } from '../storage/ports-ownership.js'
+import type { OwnedObject, Ownership, OwnershipStore } from '../storage/ports-ownership.js'
+import type { RequestContext } from '../pipeline/context.js'
 
 /**
  * Before anything goes upstream: every object the request addresses (`/v1/messages/batches/{id}…`,
@@ -16,7 +17,7 @@ import type { Ownership, OwnershipStore } from '../storage/ports-ownership.js'
  * own; the audit keeps which it was. Owners are read from the store on every call (one indexed
  * query per kind), so a replica sees an object the moment another one recorded it.
  */
-export const checkOwnership = (owners: Pick<OwnershipStore, 'owners'>, namedSkills: (rule: string | undefined) => ReadonlySet<string>): Stage =>
+export const checkOwnership = (owners: Pick<OwnershipStore, 'owners' | 'forget'>, namedSkills: (rule: string | undefined) => ReadonlySet<string>): Stage =>
   async function checkOwnership(ctx, next) {
     const decision = ctx.decision
     if (decision?.principal === undefined) throw new GatewayError('GW_INTERNAL', { detail: 'check-ownership ran before authorize' })
@@ -31,8 +32,20 @@ export const checkOwnership = (owners: Pick<OwnershipStore, 'owners'>, namedSkil
       ctx.decision = refused(decision, reason)
       throw new GatewayError('GW_OBJECT_NOT_FOUND', { publicDetail: clip(named), detail: JSON.stringify(reason) })
     }
-    return next()
+    const deleted = deletedObject(ctx.method, ctx.path)
+    await next()
+    const status = ctx.response?.status ?? 0
+    if (deleted !== undefined && status >= 200 && status < 300) await forget(owners, deleted, ctx.log)
   }
+
+/** The answer is out already: a row that could not be dropped only stays behind, as before deletes were tracked. */
+async function forget(owners: Pick<OwnershipStore, 'forget'>, object: OwnedObject, log: RequestContext['log']): Promise<void> {
+  try {
+    await owners.forget(object)
+  } catch (error) {
+    log.warn({ kind: object.kind, id: object.id, detail: (error as Error).message }, 'owner of a deleted object not forgotten')
+  }
+}
 
 /** One query per kind; a store that cannot answer refuses the request (fail closed). */
 async function lookUp(owners: Pick<OwnershipStore, 'owners'>, checks: readonly OwnershipCheck[]): Promise<Map<OwnedKind, ReadonlyMap<string, Ownership>>> {

@@ -65,6 +65,14 @@ export class SqlOwnershipStore implements OwnershipStore {
     })
     return previous === undefined ? undefined : fromRow(previous)
   }
+
+  async forget(object: OwnedObject): Promise<void> {
+    checkObject(object)
+    // Rides the audit's group commit like `record`.
+    await this.batch.submit('forgetting a deleted object', function* () {
+      yield* run('DELETE FROM owned_objects WHERE kind = ? AND id = ?', [object.kind, object.id])
+    })
+  }
 }
 
 function fromRow(row: OwnershipRow): Ownership {

@@ -37,4 +37,6 @@ export interface OwnershipStore {
    * job that changed principal). Returns the previous ownership.
    */
   assign(object: OwnedObject, owner: OwnerRef, actor: string): Promise<Ownership | undefined>
+  /** Drops the owner of an object that was deleted upstream (a no-op when it has none). */
+  forget(object: OwnedObject): Promise<void>
 }

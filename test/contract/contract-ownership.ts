@@ -20,6 +20,17 @@ export function ownershipContract(ctx: ContractContext): void {
       expect((await a.owners.owners('file', [])).size).toBe(0)
     })
 
+    it('forgets the owner of a deleted object, on every instance, and only that one', async () => {
+      const a = await ctx.open()
+      const b = await ctx.open()
+      await a.owners.record([{ kind: 'file', id: 'file_gone' }, { kind: 'file', id: 'file_kept' }, { kind: 'batch', id: 'file_gone' }], { principal: 'gha:1/1', rule: 'ci' })
+      await b.owners.forget({ kind: 'file', id: 'file_gone' })
+      await b.owners.forget({ kind: 'file', id: 'file_never_seen' })
+      expect([...(await a.owners.owners('file', ['file_gone', 'file_kept'])).keys()]).toEqual(['file_kept'])
+      expect((await a.owners.owners('batch', ['file_gone'])).size).toBe(1)
+      await expect(a.owners.forget({ kind: 'nope' as 'file', id: 'x' })).rejects.toBeInstanceOf(StorageError)
+    })
+
     it('assigns an owner, replacing the earlier one, and names the previous owner', async () => {
       const a = await ctx.open()
       expect(await a.owners.assign({ kind: 'container', id: 'container_9' }, { principal: 'gha:1/1', rule: null }, 'admin:ops')).toBeUndefined()

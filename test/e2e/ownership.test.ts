@@ -151,6 +151,8 @@ describe('files: every route × {owner, other principal, other rule}', () => {
     for (const who of strangers) await expectNotFound(await call(who, 'DELETE', `/v1/files/${id}`), `/v1/files/${id}`)
     expect((await call('owner', 'GET', `/v1/files/${id}`)).status).toBe(200)
     expect((await call('owner', 'DELETE', `/v1/files/${id}`)).status).toBe(200)
+    // Deleted upstream: its owner row goes (ids are never reused), so the table does not grow forever.
+    expect((await stack.gateway.audit.storage.owners.owners('file', [id])).size).toBe(0)
   })
 
   it.each([

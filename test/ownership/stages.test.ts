@@ -14,6 +14,9 @@ const down = {
   record: async (): Promise<void> => {
     throw new Error('connection refused')
   },
+  forget: async (): Promise<void> => {
+    throw new Error('connection refused')
+  },
 }
 const none = () => new Set<string>()
 
@@ -58,10 +61,35 @@ describe('check-ownership', () => {
 
   it('records the refusal as the decision\'s last reason', async () => {
     const found = new Map<string, Ownership>([['file_1', { kind: 'file', id: 'file_1', principal: 'p2', rule: 'x', createdAt: new Date(0), assignedBy: null }]])
-    const store = { owners: async (kind: OwnedKind) => (kind === 'file' ? found : new Map<string, Ownership>()) }
+    const store = { owners: async (kind: OwnedKind) => (kind === 'file' ? found : new Map<string, Ownership>()), forget: async () => undefined }
     const ctx = context('POST', '/v1/messages', { json: { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'file', file_id: 'file_1' } }] }] } })
     expect(await codeOf(checkOwnership(store, none)(ctx, async () => undefined))).toBe('GW_OBJECT_NOT_FOUND')
     expect(ctx.decision).toMatchObject({ effect: 'deny', deniedBy: { code: 'object-not-owned', detail: 'file file_1 in messages[0].content[0].source' } })
+  })
+
+  it('forgets the owner of what a successful DELETE removed, and nothing else', async () => {
+    const mine = new Map<string, Ownership>([['file_1', { kind: 'file', id: 'file_1', principal: 'p1', rule: 'r', createdAt: new Date(0), assignedBy: null }]])
+    const forgotten: unknown[] = []
+    const store = { owners: async () => mine, forget: async (object: unknown) => void forgotten.push(object) }
+    const answer = (status: number) => async (ctx: RequestContext) => {
+      ctx.response = { status, headers: {}, body: { kind: 'bytes', chunks: chunks('{}') } }
+    }
+    for (const [method, path, status] of [['GET', '/v1/files/file_1', 200], ['DELETE', '/v1/files/file_1/content', 200], ['DELETE', '/v1/files/file_1', 404], ['DELETE', '/v1/files/file_1', 200]] as const) {
+      const ctx = context(method, path, { json: undefined })
+      await checkOwnership(store, none)(ctx, () => answer(status)(ctx))
+    }
+    expect(forgotten).toEqual([{ kind: 'file', id: 'file_1' }])
+  })
+
+  it('a store that cannot forget leaves the answer as it was (the row only stays behind)', async () => {
+    const store = { owners: async () => new Map<string, Ownership>([['file_1', { kind: 'file', id: 'file_1', principal: 'p1', rule: 'r', createdAt: new Date(0), assignedBy: null }]]), forget: down.forget }
+    const warned: string[] = []
+    const ctx = context('DELETE', '/v1/files/file_1', { json: undefined, log: { warn: (_fields: unknown, message: string) => void warned.push(message) } as unknown as RequestContext['log'] })
+    await checkOwnership(store, none)(ctx, async () => {
+      ctx.response = { status: 200, headers: {}, body: { kind: 'bytes', chunks: chunks('{}') } }
+    })
+    expect(ctx.response?.status).toBe(200)
+    expect(warned).toEqual(['owner of a deleted object not forgotten'])
   })
 })
 
