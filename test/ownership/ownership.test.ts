@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createdObjects, fileReferences, filterPage, judgeOwnership, listKind, messageObjects, namedCustomSkills, pageIds, pathChecks } from '../../src/ownership/index.js'
+import { createdObjects, deletedObject, skillVersionId, fileReferences, filterPage, judgeOwnership, listKind, messageObjects, namedCustomSkills, pageIds, pathChecks } from '../../src/ownership/index.js'
 import { idPage } from '../../src/mock-upstream/pagination.js'
 
 describe('objects on a path', () => {
@@ -149,5 +149,30 @@ describe('filtered list pages', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('deletedObject: what a successful DELETE removes', () => {
+  it.each([
+    ['/v1/messages/batches/msgbatch_1', { kind: 'batch', id: 'msgbatch_1' }],
+    ['/v1/files/file_1', { kind: 'file', id: 'file_1' }],
+    ['/v1/skills/skill_1', { kind: 'skill', id: 'skill_1' }],
+    ['/v1/skills/skill_1/versions/2', { kind: 'skill_version', id: skillVersionId('skill_1', '2') }],
+    ['/v1/agents/agent_1', { kind: 'agent', id: 'agent_1' }],
+    ['/v1/vaults/vlt_1', { kind: 'vault', id: 'vlt_1' }],
+  ])('DELETE %s → its object', (path, object) => {
+    expect(deletedObject('DELETE', path)).toEqual(object)
+  })
+
+  it.each(['/v1/files/file_1/content', '/v1/messages/batches/msgbatch_1/results', '/v1/messages/batches/msgbatch_1/cancel', '/v1/skills/skill_1/versions', '/v1/agents/agent_1/versions', '/v1/files', '/v1/models/claude-x'])(
+    'DELETE %s removes no owned object',
+    (path) => {
+      expect(deletedObject('DELETE', path)).toBeUndefined()
+    },
+  )
+
+  it('only DELETE deletes', () => {
+    expect(deletedObject('POST', '/v1/files/file_1')).toBeUndefined()
+    expect(deletedObject('GET', '/v1/messages/batches/msgbatch_1')).toBeUndefined()
   })
 })
