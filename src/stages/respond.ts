@@ -16,11 +16,7 @@ export const respond = (): Stage =>
     const response = ctx.response
     if (!response) throw new GatewayError('GW_INTERNAL', { detail: 'respond ran before forward' })
     const res = ctx.outgoing
-    const headers: Record<string, string | string[]> = { ...response.headers, 'skillgate-request-id': ctx.id }
-    if (response.body.kind === 'sse') {
-      delete headers['content-length']
-      headers['cache-control'] ??= 'no-cache'
-    }
+    const headers = headerList(response.headers, ctx.id, response.body.kind === 'sse')
     // A byte body (JSON) can still fail before its first chunk (audit completion): keep the status line open until then.
     let iterator: AsyncIterator<Uint8Array> | undefined
     let first: IteratorResult<Uint8Array> | undefined
@@ -51,6 +47,21 @@ export const respond = (): Stage =>
     }
     return next()
   }
+
+/**
+ * The client's headers as the flat name/value list `writeHead` takes as is: built in one pass, with
+ * no copy of the upstream's object and no `delete` on it. SSE has no length and is not cached.
+ */
+function headerList(upstream: Readonly<Record<string, string | string[]>>, id: string, sse: boolean): Array<string | string[]> {
+  const list: Array<string | string[]> = []
+  for (const name in upstream) {
+    if (name === 'skillgate-request-id' || (sse && name === 'content-length') || !Object.hasOwn(upstream, name)) continue
+    list.push(name, upstream[name] as string | string[])
+  }
+  list.push('skillgate-request-id', id)
+  if (sse && upstream['cache-control'] === undefined) list.push('cache-control', 'no-cache')
+  return list
+}
 
 function endAfterFailure(ctx: RequestContext, error: unknown): void {
   const res = ctx.outgoing
