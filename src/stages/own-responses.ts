@@ -15,8 +15,9 @@ const FILE_ID = Buffer.from('"file_id"')
  * Whether the bytes may name a container or a file, looked at before anyone parses them: a
  * `"file_id"`, or a `"container"` that is not `"container": null`, which most answers and their
  * `message_start` / `message_delta` events carry. Conservative: anything else counts as naming one.
+ * (bench/lib/micro.mjs runs it too, to mirror this stage.)
  */
-const namesAnObject = (bytes: Uint8Array): boolean => {
+export const namesAnObject = (bytes: Uint8Array): boolean => {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   if (buffer.includes(FILE_ID)) return true
   for (let at = buffer.indexOf(CONTAINER); at !== -1; at = buffer.indexOf(CONTAINER, at + CONTAINER.length)) {
