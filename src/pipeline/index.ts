@@ -62,6 +62,9 @@ export interface PipelineDeps {
  * disabled (`audit.insecureDisabled`, benchmarks).
  */
 export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
+  const ruleLimits = limitsOf(config)
+  // Usage is read from the answer only for the limit stage, which acts only for a rule with limits.
+  const countsUsage = (rule: string | undefined) => rule !== undefined && Boolean(ruleLimits(rule))
   const audit = (stage: (writer: AuditWriter, content: 'masked' | 'metadata', masking: Masking) => Stage): Stage[] =>
     deps.audit ? [stage(deps.audit, config.audit.content, deps.masking)] : []
   return [
@@ -73,14 +76,14 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     guardRequest(deps.masking), //                   400: secrets that must not leave for Claude
     authorize(deps.policy, deps.owners, deps.revocations, deps.minted), // 403; 401 revoked principal or unknown gateway token source; 404 another's container
     checkOwnership(deps.owners, namedSkillsOf(config)), // 404: another principal's (or an unknown) batch, file, skill or Managed Agents object
-    limit(deps.limiter, limitsOf(config)), //        429 + retry-after; usage counted when it ends
+    limit(deps.limiter, ruleLimits), //              429 + retry-after; usage counted when it ends
     approve(deps.approvals), //                      403 naming the review, or held until approved;
     //                                               after guard and limits: a refused call takes no grant use
     rewriteMcpConnector({ capabilities: deps.capabilities, rule: connectorRulesOf(config), isConfigured: mcpServerIdsOf(config), ttlMs: config.mcp?.capabilityTtl ?? 600_000 }), // 400/403 skillgate:{id}; the one body rewrite, before audit-open records it
     ...audit(auditOpen), //                         503: committed before anything goes upstream
     injectCredential(deps.credential), //            503 without an upstream credential
     forward(deps.upstream), //                       502 / 504; upstream statuses pass through
-    observeResponse(), //                            each SSE event / JSON answer parsed once, shared below; usage for budgets
+    observeResponse(countsUsage), //                 each SSE event / JSON answer parsed once, shared below; usage for budgets
     ownResponses(deps.owners), //                    owners of what was created, recorded first; lists cut to the caller's
     filterModels(modelGlobsOf(config)), //           GET /v1/models: only the rule's models; 403 retrieving another
     maskResponse(deps.masking), //                   masked per content block while it streams; session events

@@ -40,6 +40,43 @@ describe('SseFramer', () => {
     )
   })
 
+  it('frames LF-only streams (the searched fast path) like the byte-by-byte rules, for any chunking', () => {
+    // The rules on a whole LF-only text: an event ends at an LF that begins a line.
+    const reference = (text: string): string[] => {
+      const out: string[] = []
+      let start = 0
+      let atLineStart = true
+      for (let i = 0; i < text.length; i++) {
+        if (text[i] !== '\n') {
+          atLineStart = false
+          continue
+        }
+        if (atLineStart) {
+          out.push(text.slice(start, i + 1))
+          start = i + 1
+        }
+        atLineStart = true
+      }
+      if (start < text.length) out.push(text.slice(start))
+      return out
+    }
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', ':', ' ', '\n', '\n\n', 'data: x\n'), { maxLength: 40 }), fc.array(fc.nat(200), { maxLength: 8 }), (parts, cuts) => {
+        const all = Buffer.from(parts.join(''))
+        const points = [...new Set([0, ...cuts.map((c) => c % (all.length + 1)), all.length])].sort((a, b) => a - b)
+        expect(frameAll(points.slice(1).map((p, i) => all.subarray(points[i], p)))).toEqual(reference(all.toString()))
+      }),
+      { seed: 15, numRuns: 500 },
+    )
+  })
+
+  it('switches between the LF-only and the CR paths mid-stream', () => {
+    const mixed = Buffer.from('event: a\ndata: 1\n\nevent: b\rdata: 2\r\r\nevent: c\ndata: 3\n\n')
+    for (let k = 0; k <= mixed.length; k++) {
+      expect(frameAll([mixed.subarray(0, k), mixed.subarray(k)])).toEqual(['event: a\ndata: 1\n\n', 'event: b\rdata: 2\r\r\n', 'event: c\ndata: 3\n\n'])
+    }
+  })
+
   it('returns a trailing partial event at the end', () => {
     expect(frameAll([Buffer.from('event: a\ndata: 1\n\nevent: b\ndata: 2')])).toEqual(['event: a\ndata: 1\n\n', 'event: b\ndata: 2'])
   })

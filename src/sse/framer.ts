@@ -1,3 +1,7 @@
+const LF = 0x0a
+const CR = 0x0d
+const LF_LF = Buffer.from('\n\n')
+
 /**
  * Splits an SSE byte stream into whole events without decoding or changing a byte (WHATWG HTML
  * "Server-sent events": lines end in CRLF, LF or CR; an empty line ends an event). Chunks may split
@@ -18,8 +22,10 @@ export class SseFramer {
 
   /** Feeds one chunk; returns the events it completed, each with its terminating blank line. */
   push(chunk: Uint8Array): Buffer[] {
-    const events: Buffer[] = []
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    // What the Messages API sends: LF line ends only. Found with native searches, not a JS loop per byte.
+    if (!this.#afterCR && !this.#endsAfterCR && buf.indexOf(CR) === -1) return this.#pushLf(buf)
+    const events: Buffer[] = []
     let start = 0
     for (let i = 0; i < buf.length; i++) {
       const byte = buf[i]
@@ -51,6 +57,28 @@ export class SseFramer {
       }
       this.#atLineStart = false
     }
+    this.#keep(buf.subarray(start))
+    return events
+  }
+
+  /**
+   * The same rules on a chunk without CR: an event ends at an LF that begins a line, that is an LF
+   * right after an LF (or first in the chunk when the last chunk ended a line).
+   */
+  #pushLf(buf: Buffer): Buffer[] {
+    const events: Buffer[] = []
+    if (buf.length === 0) return events
+    let start = 0
+    let pair = 0
+    if (this.#atLineStart && buf[0] === LF) {
+      events.push(this.#take(buf, 0, 1))
+      start = 1
+    }
+    while ((pair = buf.indexOf(LF_LF, start === 0 ? 0 : start - 1)) !== -1) {
+      events.push(this.#take(buf, start, pair + 2))
+      start = pair + 2
+    }
+    this.#atLineStart = buf[buf.length - 1] === LF
     this.#keep(buf.subarray(start))
     return events
   }

@@ -1,7 +1,8 @@
 import { GatewayError } from '../errors/gateway-error.js'
 import type { ResponseBody } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
-import { frameSse } from '../sse/framer.js'
+import { ObservedFrame } from '../response/observed-frame.js'
+import { SseFramer } from '../sse/framer.js'
 import { toGatewayError, type UpstreamClient } from '../upstream/client.js'
 import { filterResponseHeaders } from '../upstream/forwarded-headers.js'
 
@@ -31,9 +32,15 @@ export const forward = (upstream: UpstreamClient): Stage =>
     return next()
   }
 
-async function* relayFrames(body: AsyncIterable<Uint8Array>) {
+/** Framed here, in the one generator: each layer of async iteration costs promises per event. */
+async function* relayFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<ObservedFrame> {
   try {
-    for await (const raw of frameSse(body)) yield { raw }
+    const framer = new SseFramer()
+    for await (const chunk of body) {
+      for (const raw of framer.push(chunk)) yield ObservedFrame.fromRaw(raw)
+    }
+    const rest = framer.end()
+    if (rest) yield ObservedFrame.fromRaw(rest)
   } catch (error) {
     throw streamFailure(error)
   }

@@ -13,14 +13,16 @@ const usageMarker = Buffer.from('"usage"')
  * The stages after it consume those: own-responses (containers and files), mask-response, and
  * audit-close (event log and assembled message). It derives the one fact it owns on the way:
  * the Messages `usage` for budgets (`message_start` then cumulative `message_delta`, the last
- * report wins; `usage.iterations` included), read only from events that mention it.
+ * report wins; `usage.iterations` included), read only from events that mention it, and only when
+ * `countsUsage` says the rule's limits need it (nothing else reads it): for a rule without limits
+ * a stream is not wrapped at all and a JSON answer is gathered without a parse.
  * Downloads (batch results, files) are not gathered: they stream, masked as they go.
  */
-export const observeResponse = (): Stage =>
+export const observeResponse = (countsUsage: (rule: string | undefined) => boolean = () => true): Stage =>
   async function observeResponse(ctx, next) {
     const response = ctx.response
     if (!response) return next()
-    const seen = ctx.endpoint?.name === 'messages' && response.status < 300
+    const seen = ctx.endpoint?.name === 'messages' && response.status < 300 && countsUsage(ctx.decision?.rule)
       ? (usage: unknown) => {
           if (typeof usage === 'object' && usage !== null) ctx.usage = { ...ctx.usage, ...(usage as Record<string, unknown>) }
         }
@@ -28,7 +30,8 @@ export const observeResponse = (): Stage =>
     const body = response.body
     const type = String(response.headers['content-type'] ?? '')
     if (body.kind === 'sse') {
-      response.body = { kind: 'sse', events: observeFrames(body.events, seen) }
+      // Forward already yields observed frames: with no usage to read there is nothing to wrap.
+      if (seen) response.body = { kind: 'sse', events: observeFrames(body.events, seen) }
     } else if (type.includes('json') && downloadKind(ctx.path, type) === undefined) {
       response.body = { kind: 'bytes', chunks: observeWhole(body.chunks, seen) }
     }
@@ -37,10 +40,10 @@ export const observeResponse = (): Stage =>
 
 type Seen = ((usage: unknown) => void) | undefined
 
-async function* observeFrames(frames: AsyncIterable<SseFrame>, seen: Seen): AsyncGenerator<ObservedFrame> {
+async function* observeFrames(frames: AsyncIterable<SseFrame>, seen: (usage: unknown) => void): AsyncGenerator<ObservedFrame> {
   for await (const raw of frames) {
     const frame = ObservedFrame.of(raw)
-    if (seen && frame.mentions(usageMarker)) {
+    if (frame.mentions(usageMarker)) {
       const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
       if (frame.event === 'message_delta') seen(data?.usage)
       else if (frame.event === 'message_start') seen(data?.message?.usage)

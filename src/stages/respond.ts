@@ -1,24 +1,22 @@
-import type { ServerResponse } from 'node:http'
 import { GatewayError } from '../errors/gateway-error.js'
 import { asGatewayError, sseErrorFrame } from '../errors/to-response.js'
 import type { RequestContext } from '../pipeline/context.js'
 import type { Stage } from '../pipeline/stage.js'
+import { Outbox } from '../response/outbox.js'
 
 /**
  * Writes the (possibly transformed) upstream response to the client. SSE goes out event by event and
  * is flushed as each event completes; a failure after the headers went out becomes an `event: error`
- * frame (anthropic-api.md §17.6), because the status line can no longer change.
+ * frame (anthropic-api.md §17.6), because the status line can no longer change. What is ready in
+ * one turn of the event loop (the headers, the events of one upstream read, the end) leaves in one
+ * socket write (response/outbox.ts).
  */
 export const respond = (): Stage =>
   async function respond(ctx, next) {
     const response = ctx.response
     if (!response) throw new GatewayError('GW_INTERNAL', { detail: 'respond ran before forward' })
     const res = ctx.outgoing
-    const headers: Record<string, string | string[]> = { ...response.headers, 'skillgate-request-id': ctx.id }
-    if (response.body.kind === 'sse') {
-      delete headers['content-length']
-      headers['cache-control'] ??= 'no-cache'
-    }
+    const headers = headerList(response.headers, ctx.id, response.body.kind === 'sse')
     // A byte body (JSON) can still fail before its first chunk (audit completion): keep the status line open until then.
     let iterator: AsyncIterator<Uint8Array> | undefined
     let first: IteratorResult<Uint8Array> | undefined
@@ -27,23 +25,43 @@ export const respond = (): Stage =>
       first = await iterator.next()
     }
     res.writeHead(response.status, headers)
-    res.flushHeaders()
+    const out = new Outbox(res)
     ctx.firstByteAt = Date.now()
     try {
       if (response.body.kind === 'sse') {
-        for await (const frame of response.body.events) await write(res, frame.raw)
+        for await (const frame of response.body.events) {
+          const blocked = out.add(frame.raw)
+          if (blocked) await blocked
+        }
       } else if (iterator && first) {
-        for (let r = first; !r.done; r = await iterator.next()) await write(res, r.value)
+        for (let r = first; !r.done; r = await iterator.next()) {
+          const blocked = out.add(r.value)
+          if (blocked) await blocked
+        }
       }
-      res.end()
+      out.end()
       ctx.outcome = 'completed'
     } catch (error) {
+      out.flush()
       endAfterFailure(ctx, error)
     }
     return next()
   }
 
-const uncork = (res: ServerResponse) => res.uncork()
+/**
+ * The client's headers as the flat name/value list `writeHead` takes as is: built in one pass, with
+ * no copy of the upstream's object and no `delete` on it. SSE has no length and is not cached.
+ */
+function headerList(upstream: Readonly<Record<string, string | string[]>>, id: string, sse: boolean): Array<string | string[]> {
+  const list: Array<string | string[]> = []
+  for (const name in upstream) {
+    if (name === 'skillgate-request-id' || (sse && name === 'content-length') || !Object.hasOwn(upstream, name)) continue
+    list.push(name, upstream[name] as string | string[])
+  }
+  list.push('skillgate-request-id', id)
+  if (sse && upstream['cache-control'] === undefined) list.push('cache-control', 'no-cache')
+  return list
+}
 
 function endAfterFailure(ctx: RequestContext, error: unknown): void {
   const res = ctx.outgoing
@@ -56,24 +74,4 @@ function endAfterFailure(ctx: RequestContext, error: unknown): void {
   ctx.log.warn({ code: failure.code, detail: failure.detail }, 'response failed after headers were sent')
   if (ctx.response?.body.kind === 'sse') res.end(sseErrorFrame(failure, ctx.id))
   else res.destroy()
-}
-
-/**
- * Writes with backpressure; resolves early if the client goes away (the signal aborts the upstream).
- * Writes made in the same tick are corked together: events that arrived in one upstream chunk leave
- * in one socket write, while an event that arrives alone still goes out at once.
- */
-function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
-  res.cork()
-  process.nextTick(uncork, res)
-  if (res.write(chunk)) return Promise.resolve()
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 }

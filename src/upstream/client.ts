@@ -1,6 +1,6 @@
 import { Pool, errors as undiciErrors } from 'undici'
-import type { Readable } from 'node:stream'
 import { GatewayError } from '../errors/gateway-error.js'
+import { UpstreamExchange } from './body.js'
 
 export interface UpstreamOptions {
   readonly origin: string
@@ -23,7 +23,8 @@ export interface UpstreamRequest {
 export interface UpstreamAnswer {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
-  readonly body: Readable
+  /** Read it to the end or stop early: stopping (`return()`) abandons the call. */
+  readonly body: AsyncIterable<Uint8Array>
 }
 
 export interface UpstreamClient {
@@ -43,15 +44,10 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
   })
   return {
     async send(request) {
+      const exchange = new UpstreamExchange(request.signal)
       try {
-        const answer = await pool.request({
-          method: request.method as 'POST',
-          path: request.path,
-          headers: request.headers,
-          body: request.body && request.body.length > 0 ? request.body : null,
-          signal: request.signal,
-        })
-        return { status: answer.statusCode, headers: answer.headers, body: answer.body }
+        pool.dispatch({ method: request.method as 'POST', path: request.path, headers: request.headers, body: request.body && request.body.length > 0 ? request.body : null }, exchange)
+        return await exchange.head
       } catch (error) {
         throw toGatewayError(error)
       }

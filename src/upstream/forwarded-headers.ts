@@ -81,9 +81,12 @@ function filterBetas(value: string, oauth: boolean): string {
 /** Response headers that must not be relayed as they are (hop-by-hop and framing). */
 const droppedResponse = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade', 'proxy-authenticate', 'te'])
 
+/** Names arrive lower-cased (undici); `for…in` over the own keys spares an entries array per response. */
 export function filterResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue
+    const value = headers[name]
     if (value === undefined || droppedResponse.has(name)) continue
     out[name] = value
   }

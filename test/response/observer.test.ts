@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { compose } from '../../src/pipeline/compose.js'
+import type { RequestContext } from '../../src/pipeline/context.js'
 import { ObservedFrame } from '../../src/response/observed-frame.js'
+import { ownResponses } from '../../src/stages/own-responses.js'
 import { jsonOf, rememberJson } from '../../src/response/observed-json.js'
 import { PLANTED } from '../masking/helpers.js'
 import { cut, runResponse, sseText } from './helpers.js'
@@ -150,5 +153,47 @@ describe('ObservedFrame and jsonOf', () => {
     expect(jsonOf(rememberJson(Buffer.from('{"b":2}'), value))).toBe(value)
     expect(jsonOf(Buffer.from('{cut'))).toBeUndefined()
     expect(parse).toHaveBeenCalledTimes(2)
+  })
+})
+
+describe('own-responses looks before it parses', () => {
+  const owned = async (contentType: string, body: Buffer) => {
+    const recorded: string[] = []
+    const owners = { owners: async () => new Map(), record: async (objects: ReadonlyArray<{ kind: string; id: string }>) => void recorded.push(...objects.map((o) => `${o.kind}:${o.id}`)) }
+    const sse = contentType === 'text/event-stream'
+    async function* chunks() {
+      yield body
+    }
+    async function* frames() {
+      for (const raw of body.toString().split(/(?<=\n\n)/)) yield ObservedFrame.fromRaw(Buffer.from(raw))
+    }
+    const ctx = {
+      method: 'POST', path: '/v1/messages', endpoint: { name: 'messages' }, decision: { rule: 'ci', principal: 'p1' },
+      response: { status: 200, headers: { 'content-type': contentType }, body: sse ? { kind: 'sse', events: frames() } : { kind: 'bytes', chunks: chunks() } },
+    } as unknown as RequestContext
+    const parse = vi.spyOn(JSON, 'parse')
+    await compose([ownResponses(owners), async (c, next) => {
+      const out = c.response!.body
+      if (out.kind === 'sse') for await (const frame of out.events) void frame
+      else for await (const chunk of out.chunks) void chunk
+      return next()
+    }])(ctx)
+    const parses = parse.mock.calls.length
+    parse.mockRestore()
+    return { recorded, parses }
+  }
+
+  it('does not parse an answer or event whose only container is null', async () => {
+    expect(await owned('application/json', Buffer.from(JSON.stringify({ ...message, container: null })))).toEqual({ recorded: [], parses: 0 })
+    expect(await owned('application/json', Buffer.from(`{"id":"msg_1","container" :\n null}`))).toEqual({ recorded: [], parses: 0 })
+    const stream = sseText([['message_start', { type: 'message_start', message: { ...message, container: null } }], ['message_delta', { type: 'message_delta', delta: { container: null } }]])
+    expect(await owned('text/event-stream', Buffer.from(stream))).toEqual({ recorded: [], parses: 0 })
+  })
+
+  it('still records a container named after a null one, and one named any other way', async () => {
+    const body = `{"content":[{"type":"tool_use","input":{"container":null}}],"container":{"id":"container_3"}}`
+    expect((await owned('application/json', Buffer.from(body))).recorded).toEqual(['container:container_3'])
+    const stream = sseText([['message_delta', { type: 'message_delta', delta: { container: null, stop_reason: 'end_turn' } }], ['message_delta', { type: 'message_delta', delta: { container: { id: 'container_4' } } }]])
+    expect((await owned('text/event-stream', Buffer.from(stream))).recorded).toEqual(['container:container_4'])
   })
 })
