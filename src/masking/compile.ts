@@ -101,10 +101,17 @@ type ResolveSet = (names: readonly string[]) => PatternSet | string
 
 /** Request detector sets: compiled once per distinct set (normally at construction) and memoised. */
 function requestSetResolver(custom: ReadonlyMap<string, PatternSpec>, cache: Map<string, PatternSet>): ResolveSet {
+  // The stages pass the same list every time (`requests.block`): found by identity, no key to build.
+  const byList = new WeakMap<readonly string[], PatternSet>()
   return (names) => {
+    const known = byList.get(names)
+    if (known) return known
     const key = [...new Set(names)].sort().join('\n')
     const hit = cache.get(key)
-    if (hit) return hit
+    if (hit) {
+      byList.set(names, hit)
+      return hit
+    }
     const unknown = names.filter((n) => !isDetectorName(n) && !custom.has(n))
     if (unknown.length > 0) return `unknown detector ${unknown.map((n) => `"${n}"`).join(', ')}`
     const builtIn = Object.values(detectors).filter((d) => names.includes(d.name))
@@ -113,12 +120,14 @@ function requestSetResolver(custom: ReadonlyMap<string, PatternSpec>, cache: Map
     if (!compiled.set) return compiled.problems.map((p) => `${p.name}: ${p.message}`).join('; ')
     warmUp(compiled.set)
     cache.set(key, compiled.set)
+    byList.set(names, compiled.set)
     return compiled.set
   }
 }
 
 export function maskWithSet(set: PatternSet, text: string, hits: MaskHits): string {
-  if (text.length === 0) return text
+  // Most strings hold nothing any detector can match: one pass over the search DFA, no scanner.
+  if (text.length === 0 || set.search.cannotMatch(text)) return text
   const scanner = new TextScanner(set, hits)
   const head = scanner.push(text)
   const tail = scanner.end()
@@ -167,9 +176,13 @@ function buildMasker(set: PatternSet, paths: readonly FieldPath[], options: Mask
       visitRequestText(
         body,
         (text, path) => {
+          if (scanSet.search.cannotMatch(text)) return text
           const local: MaskHits = {}
           maskWithSet(scanSet, text, local)
-          for (const detector of Object.keys(local)) findings.push({ detector, path })
+          const detectors = Object.keys(local)
+          if (detectors.length === 0) return text
+          const at = path()
+          for (const detector of detectors) findings.push({ detector, path: at })
           addHits(hits, local)
           return text
         },

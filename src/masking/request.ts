@@ -20,7 +20,12 @@ import { isObject } from './json-walk.js'
  * rewrites what is forwarded, because masking it would break its signature. Member names are
  * scanned too (a secret used as a key would still leave), but never rewritten (docs/policy.md).
  */
-export type RequestTextVisitor = (text: string, path: string) => string
+/**
+ * Called for every string visited; returns its replacement (the same string: unchanged). `path`
+ * names where the string sits (`messages[2].content[0].text`); it is built only when called, so a
+ * walk over a clean body formats no paths.
+ */
+export type RequestTextVisitor = (text: string, path: () => string) => string
 
 export interface VisitOptions {
   /** True when the result is forwarded upstream: thinking text is then left unchanged. */
@@ -50,50 +55,94 @@ const isTextMedia = (mediaType: unknown): boolean =>
  * `result === body` means nothing changed and the original bytes can be forwarded.
  */
 export function visitRequestText(body: unknown, visit: RequestTextVisitor, options: VisitOptions = {}): unknown {
-  return visitValue(body, '', visit, options, false)
+  return new RequestWalk(visit, options).value(body, false)
 }
 
-function visitValue(value: unknown, path: string, visit: RequestTextVisitor, options: VisitOptions, inThinking: boolean): unknown {
-  if (typeof value === 'string') return value === '' ? value : visit(value, path || '(body)')
-  if (Array.isArray(value)) return visitArray(value, path, visit, options, inThinking)
-  if (isObject(value)) return visitObject(value, path, visit, options, inThinking)
-  return value
-}
+/**
+ * One walk over a body. The position is a stack of member names and indices, turned into a path
+ * string only when the visitor asks (a finding, an error): formatting one per member and item
+ * cost more than scanning the strings.
+ */
+class RequestWalk {
+  private readonly steps: Array<string | number> = []
+  /** Appended to the path of the string being visited: ` (member name)`, ` (decoded)`. */
+  private suffix = ''
+  private readonly forwarded: boolean
+  private readonly keys: boolean
 
-function visitArray(items: readonly unknown[], path: string, visit: RequestTextVisitor, options: VisitOptions, inThinking: boolean): readonly unknown[] {
-  let copy: unknown[] | undefined
-  for (let i = 0; i < items.length; i++) {
-    const mapped = visitValue(items[i], `${path}[${i}]`, visit, options, inThinking)
-    if (mapped !== items[i]) (copy ??= items.slice())[i] = mapped
+  constructor(
+    private readonly visit: RequestTextVisitor,
+    options: VisitOptions,
+  ) {
+    this.forwarded = options.forwarded === true
+    this.keys = options.keys === true
   }
-  return copy ?? items
-}
 
-function visitObject(obj: JsonObject, path: string, visit: RequestTextVisitor, options: VisitOptions, inThinking: boolean): JsonObject {
-  let copy: JsonObject | undefined
-  const thinkingBlock = inThinking || obj.type === 'thinking'
-  for (const key of Object.keys(obj)) {
-    const at = path === '' ? key : `${path}.${key}`
-    if (options.keys && key !== '') visit(key, `${at} (member name)`)
-    const value = obj[key]
-    let mapped: unknown
-    if (typeof value === 'string') mapped = visitString(obj, key, value, at, visit, options, thinkingBlock)
-    else mapped = visitValue(value, at, visit, options, thinkingBlock)
-    if (mapped !== value) (copy ??= { ...obj })[key] = mapped
+  /** The current position as `a.b[0].c`, in the format findings and errors have always used. */
+  private readonly path = (): string => {
+    let path = ''
+    for (const step of this.steps) path = typeof step === 'number' ? `${path}[${step}]` : path === '' ? step : `${path}.${step}`
+    return this.steps.length === 0 ? '(body)' : `${path}${this.suffix}`
   }
-  return copy ?? obj
-}
 
-function visitString(parent: JsonObject, key: string, value: string, at: string, visit: RequestTextVisitor, options: VisitOptions, inThinking: boolean): string {
-  if (value === '' || isOpaqueMember(parent, key)) return value
-  if (options.forwarded && inThinking && key === 'thinking') return value
-  if (key === 'data' && parent.type === 'base64') return visitBase64Text(value, at, visit)
-  return visit(value, at)
-}
+  value(value: unknown, inThinking: boolean): unknown {
+    if (typeof value === 'string') return value === '' ? value : this.visit(value, this.path)
+    if (Array.isArray(value)) return this.array(value, inThinking)
+    if (isObject(value)) return this.object(value, inThinking)
+    return value
+  }
 
-/** A base64 text document: scanned as the text it encodes; re-encoded only when that changed. */
-function visitBase64Text(data: string, at: string, visit: RequestTextVisitor): string {
-  const text = Buffer.from(data, 'base64').toString('utf8')
-  const visited = visit(text, `${at} (decoded)`)
-  return visited === text ? data : Buffer.from(visited, 'utf8').toString('base64')
+  private array(items: readonly unknown[], inThinking: boolean): readonly unknown[] {
+    let copy: unknown[] | undefined
+    const steps = this.steps
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]
+      // Numbers, booleans and null hold no text: no step to record.
+      if (typeof item !== 'string' && (typeof item !== 'object' || item === null)) continue
+      steps.push(i)
+      const mapped = this.value(item, inThinking)
+      steps.pop()
+      if (mapped !== item) (copy ??= items.slice())[i] = mapped
+    }
+    return copy ?? items
+  }
+
+  private object(obj: JsonObject, inThinking: boolean): JsonObject {
+    let copy: JsonObject | undefined
+    const thinkingBlock = inThinking || obj.type === 'thinking'
+    const steps = this.steps
+    for (const key of Object.keys(obj)) {
+      const value = obj[key]
+      const text = typeof value === 'string'
+      if (!this.keys && !text && (typeof value !== 'object' || value === null)) continue
+      steps.push(key)
+      if (this.keys && key !== '') this.visitKey(key)
+      const mapped = text ? this.string(obj, key, value, thinkingBlock) : this.value(value, thinkingBlock)
+      steps.pop()
+      if (mapped !== value) (copy ??= { ...obj })[key] = mapped
+    }
+    return copy ?? obj
+  }
+
+  private visitKey(key: string): void {
+    this.suffix = ' (member name)'
+    this.visit(key, this.path)
+    this.suffix = ''
+  }
+
+  private string(parent: JsonObject, key: string, value: string, inThinking: boolean): string {
+    if (value === '' || isOpaqueMember(parent, key)) return value
+    if (this.forwarded && inThinking && key === 'thinking') return value
+    if (key === 'data' && parent.type === 'base64') return this.base64Text(value)
+    return this.visit(value, this.path)
+  }
+
+  /** A base64 text document: scanned as the text it encodes; re-encoded only when that changed. */
+  private base64Text(data: string): string {
+    const text = Buffer.from(data, 'base64').toString('utf8')
+    this.suffix = ' (decoded)'
+    const visited = this.visit(text, this.path)
+    this.suffix = ''
+    return visited === text ? data : Buffer.from(visited, 'utf8').toString('base64')
+  }
 }

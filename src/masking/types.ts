@@ -75,11 +75,16 @@ export interface Masker {
   createStreamMasker(): StreamMasker
   /** Plain text arriving in pieces (file downloads): holds back only what could still become a match. */
   createTextMasker(): TextMasker
-  /** For `masking.requests.block`: hits in every non-opaque string of a request (request.ts). */
+  /**
+   * For `masking.requests.block`: hits in every non-opaque string of a request (request.ts).
+   * `detectors` is never changed after the call: its compiled set is remembered by the list's
+   * identity (config lists are passed as they are, on every request).
+   */
   scanRequest(body: unknown, detectors: readonly string[]): { hits: MaskHits; findings: RequestFinding[] }
   /**
    * Masks every non-opaque string of a request. `forwarded` (default true) leaves thinking text
-   * alone, since its signature must still verify upstream; the audit copy passes false.
+   * alone, since its signature must still verify upstream; the audit copy passes false. Like
+   * `scanRequest`, `detectors` is never changed after the call.
    */
   maskRequest(body: unknown, detectors: readonly string[], options?: { readonly forwarded?: boolean }): { body: unknown; changed: boolean; hits: MaskHits }
 }

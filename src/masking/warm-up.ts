@@ -23,4 +23,7 @@ export function warmUp(set: PatternSet): void {
   const scanner = new TextScanner(set, {})
   scanner.push(SAMPLE)
   scanner.end()
+  // Whole short strings too (a request's values, a JSON reply's fields): the end-of-text answer of
+  // the states they end in is cached per state (`SearchDfa.cannotMatch`).
+  for (const word of SAMPLE.split(/[\s,;]+/)) set.search.cannotMatch(word)
 }

@@ -1,4 +1,4 @@
-import { celEnv, isCelError, parse, plan } from '@bufbuild/cel'
+import { celEnv, celList, celMap, isCelError, parse, plan, type CelInput } from '@bufbuild/cel'
 import { normalizeClaims } from '../identity/claims.js'
 
 type Claims = Readonly<Record<string, unknown>>
@@ -78,14 +78,19 @@ export function compileCondition(source: string, extraBindings: readonly string[
   return { ok: true, program: { source, evaluate, readsClaims: shape.readsClaims } }
 }
 
-const celCopies = new WeakMap<object, Claims>()
-const celViews = new WeakMap<object, Claims>()
+const celCopies = new WeakMap<object, CelInput>()
+const celViews = new WeakMap<object, CelInput>()
 
-function celView(claims: Claims): Claims {
+/**
+ * The normalised view, made once per claims object (a cached token's claims are one object) and
+ * already in CEL's own map and list types: CEL would otherwise rebuild a Map of every member each
+ * time a condition reads `token` (see `celValue`).
+ */
+function celView(claims: Claims): CelInput {
   let view = celViews.get(claims)
   if (view === undefined) {
     const normalized = normalizeClaims(claims)
-    view = { scopes: [...normalized.scopes], roles: [...normalized.roles], groups: [...normalized.groups], booleans: { ...normalized.booleans } }
+    view = celValue({ scopes: [...normalized.scopes], roles: [...normalized.roles], groups: [...normalized.groups], booleans: { ...normalized.booleans } }, 0)
     celViews.set(claims, view)
   }
   return view
@@ -94,16 +99,35 @@ function celView(claims: Claims): Claims {
 /**
  * Verified claims are frozen, null-prototype objects (no `__proto__` pollution), which
  * `@bufbuild/cel` cannot read: every field access fails. CEL gets a plain-object copy made through
- * JSON, which keeps a `__proto__` member as an ordinary own property; one copy per token.
+ * JSON, which keeps a `__proto__` member as an ordinary own property; one copy per token, converted
+ * once (`celValue`).
  */
-function celClaims(claims: Claims): Claims {
-  if (Object.getPrototypeOf(claims) === Object.prototype) return claims
+function celClaims(claims: Claims): CelInput {
+  const plain = Object.getPrototypeOf(claims) === Object.prototype
+  // A plain object that may still change is read as it is now, not from a conversion made earlier.
+  if (plain && !Object.isFrozen(claims)) return claims as CelInput
   let copy = celCopies.get(claims)
   if (copy === undefined) {
-    copy = JSON.parse(JSON.stringify(claims)) as Claims
+    copy = celValue(plain ? claims : JSON.parse(JSON.stringify(claims)), 0)
     celCopies.set(claims, copy)
   }
   return copy
+}
+
+/** Nesting converted ahead; anything deeper is left to CEL, which converts it when read. */
+const CEL_VALUE_DEPTH = 32
+
+/**
+ * A plain JSON value as CEL's map and list types, the conversion `toCel` of @bufbuild/cel makes on
+ * every read of an object (`celMap(new Map(Object.entries(v)))`, `celList(v)`), done once: CEL
+ * passes its own types through unchanged, so conditions see the same values. Primitives stay as
+ * they are; CEL converts them on read as before.
+ */
+function celValue(value: unknown, depth: number): CelInput {
+  if (depth >= CEL_VALUE_DEPTH || typeof value !== 'object' || value === null) return value as CelInput
+  if (Array.isArray(value)) return celList(value.map((item: unknown) => celValue(item, depth + 1)))
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value as CelInput
+  return celMap(new Map(Object.entries(value).map(([key, item]) => [key, celValue(item, depth + 1)])))
 }
 
 function pick(extra: Readonly<Record<string, unknown>> | undefined, names: readonly string[]): Record<string, unknown> {

@@ -24,7 +24,7 @@ export function compileMatch(match: MatchInput, effect: 'allow' | 'deny', ruleId
   const subject = match.subject === undefined ? undefined : compileSubject(match.subject)
   const claims = Object.entries(match.claims ?? {})
   const condition = match.condition === undefined ? undefined : mustCompile(match.condition, ruleId)
-  return function matchRule(tokenClaims) {
+  const decide = (tokenClaims: Claims): MatchResult => {
     if (subject && !(typeof tokenClaims.sub === 'string' && subject(tokenClaims.sub))) return { matched: false, because: 'subject' }
     const differing = claims.find(([name, value]) => readClaim(tokenClaims, name) !== value)
     if (differing) return { matched: false, because: `claim ${differing[0]}` }
@@ -33,6 +33,19 @@ export function compileMatch(match: MatchInput, effect: 'allow' | 'deny', ruleId
     if ('value' in outcome) return outcome.value ? { matched: true } : { matched: false, because: 'condition is false' }
     if (effect === 'deny') return { matched: true, conditionError: outcome.error }
     return { matched: false, because: `condition error: ${outcome.error}`, conditionError: outcome.error }
+  }
+  if (!condition) return decide
+  // The outcome depends on the claims alone, and a cached token's claims are one frozen object:
+  // its CEL condition runs once per token, not once per request.
+  const decided = new WeakMap<Claims, MatchResult>()
+  return function matchRule(tokenClaims) {
+    if (!Object.isFrozen(tokenClaims)) return decide(tokenClaims)
+    let result = decided.get(tokenClaims)
+    if (result === undefined) {
+      result = decide(tokenClaims)
+      decided.set(tokenClaims, result)
+    }
+    return result
   }
 }
 

@@ -70,12 +70,27 @@ export function auditRequest(ctx: RequestContext, masking: Masking): { body: unk
   const session = clientSession === undefined ? {} : { clientSession }
   if (ctx.json === undefined) return { body: undefined, hits: {}, facts: { ...namedFacts(ctx.facts), ...session } }
   const body = redactCredentials(ctx.json, messageFamilies.has(ctx.endpoint?.name ?? 'unknown') ? bodyCredentials : agentCredentials)
-  const detectors = [...new Set([...masking.detectorsForRule(ctx.decision?.rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])]
+  const detectors = auditDetectors(masking, ctx.decision?.rule)
   const masker = masking.forRule(ctx.decision?.rule) ?? masking.requests?.masker
   if (!masker || detectors.length === 0) return { body, hits: { ...ctx.requestMaskHits }, facts: { ...namedFacts(ctx.facts), ...session } }
   const masked = masker.maskRequest(body, detectors, { forwarded: false })
   const facts = masked.changed ? namedFacts(extractRequestFacts(ctx.endpoint?.name ?? 'unknown', masked.body)) : namedFacts(ctx.facts)
   return { body: masked.body, hits: { ...ctx.requestMaskHits, ...masked.hits }, facts: { ...facts, ...session } }
+}
+
+/** Lists per configuration and rule, made once: the masker then finds its compiled set by the list's identity. */
+const detectorLists = new WeakMap<Masking, Map<string | undefined, readonly string[]>>()
+
+/** The audit copy's detectors: the rule's profiles and the request sets. */
+function auditDetectors(masking: Masking, rule: string | undefined): readonly string[] {
+  let lists = detectorLists.get(masking)
+  if (!lists) detectorLists.set(masking, (lists = new Map()))
+  let list = lists.get(rule)
+  if (!list) {
+    list = Object.freeze([...new Set([...masking.detectorsForRule(rule), ...(masking.requests?.block ?? []), ...(masking.requests?.mask ?? [])])])
+    lists.set(rule, list)
+  }
+  return list
 }
 
 const messageFamilies: ReadonlySet<string> = new Set(['messages', 'count_tokens', 'batches'])
@@ -101,13 +116,21 @@ export function auditResponseJson(ctx: Pick<RequestContext, 'endpoint'>, json: u
 /** A copy with every member of `names` replaced, at any depth; unchanged containers are shared, not copied. */
 export function redactCredentials(json: unknown, names: ReadonlySet<string> = agentCredentials, depth = 0): unknown {
   if (depth > 128 || typeof json !== 'object' || json === null) return json
+  // Runs on every audited body: no copy (nor entries array) unless a credential is found.
   if (Array.isArray(json)) {
-    const items = json.map((item) => redactCredentials(item, names, depth + 1))
-    return items.some((item, i) => item !== json[i]) ? items : json
+    let items: unknown[] | undefined
+    for (let i = 0; i < json.length; i++) {
+      const item: unknown = json[i]
+      const next = redactCredentials(item, names, depth + 1)
+      if (next !== item) (items ??= json.slice())[i] = next
+    }
+    return items ?? json
   }
   let copy: Record<string, unknown> | undefined
-  for (const [key, value] of Object.entries(json)) {
-    const next = names.has(key) && value !== null && value !== undefined ? redacted : redactCredentials(value, names, depth + 1)
+  const record = json as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const value = record[key]
+    const next = names.has(key) && value !== null && value !== undefined ? redacted : typeof value === 'object' ? redactCredentials(value, names, depth + 1) : value
     // defineProperty: a member named `__proto__` stays a member, never a prototype.
     if (next !== value) Object.defineProperty((copy ??= { ...(json as Record<string, unknown>) }), key, { value: next, enumerable: true, writable: true, configurable: true })
   }

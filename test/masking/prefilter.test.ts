@@ -124,3 +124,54 @@ describe('search-DFA cache drop', () => {
     })
   })
 })
+
+/**
+ * `cannotMatch` lets maskWithSet and the request walk skip the scanner for a whole string. It must
+ * be true only where the exact scanner finds nothing, including matches that end at the end of the
+ * text only (`$`, a trailing `\b`), which the search DFA's table does not report.
+ */
+describe('search-DFA whole-string check (cannotMatch)', () => {
+  const set = compilePatternSet(ALL).set!
+  const nothingFound = (s: PatternSet, text: string): boolean => observe(s, [text], false).regions.length === 0
+
+  it('is true only where the scanner finds nothing, on random documents', () => {
+    let skipped = 0
+    fc.assert(fc.property(documents, (text) => {
+      // Not "exactly": maxLength and validators (Luhn, mod-97) may drop every candidate it saw.
+      if (set.search.cannotMatch(text)) {
+        skipped++
+        expect(nothingFound(set, text)).toBe(true)
+      }
+    }), { numRuns: 400, seed: 20261210 })
+    expect(skipped).toBeGreaterThan(20)
+  })
+
+  it('sees matches that end only at the end of the text', () => {
+    for (const text of ['OPS-12', 'see OPS-1234567', 'AKIAIOSFODNN7EXAMPLE', 'mail bob@example.com']) {
+      expect(nothingFound(set, text)).toBe(false)
+      expect(set.search.cannotMatch(text)).toBe(false)
+    }
+    expect(set.search.cannotMatch('OPS-12345678')).toBe(nothingFound(set, 'OPS-12345678'))
+    expect(set.search.cannotMatch('plain words, nothing else')).toBe(true)
+  })
+
+  it('custom patterns with \\b, ^, $ and validators, and a cache dropped constantly', () => {
+    const specs: PatternSpec[] = [
+      { name: 'start', regex: '^[a-c]+x', maxLength: 6 },
+      { name: 'end', regex: 'y[a-c]*$', maxLength: 5 },
+      { name: 'edge', regex: '\\bab\\B', maxLength: 4 },
+      { name: 'even', regex: '[0-9]{2,8}', maxLength: 8, validate: (m) => Number(m) % 2 === 0 },
+      { name: 'long', regex: '[a-c]+@', maxLength: 5 },
+    ]
+    const custom = compilePatternSet(specs).set!
+    const tiny = compilePatternSet(specs, { maxStates: 8 }).set!
+    const text = fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'y', '1', '2', '@', ' ', '😀'), { maxLength: 30 }).map((c) => c.join(''))
+    fc.assert(fc.property(text, (t) => {
+      const found = observe(custom, [t], false).regions.length > 0
+      // A validator may refuse every candidate: then the check may say "can match" (it is a superset).
+      if (!custom.search.cannotMatch(t)) expect(found || /[0-9]{2}/.test(t)).toBe(true)
+      else expect(found).toBe(false)
+      expect(tiny.search.cannotMatch(t)).toBe(custom.search.cannotMatch(t))
+    }), { numRuns: 500, seed: 20261211 })
+  })
+})

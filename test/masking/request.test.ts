@@ -53,6 +53,14 @@ describe('scanRequest (masking.requests.block)', () => {
     expect(masker.scanRequest(body, BLOCK).findings).toEqual([{ detector: 'aws-access-key', path }])
   })
 
+  it('names the body itself, a top-level list and a member named "" as before', () => {
+    const at = (body: unknown) => masker.scanRequest(body, BLOCK).findings.map((f) => f.path)
+    expect(at('AKIAIOSFODNN7EXAMPLE')).toEqual(['(body)'])
+    expect(at([1, null, ['AKIAIOSFODNN7EXAMPLE']])).toEqual(['[2][0]'])
+    expect(at({ '': 'AKIAIOSFODNN7EXAMPLE', a: { '': { b: 'AKIAIOSFODNN7EXAMPLE' } } })).toEqual(['', 'a..b'])
+    expect(at({ AKIAIOSFODNN7EXAMPLE: 1 })).toEqual(['AKIAIOSFODNN7EXAMPLE (member name)'])
+  })
+
   it('uses only the detectors asked for (email is not blocked here)', () => {
     expect(masker.scanRequest({ messages: [{ role: 'user', content: 'bob@example.com' }] }, BLOCK).hits).toEqual({})
     expect(masker.scanRequest({ messages: [{ role: 'user', content: 'bob@example.com' }] }, ['email']).hits).toEqual({ email: 1 })

@@ -93,6 +93,30 @@ describe('claims as the verifier returns them', () => {
   })
 })
 
+describe('claims converted once per token', () => {
+  it('give the same outcomes as the plain claims CEL converts on every read, on every evaluation', () => {
+    const plain = {
+      sub: 'repo:acme/app', n: 3, ratio: 0.5, ok: true, none: null, groups: ['a', 'b'], nested: { list: [{ k: 'v', n: 2 }], deep: { x: [1, [2, 3]] } },
+      'kubernetes.io': { namespace: 'ci' }, realm_access: { roles: ['ops'] },
+    }
+    const frozen = Object.freeze(Object.assign(Object.create(null), plain))
+    const expressions = [
+      'claims.groups.exists(g, g == "b")', 'size(claims.groups) == 2', '"a" in claims.groups', 'claims.nested.list[0].k == "v"',
+      'claims.nested.list.exists(e, e.n == 2)', 'claims.nested.deep.x[1][0] == 2', 'has(claims.nested.deep)', '"deep" in claims.nested',
+      'claims.n == 3', 'claims.ratio < 1.0', 'claims.ok', 'claims.none == null', 'claims["kubernetes.io"].namespace == "ci"',
+      'claims.missing == "x"', 'claims.nested.list[5].k == "v"', 'claims.n == "3"', 'claims.groups', '"ops" in token.roles', 'size(token.scopes) == 0',
+    ]
+    for (const expr of expressions) {
+      const compiled = compileCondition(expr)
+      expect(compiled.ok, expr).toBe(true)
+      if (!compiled.ok) continue
+      const expected = evaluateCondition(compiled.program, { ...plain })
+      expect(evaluateCondition(compiled.program, frozen), expr).toEqual(expected)
+      expect(evaluateCondition(compiled.program, frozen), `${expr} (again)`).toEqual(expected)
+    }
+  })
+})
+
 describe('the normalised token view', () => {
   it('reads scope and scp alike, Keycloak realm roles and string booleans', () => {
     const cases: Array<[string, Record<string, unknown>]> = [

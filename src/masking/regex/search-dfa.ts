@@ -22,6 +22,8 @@ import { PREV_NON_WORD, PREV_START, PREV_WORD } from './dfa.js'
  */
 export const IDLE_STATES = 3
 const UNKNOWN = -1
+const YES = 1
+const NO = 2
 const INITIAL_CAPACITY = 64
 
 export class SearchDfa {
@@ -38,6 +40,8 @@ export class SearchDfa {
   private kernels: Int32Array[] = []
   private prevs: number[] = []
   private ids = new Map<string, number>()
+  /** Per state id: whether a match can end at the end of the text (`$`, `\b`), 0 until computed. */
+  private endMatch: Uint8Array
 
   constructor(
     private readonly automaton: Automaton,
@@ -47,7 +51,43 @@ export class SearchDfa {
     this.stride = automaton.classCount
     this.idleRows = IDLE_STATES * this.stride
     this.table = new Int32Array(INITIAL_CAPACITY * this.stride).fill(UNKNOWN)
+    this.endMatch = new Uint8Array(INITIAL_CAPACITY)
     this.internIdle()
+  }
+
+  /**
+   * True when no match of any pattern can end anywhere in `text` read whole (its end included), so
+   * masking it changes nothing. The same table walk as the scanner's fast path, without a scanner:
+   * a string of a request body or a JSON reply costs one table load per code unit and no allocation.
+   * @example set.search.cannotMatch('hello') // true with the default detectors
+   */
+  cannotMatch(text: string): boolean {
+    const classOf = this.classOf
+    let table = this.table
+    let row = PREV_START * this.stride
+    for (let i = 0; i < text.length; i++) {
+      const cls = classOf[text.charCodeAt(i)]!
+      let entry = table[row + cls]!
+      if (entry < 0) {
+        entry = this.resolve(row, cls)
+        table = this.table
+      }
+      if ((entry & 1) !== 0) return false
+      row = entry >> 1
+    }
+    return row < this.idleRows || !this.matchesAtEnd(row)
+  }
+
+  /** Whether some thread of the state at `row` accepts at the end of the text (cached per state). */
+  private matchesAtEnd(row: number): boolean {
+    const id = row / this.stride
+    let known = this.endMatch[id]!
+    if (known === 0) {
+      const step = this.automaton.searchStep(this.kernels[id]!, this.prevs[id]!, this.automaton.eof)
+      known = step.matchEnds ? YES : NO
+      this.endMatch[id] = known
+    }
+    return known === YES
   }
 
   get cachedStates(): number {
@@ -96,6 +136,9 @@ export class SearchDfa {
     const bigger = new Int32Array(this.table.length * 2).fill(UNKNOWN)
     bigger.set(this.table)
     this.table = bigger
+    const ends = new Uint8Array(this.endMatch.length * 2)
+    ends.set(this.endMatch)
+    this.endMatch = ends
   }
 
   private drop(): void {
@@ -104,6 +147,7 @@ export class SearchDfa {
     this.prevs = []
     this.ids = new Map()
     this.table.fill(UNKNOWN)
+    this.endMatch.fill(0)
     this.internIdle()
   }
 

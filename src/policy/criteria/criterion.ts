@@ -52,6 +52,8 @@ export function verdict(granted: readonly Reason[], denied: readonly Reason[]): 
 }
 
 function bounded(reasons: readonly Reason[]): Reason[] {
+  // Nearly every check has one reason: nothing to deduplicate or count.
+  if (reasons.length <= 1) return reasons.slice()
   const seen = new Set<string>()
   const perCode = new Map<ReasonCode, number>()
   const out: Reason[] = []
