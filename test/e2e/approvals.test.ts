@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
 import { MOCK_PII } from '../../src/mock-upstream/index.js'
-import { defaultRules, messageBody, startStack, type Stack } from './harness.js'
+import { clearOfMinuteBoundary, defaultRules, messageBody, startStack, type Stack } from './harness.js'
 
 /**
  * Approvals and limits end to end (issue "Policy and access", done-when): a job held until a human
@@ -161,6 +161,7 @@ describe('approval after the request guard and limits (issue #12 item 7)', () =>
   })
 
   it('a rate-limited request does not consume a one-use grant', async () => {
+    await clearOfMinuteBoundary()
     const first = await call('rlkept') // 1 of 1 this minute: opens the review
     expect(first.status).toBe(403)
     expect((await cli('approve', first.headers.get('skillgate-review-id')!)).code).toBe(0)
@@ -182,6 +183,7 @@ describe('limits', () => {
   })
 
   it('enforces requests per minute with retry-after', async () => {
+    await clearOfMinuteBoundary()
     expect((await call('rated')).status).toBe(200)
     expect((await call('rated')).status).toBe(200)
     const third = await call('rated')

@@ -108,3 +108,13 @@ export const messageBody = (extra: Record<string, unknown> = {}) =>
       .map(([k, v]) => `,"${k}":${JSON.stringify(v)}`)
       .join('')}}`,
   )
+
+/**
+ * `requestsPerMinute` counts fixed UTC minutes on the gateway's clock: a test that expects its Nth call
+ * in a row to be refused must not straddle a minute boundary, or the count starts again mid-test.
+ * Waits for the next minute when fewer than `marginSeconds` remain in this one.
+ */
+export async function clearOfMinuteBoundary(marginSeconds = 15): Promise<void> {
+  const intoMinute = Date.now() % 60_000
+  if (intoMinute > 60_000 - marginSeconds * 1_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50))
+}

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { messageBody, startStack, type Stack } from '../e2e/harness.js'
+import { clearOfMinuteBoundary, messageBody, startStack, type Stack } from '../e2e/harness.js'
 import { startUpstreamFixture, UPSTREAM_BEARER, type UpstreamFixture } from './upstream-fixture.js'
 
 /**
@@ -119,9 +119,7 @@ describe('an MCP-only rule (allow.mcp, no allow.endpoints)', () => {
 
 describe('tool calls under the rule\'s limits', () => {
   it('past requestsPerMinute: −32001 naming the rule, the limit and when to retry; not forwarded; audited as a 429', async () => {
-    // The counter is per UTC minute on the gateway's clock: start clear of a minute boundary.
-    const second = new Date().getUTCSeconds()
-    if (second >= 50) await new Promise((resolve) => setTimeout(resolve, (61 - second) * 1000))
+    await clearOfMinuteBoundary()
     const client = await connect(deployer, 'deployer')
     for (const env of ['a', 'b']) expect((await client.callTool({ name: 'deploy', arguments: { env } })).isError).toBeFalsy()
     const error = (await failure(client.callTool({ name: 'deploy', arguments: { env: 'c' } }))) as McpError
