@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks'
-import { ulid } from 'ulid'
 import type { BatchWrites, TakenWrites } from './batch-writes.js'
 import { checkAmount, checkCounterKey, checkLease, checkSlotArgs, dayMs, windowBounds } from './counter-rows.js'
 import { StorageError } from './errors.js'
 import type { CounterStore, CounterValue, CounterWindow, SlotLease } from './ports-limits.js'
 import { checkTime } from './revocation-rows.js'
 import type { Dialect, SqlDb } from './sql/db.js'
+import { newRequestId } from '../observability/request-id.js'
 import { get, run, type Step } from './sql/step.js'
 
 /** A counter row as the store holds it: the window it counts and its value there. */
@@ -127,7 +127,8 @@ export class SqlCounterStore implements CounterStore {
     checkCounterKey(key)
     checkSlotArgs(max, ttlMs)
     const now = this.#time(at)
-    const lease: SlotLease = { key, id: ulid(now), expiresAt: new Date(now + ttlMs) }
+    // The pooled generator: the `ulid` package draws randomness per character (~18 µs a request in the bench).
+    const lease: SlotLease = { key, id: newRequestId(now), expiresAt: new Date(now + ttlMs) }
     return this.#batch.submit('acquiring a slot', function* (d): Step<SlotLease | null> {
       // Count-then-insert is only atomic under a lock; per key, so unrelated principals never wait.
       yield* d.lock('slot', key)

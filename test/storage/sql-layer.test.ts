@@ -95,3 +95,28 @@ await describePostgres('sql layer: postgres idle connections', () => {
     }
   })
 })
+
+describe('sql layer: sqlite, another connection holding the write lock', () => {
+  it('waits on the event loop, keeps call order, and fails unavailable past the busy timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skillgate-sql-'))
+    const holder = new SqliteDb(join(dir, 'x.db'), 1_000)
+    const waiter = new SqliteDb(join(dir, 'x.db'), 1_000)
+    const impatient = new SqliteDb(join(dir, 'x.db'), 30)
+    try {
+      await holder.write('schema', () => exec('CREATE TABLE t (n INTEGER NOT NULL)'))
+      holder.db.exec('BEGIN IMMEDIATE')
+      const written = waiter.write('insert', () => run('INSERT INTO t (n) VALUES (1)'))
+      const read = waiter.read('count', () => get<{ c: number }>('SELECT COUNT(*) AS c FROM t'))
+      // The event loop still turns while the lock is held (SQLite's busy handler would block it).
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await expect(impatient.write('insert', () => run('INSERT INTO t (n) VALUES (2)'))).rejects.toMatchObject({ name: 'StorageError', code: 'unavailable' })
+      holder.db.exec('COMMIT')
+      expect(await written).toBe(1)
+      // Called after the write, run after it: it sees the row.
+      expect(await read).toEqual({ c: 1 })
+    } finally {
+      await Promise.all([holder.close(), waiter.close(), impatient.close()])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
