@@ -48,8 +48,7 @@ function inKeyOrder(value: unknown, depth: number): unknown {
     if (i > 0 && (keys[i - 1] as string) > key) inOrder = false
   }
   if (!inOrder) keys.sort(byCodeUnits)
-  // A null-prototype copy: a `__proto__` member stays a member.
-  let copy: Record<string, unknown> | undefined = inOrder ? undefined : (Object.create(null) as Record<string, unknown>)
+  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {}
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string
     const member = object[key]
@@ -57,17 +56,26 @@ function inKeyOrder(value: unknown, depth: number): unknown {
     const ordered = inKeyOrder(member, depth + 1)
     if (ordered === needsWriter) return needsWriter
     if (copy === undefined && ordered !== member) copy = prefix(object, keys, i)
-    if (copy !== undefined) copy[key] = ordered
+    if (copy !== undefined) put(copy, key, ordered)
   }
   return copy ?? object
 }
 
+/**
+ * A plain object keeps the fast property layout the native serialiser is quick on (a null-prototype
+ * one would not); only a `__proto__` member needs defining rather than assigning, to stay a member.
+ */
+function put(copy: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true })
+  else copy[key] = value
+}
+
 /** A copy holding the first `count` members (already in order and unchanged). */
 function prefix(object: Record<string, unknown>, keys: readonly string[], count: number): Record<string, unknown> {
-  const copy = Object.create(null) as Record<string, unknown>
+  const copy: Record<string, unknown> = {}
   for (let i = 0; i < count; i++) {
     const key = keys[i] as string
-    if (object[key] !== undefined) copy[key] = object[key]
+    if (object[key] !== undefined) put(copy, key, object[key])
   }
   return copy
 }
