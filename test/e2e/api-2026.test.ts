@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import AnthropicLegacy from 'anthropic-sdk-0x'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MOCK_ADVICE_TEXT, MOCK_ADVISOR_OUTPUT_TOKENS, MOCK_PII } from '../../src/mock-upstream/index.js'
-import { defaultRules, startStack, type Stack } from './harness.js'
+import { clearOfDayBoundary, defaultRules, startStack, type Stack } from './harness.js'
 
 /**
  * Issue #18 through the official SDKs, unchanged: 1.x (API version 2026-10-21, Bearer) and the last
@@ -172,6 +172,7 @@ describe('budgets count advisor tokens from usage.iterations', () => {
     })
 
   it('two advisor calls spend a 1000-token output budget that plain calls barely touch', async () => {
+    await clearOfDayBoundary()
     expect(MOCK_ADVISOR_OUTPUT_TOKENS * 2).toBeGreaterThan(1000 - 300)
     const advised = await clientFor('advised')
     const first = await ask(advised, true)

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
 import { MOCK_PII } from '../../src/mock-upstream/index.js'
-import { clearOfMinuteBoundary, defaultRules, messageBody, startStack, type Stack } from './harness.js'
+import { clearOfDayBoundary, clearOfMinuteBoundary, defaultRules, messageBody, startStack, type Stack } from './harness.js'
 
 /**
  * Approvals and limits end to end (issue "Policy and access", done-when): a job held until a human
@@ -173,6 +173,7 @@ describe('approval after the request guard and limits (issue #12 item 7)', () =>
 
 describe('limits', () => {
   it('enforces an output token budget counted from streamed usage', async () => {
+    await clearOfDayBoundary()
     const first = await call('budget', messageBody({ stream: true }))
     expect(first.status).toBe(200)
     expect(await first.text()).toContain('message_stop')

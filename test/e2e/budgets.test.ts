@@ -4,8 +4,8 @@
  * overshoot; a batch reserves the sum of its requests.
  */
 import { request as httpRequest } from 'node:http'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { defaultRules, startStack, type Stack } from './harness.js'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { clearOfDayBoundary, defaultRules, startStack, type Stack } from './harness.js'
 
 let stack: Stack
 const rule = (id: string, limits: Record<string, unknown>) => ({
@@ -37,6 +37,8 @@ const call = async (repo: string, text: string, path = '/v1/messages', extra: Re
   fetch(`${stack.url}${path}`, { method: 'POST', body: text, headers: { ...(await headers(repo)), ...extra } })
 
 describe('output reservations', () => {
+  // Budgets count UTC days: no test may spend on one day and expect its refusal on the next.
+  beforeEach(() => clearOfDayBoundary())
   it('a client that leaves after the first content block is charged its whole reservation', async () => {
     const h = await headers('leaver')
     await new Promise<void>((resolve, reject) => {

@@ -115,6 +115,15 @@ export const messageBody = (extra: Record<string, unknown> = {}) =>
  * Waits for the next minute when fewer than `marginSeconds` remain in this one.
  */
 export async function clearOfMinuteBoundary(marginSeconds = 15): Promise<void> {
-  const intoMinute = Date.now() % 60_000
-  if (intoMinute > 60_000 - marginSeconds * 1_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 50))
+  await clearOfBoundary(60_000, marginSeconds)
+}
+
+/** The same for the token budgets, which count UTC days: a spend and its refusal on the same day. */
+export async function clearOfDayBoundary(marginSeconds = 20): Promise<void> {
+  await clearOfBoundary(86_400_000, marginSeconds)
+}
+
+async function clearOfBoundary(periodMs: number, marginSeconds: number): Promise<void> {
+  const into = Date.now() % periodMs
+  if (into > periodMs - marginSeconds * 1_000) await new Promise((resolve) => setTimeout(resolve, periodMs - into + 50))
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { runReviewsCommand } from '../../src/cli/commands/reviews.js'
 import { runRevokeCommand } from '../../src/cli/commands/revoke.js'
 import { createTestSchema, describePostgres, postgresTestUrl } from '../contract/postgres-env.js'
-import { defaultRules, messageBody, startStack, type Stack } from './harness.js'
+import { clearOfDayBoundary, defaultRules, messageBody, startStack, type Stack } from './harness.js'
 
 /**
  * Two gateway replicas on one PostgreSQL (SPEC §7): a revocation, an approval, a grant and a
@@ -93,6 +93,7 @@ await describePostgres('two replicas on one PostgreSQL', () => {
 
   // 70 fits one 64-token reservation; after a spend, a second one no longer fits.
   it('a budget spent on replica A is enforced by replica B within a second', async () => {
+    await clearOfDayBoundary()
     const spend = await call(a, 'budget', '902', true)
     expect(spend.status).toBe(200)
     await spend.text()
