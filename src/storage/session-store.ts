@@ -3,6 +3,7 @@ import { StorageError } from './errors.js'
 import type { AdminSession, NewAdminSession, SessionStore } from './ports-sessions.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
+import { readJson } from './shared.js'
 
 interface SessionRow {
   id: string
@@ -69,7 +70,7 @@ export class SqlSessionStore implements SessionStore {
 }
 
 function fromRow(row: SessionRow): AdminSession {
-  const roles: unknown = JSON.parse(row.roles)
+  const roles = readJson<unknown>(row.roles, `session ${row.id} roles`)
   return {
     id: row.id,
     issuer: row.issuer,

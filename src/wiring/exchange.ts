@@ -70,7 +70,8 @@ export async function buildExchangeHandler(deps: ExchangeDeps): Promise<(req: In
     replay: deps.storage.replay,
     minted: deps.minted,
     matchRule: (identity, namedRule) => {
-      const selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims: identity.claims, namedRule })
+      // Minted tokens are for `/v1` (the Claude SDKs' federation): an MCP-only rule steps aside there too.
+      const selection = selectRule(deps.policy, { issuerId: identity.issuerId, claims: identity.claims, namedRule, serves: (rule) => rule.serves.v1 })
       if (selection.ok) return { ok: true, rule: selection.rule.id, principal: selection.principal }
       return { ok: false, reason: selection.decision.reasons.map((r) => r.code).join(',') }
     },

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decodeJwt } from 'jose'
 import { clearOfMinuteBoundary, messageBody, startStack, type Stack } from '../e2e/harness.js'
 import { startUpstreamFixture, UPSTREAM_BEARER, type UpstreamFixture } from './upstream-fixture.js'
 
@@ -102,6 +103,17 @@ describe('an MCP-only rule (allow.mcp, no allow.endpoints)', () => {
     expect(response.status).toBe(403)
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain('endpoint messages is not in allow.endpoints')
     expect(stack.mock.requests.length).toBe(before)
+  })
+
+  it('steps aside at the token exchange too: the minted token is bound to the /v1 rule; naming it still works', async () => {
+    const exchange = async (named: Record<string, string>) => {
+      const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: deployer })
+      const response = await fetch(`${stack.url}/v1/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...named }, body })
+      expect(response.status).toBe(200)
+      return decodeJwt(((await response.json()) as { access_token: string }).access_token)
+    }
+    expect((await exchange({})).rule).toBe('ci-app')
+    expect((await exchange({ 'skillgate-rule': 'deployer' })).rule).toBe('deployer')
   })
 
   it('steps aside on /v1 when another rule matches too: the job needs no header there', async () => {
