@@ -47,7 +47,7 @@ function inKeyOrder(value: unknown, depth: number): unknown {
     if (isArrayIndex(key)) return needsWriter
     if (i > 0 && (keys[i - 1] as string) > key) inOrder = false
   }
-  if (!inOrder) keys.sort(byCodeUnits)
+  if (!inOrder) sortKeys(keys)
   let copy: Record<string, unknown> | undefined = inOrder ? undefined : {}
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string
@@ -135,7 +135,7 @@ function writeArray(items: readonly unknown[], depth: number): string {
 
 function writeObject(object: Record<string, unknown>, depth: number): string {
   plainOnly(object)
-  const keys = Object.keys(object).sort(byCodeUnits)
+  const keys = sortKeys(Object.keys(object))
   let out = '{'
   let first = true
   for (const key of keys) {
@@ -148,3 +148,22 @@ function writeObject(object: Record<string, unknown>, depth: number): string {
 }
 
 const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * Sorts in place by UTF-16 code units. An object has a handful of keys, and `Array.prototype.sort`
+ * allocates work space on every call (a quarter of all bytes the audit allocated per request): a
+ * small array is sorted by insertion instead, with no allocation.
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 24) return keys.sort(byCodeUnits)
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string
+    let j = i - 1
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string
+      j--
+    }
+    keys[j + 1] = key
+  }
+  return keys
+}
