@@ -8,13 +8,19 @@ import type { Next, Stage } from './stage.js'
 export function compose(stages: readonly Stage[]): (ctx: RequestContext) => Promise<void> {
   return function runPipeline(ctx) {
     let last = -1
-    const dispatch = async (index: number): Promise<void> => {
-      if (index <= last) throw new Error(`stage ${stages[last]?.name ?? index} called next() twice`)
+    // Not `async`: each stage's own promise is returned as it is, not wrapped in another one (two
+    // dozen stages run per request); a stage that throws synchronously still rejects.
+    const dispatch = (index: number): Promise<void> => {
+      if (index <= last) return Promise.reject(new Error(`stage ${stages[last]?.name ?? index} called next() twice`))
       last = index
       const stage = stages[index]
-      if (!stage) return
+      if (!stage) return Promise.resolve()
       const next: Next = () => dispatch(index + 1)
-      await stage(ctx, next)
+      try {
+        return stage(ctx, next)
+      } catch (error) {
+        return Promise.reject(error)
+      }
     }
     return dispatch(0)
   }
