@@ -1,3 +1,4 @@
+import { placeOf, placeText, walkBodyObjects, type Place } from './body-walk.js'
 import type { OwnedKind, OwnedObject } from './kinds.js'
 
 /**
@@ -86,9 +87,6 @@ const idMembers: ReadonlyMap<string, ManagedKind> = new Map([
 /** Object types that cite an agent by `id`: `{type:"agent", id, version}`, `{type:"agent_with_overrides", id, …}`. */
 const agentReferenceTypes: ReadonlySet<string> = new Set(['agent', 'agent_with_overrides'])
 
-const maxDepth = 256
-const maxReferences = 10_000
-
 /**
  * Every Managed Agents object a body cites (SDK 1.14 shapes): a session's or deployment's `agent`
  * (an id string, or `{type:"agent"|"agent_with_overrides", id}`), a multiagent roster's `agents`
@@ -99,35 +97,28 @@ const maxReferences = 10_000
  */
 export function managedReferences(json: unknown): ManagedReference[] {
   const found: ManagedReference[] = []
-  const add = (kind: ManagedKind, value: unknown, at: string) => found.push({ kind, id: typeof value === 'string' ? value : '', at: at === '' ? '(body)' : at })
-  const stack: Array<{ value: unknown; at: string; depth: number }> = [{ value: json, at: '', depth: 0 }]
-  while (stack.length > 0) {
-    const { value, at, depth } = stack.pop() as { value: unknown; at: string; depth: number }
-    if (typeof value !== 'object' || value === null) continue
-    if (depth > maxDepth || found.length >= maxReferences) return [...found, { kind: 'agent', id: '', at: at === '' ? '(body)' : at }]
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], at: `${at}[${i}]`, depth: depth + 1 })
-      continue
-    }
-    const object = value as Record<string, unknown>
-    if (typeof object.type === 'string' && agentReferenceTypes.has(object.type) && object.id !== undefined) add('agent', object.id, at)
-    for (const [key, member] of Object.entries(object)) {
-      const here = at === '' ? key : `${at}.${key}`
+  const add = (kind: ManagedKind, value: unknown, at: Place | undefined) => found.push({ kind, id: typeof value === 'string' ? value : '', at: placeText(at) })
+  const stopped = walkBodyObjects(json, () => found.length, (object, place, descend) => {
+    if (typeof object.type === 'string' && agentReferenceTypes.has(object.type) && object.id !== undefined) add('agent', object.id, place)
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue
+      const member = object[key]
       const kind = idMembers.get(key)
       if (kind !== undefined && member !== null && member !== undefined) {
-        if (Array.isArray(member)) member.forEach((item, i) => add(kind, item, `${here}[${i}]`))
+        const here = placeOf(place, key)
+        if (Array.isArray(member)) member.forEach((item, i) => add(kind, item, placeOf(here, i)))
         else add(kind, member, here)
       } else if ((key === 'agent' || key === 'agents') && member !== null && member !== undefined) {
         // An id string is a reference; objects are walked (their `type` says whether they cite one).
+        const here = placeOf(place, key)
         const items: unknown[] = key === 'agents' && Array.isArray(member) ? member : [member]
         items.forEach((item, i) => {
-          const itemAt = key === 'agents' && Array.isArray(member) ? `${here}[${i}]` : here
-          if (typeof item === 'string') add('agent', item, itemAt)
-          else if (typeof item === 'object' && item !== null) stack.push({ value: item, at: itemAt, depth: depth + 1 })
+          const itemAt = key === 'agents' && Array.isArray(member) ? placeOf(here, i) : here
+          if (typeof item === 'object' && item !== null) descend(item, itemAt)
           else add('agent', item, itemAt)
         })
-      } else if (typeof member === 'object' && member !== null) stack.push({ value: member, at: here, depth: depth + 1 })
+      } else if (typeof member === 'object' && member !== null) descend(member, placeOf(place, key))
     }
-  }
-  return found
+  })
+  return stopped === undefined ? found : [...found, { kind: 'agent', id: '', at: stopped }]
 }

@@ -14,9 +14,12 @@ export interface PathCheck extends OwnedObject {
   readonly namedSkillSuffices: boolean
 }
 
-const BATCH = /^\/v1\/messages\/batches\/([^/]+)(?:\/(?:cancel|results))?$/
-const FILE = /^\/v1\/files\/([^/]+)(?:\/content)?$/
-const SKILL = /^\/v1\/skills\/([^/]+)(?:\/versions(?:\/([^/]+))?(?:\/content)?)?$/
+// Group 2 is what follows the object (a sub-resource), absent on the object's own path.
+const BATCH = /^\/v1\/messages\/batches\/([^/]+)(\/(?:cancel|results))?$/
+const FILE = /^\/v1\/files\/([^/]+)(\/content)?$/
+// 1 skill, 2 anything under it, 3 the version, 4 the version's content.
+const SKILL = /^\/v1\/skills\/([^/]+)(\/versions(?:\/([^/]+))?(\/content)?)?$/
+const MANAGED_OBJECT = /^\/v1\/[a-z_]+\/[^/]+$/
 
 /** Objects on the path that must be the caller's; empty for collections and paths that hold none. */
 export function pathChecks(method: string, path: string): PathCheck[] {
@@ -29,7 +32,7 @@ export function pathChecks(method: string, path: string): PathCheck[] {
   const skill = SKILL.exec(path)
   // Reading skills is `skills.read`: shared workspace configuration that policy's allow.skills governs.
   if (skill?.[1] === undefined || method === 'GET' || method === 'HEAD') return []
-  const version = skill[2]
+  const version = skill[3]
   if (version !== undefined) return [check('skill', skill[1], true), check('skill_version', skillVersionId(skill[1], version))]
   if (path.endsWith('/versions')) return [check('skill', skill[1], true)]
   return [check('skill', skill[1])]
@@ -43,14 +46,16 @@ export function pathChecks(method: string, path: string): PathCheck[] {
  */
 export function deletedObject(method: string, path: string): OwnedObject | undefined {
   if (method !== 'DELETE') return undefined
-  const batch = /^\/v1\/messages\/batches\/([^/]+)$/.exec(path)?.[1]
-  if (batch !== undefined) return { kind: 'batch', id: batch }
-  const file = /^\/v1\/files\/([^/]+)$/.exec(path)?.[1]
-  if (file !== undefined) return { kind: 'file', id: file }
-  const skill = /^\/v1\/skills\/([^/]+)(?:\/versions\/([^/]+))?$/.exec(path)
-  if (skill?.[1] !== undefined) return skill[2] === undefined ? { kind: 'skill', id: skill[1] } : { kind: 'skill_version', id: skillVersionId(skill[1], skill[2]) }
-  const managed = /^\/v1\/[a-z_]+\/[^/]+$/.test(path) ? managedPathObject(path) : undefined
-  return managed
+  const batch = BATCH.exec(path)
+  if (batch?.[1] !== undefined) return batch[2] === undefined ? { kind: 'batch', id: batch[1] } : undefined
+  const file = FILE.exec(path)
+  if (file?.[1] !== undefined) return file[2] === undefined ? { kind: 'file', id: file[1] } : undefined
+  const skill = SKILL.exec(path)
+  if (skill?.[1] !== undefined) {
+    if (skill[2] === undefined) return { kind: 'skill', id: skill[1] }
+    return skill[3] !== undefined && skill[4] === undefined ? { kind: 'skill_version', id: skillVersionId(skill[1], skill[3]) } : undefined
+  }
+  return MANAGED_OBJECT.test(path) ? managedPathObject(path) : undefined
 }
 
 function check(kind: OwnedKind, id: string, namedSkillSuffices = false): PathCheck {

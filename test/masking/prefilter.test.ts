@@ -49,6 +49,17 @@ const documents = fc
   .chain((parts) => fc.array(fc.constantFrom(' ', '', '\n', ', ', '-', '.', '@', '/'), { minLength: parts.length, maxLength: parts.length })
     .map((seps) => parts.map((part, i) => part + seps[i]!).join('')))
 
+
+/** Custom patterns with `\b`, `^`, `$` and a validator, and short texts over their alphabet. */
+const customSpecs: PatternSpec[] = [
+  { name: 'start', regex: '^[a-c]+x', maxLength: 6 },
+  { name: 'end', regex: 'y[a-c]*$', maxLength: 5 },
+  { name: 'edge', regex: '\\bab\\B', maxLength: 4 },
+  { name: 'even', regex: '[0-9]{2,8}', maxLength: 8, validate: (m) => Number(m) % 2 === 0 },
+  { name: 'long', regex: '[a-c]+@', maxLength: 5 },
+]
+const customText = fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'y', '1', '2', '@', ' ', '😀'), { maxLength: 30 }).map((c) => c.join(''))
+
 describe('search-DFA prefilter never changes a result', () => {
   const set = compilePatternSet(ALL).set!
 
@@ -80,16 +91,8 @@ describe('search-DFA prefilter never changes a result', () => {
   })
 
   it('custom patterns with \\b, ^, $ and validators: same results on random text', () => {
-    const specs: PatternSpec[] = [
-      { name: 'start', regex: '^[a-c]+x', maxLength: 6 },
-      { name: 'end', regex: 'y[a-c]*$', maxLength: 5 },
-      { name: 'edge', regex: '\\bab\\B', maxLength: 4 },
-      { name: 'even', regex: '[0-9]{2,8}', maxLength: 8, validate: (m) => Number(m) % 2 === 0 },
-      { name: 'long', regex: '[a-c]+@', maxLength: 5 },
-    ]
-    const custom = compilePatternSet(specs).set!
-    const text = fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'y', '1', '2', '@', ' ', '😀'), { maxLength: 30 }).map((c) => c.join(''))
-    fc.assert(fc.property(text, fc.array(fc.nat(), { maxLength: 6 }), (t, cuts) => {
+    const custom = compilePatternSet(customSpecs).set!
+    fc.assert(fc.property(customText, fc.array(fc.nat(), { maxLength: 6 }), (t, cuts) => {
       expect(observe(custom, splitAt(t, cuts), true)).toEqual(observe(custom, splitAt(t, cuts), false))
     }), { numRuns: 500, seed: 20261208 })
   })
@@ -156,17 +159,9 @@ describe('search-DFA whole-string check (cannotMatch)', () => {
   })
 
   it('custom patterns with \\b, ^, $ and validators, and a cache dropped constantly', () => {
-    const specs: PatternSpec[] = [
-      { name: 'start', regex: '^[a-c]+x', maxLength: 6 },
-      { name: 'end', regex: 'y[a-c]*$', maxLength: 5 },
-      { name: 'edge', regex: '\\bab\\B', maxLength: 4 },
-      { name: 'even', regex: '[0-9]{2,8}', maxLength: 8, validate: (m) => Number(m) % 2 === 0 },
-      { name: 'long', regex: '[a-c]+@', maxLength: 5 },
-    ]
-    const custom = compilePatternSet(specs).set!
-    const tiny = compilePatternSet(specs, { maxStates: 8 }).set!
-    const text = fc.array(fc.constantFrom('a', 'b', 'c', 'x', 'y', '1', '2', '@', ' ', '😀'), { maxLength: 30 }).map((c) => c.join(''))
-    fc.assert(fc.property(text, (t) => {
+    const custom = compilePatternSet(customSpecs).set!
+    const tiny = compilePatternSet(customSpecs, { maxStates: 8 }).set!
+    fc.assert(fc.property(customText, (t) => {
       const found = observe(custom, [t], false).regions.length > 0
       // A validator may refuse every candidate: then the check may say "can match" (it is a superset).
       if (!custom.search.cannotMatch(t)) expect(found || /[0-9]{2}/.test(t)).toBe(true)
