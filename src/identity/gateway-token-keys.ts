@@ -60,6 +60,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   let lastReload = 0
   let lastRotationAttempt = Number.NEGATIVE_INFINITY
   let rotating: Promise<void> | undefined
+  let demanded: Promise<void> | undefined
 
   const due = () => keys[0] === undefined || now() - keys[0].createdAt >= options.rotateAfterMs
   // Key i ≥ 1 signed tokens until key i−1 was created; keep it until those tokens have expired.
@@ -115,7 +116,14 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid)?.publicKey
-      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) await reload()
+      // Parallel calls with a sibling's new key wait for the read under way, not refused in its cooldown.
+      if (find() === undefined && demanded !== undefined) await demanded
+      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) {
+        demanded = reload().finally(() => {
+          demanded = undefined
+        })
+        await demanded
+      }
       return find()
     },
     knows: (kid) => keys.some((key) => key.kid === kid),

@@ -50,6 +50,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
   let lastError: string | undefined
   let lastReload = 0
   let reloading: Promise<void> | undefined
+  let demanded: Promise<void> | undefined
   let lastRotationAttempt = Number.NEGATIVE_INFINITY
   let rotating: Promise<void> | undefined
 
@@ -115,10 +116,16 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid)?.publicKey
+      // Tokens of a new key usually arrive together (a client's parallel calls): each waits for the
+      // read already under way rather than being refused inside its cooldown.
+      if (find() === undefined && demanded !== undefined) await demanded
       if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) {
         lastReload = Date.now()
         // Its own read: a periodic one in flight may have started before the rotation committed.
-        await readKeys()
+        demanded = readKeys().finally(() => {
+          demanded = undefined
+        })
+        await demanded
       }
       return find()
     },

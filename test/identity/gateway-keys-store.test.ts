@@ -112,6 +112,37 @@ describe('signing keys in the store', () => {
     expect(await reason(a.verify(after))).toBe('ok')
   })
 
+  it('a token of a key rotated elsewhere verifies at once, also when many arrive together', async () => {
+    const sealer = createKeySealer([kek()])
+    const storage = await store()
+    const a = await gateway(storage, sealer)
+    // B's periodic read is far off: only the unknown kid can make it read the store.
+    const b = await openGatewayTokens({ keyStore: { store: (await store()).gatewayKeys, sealer, refreshMs: 3_600_000 }, issuer: ISSUER, ttlMs: 300_000, rotateAfterMs: 300_000, now: () => clock.now })
+    cleanup.push(() => b.close())
+    clock.now += 1_000 // the new key is the newest
+    const { kid } = await rotateStoredKeysNow({ store: storage.gatewayKeys, sealer, retainMs: 310_000, now: () => clock.now, revokePrevious: false })
+    let rotated = ''
+    await expect.poll(async () => kidOf((rotated = await mint(a))), { timeout: 1_000, interval: 20 }).toBe(kid)
+    const answers = await Promise.all(Array.from({ length: 8 }, () => reason(b.verify(rotated))))
+    expect(answers).toEqual(Array(8).fill('ok'))
+  })
+
+  it('so does a token of a key a sibling wrote to the shared key file', async () => {
+    const file = join(dir, 'keys.json')
+    const open = async () => {
+      const tokens = await openGatewayTokens({ keyFile: file, issuer: ISSUER, ttlMs: 300_000, now: () => clock.now })
+      cleanup.push(() => tokens.close())
+      return tokens
+    }
+    const a = await open()
+    clock.now += 1_000
+    const { kid } = await rotateKeyFileNow(file, { retainMs: 310_000, now: () => clock.now, revokePrevious: false })
+    const rotated = await mint(await open())
+    expect(kidOf(rotated)).toBe(kid)
+    const answers = await Promise.all(Array.from({ length: 8 }, () => reason(a.verify(rotated))))
+    expect(answers).toEqual(Array(8).fill('ok'))
+  })
+
   it('imports the default key file into an empty store once', async () => {
     const file = join(dir, 'gateway-signing-key.json')
     await rotateKeyFileNow(file, { retainMs: 310_000, now: () => clock.now, revokePrevious: false })
