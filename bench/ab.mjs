@@ -5,7 +5,8 @@
  * (JSON, c=128) and per stream (SSE, c=32) with every round's figure. CPU is read inside each
  * process, so the medians compare builds far better than req/s on a shared machine.
  *   git worktree add --detach /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.build.json)
- *   node bench/ab.mjs --base /tmp/base [--variant auth] [--rounds 8] [--ms 1200] [--pt]
+ *   node bench/ab.mjs --base /tmp/base [--variant auth] [--rounds 8] [--ms 1200] [--pt] [--new-node-flags '--max-semi-space-size=32']
+ * (`--base .` with node flags compares one build under two V8 settings.)
  */
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,6 +22,7 @@ const { values } = parseArgs({
   options: {
     base: { type: 'string' }, variant: { type: 'string', default: 'auth' }, rounds: { type: 'string', default: '8' },
     ms: { type: 'string', default: '1200' }, warmup: { type: 'string', default: '2500' }, pt: { type: 'boolean', default: false },
+    'new-node-flags': { type: 'string', default: '' },
   },
 })
 if (!values.base) {
@@ -42,9 +44,10 @@ try {
   for (const [name, script] of [['base', pathToFileURL(join(values.base, 'bench/servers/gateway.mjs'))], ['new', new URL('./servers/gateway.mjs', import.meta.url)]]) {
     const own = join(dir, name)
     mkdirSync(own)
+    const flags = name === 'new' ? values['new-node-flags'].split(' ').filter(Boolean) : []
     targets[name] = await startChild(name, script, {
       BENCH_VARIANT: variant, BENCH_GATEWAY_CONFIG: JSON.stringify(gatewayConfig(variant, { mockUrl: mock.url, jwk, dir: own })), BENCH_GATEWAY_LOG: join(own, 'gateway.log'),
-    })
+    }, flags)
   }
   if (values.pt) targets.pt = await startChild('pass-through', new URL('./servers/passthrough.mjs', import.meta.url), { BENCH_UPSTREAM: JSON.stringify({ url: mock.url, apiKey: DEFAULT_MOCK_API_KEY, ...UPSTREAM_POOL }) })
   const headers = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', authorization: `Bearer ${token}` }
