@@ -76,7 +76,12 @@ export async function openRevocationCache(store: RevocationStore, options: Revoc
       return 'ok'
     },
     fresh: () => !stale(),
-    refresh: () => poll(true),
+    // A poll under way may have read the store before the caller's change committed: wait it out,
+    // then read again, so the change applies here before refresh resolves.
+    async refresh() {
+      while (inFlight !== undefined) await inFlight
+      await poll(true)
+    },
     close: () => clearInterval(timer),
   }
 }
