@@ -1,8 +1,8 @@
 /**
  * CPU per audit record in the store, in process (not part of `npm run bench`; uses dist/):
- *   node bench/audit-store.mjs [--records 4000] [--batches 1,8,32] [--rounds 3] [--limits] [--shm] [--url sqlite:/tmp/x.db]
+ *   node bench/audit-store.mjs [--records 4000] [--batches 1,8,32] [--rounds 3] [--limits] [--shm] [--events 13] [--url sqlite:/tmp/x.db]
  * Opens a store through the gateway's own factory, then begins and completes realistic records
- * (a 13-event SSE completion of ~3 KB) in batches the size the group committer makes: a batch of
+ * (a 13-event SSE completion of ~3 KB; `--events 59` for the realistic reply's length) in batches the size the group committer makes: a batch of
  * openings is one commit, its completions the next. `--limits` adds what `full` rides on the same
  * commits: a counter increment and a stream slot taken and released per request.
  * Prints CPU µs (process.cpuUsage, includes the fsync thread pool) and wall µs per record pair,
@@ -19,6 +19,7 @@ const { values } = parseArgs({
   options: {
     records: { type: 'string', default: '4000' }, batches: { type: 'string', default: '1,8,32' }, rounds: { type: 'string', default: '3' },
     limits: { type: 'boolean', default: false }, shm: { type: 'boolean', default: false }, url: { type: 'string' }, warmup: { type: 'string', default: '500' },
+    events: { type: 'string', default: '13' },
   },
 })
 const records = Number(values.records)
@@ -98,15 +99,16 @@ function opening(id, i) {
 }
 
 const words = ['The', ' deployment', ' failed', ' at', ' step', ' three', ':', ' the', ' migration', ' timed', ' out', ' after', ' 30 s.']
-const deltas = words.map((w, i) => ({ t: 40 + i * 7, event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: w } }) }))
+const deltaCount = Math.max(1, Number(values.events) - 4)
+const deltas = Array.from({ length: deltaCount }, (_, i) => ({ t: 40 + i * 7, event: 'content_block_delta', data: JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: words[i % words.length] } }) }))
 const events = [
   { t: 31, event: 'message_start', data: JSON.stringify({ type: 'message_start', message: { id: 'msg_01XFDUDYJgAACzvnptvVoYEL', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, usage: { input_tokens: 120, output_tokens: 1 } } }) },
   { t: 33, event: 'content_block_start', data: JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) },
-  ...deltas.slice(0, 9),
+  ...deltas,
   { t: 140, event: 'content_block_stop', data: JSON.stringify({ type: 'content_block_stop', index: 0 }) },
   { t: 141, event: 'message_delta', data: JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 23 } }) },
 ]
-const text = words.slice(0, 9).join('')
+const text = deltas.map((_, i) => words[i % words.length]).join('')
 
 function completion() {
   const now = new Date().toISOString()
