@@ -108,6 +108,7 @@ export const componentSchemas: Readonly<Record<string, Schema>> = {
     expiresAt: time,
     decidedAt: nullableTime,
     approver: nullableStr,
+    approverName: nullableStr,
     reason: nullableStr,
     grantId: nullableStr,
   }),

@@ -234,12 +234,12 @@ class ApprovalService implements Approvals {
       // The store re-checks pending, expiry and self-approval in the transaction that decides.
       const result = await this.#deps.reviews.decide(reviewId, {
         decision: input.decision,
-        approver: { id: approver.id, issuer: approver.issuer, subject: approver.subject },
+        approver: { id: approver.id, name: approver.name, issuer: approver.issuer, subject: approver.subject },
         reason: input.reason,
         grant: input.decision === 'approved' ? { expiresAt: new Date(at + rule.grantTtlMs), uses: rule.uses } : undefined,
       })
       this.#watcher.wake(result.review)
-      this.#emit({ type: 'review.decided', at: new Date(at), review: result.review, grant: result.grant, approverName: approver.name })
+      this.#emit({ type: 'review.decided', at: new Date(at), review: result.review, grant: result.grant, approverName: result.review.approverName ?? undefined })
       return result
     } catch (error) {
       throw toApprovalError(error, reviewId)

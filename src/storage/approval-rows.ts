@@ -36,13 +36,14 @@ export interface ReviewRow {
   readonly expires_at: number
   readonly decided_at: number | null
   readonly approver: string | null
+  readonly approver_name: string | null
   readonly reason: string | null
   readonly grant_id: string | null
   readonly version: number
 }
 
 export const reviewColumns =
-  'id, principal, rule, fingerprint, state, summary, requester, created_at, expires_at, decided_at, approver, reason, grant_id, version'
+  'id, principal, rule, fingerprint, state, summary, requester, created_at, expires_at, decided_at, approver, approver_name, reason, grant_id, version'
 
 /**
  * A review as callers see it at `now`: a pending review past its expiry reads as `expired` even
@@ -63,6 +64,7 @@ export function reviewFromRow(row: ReviewRow, now: number): Review {
     expiresAt: new Date(row.expires_at),
     decidedAt: date(row.decided_at),
     approver: row.approver,
+    approverName: row.approver_name,
     reason: row.reason,
     grantId: row.grant_id,
     version: row.version,
@@ -120,6 +122,7 @@ export function checkReviewQuery(query: ReviewListQuery): void {
 export function checkDecision(input: ReviewDecisionInput): void {
   if (input.decision !== 'approved' && input.decision !== 'denied') throw new StorageError('invalid', 'decision must be approved or denied')
   if (typeof input.approver?.id !== 'string' || input.approver.id === '') throw new StorageError('invalid', 'approver id must be a non-empty string')
+  if (input.approver.name !== undefined && typeof input.approver.name !== 'string') throw new StorageError('invalid', 'approver name must be a string')
   if (input.decision === 'approved') {
     if (input.grant === undefined) throw new StorageError('invalid', 'an approval needs the grant it creates')
     checkTime(input.grant.expiresAt, 'grant.expiresAt')
@@ -149,4 +152,10 @@ export function decideRefusal(id: string, row: ReviewRow | undefined, now: numbe
 export function trimReason(reason: string | undefined): string | null {
   if (reason === undefined || reason === '') return null
   return reason.length > 1_000 ? reason.slice(0, 1_000) : reason
+}
+
+/** The approver's display name as kept: trimmed, at most 200 characters, null when blank. */
+export function approverName(name: string | undefined): string | null {
+  const trimmed = name?.trim() ?? ''
+  return trimmed === '' ? null : trimmed.slice(0, 200)
 }

@@ -320,6 +320,13 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
         DROP INDEX IF EXISTS audit_records_seq_close;
       `,
     },
+    {
+      version: 11,
+      name: 'approver display names',
+      // The decider's name next to its stable id (`oidc:corp:00u1…` says little in the queue); NULL
+      // for decisions made before, or by an approver without one.
+      sql: `ALTER TABLE reviews ADD COLUMN approver_name TEXT;`,
+    },
   ]
 }
 

@@ -60,6 +60,8 @@ export interface Review {
   readonly decidedAt: Date | null
   /** The approver's id (approved or denied); null while pending or when expired. */
   readonly approver: string | null
+  /** The approver's display name when one was known (an OIDC `name`, an admin token's name); null otherwise. */
+  readonly approverName: string | null
   readonly reason: string | null
   /** The grant an approval created. */
   readonly grantId: string | null
@@ -71,6 +73,8 @@ export interface Review {
 export interface ReviewApprover {
   /** Stable id shown in the audit and the queue, e.g. `oidc:alice@example.com` or an admin token name. */
   readonly id: string
+  /** Shown next to the id (`Alice Example`); kept with the decision, at most 200 characters. */
+  readonly name?: string | undefined
   readonly issuer?: string | undefined
   readonly subject?: string | undefined
 }

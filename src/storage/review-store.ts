@@ -12,6 +12,7 @@ import {
   reviewColumns,
   reviewFromRow,
   trimReason,
+  approverName,
   type GrantRow,
   type ReviewRow,
 } from './approval-rows.js'
@@ -128,8 +129,8 @@ export class SqlReviewStore implements ReviewStore {
         )
       }
       const updated = yield* get<ReviewRow>(
-        `UPDATE reviews SET state = ?, decided_at = ?, approver = ?, reason = ?, grant_id = ?, version = ? WHERE id = ? RETURNING ${reviewColumns}`,
-        [input.decision, now, input.approver.id, trimReason(input.reason), grant?.id ?? null, version, id],
+        `UPDATE reviews SET state = ?, decided_at = ?, approver = ?, approver_name = ?, reason = ?, grant_id = ?, version = ? WHERE id = ? RETURNING ${reviewColumns}`,
+        [input.decision, now, input.approver.id, approverName(input.approver.name), trimReason(input.reason), grant?.id ?? null, version, id],
       )
       return { review: reviewFromRow(updated as ReviewRow, now), grant: grant === undefined ? null : grantFromRow(grant) }
     })

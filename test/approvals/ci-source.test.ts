@@ -34,7 +34,7 @@ describe('the approval note on the record', () => {
   const review = {
     id: 'rev_1', principal: 'ci:a', rule: 'r', fingerprint: 'f', state: 'denied' as const,
     summary: { endpoint: 'messages', model: null, skills: [], tools: [], requestId: 'req' }, requester: { issuer: 'i', subject: 's' },
-    createdAt: new Date(0), expiresAt: new Date(1), decidedAt: new Date(1), approver: 'alice', reason: 'not on a Friday', grantId: null, version: 1,
+    createdAt: new Date(0), expiresAt: new Date(1), decidedAt: new Date(1), approver: 'alice', approverName: null, reason: 'not on a Friday', grantId: null, version: 1,
   }
 
   it('links a granted call to its review, approver and grant', () => {

@@ -12,7 +12,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
   expect((error as StorageError).code).toBe(code)
 }
 
-const alice: ReviewApprover = { id: 'oidc:alice@example.com', issuer: 'https://login.example.com', subject: 'alice' }
+const alice: ReviewApprover = { id: 'oidc:alice@example.com', name: '  Alice Example ', issuer: 'https://login.example.com', subject: 'alice' }
 const bob: ReviewApprover = { id: 'oidc:bob@example.com', issuer: 'https://login.example.com', subject: 'bob' }
 
 export function approvalContract(ctx: ContractContext): void {
@@ -68,7 +68,8 @@ export function approvalContract(ctx: ContractContext): void {
       const [a, b] = [await ctx.open(), await ctx.open()]
       const { review: r } = await a.reviews.create(review())
       const decided = await b.reviews.decide(r.id, { decision: 'approved', approver: alice, reason: 'release day', grant: grantFor(2) })
-      expect(decided.review).toMatchObject({ state: 'approved', approver: alice.id, reason: 'release day', decidedAt: ctx.clock.now(), grantId: decided.grant?.id })
+      expect(decided.review).toMatchObject({ state: 'approved', approver: alice.id, approverName: 'Alice Example', reason: 'release day', decidedAt: ctx.clock.now(), grantId: decided.grant?.id })
+      expect(await a.reviews.get(r.id)).toMatchObject({ approver: alice.id, approverName: 'Alice Example' })
       expect(decided.grant).toMatchObject({ principal: r.principal, rule: r.rule, reviewId: r.id, approver: alice.id, usesLeft: 2, revokedAt: null })
       expect(await a.grants.get(decided.grant?.id ?? '')).toEqual(decided.grant)
       await rejectsWith(a.reviews.decide(r.id, { decision: 'denied', approver: bob }), 'conflict')
@@ -114,7 +115,7 @@ export function approvalContract(ctx: ContractContext): void {
       const { review: r } = await storage.reviews.create(review())
       const result = await storage.reviews.decide(r.id, { decision: 'denied', approver: bob })
       expect(result.grant).toBeNull()
-      expect(result.review).toMatchObject({ state: 'denied', approver: bob.id, grantId: null, reason: null })
+      expect(result.review).toMatchObject({ state: 'denied', approver: bob.id, approverName: null, grantId: null, reason: null })
     })
 
     it('expires pending reviews: read as expired at once, swept by expire(), then replaced', async () => {

@@ -83,6 +83,7 @@ const review: Review = {
   expiresAt: new Date('2030-01-01T10:00:00.000Z'),
   decidedAt: null,
   approver: null,
+  approverName: null,
   reason: null,
   grantId: null,
   version: 1,

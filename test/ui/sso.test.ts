@@ -89,7 +89,10 @@ describe.skipIf(availability !== 'ready')('single sign-on in a browser', () => {
     await page.locator('#review-status').filter({ hasText: `Approved ${reviewId}` }).waitFor()
     const done = await job
     expect(done.status).toBe(200)
-    expect((await stack.gateway.audit.storage.reviews.get(reviewId))?.approver).toBe('oidc:corp:alice')
+    expect((await stack.gateway.audit.storage.reviews.get(reviewId))).toMatchObject({ approver: 'oidc:corp:alice', approverName: 'Alice Approver' })
+    // The review names the person, not only the IdP's opaque id.
+    await page.goto(`${admin}/ui/#/reviews/${reviewId}`)
+    await page.getByText('by Alice Approver (oidc:corp:alice)').waitFor({ timeout: 5_000 })
     await browser.shot('sso-approved')
   })
 

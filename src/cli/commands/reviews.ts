@@ -62,7 +62,11 @@ export async function runReviewsCommand(args: string[]): Promise<number> {
     }
     const id = positionals[0]
     if (!id) throw new UsageError(`reviews ${sub} needs a review id`)
-    if (sub === 'show') return (print(values.json, await api.review(id), JSON.stringify(await api.review(id), null, 2)), 0)
+    if (sub === 'show') {
+      const review = await api.review(id)
+      print(values.json, review, JSON.stringify(review, null, 2))
+      return 0
+    }
     if (sub === 'approve') {
       const { review, grant } = await api.approve(id, values.reason)
       print(values.json, { review, grant }, `✔ review ${review.id} approved${grant ? `: grant ${grant.id} for ${review.principal} until ${grant.expiresAt}` : ''}`)

@@ -174,5 +174,5 @@ export function decisionControls(r, decide) {
 /** @param {Review} r */
 export function decided(r) {
   if (r.state === 'expired') return h('span', { class: 'hint' }, 'expired undecided')
-  return [r.approver ? `by ${r.approver}` : '', r.decidedAt ? [' at ', time(r.decidedAt)] : '', r.reason ? [h('br', {}), `“${r.reason}”`] : '', r.grantId ? [h('br', {}), h('span', { class: 'mono hint' }, r.grantId)] : '']
+  return [r.approver ? `by ${r.approverName ? `${r.approverName} (${r.approver})` : r.approver}` : '', r.decidedAt ? [' at ', time(r.decidedAt)] : '', r.reason ? [h('br', {}), `“${r.reason}”`] : '', r.grantId ? [h('br', {}), h('span', { class: 'mono hint' }, r.grantId)] : '']
 }
