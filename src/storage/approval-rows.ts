@@ -11,8 +11,7 @@ import type {
   ReviewRequestSummary,
   ReviewState,
 } from './ports-approvals.js'
-import { checkTime } from './revocation-rows.js'
-import { checkPage, readJson } from './shared.js'
+import { checkPage, checkTime, readJson } from './shared.js'
 
 /** What both adapters share for reviews and grants: ids, row mapping, input checks. */
 

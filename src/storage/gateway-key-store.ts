@@ -1,4 +1,4 @@
-import { checkTime } from './revocation-rows.js'
+import { checkTime } from './shared.js'
 import type { GatewayKeyRotation, GatewayKeyStore, StoredGatewayKey } from './ports-keys.js'
 import type { Dialect, SqlDb } from './sql/db.js'
 import { all, run, type Step } from './sql/step.js'

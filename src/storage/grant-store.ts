@@ -2,8 +2,7 @@ import { grantColumns, grantFromRow, isGrantId, type GrantRow } from './approval
 import { StorageError } from './errors.js'
 import type { Grant, GrantListQuery, GrantPage, GrantStore } from './ports-approvals.js'
 import { activeGrant, grantFilter } from './review-filter.js'
-import { checkTime } from './revocation-rows.js'
-import { checkPage } from './shared.js'
+import { checkPage, checkTime } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
 

@@ -1,7 +1,6 @@
 import { StorageError } from './errors.js'
 import type { MintedTokenSource, MintedTokenStore } from './ports-minted.js'
-import { checkTime } from './revocation-rows.js'
-import { readJson } from './shared.js'
+import { checkTime, readJson } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { get, run } from './sql/step.js'
 

@@ -29,7 +29,7 @@ import type {
   ReviewStore,
 } from './ports-approvals.js'
 import { reviewFilter } from './review-filter.js'
-import { checkTime } from './revocation-rows.js'
+import { checkTime } from './shared.js'
 import type { Dialect, SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 

@@ -1,4 +1,3 @@
-import { StorageError } from './errors.js'
 import { revocationTokenKey, type Revocation, type RevocationKind, type RevocationSnapshot } from './ports.js'
 
 /** Row shape of the `revocations` table in both adapters (times as ms numbers). */
@@ -36,8 +35,4 @@ export function snapshotFromRows(version: number, rows: readonly RevocationRow[]
     else if (row.kind === 'issuer') issuers.add(row.subject)
   }
   return { version, principals, tokens, issuers }
-}
-
-export function checkTime(value: Date, name: string): void {
-  if (!(value instanceof Date) || !Number.isFinite(value.getTime())) throw new StorageError('invalid', `${name} is not a valid time`)
 }

@@ -1,6 +1,7 @@
 import { StorageError } from './errors.js'
 import type { ReplayStore, Revocation, RevocationMeta, RevocationSnapshot, RevocationStore } from './ports.js'
-import { checkTime, revocationFromRow, snapshotFromRows, type RevocationRow } from './revocation-rows.js'
+import { revocationFromRow, snapshotFromRows, type RevocationRow } from './revocation-rows.js'
+import { checkTime } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 
