@@ -58,6 +58,8 @@ interface Review {
   expiresAt: string
   decidedAt: string | null
   approver: string | null
+  /** The approver's display name when the sign-in carried one. */
+  approverName: string | null
   reason: string | null
   grantId: string | null
   version: number
