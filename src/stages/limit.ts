@@ -30,9 +30,14 @@ export const limit = (limiter: Limiter, limitsOf: (rule: string) => LimitsConfig
       const code = verdict.limit.endsWith('PerDay') ? 'GW_LIMIT_BUDGET' : 'GW_LIMIT_RATE'
       throw new GatewayError(code, { publicDetail: `rule ${rule}; ${verdict.limit} is ${verdict.max}`, headers: { 'retry-after': String(verdict.retryAfterSeconds) } })
     }
+    // A client that leaves mid-stream frees its slot at once, not after the interrupted record's
+    // commit further down: reconnecting right away then finds the slot it gave up (release is idempotent).
+    const releaseOnLeave = verdict.slot === null ? undefined : () => void limiter.release(verdict.slot)
+    if (releaseOnLeave !== undefined) ctx.signal.addEventListener('abort', releaseOnLeave, { once: true })
     try {
       await next()
     } finally {
+      if (releaseOnLeave !== undefined) ctx.signal.removeEventListener('abort', releaseOnLeave)
       const billed = billedTokens(ctx.usage)
       // Both ride the store's next group commit: the slot is not held back behind the usage write.
       await Promise.all([

@@ -170,8 +170,8 @@ describe('client disconnects', () => {
       req.destroy()
       await upstream.closed(key)
     }
-    // A slot is released when its request has finished (audit completion included), which can be
-    // a moment after the upstream saw the disconnect: both slots must come free, not stay taken.
+    // A slot is released when the gateway sees the client leave; the release still rides the store's
+    // next commit, a moment after the upstream saw the disconnect: both slots must come free, not stay taken.
     await expect.poll(bothSlotsOpen, { timeout: 5_000, interval: 50 }).toEqual([200, 200])
   })
 
