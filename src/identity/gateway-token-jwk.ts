@@ -30,6 +30,27 @@ export async function generateRingKey(createdAt: number): Promise<RingKey> {
   return importRingKey({ ...jwk, kid, alg: 'ES256', use: 'sig', created_at: Math.floor(createdAt / 1000) })
 }
 
+/**
+ * The re-read a ring does when a token names a kid it does not hold: at most once per `cooldownMs`
+ * (a forged kid costs one read per window), and calls that arrive while one is under way wait for
+ * it — tokens of a new key come together (a client's parallel calls) and must not be refused
+ * inside the cooldown. `read` is the ring's own read, started after the call, so a read begun
+ * before the sibling's rotation committed never answers for it.
+ */
+export function rereadOnUnknownKid(read: () => Promise<void>, cooldownMs: number): (holds: () => boolean) => Promise<void> {
+  let last = Number.NEGATIVE_INFINITY
+  let underway: Promise<void> | undefined
+  return async (holds) => {
+    if (!holds() && underway !== undefined) await underway
+    if (holds() || Date.now() - last < cooldownMs) return
+    last = Date.now()
+    underway = read().finally(() => {
+      underway = undefined
+    })
+    await underway
+  }
+}
+
 export async function importRingKey(jwk: JWK & { created_at?: unknown }): Promise<RingKey> {
   const { kty, crv, x, y, d, kid, created_at: created } = jwk
   if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof d !== 'string') {

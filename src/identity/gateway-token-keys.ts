@@ -12,7 +12,7 @@ import { unwatchFile, watchFile } from 'node:fs'
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { CryptoKey, JWK } from 'jose'
-import { generateRingKey, importRingKey, retainedKeys, type RingKey } from './gateway-token-jwk.js'
+import { generateRingKey, importRingKey, rereadOnUnknownKid, retainedKeys, type RingKey } from './gateway-token-jwk.js'
 
 export type { RingKey } from './gateway-token-jwk.js'
 
@@ -57,10 +57,9 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   let keys: RingKey[] = []
   let lastError: string | undefined
   // Rate limits use the real clock: an injected (test) clock may stand still.
-  let lastReload = 0
+  const rereadForKid = rereadOnUnknownKid(() => reload(), RELOAD_COOLDOWN_MS)
   let lastRotationAttempt = Number.NEGATIVE_INFINITY
   let rotating: Promise<void> | undefined
-  let demanded: Promise<void> | undefined
 
   const due = () => keys[0] === undefined || now() - keys[0].createdAt >= options.rotateAfterMs
   // Key i ≥ 1 signed tokens until key i−1 was created; keep it until those tokens have expired.
@@ -85,7 +84,6 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
   }
 
   async function reload(): Promise<void> {
-    lastReload = Date.now()
     try {
       const loaded = await readKeyFile(path)
       if (loaded !== undefined && loaded.length > 0) keys = loaded
@@ -116,14 +114,7 @@ export async function createKeyRing(options: KeyRingOptions): Promise<KeyRing> {
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid)?.publicKey
-      // Parallel calls with a sibling's new key wait for the read under way, not refused in its cooldown.
-      if (find() === undefined && demanded !== undefined) await demanded
-      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) {
-        demanded = reload().finally(() => {
-          demanded = undefined
-        })
-        await demanded
-      }
+      await rereadForKid(() => find() !== undefined)
       return find()
     },
     knows: (kid) => keys.some((key) => key.kid === kid),

@@ -8,7 +8,7 @@
  */
 import type { JWK } from 'jose'
 import type { GatewayKeyStore, StoredGatewayKey } from '../storage/ports-keys.js'
-import { generateRingKey, importRingKey, retainedKeys, type RingKey } from './gateway-token-jwk.js'
+import { generateRingKey, importRingKey, rereadOnUnknownKid, retainedKeys, type RingKey } from './gateway-token-jwk.js'
 import { readKeyFile, type KeyRing } from './gateway-token-keys.js'
 import type { KeySealer } from './gateway-token-sealing.js'
 
@@ -48,9 +48,9 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     keys = next
   }
   let lastError: string | undefined
-  let lastReload = 0
+  // Its own read on demand: a periodic one in flight may have started before the rotation committed.
+  const rereadForKid = rereadOnUnknownKid(() => readKeys(), RELOAD_COOLDOWN_MS)
   let reloading: Promise<void> | undefined
-  let demanded: Promise<void> | undefined
   let lastRotationAttempt = Number.NEGATIVE_INFINITY
   let rotating: Promise<void> | undefined
 
@@ -116,17 +116,7 @@ export async function createStoreKeyRing(options: StoreKeyRingOptions): Promise<
     },
     async verificationKey(kid) {
       const find = () => keys.find((key) => key.kid === kid)?.publicKey
-      // Tokens of a new key usually arrive together (a client's parallel calls): each waits for the
-      // read already under way rather than being refused inside its cooldown.
-      if (find() === undefined && demanded !== undefined) await demanded
-      if (find() === undefined && Date.now() - lastReload >= RELOAD_COOLDOWN_MS) {
-        lastReload = Date.now()
-        // Its own read: a periodic one in flight may have started before the rotation committed.
-        demanded = readKeys().finally(() => {
-          demanded = undefined
-        })
-        await demanded
-      }
+      await rereadForKid(() => find() !== undefined)
       return find()
     },
     knows: (kid) => keys.some((key) => key.kid === kid),

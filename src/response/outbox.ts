@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { drained } from '../http/drained.js'
 
 /** Past this many queued bytes the chunks are written at once instead of at the end of the turn. */
 const FLUSH_BYTES = 64 * 1024
@@ -50,7 +51,11 @@ export class Outbox {
       return
     }
     const written = this.#parts.length > 1 && this.#bytes > FLUSH_BYTES ? this.#writeEach() : res.write(this.#take() as Uint8Array)
-    if (!written && this.#blocked === undefined) this.#blocked = drained(res, () => (this.#blocked = undefined))
+    if (!written && this.#blocked === undefined) {
+      this.#blocked = drained(res).then(() => {
+        this.#blocked = undefined
+      })
+    }
   }
 
   /** Ends the response with what is still queued: one write for the last events and the end. */
@@ -98,17 +103,4 @@ export class Outbox {
 
 function flushAtTurnEnd(outbox: Outbox): void {
   outbox.turnEnded()
-}
-
-function drained(res: ServerResponse, settled: () => void): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      settled()
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 }

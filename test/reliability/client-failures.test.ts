@@ -3,7 +3,8 @@ import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditRecord } from '../../src/audit/record.js'
 import { defaultRules, messageBody, startStack, type Stack } from '../e2e/harness.js'
-import { API_HEADERS, drainedOrClosed, expectGatewayError, liveBytes, rawRequest, sleep, sseEvents, startRawUpstream, type RawUpstream } from './helpers.js'
+import { API_HEADERS, expectGatewayError, liveBytes, rawRequest, sleep, sseEvents, startRawUpstream, type RawUpstream } from './helpers.js'
+import { drained } from '../../src/http/drained.js'
 
 /**
  * Reliability: the client misbehaves (docs/reliability.md, "client"). It goes away mid-stream, reads
@@ -68,7 +69,7 @@ async function startUpstream(): Promise<Upstream> {
       res.write(MESSAGE_START)
       while (upstream.written < total && !res.destroyed) {
         upstream.written += ping.length
-        if (!res.write(ping)) await drainedOrClosed(res)
+        if (!res.write(ping)) await drained(res)
       }
       if (!res.destroyed) res.end(STOP)
     })()

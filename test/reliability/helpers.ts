@@ -309,16 +309,3 @@ export function liveBytes(): number {
   const usage = process.memoryUsage()
   return usage.heapUsed + usage.arrayBuffers
 }
-
-/** A fake upstream's wait for `drain` (or the client going away), leaving no listener behind. */
-export function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
-}

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultRules, messageBody, startStack, type Stack } from '../e2e/harness.js'
-import { API_HEADERS, drainedOrClosed, isAnthropicError, sseEvents, startRawUpstream, type RawUpstream } from './helpers.js'
+import { API_HEADERS, isAnthropicError, sseEvents, startRawUpstream, type RawUpstream } from './helpers.js'
+import { drained } from '../../src/http/drained.js'
 
 /**
  * Reliability: the upstream speaks broken SSE (docs/reliability.md, "malformed SSE"). A raw server
@@ -58,7 +59,7 @@ beforeAll(async () => {
     void (async () => {
       for (const w of writes) {
         if (res.destroyed) return
-        if (!res.write(w)) await drainedOrClosed(res)
+        if (!res.write(w)) await drained(res)
         await new Promise((r) => setImmediate(r))
       }
       res.end()

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { latestHeadStatus } from '../../audit/heads/latest.js'
 import { replayRecord, sseText } from '../../audit/replay.js'
 import { GatewayError } from '../../errors/gateway-error.js'
+import { drained } from '../../http/drained.js'
 import type { AuditListFilter, AuditStore } from '../../storage/ports.js'
 import { AdminError } from '../errors.js'
 import { READ, defineRoute, param } from '../router.js'
@@ -179,17 +180,4 @@ async function exportJsonl(store: AuditStore, filter: AuditListFilter, res: Serv
     if (!next.done) await iterator.return?.()
   }
   res.end()
-}
-
-/** Resolves on `drain` or `close`, removing both listeners (a long export waits thousands of times). */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.on('drain', done)
-    res.on('close', done)
-  })
 }
