@@ -68,6 +68,11 @@ export interface RequestContext {
   approval?: ApprovalNote
   /** observe-response stage: the response's Anthropic `usage` (cumulative; the last report wins). */
   usage?: Readonly<Record<string, unknown>>
+  /**
+   * A stage waiting on a store commit before it passes its next chunk on (audit-close, own-responses,
+   * through `holdOutputWhile`): what respond has queued for the client waits for it too.
+   */
+  outputHold?: Promise<unknown> | undefined
   /** respond stage: Date.now() when the response headers went to the client. */
   firstByteAt?: number
   /** server: the gateway error code when the request failed. */

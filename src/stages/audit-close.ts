@@ -10,6 +10,7 @@ import type { SseFrame } from '../pipeline/response.js'
 import type { Stage } from '../pipeline/stage.js'
 import { ObservedFrame } from '../response/observed-frame.js'
 import { jsonOf, joined } from '../response/observed-json.js'
+import { holdOutputWhile } from '../response/outbox.js'
 import { auditResponseJson } from './audit-facts.js'
 
 /**
@@ -125,7 +126,8 @@ function completer(ctx: RequestContext, writer: AuditWriter, content: AuditConte
     async commit(outcome: AuditOutcome, response: AuditResponse, usage: unknown, containerId: string | undefined, error?: string) {
       if (done) return
       try {
-        await write(outcome, response, usage, containerId, error)
+        // What the client has queued leaves with the last byte, after the commit: one write.
+        await holdOutputWhile(ctx, write(outcome, response, usage, containerId, error))
       } catch (error) {
         throw new GatewayError('GW_AUDIT_UNAVAILABLE', { detail: `audit complete failed: ${(error as Error).message}`, cause: error })
       }

@@ -5,6 +5,7 @@ import type { Stage } from '../pipeline/stage.js'
 import { ObservedFrame } from '../response/observed-frame.js'
 import { jsonOf, rememberJson, whole } from '../response/observed-json.js'
 import { linesOf, wholeLineBlocks } from '../response/observed-lines.js'
+import { holdOutputWhile, type HoldsOutput } from '../response/outbox.js'
 import { isBatchResultsPath } from './mask-downloads.js'
 import type { OwnerRef, OwnershipStore } from '../storage/ports-ownership.js'
 
@@ -60,7 +61,7 @@ export const ownResponses = (owners: Pick<OwnershipStore, 'owners' | 'record'>):
     const body = response.body
     const list = listKind(ctx.method, ctx.path)
     if (body.kind === 'sse') {
-      if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember) }
+      if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember, ctx) }
     } else if (isCreateCall(ctx.method, ctx.path)) {
       response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(createdObjects(ctx.path, answer))) }
     } else if (ctx.method === 'GET' && isBatchResultsPath(ctx.path)) {
@@ -104,13 +105,14 @@ async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unkn
 }
 
 /** Events that name a container or a file are recorded before they are passed on (parsed once, by the observer's frame). */
-async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember): AsyncGenerator<SseFrame> {
+async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember, holder: HoldsOutput): AsyncGenerator<SseFrame> {
   for await (const raw of frames) {
     const frame = ObservedFrame.of(raw)
     if (namesAnObject(frame.raw)) {
       const data = frame.json
       const message = isObject(data) && isObject(data.message) ? data.message : data
-      await remember(messageObjects(message))
+      // The headers and events queued before this one wait with it: they leave together.
+      await holdOutputWhile(holder, remember(messageObjects(message)))
     }
     yield frame
   }

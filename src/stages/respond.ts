@@ -25,7 +25,7 @@ export const respond = (): Stage =>
       first = await iterator.next()
     }
     res.writeHead(response.status, headers)
-    const out = new Outbox(res)
+    const out = new Outbox(res, () => ctx.outputHold)
     ctx.firstByteAt = Date.now()
     try {
       if (response.body.kind === 'sse') {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Socket } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { messageBody, startStack, type Stack } from './harness.js'
 
 let stack: Stack
@@ -86,7 +87,66 @@ describe('audit trail of every request', () => {
   })
 })
 
+/** The two methods every socket write of node:net goes through. */
+interface SocketWrites {
+  _write(this: Socket, chunk: unknown, ...rest: unknown[]): unknown
+  _writev(this: Socket, chunks: Array<{ chunk: unknown }>, ...rest: unknown[]): unknown
+}
+
+/** Every write the gateway makes to its clients' sockets (bytes as text), while `during` runs. */
+async function gatewayWrites<T>(port: number, during: (writes: string[]) => Promise<T>): Promise<T> {
+  const writes: string[] = []
+  const proto = Socket.prototype as unknown as SocketWrites
+  const write = proto._write
+  const writev = proto._writev
+  const mine = (socket: Socket) => socket.localPort === port
+  proto._write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    if (mine(this)) writes.push(String(chunk))
+    return write.call(this, chunk, ...rest)
+  }
+  proto._writev = function (this: Socket, chunks: Array<{ chunk: unknown }>, ...rest: unknown[]) {
+    if (mine(this)) writes.push(chunks.map((c) => String(c.chunk)).join(''))
+    return writev.call(this, chunks, ...rest)
+  }
+  try {
+    return await during(writes)
+  } finally {
+    proto._write = write
+    proto._writev = writev
+  }
+}
+
 describe('strict durability', () => {
+  it("holds a stream's last event until its completion is committed, and sends what came with it in the same write", async () => {
+    const writer = stack.gateway.audit.writer!
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const completing = vi.fn()
+    const complete = writer.complete.bind(writer)
+    writer.complete = async (id, completion) => {
+      completing()
+      await gate
+      return complete(id, completion)
+    }
+    try {
+      await gatewayWrites(Number(new URL(stack.url).port), async (writes) => {
+        const pending = fetch(`${stack.url}/v1/messages`, { method: 'POST', body: messageBody({ stream: true }), headers: await headers() }).then((res) => res.text())
+        await vi.waitFor(() => expect(completing).toHaveBeenCalledTimes(1))
+        // The whole stream came in one upstream read: nothing of it (not even the headers) left before the commit.
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve))
+        expect(writes).toEqual([])
+        release()
+        const text = await pending
+        expect(text).toMatch(/event: message_stop/)
+        expect(writes).toHaveLength(1)
+        expect(writes[0]).toMatch(/^HTTP\/1\.1 200[\s\S]*event: message_start[\s\S]*event: message_stop[\s\S]*\r\n0\r\n\r\n$/)
+      })
+    } finally {
+      release()
+      writer.complete = complete
+    }
+  })
+
   it('refuses with 503 and forwards nothing when the store cannot commit', async () => {
     const gw = await startStack()
     try {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import { setImmediate as turn } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { Outbox } from '../../src/response/outbox.js'
+import { holdOutputWhile, Outbox, type HoldsOutput } from '../../src/response/outbox.js'
 
 /** The part of a ServerResponse the outbox uses, recording each write. */
 class FakeResponse extends EventEmitter {
@@ -30,9 +30,20 @@ class FakeResponse extends EventEmitter {
   uncork(): void {}
 }
 
-const outboxOf = () => {
+const outboxOf = (holder?: HoldsOutput) => {
   const res = new FakeResponse()
-  return { res, out: new Outbox(res as unknown as ServerResponse) }
+  return { res, out: new Outbox(res as unknown as ServerResponse, holder ? () => holder.outputHold : undefined) }
+}
+
+/** A promise settled by hand, like a store commit the test decides the end of. */
+function commit(): { promise: Promise<void>; settle(): void; fail(): void } {
+  let settle!: () => void
+  let fail!: () => void
+  const promise = new Promise<void>((resolve, reject) => {
+    settle = resolve
+    fail = () => reject(new Error('commit failed'))
+  })
+  return { promise, settle, fail }
 }
 const bytes = (text: string) => Buffer.from(text)
 
@@ -94,5 +105,61 @@ describe('Outbox', () => {
     res.destroyed = true
     await turn()
     expect(res.writes).toEqual([])
+  })
+
+  it('keeps what is queued while a stage holds for a commit, and sends it with the end in one write', async () => {
+    const holder: HoldsOutput = {}
+    const { res, out } = outboxOf(holder)
+    out.add(bytes('a'))
+    out.add(bytes('b'))
+    const last = commit()
+    const held = holdOutputWhile(holder, last.promise)
+    await turn()
+    await turn()
+    expect(res.writes).toEqual([])
+    last.settle()
+    await held
+    expect(holder.outputHold).toBeUndefined()
+    out.add(bytes('c'))
+    out.end()
+    expect(res.ended).toBe('abc')
+    await turn()
+    await turn()
+    expect(res.writes).toEqual([])
+  })
+
+  it('holds the headers too, and writes what is queued a turn after a hold that failed', async () => {
+    const holder: HoldsOutput = {}
+    const { res, out } = outboxOf(holder)
+    const owner = commit()
+    const held = holdOutputWhile(holder, owner.promise)
+    await turn()
+    expect(res.writes).toEqual([])
+    out.add(bytes('a'))
+    owner.fail()
+    await expect(held).rejects.toThrow('commit failed')
+    await turn()
+    expect(res.writes).toEqual(['a'])
+  })
+
+  it('waits for at most four holds in a row, then writes', async () => {
+    const holder: HoldsOutput = {}
+    const { res, out } = outboxOf(holder)
+    out.add(bytes('a'))
+    for (let i = 0; i < 4; i++) {
+      const c = commit()
+      const held = holdOutputWhile(holder, c.promise)
+      await turn()
+      expect(res.writes).toEqual([])
+      c.settle()
+      // The stage holds again at once, before the outbox's next turn.
+      await held
+    }
+    const fifth = commit()
+    void holdOutputWhile(holder, fifth.promise)
+    await turn()
+    await turn()
+    expect(res.writes).toEqual(['a'])
+    fifth.settle()
   })
 })
