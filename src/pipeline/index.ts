@@ -88,7 +88,7 @@ export const buildPipeline = (deps: PipelineDeps, config: Config): Stage[] => {
     filterModels(modelGlobsOf(config)), //           GET /v1/models: only the rule's models; 403 retrieving another
     maskResponse(deps.masking), //                   masked per content block while it streams; session events
     ...audit(auditClose), //                        completion committed before the last byte
-    respond(), //                                    SSE event by event; `event: error` mid-stream
+    respond(), //                                    SSE as it arrives, whole events; `event: error` mid-stream
   ]
 }
 

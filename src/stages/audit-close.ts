@@ -26,27 +26,34 @@ export const auditClose = (writer: AuditWriter, content: AuditContentMode): Stag
     if (!ctx.audit || !response) throw new GatewayError('GW_INTERNAL', { detail: 'audit-close needs audit-open and forward' })
     const body = response.body
     response.body = body.kind === 'sse'
-      ? { kind: 'sse', events: auditedFrames(ctx, writer, content, body.events) }
+      ? { kind: 'sse', frames: auditedFrames(ctx, writer, content, body.frames) }
       : { kind: 'bytes', chunks: auditedBytes(ctx, writer, content, body.chunks) }
     return next()
   }
 
 const terminalEvents = new Set(['message_stop', 'error'])
 
-async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content: AuditContentMode, frames: AsyncIterable<SseFrame>) {
+/** A group holding the stream's terminal event goes on (whole) once the completion is committed. */
+async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content: AuditContentMode, groups: AsyncIterable<readonly SseFrame[]>) {
   const recorder = new StreamRecorder(ctx.startedAt)
   const completion = completer(ctx, writer, content)
   try {
-    for await (const raw of frames) {
-      // Parsed once by the observer (or by masking, for an event it made): nothing is parsed here.
-      const frame = ObservedFrame.of(raw)
-      const event = frame.event
-      recorder.add(event, frame.data, performance.now(), frame.json)
-      if (terminalEvents.has(event)) {
-        const failed = event === 'error' ? `upstream:${upstreamErrorType(frame.json)}` : undefined
-        await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
+    for await (const group of groups) {
+      const at = performance.now()
+      let failed: string | undefined
+      let terminal = false
+      for (const raw of group) {
+        // Parsed once by the observer (or by masking, for an event it made): nothing is parsed here.
+        const frame = ObservedFrame.of(raw)
+        const event = frame.event
+        recorder.add(event, frame.data, at, frame.json)
+        if (!terminal && terminalEvents.has(event)) {
+          terminal = true
+          failed = event === 'error' ? `upstream:${upstreamErrorType(frame.json)}` : undefined
+        }
       }
-      yield frame
+      if (terminal) await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
+      yield group
     }
     await completion.commit('completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message))
   } catch (error) {

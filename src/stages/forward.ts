@@ -26,21 +26,22 @@ export const forward = (upstream: UpstreamClient): Stage =>
     const headers = filterResponseHeaders(answer.headers)
     const contentType = String(headers['content-type'] ?? '')
     const body: ResponseBody = contentType.startsWith('text/event-stream')
-      ? { kind: 'sse', events: relayFrames(answer.body) }
+      ? { kind: 'sse', frames: relayFrames(answer.body) }
       : { kind: 'bytes', chunks: relayChunks(answer.body) }
     ctx.response = { status: answer.status, headers, body }
     return next()
   }
 
-/** Framed here, in the one generator: each layer of async iteration costs promises per event. */
-async function* relayFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<ObservedFrame> {
+/** Framed here, in the one generator, the events of each read as one group (pipeline/response.ts). */
+async function* relayFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<readonly ObservedFrame[]> {
   try {
     const framer = new SseFramer()
     for await (const chunk of body) {
-      for (const raw of framer.push(chunk)) yield ObservedFrame.fromRaw(raw)
+      const events = framer.push(chunk)
+      if (events.length > 0) yield events.map((raw) => ObservedFrame.fromRaw(raw))
     }
     const rest = framer.end()
-    if (rest) yield ObservedFrame.fromRaw(rest)
+    if (rest) yield [ObservedFrame.fromRaw(rest)]
   } catch (error) {
     throw streamFailure(error)
   }

@@ -40,7 +40,7 @@ export const maskResponse = (masking: Masking): Stage =>
       if (body.kind === 'sse') {
         const stream = masker.createStreamMasker()
         ctx.responseMaskHits = stream.hits
-        response.body = { kind: 'sse', events: maskFrames(stream, body.events) }
+        response.body = { kind: 'sse', frames: maskFrames(stream, body.frames) }
       } else if (type.includes('json')) {
         // The length may change, and headers leave before the body is masked: send it chunked.
         delete response.headers['content-length']
@@ -49,7 +49,7 @@ export const maskResponse = (masking: Masking): Stage =>
     } else if (ctx.method === 'GET' && SESSION_STREAM.test(ctx.path) && body.kind === 'sse') {
       const hits: MaskHits = {}
       ctx.responseMaskHits = hits
-      response.body = { kind: 'sse', events: maskSessionFrames(masker, hits, body.events) }
+      response.body = { kind: 'sse', frames: maskSessionFrames(masker, hits, body.frames) }
     } else if (ctx.method === 'GET' && SESSION_EVENTS.test(ctx.path) && body.kind === 'bytes' && type.includes('json')) {
       delete response.headers['content-length']
       response.body = { kind: 'bytes', chunks: maskJson(ctx, (value) => maskEventPage(masker, value), body.chunks) }
@@ -57,32 +57,48 @@ export const maskResponse = (masking: Masking): Stage =>
     return next()
   }
 
-async function* maskFrames(stream: StreamMasker, frames: AsyncIterable<SseFrame>): AsyncGenerator<SseFrame> {
-  for await (const raw of frames) {
+/** Each group of events masked into a group of what the client may see (empty groups are not passed on). */
+async function* maskFrames(stream: StreamMasker, groups: AsyncIterable<readonly SseFrame[]>): AsyncGenerator<readonly SseFrame[]> {
+  for await (const group of groups) yield* maskedGroup(group, (raw, out) => {
     const frame = ObservedFrame.of(raw)
     const data = frame.json
     if (data === undefined) throw new GatewayError('GW_MASKING_FAILED', { detail: `event ${frame.event} has no JSON data` })
     const input: SseEventIn = { event: frame.event, data }
-    for (const out of guarded(() => stream.push(input))) yield out === input ? frame : ObservedFrame.fromEvent(out.event, out.data)
-  }
-  for (const out of guarded(() => stream.end())) yield ObservedFrame.fromEvent(out.event, out.data)
+    for (const made of guarded(() => stream.push(input))) out.push(made === input ? frame : ObservedFrame.fromEvent(made.event, made.data))
+  })
+  const rest = guarded(() => stream.end()).map((made) => ObservedFrame.fromEvent(made.event, made.data))
+  if (rest.length > 0) yield rest
 }
 
 /** Session events: each whole, masked alone; previews withheld (masking/session-events.ts). */
-async function* maskSessionFrames(masker: Masker, hits: MaskHits, frames: AsyncIterable<SseFrame>): AsyncGenerator<SseFrame> {
-  for await (const raw of frames) {
+async function* maskSessionFrames(masker: Masker, hits: MaskHits, groups: AsyncIterable<readonly SseFrame[]>): AsyncGenerator<readonly SseFrame[]> {
+  for await (const group of groups) yield* maskedGroup(group, (raw, out) => {
     const frame = ObservedFrame.of(raw)
     const data = frame.json
     // Comments and keep-alives carry no JSON and no content: passed as they are.
     if (data === undefined) {
       if (frame.data.trim() !== '') throw new GatewayError('GW_MASKING_FAILED', { detail: `session event ${frame.event} has no JSON data` })
-      yield frame
-      continue
+      out.push(frame)
+      return
     }
     const masked = guarded(() => masker.maskSessionEvent(data, hits))
-    if (masked === undefined) continue
-    yield masked === data ? frame : ObservedFrame.fromEvent(frame.event, masked)
+    if (masked !== undefined) out.push(masked === data ? frame : ObservedFrame.fromEvent(frame.event, masked))
+  })
+}
+
+/**
+ * One group through `mask`, event by event. When an event fails, what was masked before it in the
+ * group still goes out (as it would have one event at a time), then the failure.
+ */
+function* maskedGroup(group: readonly SseFrame[], mask: (frame: SseFrame, out: SseFrame[]) => void): Generator<readonly SseFrame[]> {
+  const out: SseFrame[] = []
+  try {
+    for (const frame of group) mask(frame, out)
+  } catch (error) {
+    if (out.length > 0) yield out
+    throw error
   }
+  if (out.length > 0) yield out
 }
 
 type MaskValue = (value: unknown) => { value: unknown; changed: boolean; hits: MaskHits }

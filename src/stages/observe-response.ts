@@ -31,7 +31,7 @@ export const observeResponse = (countsUsage: (rule: string | undefined) => boole
     const type = String(response.headers['content-type'] ?? '')
     if (body.kind === 'sse') {
       // Forward already yields observed frames: with no usage to read there is nothing to wrap.
-      if (seen) response.body = { kind: 'sse', events: observeFrames(body.events, seen) }
+      if (seen) response.body = { kind: 'sse', frames: observeFrames(body.frames, seen) }
     } else if (type.includes('json') && downloadKind(ctx.path, type) === undefined) {
       response.body = { kind: 'bytes', chunks: observeWhole(body.chunks, seen) }
     }
@@ -40,17 +40,22 @@ export const observeResponse = (countsUsage: (rule: string | undefined) => boole
 
 type Seen = ((usage: unknown) => void) | undefined
 
-async function* observeFrames(frames: AsyncIterable<SseFrame>, seen: (usage: unknown) => void): AsyncGenerator<ObservedFrame> {
-  for await (const raw of frames) {
-    const frame = ObservedFrame.of(raw)
-    if (frame.mentions(usageMarker)) {
+async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: (usage: unknown) => void): AsyncGenerator<readonly ObservedFrame[]> {
+  for await (const raw of groups) {
+    const group = observedGroup(raw)
+    for (const frame of group) {
+      if (!frame.mentions(usageMarker)) continue
       const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
       if (frame.event === 'message_delta') seen(data?.usage)
       else if (frame.event === 'message_start') seen(data?.message?.usage)
     }
-    yield frame
+    yield group
   }
 }
+
+/** The group as observed frames (forward's already are), so every later stage shares their parse. */
+const observedGroup = (group: readonly SseFrame[]): readonly ObservedFrame[] =>
+  group.every((frame) => frame instanceof ObservedFrame) ? (group as readonly ObservedFrame[]) : group.map((frame) => ObservedFrame.of(frame))
 
 /** One buffer for the whole answer: every later reader shares its parse (`jsonOf`). */
 async function* observeWhole(chunks: AsyncIterable<Uint8Array>, seen: Seen): AsyncGenerator<Uint8Array> {

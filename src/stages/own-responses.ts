@@ -61,7 +61,7 @@ export const ownResponses = (owners: Pick<OwnershipStore, 'owners' | 'record'>):
     const body = response.body
     const list = listKind(ctx.method, ctx.path)
     if (body.kind === 'sse') {
-      if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', events: watchFrames(body.events, remember, ctx) }
+      if (ctx.endpoint?.name === 'messages') response.body = { kind: 'sse', frames: watchFrames(body.frames, remember, ctx) }
     } else if (isCreateCall(ctx.method, ctx.path)) {
       response.body = { kind: 'bytes', chunks: afterWhole(body.chunks, (answer) => remember(createdObjects(ctx.path, answer))) }
     } else if (ctx.method === 'GET' && isBatchResultsPath(ctx.path)) {
@@ -104,17 +104,22 @@ async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unkn
   if (bytes.byteLength > 0) yield bytes
 }
 
-/** Events that name a container or a file are recorded before they are passed on (parsed once, by the observer's frame). */
-async function* watchFrames(frames: AsyncIterable<SseFrame>, remember: Remember, holder: HoldsOutput): AsyncGenerator<SseFrame> {
-  for await (const raw of frames) {
-    const frame = ObservedFrame.of(raw)
-    if (namesAnObject(frame.raw)) {
+/**
+ * A group of events that names a container or a file is passed on once what it names is recorded
+ * (parsed once, by the observer's frame): one commit for the group, and what respond has queued
+ * before it waits too, so it all leaves together.
+ */
+async function* watchFrames(groups: AsyncIterable<readonly SseFrame[]>, remember: Remember, holder: HoldsOutput): AsyncGenerator<readonly SseFrame[]> {
+  for await (const group of groups) {
+    let named: OwnedObject[] | undefined
+    for (const raw of group) {
+      const frame = ObservedFrame.of(raw)
+      if (!namesAnObject(frame.raw)) continue
       const data = frame.json
-      const message = isObject(data) && isObject(data.message) ? data.message : data
-      // The headers and events queued before this one wait with it: they leave together.
-      await holdOutputWhile(holder, remember(messageObjects(message)))
+      ;(named ??= []).push(...messageObjects(isObject(data) && isObject(data.message) ? data.message : data))
     }
-    yield frame
+    if (named) await holdOutputWhile(holder, remember(named))
+    yield group
   }
 }
 

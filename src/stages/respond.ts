@@ -5,8 +5,8 @@ import type { Stage } from '../pipeline/stage.js'
 import { Outbox } from '../response/outbox.js'
 
 /**
- * Writes the (possibly transformed) upstream response to the client. SSE goes out event by event and
- * is flushed as each event completes; a failure after the headers went out becomes an `event: error`
+ * Writes the (possibly transformed) upstream response to the client. SSE goes out in the groups of
+ * whole events the stages pass on (what one upstream read completed); a failure after the headers went out becomes an `event: error`
  * frame (anthropic-api.md §17.6), because the status line can no longer change. What is ready in
  * one turn of the event loop (the headers, the events of one upstream read, the end) leaves in one
  * socket write (response/outbox.ts).
@@ -29,8 +29,9 @@ export const respond = (): Stage =>
     ctx.firstByteAt = Date.now()
     try {
       if (response.body.kind === 'sse') {
-        for await (const frame of response.body.events) {
-          const blocked = out.add(frame.raw)
+        for await (const group of response.body.frames) {
+          let blocked: Promise<void> | undefined
+          for (const frame of group) blocked = out.add(frame.raw)
           if (blocked) await blocked
         }
       } else if (iterator && first) {

@@ -3,7 +3,7 @@ import type { Masking } from '../../src/masking/rule-masking.js'
 import { compose } from '../../src/pipeline/compose.js'
 import type { RequestContext, UpstreamResponse } from '../../src/pipeline/context.js'
 import type { SseFrame } from '../../src/pipeline/response.js'
-import { frameSse } from '../../src/sse/framer.js'
+import { SseFramer } from '../../src/sse/framer.js'
 import { maskResponse } from '../../src/stages/mask-response.js'
 import { observeResponse } from '../../src/stages/observe-response.js'
 import { ownResponses } from '../../src/stages/own-responses.js'
@@ -41,8 +41,15 @@ async function* from(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield part
 }
 
-async function* relay(parts: readonly Uint8Array[]): AsyncGenerator<SseFrame> {
-  for await (const raw of frameSse(from(parts))) yield { raw }
+/** As forward groups them: the events each part completes, together (plain frames: observe-response makes them observed). */
+async function* relay(parts: readonly Uint8Array[]): AsyncGenerator<readonly SseFrame[]> {
+  const framer = new SseFramer()
+  for await (const part of from(parts)) {
+    const group = framer.push(part).map((raw): SseFrame => ({ raw }))
+    if (group.length > 0) yield group
+  }
+  const rest = framer.end()
+  if (rest) yield [{ raw: rest }]
 }
 
 export async function runResponse(method: string, path: string, contentType: string, parts: readonly Uint8Array[], masking: Masking = defaultMasking()): Promise<Answer> {
@@ -54,7 +61,7 @@ export async function runResponse(method: string, path: string, contentType: str
   const response: UpstreamResponse = {
     status: 200,
     headers: { 'content-type': contentType },
-    body: sse ? { kind: 'sse', events: relay(parts) } : { kind: 'bytes', chunks: from(parts) },
+    body: sse ? { kind: 'sse', frames: relay(parts) } : { kind: 'bytes', chunks: from(parts) },
   }
   const ctx = {
     method, path, search: '', endpoint: classifyEndpoint(method, path), response,
@@ -66,7 +73,7 @@ export async function runResponse(method: string, path: string, contentType: str
   const chunks: Uint8Array[] = []
   const drain = async (c: RequestContext) => {
     const body = c.response?.body
-    if (body?.kind === 'sse') for await (const frame of body.events) frames.push(frame)
+    if (body?.kind === 'sse') for await (const group of body.frames) frames.push(...group)
     else if (body) for await (const chunk of body.chunks) chunks.push(chunk)
   }
   await compose([observeResponse(), ownResponses(owners), maskResponse(masking), auditClose(writer, 'masked'), async (c, next) => { await drain(c); return next() }])(ctx)

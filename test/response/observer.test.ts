@@ -3,9 +3,11 @@ import { compose } from '../../src/pipeline/compose.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
 import { ObservedFrame } from '../../src/response/observed-frame.js'
 import { ownResponses } from '../../src/stages/own-responses.js'
+import { maskResponse } from '../../src/stages/mask-response.js'
+import type { SseFrame } from '../../src/pipeline/response.js'
 import { jsonOf, rememberJson } from '../../src/response/observed-json.js'
 import { PLANTED } from '../masking/helpers.js'
-import { cut, runResponse, sseText } from './helpers.js'
+import { cut, defaultMasking, runResponse, sseText } from './helpers.js'
 
 /**
  * The one response observer (issue #15): each SSE event and each JSON answer is parsed once and
@@ -165,16 +167,16 @@ describe('own-responses looks before it parses', () => {
       yield body
     }
     async function* frames() {
-      for (const raw of body.toString().split(/(?<=\n\n)/)) yield ObservedFrame.fromRaw(Buffer.from(raw))
+      for (const raw of body.toString().split(/(?<=\n\n)/)) yield [ObservedFrame.fromRaw(Buffer.from(raw))]
     }
     const ctx = {
       method: 'POST', path: '/v1/messages', endpoint: { name: 'messages' }, decision: { rule: 'ci', principal: 'p1' },
-      response: { status: 200, headers: { 'content-type': contentType }, body: sse ? { kind: 'sse', events: frames() } : { kind: 'bytes', chunks: chunks() } },
+      response: { status: 200, headers: { 'content-type': contentType }, body: sse ? { kind: 'sse', frames: frames() } : { kind: 'bytes', chunks: chunks() } },
     } as unknown as RequestContext
     const parse = vi.spyOn(JSON, 'parse')
     await compose([ownResponses(owners), async (c, next) => {
       const out = c.response!.body
-      if (out.kind === 'sse') for await (const frame of out.events) void frame
+      if (out.kind === 'sse') for await (const group of out.frames) void group
       else for await (const chunk of out.chunks) void chunk
       return next()
     }])(ctx)
@@ -195,5 +197,28 @@ describe('own-responses looks before it parses', () => {
     expect((await owned('application/json', Buffer.from(body))).recorded).toEqual(['container:container_3'])
     const stream = sseText([['message_delta', { type: 'message_delta', delta: { container: null, stop_reason: 'end_turn' } }], ['message_delta', { type: 'message_delta', delta: { container: { id: 'container_4' } } }]])
     expect((await owned('text/event-stream', Buffer.from(stream))).recorded).toEqual(['container:container_4'])
+  })
+})
+
+describe('events in the groups they arrived in', () => {
+  it('a masking failure inside a group still passes on what was masked before it, then fails', async () => {
+    const good = Buffer.from(sseText(events.slice(0, 2)))
+    const bad = Buffer.from('event: content_block_delta\ndata: {not json\n\n')
+    async function* groups(): AsyncGenerator<readonly SseFrame[]> {
+      // One upstream read: two good events, then one masking cannot read.
+      yield [...good.toString().split(/(?<=\n\n)/).filter(Boolean), bad.toString()].map((text) => ObservedFrame.fromRaw(Buffer.from(text)))
+    }
+    const ctx = {
+      method: 'POST', path: '/v1/messages', endpoint: { name: 'messages' }, decision: { rule: 'ci', principal: 'p1' },
+      response: { status: 200, headers: { 'content-type': 'text/event-stream' }, body: { kind: 'sse', frames: groups() } },
+    } as unknown as RequestContext
+    const received: string[] = []
+    const run = compose([maskResponse(defaultMasking()), async (c, next) => {
+      const out = c.response!.body
+      if (out.kind === 'sse') for await (const group of out.frames) received.push(group.map((f) => Buffer.from(f.raw).toString()).join(''))
+      return next()
+    }])(ctx)
+    await expect(run).rejects.toMatchObject({ code: 'GW_MASKING_FAILED' })
+    expect(received).toEqual([good.toString()])
   })
 })
