@@ -11,15 +11,30 @@ const transcript = [
 ]
 const bytes = Buffer.from(transcript.join(''))
 
+/** Frames with both kinds of framer (copying, and views of chunks that stay unchanged); both must agree. */
 function frameAll(chunks: Buffer[]): string[] {
-  const framer = new SseFramer()
-  const out = chunks.flatMap((c) => framer.push(c))
-  const rest = framer.end()
-  if (rest) out.push(rest)
-  return out.map((b) => b.toString())
+  const texts = [false, true].map((views) => {
+    const framer = new SseFramer(undefined, views)
+    const out = chunks.flatMap((c) => framer.push(c))
+    const rest = framer.end()
+    if (rest) out.push(rest)
+    return out.map((b) => b.toString())
+  })
+  expect(texts[1]).toEqual(texts[0])
+  return texts[0] as string[]
 }
 
 describe('SseFramer', () => {
+  it('copies events out of chunks the caller may reuse, and shares the memory of chunks that stay unchanged', () => {
+    const chunk = Buffer.from(transcript.slice(0, 2).join(''))
+    const [copied] = new SseFramer().push(chunk)
+    const [shared] = new SseFramer(undefined, true).push(chunk)
+    expect(shared?.toString()).toBe(transcript[0])
+    chunk.fill(0x78)
+    expect(copied?.toString()).toBe(transcript[0])
+    expect(shared?.toString()).toBe('x'.repeat(transcript[0]!.length))
+  })
+
   it('splits whole events and keeps every byte', () => {
     expect(frameAll([bytes])).toEqual(transcript)
   })

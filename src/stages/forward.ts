@@ -35,7 +35,8 @@ export const forward = (upstream: UpstreamClient): Stage =>
 /** Framed here, in the one generator, the events of each read as one group (pipeline/response.ts). */
 async function* relayFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<readonly ObservedFrame[]> {
   try {
-    const framer = new SseFramer()
+    // undici hands each body chunk over as a view of its own socket read, never reused: no copies.
+    const framer = new SseFramer(undefined, true)
     for await (const chunk of body) {
       const events = framer.push(chunk)
       if (events.length > 0) yield events.map((raw) => ObservedFrame.fromRaw(raw))
