@@ -132,8 +132,8 @@ export class SqlCounterStore implements CounterStore {
     return this.#batch.submit('acquiring a slot', function* (d): Step<SlotLease | null> {
       // Count-then-insert is only atomic under a lock; per key, so unrelated principals never wait.
       yield* d.lock('slot', key)
-      yield* run('DELETE FROM slots WHERE key = ? AND expires_at <= ?', [key, now])
-      const held = (yield* get<{ n: number }>('SELECT COUNT(*) AS n FROM slots WHERE key = ?', [key]))?.n ?? 0
+      // Expired leases (of a process that died) do not count; the periodic purge deletes them.
+      const held = (yield* get<{ n: number }>('SELECT COUNT(*) AS n FROM slots WHERE key = ? AND expires_at > ?', [key, now]))?.n ?? 0
       if (held >= max) return null
       yield* run('INSERT INTO slots (key, lease, expires_at) VALUES (?, ?, ?)', [key, lease.id, lease.expiresAt.getTime()])
       return lease
