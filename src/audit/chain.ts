@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { canonicalJson } from './canonical-json.js'
 import type { AuditCompletion, AuditOpening } from './record.js'
 
@@ -46,8 +46,10 @@ export interface PendingLink {
 
 /** SHA-256 (hex) of one link; the text layout is documented in docs/audit.md for outside verifiers. */
 export function linkHash(link: Omit<ChainLink, 'hash'>): string {
-  // One-shot: no Hash object per link (every audit half hashes one link).
-  return hash('sha256', `${linkDomain}\n${link.seq}\n${link.kind}\n${link.recordId}\n${link.at}\n${link.prevHash}\n${link.body}`, 'hex')
+  return createHash('sha256')
+    .update(`${linkDomain}\n${link.seq}\n${link.kind}\n${link.recordId}\n${link.at}\n${link.prevHash}\n`)
+    .update(link.body)
+    .digest('hex')
 }
 
 /** Serialises a half for its link. Throws TypeError for values that are not JSON. */
