@@ -6,10 +6,10 @@ import { Outbox } from '../response/outbox.js'
 
 /**
  * Writes the (possibly transformed) upstream response to the client. SSE goes out in the groups of
- * whole events the stages pass on (what one upstream read completed); a failure after the headers went out becomes an `event: error`
- * frame (anthropic-api.md §17.6), because the status line can no longer change. What is ready in
- * one turn of the event loop (the headers, the events of one upstream read, the end) leaves in one
- * socket write (response/outbox.ts).
+ * whole events the stages pass on (what one upstream read completed); a failure after the headers
+ * went out becomes an `event: error` frame (anthropic-api.md §17.6), because the status line can no
+ * longer change. What is ready in one turn of the event loop (the headers, the events of one
+ * upstream read, the end) leaves in one socket write (response/outbox.ts).
  */
 export const respond = (): Stage =>
   async function respond(ctx, next) {
