@@ -14,7 +14,7 @@ const bytes = Buffer.from(transcript.join(''))
 /** Frames with both kinds of framer (copying, and views of chunks that stay unchanged); both must agree. */
 function frameAll(chunks: Buffer[]): string[] {
   const texts = [false, true].map((views) => {
-    const framer = new SseFramer(undefined, views)
+    const framer = new SseFramer(undefined, { chunksStayUnchanged: views })
     const out = chunks.flatMap((c) => framer.push(c))
     const rest = framer.end()
     if (rest) out.push(rest)
@@ -28,7 +28,7 @@ describe('SseFramer', () => {
   it('copies events out of chunks the caller may reuse, and shares the memory of chunks that stay unchanged', () => {
     const chunk = Buffer.from(transcript.slice(0, 2).join(''))
     const [copied] = new SseFramer().push(chunk)
-    const [shared] = new SseFramer(undefined, true).push(chunk)
+    const [shared] = new SseFramer(undefined, { chunksStayUnchanged: true }).push(chunk)
     expect(shared?.toString()).toBe(transcript[0])
     chunk.fill(0x78)
     expect(copied?.toString()).toBe(transcript[0])

@@ -18,14 +18,18 @@ export class SseFramer {
   /** The event is complete at a CR; wait for one more byte to know whether an LF follows. */
   #endsAfterCR = false
 
+  readonly #chunksStayUnchanged: boolean
+
   /**
    * `chunksStayUnchanged`: the caller never writes to a chunk's memory again after `push` (undici's
    * body chunks are views of one socket read each): events are then views of the chunks, not copies.
    */
   constructor(
     private readonly maxEventBytes = 16 * 1024 * 1024,
-    private readonly chunksStayUnchanged = false,
-  ) {}
+    { chunksStayUnchanged = false }: { readonly chunksStayUnchanged?: boolean } = {},
+  ) {
+    this.#chunksStayUnchanged = chunksStayUnchanged
+  }
 
   /** Feeds one chunk; returns the events it completed, each with its terminating blank line. */
   push(chunk: Uint8Array): Buffer[] {
@@ -102,7 +106,7 @@ export class SseFramer {
 
   #take(buf: Buffer, start: number, end: number): Buffer {
     const piece = buf.subarray(start, end)
-    if (this.#pendingBytes === 0) return this.chunksStayUnchanged ? piece : Buffer.from(piece)
+    if (this.#pendingBytes === 0) return this.#chunksStayUnchanged ? piece : Buffer.from(piece)
     const event = Buffer.concat([...this.#pending, piece], this.#pendingBytes + piece.length)
     this.#pending = []
     this.#pendingBytes = 0
@@ -114,7 +118,7 @@ export class SseFramer {
     this.#pendingBytes += rest.length
     if (this.#pendingBytes > this.maxEventBytes) throw new SseEventTooLargeError(this.maxEventBytes)
     // Copy unless told otherwise: the caller may reuse the chunk's memory after push() returns.
-    this.#pending.push(this.chunksStayUnchanged ? rest : Buffer.from(rest))
+    this.#pending.push(this.#chunksStayUnchanged ? rest : Buffer.from(rest))
   }
 }
 

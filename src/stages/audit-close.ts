@@ -40,19 +40,17 @@ async function* auditedFrames(ctx: RequestContext, writer: AuditWriter, content:
   try {
     for await (const group of groups) {
       const at = performance.now()
-      let failed: string | undefined
-      let terminal = false
+      let terminal: ObservedFrame | undefined
       for (const raw of group) {
         // Parsed once by the observer (or by masking, for an event it made): nothing is parsed here.
         const frame = ObservedFrame.of(raw)
-        const event = frame.event
-        recorder.add(event, frame.data, at, frame.json)
-        if (!terminal && terminalEvents.has(event)) {
-          terminal = true
-          failed = event === 'error' ? `upstream:${upstreamErrorType(frame.json)}` : undefined
-        }
+        recorder.add(frame.event, frame.data, at, frame.json)
+        if (terminal === undefined && terminalEvents.has(frame.event)) terminal = frame
       }
-      if (terminal) await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
+      if (terminal !== undefined) {
+        const failed = terminal.event === 'error' ? `upstream:${upstreamErrorType(terminal.json)}` : undefined
+        await completion.commit(failed ? 'error' : 'completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message), failed)
+      }
       yield group
     }
     await completion.commit('completed', recorder.response(contentType(ctx)), usageOf(recorder.message), containerOf(recorder.message))

@@ -36,7 +36,7 @@ export const forward = (upstream: UpstreamClient): Stage =>
 async function* relayFrames(body: AsyncIterable<Uint8Array>): AsyncGenerator<readonly ObservedFrame[]> {
   try {
     // undici hands each body chunk over as a view of its own socket read, never reused: no copies.
-    const framer = new SseFramer(undefined, true)
+    const framer = new SseFramer(undefined, { chunksStayUnchanged: true })
     for await (const chunk of body) {
       const events = framer.push(chunk)
       if (events.length > 0) yield events.map((raw) => ObservedFrame.fromRaw(raw))

@@ -40,10 +40,10 @@ export const observeResponse = (countsUsage: (rule: string | undefined) => boole
 
 type Seen = ((usage: unknown) => void) | undefined
 
-async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: (usage: unknown) => void): AsyncGenerator<readonly ObservedFrame[]> {
-  for await (const raw of groups) {
-    const group = observedGroup(raw)
-    for (const frame of group) {
+async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: (usage: unknown) => void): AsyncGenerator<readonly SseFrame[]> {
+  for await (const group of groups) {
+    for (const raw of group) {
+      const frame = ObservedFrame.of(raw)
       if (!frame.mentions(usageMarker)) continue
       const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
       if (frame.event === 'message_delta') seen(data?.usage)
@@ -52,10 +52,6 @@ async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: 
     yield group
   }
 }
-
-/** The group as observed frames (forward's already are), so every later stage shares their parse. */
-const observedGroup = (group: readonly SseFrame[]): readonly ObservedFrame[] =>
-  group.every((frame) => frame instanceof ObservedFrame) ? (group as readonly ObservedFrame[]) : group.map((frame) => ObservedFrame.of(frame))
 
 /** One buffer for the whole answer: every later reader shares its parse (`jsonOf`). */
 async function* observeWhole(chunks: AsyncIterable<Uint8Array>, seen: Seen): AsyncGenerator<Uint8Array> {

@@ -116,7 +116,8 @@ async function* watchFrames(groups: AsyncIterable<readonly SseFrame[]>, remember
       const frame = ObservedFrame.of(raw)
       if (!namesAnObject(frame.raw)) continue
       const data = frame.json
-      ;(named ??= []).push(...messageObjects(isObject(data) && isObject(data.message) ? data.message : data))
+      named ??= []
+      named.push(...messageObjects(isObject(data) && isObject(data.message) ? data.message : data))
     }
     if (named) await holdOutputWhile(holder, remember(named))
     yield group

@@ -96,12 +96,12 @@ export function checkListQuery(query: AuditListQuery): void {
   checkFilter(query)
 }
 
-/** Every listing: the limit, and a cursor that is an id of the kind the listing returns (`isId`). */
 /** A Date that holds a time (an invalid Date is refused as input, never stored). */
 export function checkTime(value: Date, name: string): void {
   if (!(value instanceof Date) || !Number.isFinite(value.getTime())) throw new StorageError('invalid', `${name} is not a valid time`)
 }
 
+/** Every listing: the limit, and a cursor that is an id of the kind the listing returns (`isId`). */
 export function checkPage(query: PageQuery, isId: (cursor: string) => boolean): void {
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > maxListLimit) throw new StorageError('invalid', `limit must be an integer from 1 to ${maxListLimit}`)
   if (query.cursor !== undefined && !isId(query.cursor)) throw new StorageError('invalid', 'cursor is not one this store returned')

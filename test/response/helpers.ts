@@ -4,6 +4,7 @@ import { compose } from '../../src/pipeline/compose.js'
 import type { RequestContext, UpstreamResponse } from '../../src/pipeline/context.js'
 import type { SseFrame } from '../../src/pipeline/response.js'
 import { SseFramer } from '../../src/sse/framer.js'
+import { ObservedFrame } from '../../src/response/observed-frame.js'
 import { maskResponse } from '../../src/stages/mask-response.js'
 import { observeResponse } from '../../src/stages/observe-response.js'
 import { ownResponses } from '../../src/stages/own-responses.js'
@@ -41,15 +42,15 @@ async function* from(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield part
 }
 
-/** As forward groups them: the events each part completes, together (plain frames: observe-response makes them observed). */
+/** As forward yields them: observed frames, the events each part completes together. */
 async function* relay(parts: readonly Uint8Array[]): AsyncGenerator<readonly SseFrame[]> {
   const framer = new SseFramer()
   for await (const part of from(parts)) {
-    const group = framer.push(part).map((raw): SseFrame => ({ raw }))
+    const group = framer.push(part).map((raw) => ObservedFrame.fromRaw(raw))
     if (group.length > 0) yield group
   }
   const rest = framer.end()
-  if (rest) yield [{ raw: rest }]
+  if (rest) yield [ObservedFrame.fromRaw(rest)]
 }
 
 export async function runResponse(method: string, path: string, contentType: string, parts: readonly Uint8Array[], masking: Masking = defaultMasking()): Promise<Answer> {
