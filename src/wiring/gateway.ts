@@ -15,6 +15,7 @@ import type { Storage } from '../storage/ports.js'
 import { createErrorReports } from './error-reports.js'
 import { openGatewayTokensFor } from './exchange.js'
 import { buildGeneration } from './generation.js'
+import { HEAP_GROWING_PERCENT, tuneHeapGrowth } from './heap.js'
 import { compileRules } from './policy-and-masking.js'
 import { DEFAULT_RELOAD_GRACE_MS, holdGenerations } from './reload.js'
 import { adminRoutes, dataPlaneElsewhere, gatewayReadiness, gatewayRoutes } from './server.js'
@@ -61,6 +62,7 @@ export interface StartOptions {
  */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger()
+  if (tuneHeapGrowth()) logger.debug({ heapGrowingPercent: HEAP_GROWING_PERCENT }, 'V8 heap growth set to twice the live heap (no heap flag given)')
   const rules = compileRules(config)
   const metrics = createMetrics()
   const reports = createErrorReports(metrics, logger)
