@@ -2,10 +2,11 @@
  * Same-run A/B of two builds (not part of `npm run bench`): one mock, this tree's gateway ("new") and
  * another tree's ("base", e.g. a detached worktree of the old commit with its own `dist/`), plus the
  * pass-through with --pt, in alternating rounds; prints each target's median CPU µs per request
- * (JSON, c=128) and per stream (SSE, c=32) with every round's figure. CPU is read inside each
- * process, so the medians compare builds far better than req/s on a shared machine.
+ * (JSON, c=128) and per stream (SSE, c=32) with every round's figure, then each one's peak RSS. CPU
+ * is read inside each process, so the medians compare builds far better than req/s on a shared
+ * machine.
  *   git worktree add --detach /tmp/base <commit> && (cd /tmp/base && ln -s "$PWD/node_modules" . && npx tsc -p tsconfig.build.json)
- *   node bench/ab.mjs --base /tmp/base [--variant auth] [--rounds 8] [--ms 1200] [--pt] [--new-node-flags '--max-semi-space-size=32']
+ *   node bench/ab.mjs --base /tmp/base [--variant auth] [--rounds 8] [--ms 1200] [--pt] [--new-node-flags=--max-semi-space-size=32]
  * (`--base .` with node flags compares one build under two V8 settings.)
  */
 import { mkdirSync, rmSync } from 'node:fs'
@@ -73,6 +74,8 @@ try {
       await clients[k].close()
     }
   }
+  // Each target is one process for the whole run: its peak RSS covers both phases.
+  for (const k of Object.keys(targets)) console.log(`peak RSS ${k.padEnd(4)} ${((await targets[k].stats()).maxRssKb / 1024).toFixed(0)} MB`)
 } finally {
   await stopChildren()
   rmSync(dir, { recursive: true, force: true })

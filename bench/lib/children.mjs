@@ -1,6 +1,8 @@
 import { fork } from 'node:child_process'
 
 import { spawn as spawnProcess } from 'node:child_process'
+import { openSync } from 'node:fs'
+import { basename, join } from 'node:path'
 
 /**
  * Starts and tracks the bench's child processes. Every child is killed when the parent exits, on
@@ -27,8 +29,9 @@ function spawn(script, args, env, execArgv) {
   const child = fork(script, args, {
     env: { ...process.env, ...env },
     execArgv,
-    // stdout ignored so `--json` output stays clean; stderr shows crashes.
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // stdout ignored so `--json` output stays clean (BENCH_CHILD_STDOUT=DIR keeps each child's, e.g.
+    // for --trace-gc); stderr shows crashes.
+    stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? openSync(join(process.env.BENCH_CHILD_STDOUT, `${basename(script.pathname ?? String(script))}.${process.hrtime.bigint()}.out`), 'w') : 'ignore', 'inherit', 'ipc'],
   })
   live.add(child)
   child.once('exit', () => live.delete(child))
