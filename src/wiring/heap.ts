@@ -9,10 +9,13 @@ import v8 from 'node:v8'
  *
  * An operator who sizes the heap (any of these flags in NODE_OPTIONS or on the command line) keeps
  * V8's own policy for that size: a small `--max-old-space-size` already grows by less than twice.
+ * Set at run time, the flag applies from the next full collection on: V8 reads it each time it
+ * computes the next limit (a running process showed the same peak as one started with the flag).
  */
 export const HEAP_GROWING_PERCENT = 100
 
-const operatorHeapFlag = /^--(?:heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size|max[-_]heap[-_]size|max[-_]semi[-_]space[-_]size|optimize[-_]for[-_]size)(?:=|$)/
+const operatorHeapFlag =
+  /^--(?:heap[-_]growing[-_]percent|(?:max|initial)[-_]old[-_]space[-_]size|(?:max|initial)[-_]heap[-_]size|(?:max|min)[-_]semi[-_]space[-_]size|max[-_]young[-_]generation[-_]size|optimize[-_]for[-_]size)(?:=|$)/
 
 /** Whether skillgate sets the growth itself: not when the operator passed a heap flag. */
 export function shouldTuneHeap(execArgv: readonly string[], nodeOptions: string): boolean {

@@ -8,7 +8,7 @@ describe('heap growth', () => {
   })
 
   it("keeps the operator's heap sizing, on the command line or in NODE_OPTIONS, either spelling", () => {
-    for (const flag of ['--max-old-space-size=512', '--max_old_space_size=512', '--heap-growing-percent=50', '--max-semi-space-size=64', '--optimize-for-size', '--max-heap-size=1024']) {
+    for (const flag of ['--max-old-space-size=512', '--max_old_space_size=512', '--heap-growing-percent=50', '--max-semi-space-size=64', '--optimize-for-size', '--max-heap-size=1024', '--initial-old-space-size=64', '--min-semi-space-size=4', '--max-young-generation-size=48']) {
       expect(shouldTuneHeap([flag], ''), flag).toBe(false)
       expect(shouldTuneHeap([], `--enable-source-maps ${flag}`), flag).toBe(false)
     }
