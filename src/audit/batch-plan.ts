@@ -58,7 +58,7 @@ export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existin
     touched.set(opening.id, 'open')
     return {
       link: { kind: 'open', recordId: opening.id, at, body },
-      apply: (link) => inserts.set(opening.id, { ...fields, endedAt: null, outcome: 'open', seqOpen: link.seq, seqClose: null }),
+      apply: (link) => inserts.set(opening.id, indexRow(fields, 'open', link.seq, null, null)),
     }
   }
 
@@ -75,7 +75,7 @@ export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existin
       link: { kind: 'close', recordId: id, at, body },
       apply: (link) => {
         const row = inserts.get(id)
-        if (row) inserts.set(id, { ...row, outcome: completion.outcome, seqClose: link.seq, endedAt: link.at })
+        if (row) inserts.set(id, indexRow(row, completion.outcome, row.seqOpen, link.seq, link.at))
         else closes.push({ id, outcome: completion.outcome, seqClose: link.seq, endedAt: link.at })
       },
     }
@@ -91,6 +91,23 @@ export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existin
     return { ok: true, value: { seq: link.seq, prevHash: link.prevHash, hash: link.hash } }
   })
   return { links: chained.links, inserts: [...inserts.values()], closes, head: chained.head, results }
+}
+
+/**
+ * An index row written out field by field. `{ ...fields, outcome, … }` would be shorter, but on
+ * Node 20's V8 a spread copy grown by keys its source lacks is promoted by the next young-generation
+ * collection instead of dying young: every row, and what it points to, went to the old generation
+ * and waited for a full collection (bench/spread-promotion.mjs; docs/benchmarks.md, "Sixth session").
+ * `Object.assign({}, a, b)` and `{ ...a }` alone do not do this.
+ */
+function indexRow(
+  fields: Pick<RecordIndexRow, 'id' | 'startedAt' | 'principal' | 'issuer' | 'rule' | 'decision' | 'skills'>,
+  outcome: string,
+  seqOpen: number,
+  seqClose: number | null,
+  endedAt: number | null,
+): RecordIndexRow {
+  return { id: fields.id, startedAt: fields.startedAt, endedAt, principal: fields.principal, issuer: fields.issuer, rule: fields.rule, decision: fields.decision, outcome, skills: fields.skills, seqOpen, seqClose }
 }
 
 function serialise(half: AuditOpening | AuditCompletion): string | StorageError {

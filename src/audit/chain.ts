@@ -66,7 +66,8 @@ export function appendLinks(head: ChainHead, pending: readonly PendingLink[]): {
   let prev = head
   for (const p of pending) {
     const unhashed = { seq: prev.seq + 1, kind: p.kind, recordId: p.recordId, at: p.at, body: p.body, prevHash: prev.hash }
-    const link: ChainLink = { ...unhashed, hash: linkHash(unhashed) }
+    // Written out, not `{ ...unhashed, hash }`: why, at indexRow in ./batch-plan.ts.
+    const link: ChainLink = { seq: unhashed.seq, kind: p.kind, recordId: p.recordId, at: p.at, body: p.body, prevHash: prev.hash, hash: linkHash(unhashed) }
     links.push(link)
     prev = { seq: link.seq, hash: link.hash }
   }

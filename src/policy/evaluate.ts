@@ -31,7 +31,8 @@ const servesV1 = (rule: CompiledRule): boolean => rule.serves.v1
  * @example evaluatePolicy(policy, { issuerId: 'github', claims, endpoint: 'messages', facts: extractRequestFacts('messages', body) })
  */
 export function evaluatePolicy(policy: Policy, input: PolicyInput): Decision {
-  const selection = selectRule(policy, { ...input, serves: servesV1 })
+  // Object.assign, not `{ ...input, serves }`: why, at indexRow in audit/batch-plan.ts.
+  const selection = selectRule(policy, Object.assign({}, input, { serves: servesV1 }))
   if (!selection.ok) return selection.decision
   return checkGrants(selection.rule, selection.principal, selection.notes, input)
 }

@@ -24,7 +24,7 @@ export const observeResponse = (countsUsage: (rule: string | undefined) => boole
     if (!response) return next()
     const seen = ctx.endpoint?.name === 'messages' && response.status < 300 && countsUsage(ctx.decision?.rule)
       ? (usage: unknown) => {
-          if (typeof usage === 'object' && usage !== null) ctx.usage = { ...ctx.usage, ...(usage as Record<string, unknown>) }
+          if (typeof usage === 'object' && usage !== null) ctx.usage = Object.assign({}, ctx.usage, usage)
         }
       : undefined
     const body = response.body
