@@ -97,7 +97,7 @@ export function planAuditBatch(head: ChainHead, ops: readonly AuditOp[], existin
  * An index row written out field by field. `{ ...fields, outcome, … }` would be shorter, but on
  * Node 20's V8 a spread copy grown by keys its source lacks is promoted by the next young-generation
  * collection instead of dying young: every row, and what it points to, went to the old generation
- * and waited for a full collection (bench/spread-promotion.mjs; docs/benchmarks.md, "Sixth session").
+ * and waited for a full collection (bench/young-promotion.mjs; docs/benchmarks.md, "Sixth session").
  * `Object.assign({}, a, b)` and `{ ...a }` alone do not do this.
  */
 function indexRow(
