@@ -16,7 +16,7 @@ import { evaluatePolicy } from '../../dist/policy/evaluate.js'
 import { extractRequestFacts } from '../../dist/policy/request-facts.js'
 import { namedFacts } from '../../dist/stages/audit-facts.js'
 import { ObservedFrame } from '../../dist/response/observed-frame.js'
-import { namesAnObject } from '../../dist/stages/own-responses.js'
+import { eventMayNameObject } from '../../dist/stages/own-responses.js'
 import { StreamRecorder } from '../../dist/audit/stream-log.js'
 import { measureHeadCosts } from './heads.mjs'
 import { createMasker, measureMasking } from './masking.mjs'
@@ -162,8 +162,9 @@ function responsePath(masker, frames) {
   }
   for (const raw of frames) {
     const frame = ObservedFrame.fromRaw(raw)
-    if (frame.mentions(USAGE)) usage = frame.event === 'message_start' ? frame.json?.message?.usage : frame.json?.usage
-    if (namesAnObject(frame.raw)) void frame.json
+    const event = frame.event
+    if ((event === 'message_start' || event === 'message_delta') && frame.mentions(USAGE)) usage = event === 'message_start' ? frame.json?.message?.usage : frame.json?.usage
+    if (eventMayNameObject(frame)) void frame.json
     if (!stream) {
       audit(frame)
       continue

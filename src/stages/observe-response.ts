@@ -44,10 +44,12 @@ async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: 
   for await (const group of groups) {
     for (const raw of group) {
       const frame = ObservedFrame.of(raw)
-      if (!frame.mentions(usageMarker)) continue
+      // The name first: usage comes only in these two, and later stages parse every name anyway.
+      const event = frame.event
+      if ((event !== 'message_delta' && event !== 'message_start') || !frame.mentions(usageMarker)) continue
       const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
-      if (frame.event === 'message_delta') seen(data?.usage)
-      else if (frame.event === 'message_start') seen(data?.message?.usage)
+      if (event === 'message_delta') seen(data?.usage)
+      else seen(data?.message?.usage)
     }
     yield group
   }

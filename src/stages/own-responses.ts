@@ -16,7 +16,6 @@ const FILE_ID = Buffer.from('"file_id"')
  * Whether the bytes may name a container or a file, looked at before anyone parses them: a
  * `"file_id"`, or a `"container"` that is not `"container": null`, which most answers and their
  * `message_start` / `message_delta` events carry. Conservative: anything else counts as naming one.
- * (bench/lib/micro.mjs runs it too, to mirror this stage.)
  */
 export const namesAnObject = (bytes: Uint8Array): boolean => {
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -105,6 +104,17 @@ async function* afterWhole(chunks: AsyncIterable<Uint8Array>, use: (answer: unkn
 }
 
 /**
+ * Stream events that never carry a container or a created file (`messageObjects` finds them in
+ * `message_start`, `message_delta` and `content_block_start`): most of a stream, so their bytes are
+ * not searched. The name is parsed anyway by the stages after this one (masking, the audit's log);
+ * an event of any other name is searched as before.
+ */
+const namesNothing: ReadonlySet<string> = new Set(['content_block_delta', 'content_block_stop', 'message_stop', 'ping'])
+
+/** Whether a stream event may name a container or a file (bench/lib/micro.mjs runs it too). */
+export const eventMayNameObject = (frame: ObservedFrame): boolean => !namesNothing.has(frame.event) && namesAnObject(frame.raw)
+
+/**
  * A group of events that names a container or a file is passed on once what it names is recorded
  * (parsed once, by the observer's frame): one commit for the group, and what respond has queued
  * before it waits too, so it all leaves together.
@@ -114,7 +124,7 @@ async function* watchFrames(groups: AsyncIterable<readonly SseFrame[]>, remember
     let named: OwnedObject[] | undefined
     for (const raw of group) {
       const frame = ObservedFrame.of(raw)
-      if (!namesAnObject(frame.raw)) continue
+      if (!eventMayNameObject(frame)) continue
       const data = frame.json
       named ??= []
       named.push(...messageObjects(isObject(data) && isObject(data.message) ? data.message : data))

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { isGatewayError } from '../../src/errors/gateway-error.js'
 import type { RequestContext } from '../../src/pipeline/context.js'
 import { checkOwnership } from '../../src/stages/check-ownership.js'
-import { ownResponses } from '../../src/stages/own-responses.js'
+import { eventMayNameObject, ownResponses } from '../../src/stages/own-responses.js'
+import { ObservedFrame } from '../../src/response/observed-frame.js'
 import type { OwnedKind, OwnedObject, OwnerRef, Ownership } from '../../src/storage/ports-ownership.js'
 
 /** The two ownership stages against a store that is down: the request is refused, never let through. */
@@ -113,5 +114,32 @@ describe('own-responses', () => {
     const ctx = context('GET', '/v1/files', { response: { status: 200, headers: {}, body: { kind: 'bytes', chunks: chunks('{"data":[{"id":"file_1"}],"next_page":null}') } } })
     await ownResponses(down)(ctx, async () => undefined)
     expect(await codeOf(drain(ctx))).toBe('GW_OWNERSHIP_UNAVAILABLE')
+  })
+})
+
+describe('which stream events own-responses searches for created objects', () => {
+  const frame = (event: string, data: unknown) => ObservedFrame.fromRaw(Buffer.from(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`))
+  const container = { id: 'container_1', expires_at: '2026-12-07T03:00:00Z' }
+
+  it('searches the events that can name a container or a file, and any event it does not know', () => {
+    expect(eventMayNameObject(frame('message_start', { type: 'message_start', message: { id: 'msg_1', container } }))).toBe(true)
+    expect(eventMayNameObject(frame('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', container } }))).toBe(true)
+    const result = { type: 'bash_code_execution_tool_result', content: { type: 'bash_code_execution_result', content: [{ type: 'bash_code_execution_output', file_id: 'file_1' }] } }
+    expect(eventMayNameObject(frame('content_block_start', { type: 'content_block_start', index: 0, content_block: result }))).toBe(true)
+    expect(eventMayNameObject(frame('some_future_event', { type: 'some_future_event', container }))).toBe(true)
+  })
+
+  it('does not search deltas, stops and pings, whatever their text says', () => {
+    const text = 'see "container": {"id": "container_9"} and "file_id": "file_9"'
+    expect(eventMayNameObject(frame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } }))).toBe(false)
+    // The name decides, not the bytes: a delta is never where the API reports a container.
+    expect(eventMayNameObject(frame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x', container } }))).toBe(false)
+    expect(eventMayNameObject(frame('content_block_stop', { type: 'content_block_stop', index: 0 }))).toBe(false)
+    expect(eventMayNameObject(frame('message_stop', { type: 'message_stop' }))).toBe(false)
+    expect(eventMayNameObject(frame('ping', { type: 'ping' }))).toBe(false)
+  })
+
+  it('does not count a container that is null', () => {
+    expect(eventMayNameObject(frame('message_start', { type: 'message_start', message: { id: 'msg_1', container: null } }))).toBe(false)
   })
 })
