@@ -17,6 +17,7 @@ import { extractRequestFacts } from '../../dist/policy/request-facts.js'
 import { namedFacts } from '../../dist/stages/audit-facts.js'
 import { ObservedFrame } from '../../dist/response/observed-frame.js'
 import { eventMayNameObject } from '../../dist/stages/own-responses.js'
+import { reportedUsage } from '../../dist/stages/observe-response.js'
 import { StreamRecorder } from '../../dist/audit/stream-log.js'
 import { measureHeadCosts } from './heads.mjs'
 import { createMasker, measureMasking } from './masking.mjs'
@@ -162,8 +163,7 @@ function responsePath(masker, frames) {
   }
   for (const raw of frames) {
     const frame = ObservedFrame.fromRaw(raw)
-    const event = frame.event
-    if ((event === 'message_start' || event === 'message_delta') && frame.mentions(USAGE)) usage = event === 'message_start' ? frame.json?.message?.usage : frame.json?.usage
+    usage = reportedUsage(frame) ?? usage
     if (eventMayNameObject(frame)) void frame.json
     if (!stream) {
       audit(frame)

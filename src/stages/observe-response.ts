@@ -43,16 +43,23 @@ type Seen = ((usage: unknown) => void) | undefined
 async function* observeFrames(groups: AsyncIterable<readonly SseFrame[]>, seen: (usage: unknown) => void): AsyncGenerator<readonly SseFrame[]> {
   for await (const group of groups) {
     for (const raw of group) {
-      const frame = ObservedFrame.of(raw)
-      // The name first: usage comes only in these two, and later stages parse every name anyway.
-      const event = frame.event
-      if ((event !== 'message_delta' && event !== 'message_start') || !frame.mentions(usageMarker)) continue
-      const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
-      if (event === 'message_delta') seen(data?.usage)
-      else seen(data?.message?.usage)
+      const usage = reportedUsage(ObservedFrame.of(raw))
+      if (usage !== undefined) seen(usage)
     }
     yield group
   }
+}
+
+/**
+ * The usage a stream event reports: `message_start`'s message's, or `message_delta`'s own (cumulative).
+ * The name first: usage comes only in these two, and later stages parse every name anyway
+ * (bench/lib/micro.mjs runs it too).
+ */
+export function reportedUsage(frame: ObservedFrame): unknown {
+  const event = frame.event
+  if ((event !== 'message_delta' && event !== 'message_start') || !frame.mentions(usageMarker)) return undefined
+  const data = frame.json as { message?: { usage?: unknown }; usage?: unknown } | undefined
+  return event === 'message_delta' ? data?.usage : data?.message?.usage
 }
 
 /** One buffer for the whole answer: every later reader shares its parse (`jsonOf`). */
