@@ -14,8 +14,6 @@ import { StorageError } from './errors.js'
  * operation by operation so one bad input cannot take its neighbours down.
  */
 
-export type { OpResult } from '../audit/batch-plan.js'
-
 export interface GroupCommitOptions {
   readonly delayMs: number
   readonly maxBatch: number
@@ -34,9 +32,6 @@ export class GroupCommitter<Op, R> {
   #scheduled = false
   #running: Promise<void> | undefined
   #closed = false
-  commits = 0
-  writes = 0
-  largestBatch = 0
 
   constructor(apply: (ops: readonly Op[]) => Promise<Array<OpResult<R>>>, options: GroupCommitOptions) {
     this.#apply = apply
@@ -90,7 +85,6 @@ export class GroupCommitter<Op, R> {
     let results: Array<OpResult<R>>
     try {
       results = await this.#apply(batch.map((p) => p.op))
-      this.#count(results.filter((r) => r.ok).length)
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error))
       if (batch.length === 1 || (StorageError.is(err) && err.code === 'unavailable')) {
@@ -106,11 +100,5 @@ export class GroupCommitter<Op, R> {
       else if (result.ok) p.resolve(result.value)
       else p.reject(result.error)
     })
-  }
-
-  #count(size: number): void {
-    this.commits += 1
-    this.writes += size
-    this.largestBatch = Math.max(this.largestBatch, size)
   }
 }
