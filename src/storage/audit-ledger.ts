@@ -1,6 +1,6 @@
 import type { ChainHead, ChainLink, RecordIndexRow } from '../audit/chain.js'
 import type { AuditLedger, LedgerAppend, LedgerRecord, LedgerTarget, LedgerView, LinkRef, OrphanRecord } from '../audit/ledger.js'
-import { indexColumns, indexFromRow, linkColumns, linkFromRow, type IndexRow, type LinkRow } from './shared.js'
+import { indexColumns, linkColumns, type IndexRow } from './shared.js'
 import type { Body, Column, Dialect, SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 import type { WriterLease } from './writer-lease.js'
@@ -59,16 +59,15 @@ export class SqlAuditLedger implements AuditLedger {
 
   linkPage(after: number, upTo: number, limit: number): Promise<{ links: ChainLink[]; index: Map<string, RecordIndexRow> }> {
     return this.#db.read('verifying the audit chain', function* (d) {
-      const links = yield* all<LinkRow>(`SELECT ${linkColumns} FROM audit_chain WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, [after, upTo, limit])
-      const ids = [...new Set(links.map((l) => l.record_id))]
+      const links = yield* all<ChainLink>(`SELECT ${linkColumns} FROM audit_chain WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`, [after, upTo, limit])
+      const ids = [...new Set(links.map((l) => l.recordId))]
       const rows = yield* all<IndexRow>(`SELECT ${indexColumns} FROM audit_records WHERE ${d.inList('id', 'text')}`, [d.list(ids)])
-      return { links: links.map(linkFromRow), index: new Map(rows.map((r) => [r.id, indexFromRow(d, r)])) }
+      return { links, index: new Map(rows.map((r) => [r.id, { ...r, skills: d.readList(r.skills) }])) }
     })
   }
 
-  async linksUpTo(seq: number, limit: number): Promise<LinkRef[]> {
-    const rows = await this.#db.single('verifying the audit chain', 'read', () => all<LinkRef>('SELECT seq, record_id AS "recordId" FROM audit_chain WHERE seq <= ? ORDER BY seq LIMIT ?', [seq, limit]))
-    return rows
+  linksUpTo(seq: number, limit: number): Promise<LinkRef[]> {
+    return this.#db.single('verifying the audit chain', 'read', () => all<LinkRef>('SELECT seq, record_id AS "recordId" FROM audit_chain WHERE seq <= ? ORDER BY seq LIMIT ?', [seq, limit]))
   }
 
   /** Each check is one consistent statement. */
@@ -101,26 +100,26 @@ export function* latestCheckpoint(): Step<ChainHead | null> {
   return (yield* get<ChainHead>('SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1')) ?? null
 }
 
-type RecordStateRow = { id: string; outcome: string; seq_open: number; started_at: number }
+/** `audit_records` rows as `LedgerRecord`s. */
+const selectStates = 'SELECT id, outcome, seq_open AS "seqOpen", started_at AS "startedAt" FROM audit_records'
 
 function* readTargets(d: Dialect, target: LedgerTarget, at: number, lease: WriterLease): Step<Map<string, LedgerRecord>> {
   const rows =
     target.kind === 'records'
       ? yield* recordStates(d, target.ids)
-      : yield* all<RecordStateRow>(
-          `SELECT r.id, r.outcome, r.seq_open, r.started_at FROM audit_records r
+      : yield* all<LedgerRecord>(
+          `${selectStates} r
            WHERE r.outcome = 'open' AND r.writer <> ? AND r.started_at < ?
              AND NOT EXISTS (SELECT 1 FROM audit_writers w WHERE w.id = r.writer AND w.heartbeat_at >= ?)
            ORDER BY r.seq_open LIMIT ?`,
           [lease.writerId, target.startedBefore, at - lease.leaseMs, target.limit],
         )
-  return new Map(rows.map((r) => [r.id, { id: r.id, outcome: r.outcome, seqOpen: r.seq_open, startedAt: r.started_at }]))
+  return new Map(rows.map((r) => [r.id, r]))
 }
 
 /** A lone id (every batch of an idle gateway) is a plain key lookup: cheaper than a list in SQLite. */
-function recordStates(d: Dialect, ids: readonly string[]): Step<RecordStateRow[]> {
-  const columns = 'SELECT id, outcome, seq_open, started_at FROM audit_records'
-  return ids.length === 1 ? all<RecordStateRow>(`${columns} WHERE id = ?`, ids) : all<RecordStateRow>(`${columns} WHERE ${d.inList('id', 'text')}`, [d.list(ids)])
+function recordStates(d: Dialect, ids: readonly string[]): Step<LedgerRecord[]> {
+  return ids.length === 1 ? all<LedgerRecord>(`${selectStates} WHERE id = ?`, ids) : all<LedgerRecord>(`${selectStates} WHERE ${d.inList('id', 'text')}`, [d.list(ids)])
 }
 
 const text = (name: string): Column => ({ name, type: 'text' })

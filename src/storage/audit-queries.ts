@@ -1,7 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { ChainLink } from '../audit/chain.js'
 import type { AuditRecord } from '../audit/record.js'
 import type { AuditListFilter, AuditListQuery, AuditPage } from './ports.js'
-import { checkFilter, checkListQuery, linkColumns, recordFromLinks, scanPageSize, type LinkRow } from './shared.js'
+import { checkFilter, checkListQuery, linkColumns, recordFromLinks, scanPageSize } from './shared.js'
 import type { Dialect, SqlDb } from './sql/db.js'
 import { all, get, type Step } from './sql/step.js'
 
@@ -37,7 +38,7 @@ function whereOf(d: Dialect, filter: AuditListFilter, params: unknown[]): string
 function* loadRecords(d: Dialect, refs: readonly RecordRef[]): Step<AuditRecord[]> {
   if (refs.length === 0) return []
   const seqs = refs.flatMap((r) => (r.seq_close === null ? [r.seq_open] : [r.seq_open, r.seq_close]))
-  const links = yield* all<LinkRow>(`SELECT ${linkColumns} FROM audit_chain WHERE ${d.inList('seq', 'int8')}`, [d.list(seqs)])
+  const links = yield* all<ChainLink>(`SELECT ${linkColumns} FROM audit_chain WHERE ${d.inList('seq', 'int8')}`, [d.list(seqs)])
   const bySeq = new Map(links.map((l) => [l.seq, l]))
   return refs.map((r) => recordFromLinks(r.id, bySeq.get(r.seq_open), r.seq_close === null ? undefined : bySeq.get(r.seq_close)))
 }

@@ -1,8 +1,7 @@
-import type { ChainLink, ChainLinkKind, RecordIndexRow } from '../audit/chain.js'
+import type { ChainLink, RecordIndexRow } from '../audit/chain.js'
 import { assembleRecord, type AuditCompletion, type AuditOpening, type AuditRecord } from '../audit/record.js'
 import { StorageError } from './errors.js'
 import type { AuditListFilter, AuditListQuery, PageQuery } from './ports.js'
-import type { Dialect } from './sql/db.js'
 
 /** Audit rows as both stores select them, record assembly, and the cursor and limit checks. */
 
@@ -10,70 +9,22 @@ export const maxListLimit = 1_000
 /** Page size of `iterate`. */
 export const scanPageSize = 500
 
-export const linkColumns = 'seq, kind, record_id, at, body, prev_hash, hash'
-export const indexColumns = 'id, started_at, ended_at, principal, issuer, rule, decision, outcome, skills, seq_open, seq_close'
+/** `audit_chain` columns as a `ChainLink`: both dialects return int8 columns as numbers. */
+export const linkColumns = 'seq, kind, record_id AS "recordId", at, body, prev_hash AS "prevHash", hash'
+/** `audit_records` columns as a `RecordIndexRow`, except `skills` (see `IndexRow`). */
+export const indexColumns =
+  'id, started_at AS "startedAt", ended_at AS "endedAt", principal, issuer, rule, decision, outcome, skills, seq_open AS "seqOpen", seq_close AS "seqClose"'
 
-/** A row of `audit_chain` (`seq` and `at` already numbers). */
-export interface LinkRow {
-  readonly seq: number
-  readonly kind: string
-  readonly record_id: string
-  readonly at: number
-  readonly body: string
-  readonly prev_hash: string
-  readonly hash: string
-}
-
-/** A row of `audit_records`; `skills` as the dialect stores a list. */
-export interface IndexRow {
-  readonly id: string
-  readonly started_at: number
-  readonly ended_at: number | null
-  readonly principal: string | null
-  readonly issuer: string | null
-  readonly rule: string | null
-  readonly decision: string
-  readonly outcome: string
-  readonly skills: unknown
-  readonly seq_open: number
-  readonly seq_close: number | null
-}
-
-export function linkFromRow(row: LinkRow): ChainLink {
-  return {
-    seq: row.seq,
-    kind: row.kind as ChainLinkKind,
-    recordId: row.record_id,
-    at: row.at,
-    body: row.body,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  }
-}
-
-export function indexFromRow(d: Dialect, r: IndexRow): RecordIndexRow {
-  return {
-    id: r.id,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    principal: r.principal,
-    issuer: r.issuer,
-    rule: r.rule,
-    decision: r.decision,
-    outcome: r.outcome,
-    skills: d.readList(r.skills),
-    seqOpen: r.seq_open,
-    seqClose: r.seq_close,
-  }
-}
+/** A row of `indexColumns`: `skills` as the dialect stores a list, for `Dialect.readList`. */
+export type IndexRow = Omit<RecordIndexRow, 'skills'> & { readonly skills: unknown }
 
 /** Rebuilds a record from its links; a missing or unreadable opening means the store was altered. */
-export function recordFromLinks(id: string, open: LinkRow | undefined, close: LinkRow | undefined): AuditRecord {
+export function recordFromLinks(id: string, open: ChainLink | undefined, close: ChainLink | undefined): AuditRecord {
   if (open === undefined) throw new StorageError('conflict', `audit record ${id} has lost its opening link; run audit verify`)
   try {
     const opening = JSON.parse(open.body) as AuditOpening
     const completion = close === undefined ? null : (JSON.parse(close.body) as AuditCompletion)
-    const position = (l: LinkRow) => ({ seq: l.seq, prevHash: l.prev_hash, hash: l.hash })
+    const position = (l: ChainLink) => ({ seq: l.seq, prevHash: l.prevHash, hash: l.hash })
     return assembleRecord(opening, completion, { open: position(open), close: close === undefined ? null : position(close) })
   } catch (error) {
     throw new StorageError('conflict', `audit record ${id} is unreadable; run audit verify`, { cause: error })
