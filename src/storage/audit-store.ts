@@ -6,7 +6,7 @@ import type { AuditCompletion, AuditOpening, AuditRecord } from '../audit/record
 import type { StoredHead } from '../audit/heads/head.js'
 import type { ChainHead } from '../audit/chain.js'
 import { readHead, renewLease, SqlAuditLedger } from './audit-ledger.js'
-import { latestHead, linkHashAt, listHeads, saveHead, saveHeadTimestamp } from './audit-heads.js'
+import { insertHead, maxHeadsPage, selectHeads } from './audit-heads.js'
 import { getRecord, iterateRecords, listRecords } from './audit-queries.js'
 import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
@@ -14,7 +14,7 @@ import { GroupCommitter } from './group-commit.js'
 import type { AuditListFilter, AuditListQuery, AuditPage, AuditStore, AuditStoreStats, PruneOptions, PruneResult, VerifyOptions } from './ports.js'
 import type { BatchPart, BatchWrites, TakenWrites } from './batch-writes.js'
 import type { Body, SqlDb } from './sql/db.js'
-import { run, type Step } from './sql/step.js'
+import { all, get, run, type Step } from './sql/step.js'
 import { WriterLease, type WriterOptions } from './writer-lease.js'
 
 /** What the group commit carries: audit halves, operations of other stores, and a bare flush of the joined parts. */
@@ -161,23 +161,31 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async saveHead(head: StoredHead): Promise<void> {
-    return saveHead(this.#db, head)
+    await this.#db.single('saving a signed audit head', 'write', () => insertHead(head))
   }
 
+  /** The first RFC 3161 token obtained after the head was stored stays. */
   async saveHeadTimestamp(jws: string, timestamp: string): Promise<void> {
-    return saveHeadTimestamp(this.#db, jws, timestamp)
+    await this.#db.single('saving an audit head timestamp', 'write', () =>
+      run('UPDATE audit_heads SET timestamp = ? WHERE jws = ? AND timestamp IS NULL', [timestamp, jws]),
+    )
   }
 
+  /** By position then time. */
   async listHeads(after?: number): Promise<StoredHead[]> {
-    return listHeads(this.#db, after)
+    if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) throw new StorageError('invalid', 'after must be a non-negative integer')
+    return this.#db.single('listing signed audit heads', 'read', () =>
+      all<StoredHead>(`${selectHeads} WHERE position > ? ORDER BY position, time LIMIT ?`, [after ?? -1, maxHeadsPage]),
+    )
   }
 
   async latestHead(): Promise<StoredHead | undefined> {
-    return latestHead(this.#db)
+    return this.#db.single('reading the latest signed audit head', 'read', () => get<StoredHead>(`${selectHeads} ORDER BY position DESC, time DESC LIMIT 1`))
   }
 
   async linkHash(seq: number): Promise<string | undefined> {
-    return linkHashAt(this.#db, seq)
+    const row = await this.#db.single('reading an audit link hash', 'read', () => get<{ hash: string }>('SELECT hash FROM audit_chain WHERE seq = ?', [seq]))
+    return row?.hash
   }
 
   stats(): AuditStoreStats {
