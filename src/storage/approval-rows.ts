@@ -11,9 +11,9 @@ import type {
   ReviewRequestSummary,
   ReviewState,
 } from './ports-approvals.js'
-import { checkPage, checkTime, readJson } from './shared.js'
+import { checkPage, checkTime, readJson, type Stored } from './shared.js'
 
-/** What both adapters share for reviews and grants: ids, row mapping, input checks. */
+/** What the review and grant stores share: ids, row mapping, input checks. */
 
 const nextUlid = monotonicFactory()
 export const newReviewId = (now: number): string => `rev_${nextUlid(now)}`
@@ -22,82 +22,35 @@ export const newGrantId = (now: number): string => `grt_${nextUlid(now)}`
 export const isReviewId = (id: string): boolean => /^rev_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 export const isGrantId = (id: string): boolean => /^grt_[0-9A-HJKMNP-TV-Z]{26}$/.test(id)
 
-/** Row of `reviews` in both adapters (times as ms numbers, JSON as text). */
-export interface ReviewRow {
-  readonly id: string
-  readonly principal: string
-  readonly rule: string
-  readonly fingerprint: string
-  readonly state: string
-  readonly summary: string
-  readonly requester: string
-  readonly created_at: number
-  readonly expires_at: number
-  readonly decided_at: number | null
-  readonly approver: string | null
-  readonly approver_name: string | null
-  readonly reason: string | null
-  readonly grant_id: string | null
-  readonly version: number
-}
+/** Row of `reviews` (see `Stored`; summary and requester as JSON text). */
+export type ReviewRow = Stored<Omit<Review, 'state' | 'summary' | 'requester'>> & { readonly state: string; readonly summary: string; readonly requester: string }
 
-export const reviewColumns =
-  'id, principal, rule, fingerprint, state, summary, requester, created_at, expires_at, decided_at, approver, approver_name, reason, grant_id, version'
+export const reviewColumns = `id, principal, rule, fingerprint, state, summary, requester, created_at AS "createdAt", expires_at AS "expiresAt",
+  decided_at AS "decidedAt", approver, approver_name AS "approverName", reason, grant_id AS "grantId", version`
 
 /**
  * A review as callers see it at `now`: a pending review past its expiry reads as `expired` even
  * before a sweep (`expire`) has written that, so no caller can act on a stale pending state.
  */
 export function reviewFromRow(row: ReviewRow, now: number): Review {
-  const date = (ms: number | null) => (ms === null ? null : new Date(ms))
-  const state = row.state === 'pending' && row.expires_at <= now ? 'expired' : (row.state as ReviewState)
   return {
-    id: row.id,
-    principal: row.principal,
-    rule: row.rule,
-    fingerprint: row.fingerprint,
-    state,
+    ...row,
+    state: row.state === 'pending' && row.expiresAt <= now ? 'expired' : (row.state as ReviewState),
     summary: readJson<ReviewRequestSummary>(row.summary, `review ${row.id}`),
     requester: readJson<ReviewRequester>(row.requester, `review ${row.id}`),
-    createdAt: new Date(row.created_at),
-    expiresAt: new Date(row.expires_at),
-    decidedAt: date(row.decided_at),
-    approver: row.approver,
-    approverName: row.approver_name,
-    reason: row.reason,
-    grantId: row.grant_id,
-    version: row.version,
+    createdAt: new Date(row.createdAt),
+    expiresAt: new Date(row.expiresAt),
+    decidedAt: row.decidedAt === null ? null : new Date(row.decidedAt),
   }
 }
 
-export interface GrantRow {
-  readonly id: string
-  readonly principal: string
-  readonly rule: string
-  readonly review_id: string
-  readonly approver: string
-  readonly created_at: number
-  readonly expires_at: number
-  readonly uses_left: number | null
-  readonly revoked_at: number | null
-  readonly revoked_by: string | null
-}
+export type GrantRow = Stored<Grant>
 
-export const grantColumns = 'id, principal, rule, review_id, approver, created_at, expires_at, uses_left, revoked_at, revoked_by'
+export const grantColumns = `id, principal, rule, review_id AS "reviewId", approver, created_at AS "createdAt", expires_at AS "expiresAt",
+  uses_left AS "usesLeft", revoked_at AS "revokedAt", revoked_by AS "revokedBy"`
 
 export function grantFromRow(row: GrantRow): Grant {
-  return {
-    id: row.id,
-    principal: row.principal,
-    rule: row.rule,
-    reviewId: row.review_id,
-    approver: row.approver,
-    createdAt: new Date(row.created_at),
-    expiresAt: new Date(row.expires_at),
-    usesLeft: row.uses_left,
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    revokedBy: row.revoked_by,
-  }
+  return { ...row, createdAt: new Date(row.createdAt), expiresAt: new Date(row.expiresAt), revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt) }
 }
 
 const reviewStates: readonly string[] = ['pending', 'approved', 'denied', 'expired']
@@ -143,7 +96,7 @@ export function isSelfApproval(review: Pick<Review, 'principal' | 'requester'>, 
 /** Why a decide found nothing to update; read in the same transaction as the failed update. */
 export function decideRefusal(id: string, row: ReviewRow | undefined, now: number): StorageError {
   if (row === undefined) return new StorageError('not_found', `review ${id} not found`)
-  if (row.state === 'pending' && row.expires_at <= now) return new StorageError('conflict', `review ${id} has expired`)
+  if (row.state === 'pending' && row.expiresAt <= now) return new StorageError('conflict', `review ${id} has expired`)
   return new StorageError('conflict', `review ${id} is already ${row.state}`)
 }
 

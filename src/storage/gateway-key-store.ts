@@ -1,13 +1,9 @@
-import { checkTime } from './shared.js'
+import { checkTime, type Stored } from './shared.js'
 import type { GatewayKeyRotation, GatewayKeyStore, StoredGatewayKey } from './ports-keys.js'
 import type { Dialect, SqlDb } from './sql/db.js'
 import { all, run, type Step } from './sql/step.js'
 
-interface KeyRow {
-  readonly kid: string
-  readonly created_at: number
-  readonly sealed: string
-}
+type KeyRow = Stored<StoredGatewayKey>
 
 /** At most this many keys are kept: a rotation never grows the table past it. */
 const MAX_KEYS = 8
@@ -31,11 +27,11 @@ export class SqlGatewayKeyStore implements GatewayKeyStore {
       yield* d.lock('gateway_keys', 'rotate')
       const rows = yield* listRows()
       const newest = rows[0]
-      const due = rotation.onlyIfNewestBefore === undefined || newest === undefined || newest.created_at < rotation.onlyIfNewestBefore.getTime()
+      const due = rotation.onlyIfNewestBefore === undefined || newest === undefined || newest.createdAt < rotation.onlyIfNewestBefore.getTime()
       if (!due) return { added: false, keys: rows.map(fromRow) }
       const { kid, createdAt, sealed } = rotation.key
       yield* run('INSERT INTO gateway_keys (kid, created_at, sealed) VALUES (?, ?, ?)', [kid, createdAt.getTime(), sealed])
-      const next = [{ kid, created_at: createdAt.getTime(), sealed }, ...rows]
+      const next = [{ kid, createdAt: createdAt.getTime(), sealed }, ...rows]
       const kept = rotation.revokeOthers === true ? next.slice(0, 1) : retained(next, rotation.retainMs, now)
       yield* dropAllBut(d, kept.map((row) => row.kid))
       return { added: true, keys: kept.map(fromRow) }
@@ -55,12 +51,12 @@ export class SqlGatewayKeyStore implements GatewayKeyStore {
 }
 
 function listRows(): Step<KeyRow[]> {
-  return all<KeyRow>('SELECT kid, created_at, sealed FROM gateway_keys ORDER BY created_at DESC, kid')
+  return all<KeyRow>('SELECT kid, created_at AS "createdAt", sealed FROM gateway_keys ORDER BY created_at DESC, kid')
 }
 
 /** Key i ≥ 1 signed tokens until key i−1 was created: it is kept until those tokens have expired. */
 function retained(rows: readonly KeyRow[], retainMs: number, now: number): KeyRow[] {
-  return rows.filter((_, i) => i === 0 || now < (rows[i - 1] as KeyRow).created_at + retainMs).slice(0, MAX_KEYS)
+  return rows.filter((_, i) => i === 0 || now < (rows[i - 1] as KeyRow).createdAt + retainMs).slice(0, MAX_KEYS)
 }
 
 function* dropAllBut(d: Dialect, kids: readonly string[]): Step<void> {
@@ -68,5 +64,5 @@ function* dropAllBut(d: Dialect, kids: readonly string[]): Step<void> {
 }
 
 function fromRow(row: KeyRow): StoredGatewayKey {
-  return { kid: row.kid, createdAt: new Date(Number(row.created_at)), sealed: row.sealed }
+  return { ...row, createdAt: new Date(row.createdAt) }
 }

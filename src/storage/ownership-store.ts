@@ -4,17 +4,12 @@ import type { OwnerRef, Ownership, OwnershipStore } from './ports-ownership.js'
 import type { BatchWrites } from './batch-writes.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
+import type { Stored } from './shared.js'
 
-interface OwnershipRow {
-  readonly kind: string
-  readonly id: string
-  readonly principal: string
-  readonly rule: string | null
-  readonly created_at: number
-  readonly assigned_by: string | null
-}
+type OwnershipRow = Stored<Ownership>
 
 const columns = 'kind, id, principal, rule, created_at, assigned_by'
+const selected = 'kind, id, principal, rule, created_at AS "createdAt", assigned_by AS "assignedBy"'
 /** Bounds one lookup; a request or list page never names more (batch bodies are capped by the body size). */
 const maxIds = 10_000
 const maxIdLength = 512
@@ -45,7 +40,7 @@ export class SqlOwnershipStore implements OwnershipStore {
     if (wanted.length === 0) return new Map()
     if (wanted.length > maxIds) throw new StorageError('invalid', `at most ${maxIds} ids per lookup`)
     const rows = await this.db.single('reading object owners', 'read', (d) =>
-      all<OwnershipRow>(`SELECT ${columns} FROM owned_objects WHERE kind = ? AND ${d.inList('id', 'text')}`, [kind, d.list(wanted)]),
+      all<OwnershipRow>(`SELECT ${selected} FROM owned_objects WHERE kind = ? AND ${d.inList('id', 'text')}`, [kind, d.list(wanted)]),
     )
     return new Map(rows.map((row) => [row.id, fromRow(row)]))
   }
@@ -55,7 +50,7 @@ export class SqlOwnershipStore implements OwnershipStore {
     checkOwner(owner)
     const now = this.now().getTime()
     const previous = await this.db.write('assigning an object owner', function* (d) {
-      const before = yield* get<OwnershipRow>(`SELECT ${columns} FROM owned_objects WHERE kind = ? AND id = ?${d.forUpdate}`, [object.kind, object.id])
+      const before = yield* get<OwnershipRow>(`SELECT ${selected} FROM owned_objects WHERE kind = ? AND id = ?${d.forUpdate}`, [object.kind, object.id])
       yield* run(
         `INSERT INTO owned_objects (${columns}) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (kind, id) DO UPDATE SET principal = excluded.principal, rule = excluded.rule, created_at = excluded.created_at, assigned_by = excluded.assigned_by`,
@@ -76,7 +71,7 @@ export class SqlOwnershipStore implements OwnershipStore {
 }
 
 function fromRow(row: OwnershipRow): Ownership {
-  return { kind: row.kind as OwnedKind, id: row.id, principal: row.principal, rule: row.rule, createdAt: new Date(Number(row.created_at)), assignedBy: row.assigned_by }
+  return { ...row, createdAt: new Date(row.createdAt) }
 }
 
 function checkKind(kind: string): void {

@@ -10,26 +10,21 @@ export interface Filter {
 }
 
 export function reviewFilter(query: ReviewListQuery, now: number): Filter {
-  const params: unknown[] = []
-  const p = (value: unknown): string => (params.push(value), '?')
-  const clauses: string[] = []
-  if (query.state === 'pending') clauses.push(`state = 'pending' AND expires_at > ${p(now)}`)
-  else if (query.state === 'expired') clauses.push(`(state = 'expired' OR (state = 'pending' AND expires_at <= ${p(now)}))`)
-  else if (query.state !== undefined) clauses.push(`state = ${p(query.state)}`)
-  if (query.principal !== undefined) clauses.push(`principal = ${p(query.principal)}`)
-  if (query.rule !== undefined) clauses.push(`rule = ${p(query.rule)}`)
-  if (query.cursor !== undefined) clauses.push(`id < ${p(query.cursor)}`)
-  return { where: clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`, params }
+  if (query.state === 'pending') return listFilter(query, `state = 'pending' AND expires_at > ?`, now)
+  if (query.state === 'expired') return listFilter(query, `(state = 'expired' OR (state = 'pending' AND expires_at <= ?))`, now)
+  return query.state === undefined ? listFilter(query) : listFilter(query, 'state = ?', query.state)
 }
 
 export function grantFilter(query: GrantListQuery, now: number): Filter {
-  const params: unknown[] = []
+  if (query.active === undefined) return listFilter(query)
+  return listFilter(query, query.active ? activeGrant : `NOT (${activeGrant})`, now)
+}
+
+/** `first` (a clause whose one `?` binds `param`), then the filters both listings share. */
+function listFilter(query: ReviewListQuery | GrantListQuery, first?: string, param?: unknown): Filter {
+  const clauses: string[] = first === undefined ? [] : [first]
+  const params: unknown[] = first === undefined ? [] : [param]
   const p = (value: unknown): string => (params.push(value), '?')
-  const clauses: string[] = []
-  if (query.active !== undefined) {
-    params.push(now)
-    clauses.push(query.active ? activeGrant : `NOT (${activeGrant})`)
-  }
   if (query.principal !== undefined) clauses.push(`principal = ${p(query.principal)}`)
   if (query.rule !== undefined) clauses.push(`rule = ${p(query.rule)}`)
   if (query.cursor !== undefined) clauses.push(`id < ${p(query.cursor)}`)

@@ -118,7 +118,7 @@ export class SqlReviewStore implements ReviewStore {
       const version = yield* bump(d)
       // Two approvers deciding at once are serialised by the version row; the second sees the first's state.
       const row = isReviewId(id) ? yield* get<ReviewRow>(`SELECT ${reviewColumns} FROM reviews WHERE id = ?`, [id]) : undefined
-      if (row === undefined || row.state !== 'pending' || row.expires_at <= now) throw decideRefusal(id, row, now)
+      if (row === undefined || row.state !== 'pending' || row.expiresAt <= now) throw decideRefusal(id, row, now)
       const review = reviewFromRow(row, now)
       if (isSelfApproval(review, input.approver)) throw new StorageError('forbidden', `review ${id}: the requester cannot approve its own request`)
       let grant: GrantRow | undefined

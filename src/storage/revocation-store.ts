@@ -76,7 +76,7 @@ export class SqlRevocationStore implements RevocationStore {
 
 function active(now: number): Step<RevocationRow[]> {
   return all<RevocationRow>(
-    `SELECT kind, subject, jti, revoked_before, expires_at, reason, actor, created_at FROM revocations
+    `SELECT kind, subject, jti, revoked_before AS "revokedBefore", expires_at AS "expiresAt", reason, actor, created_at AS "createdAt" FROM revocations
      WHERE kind <> 'token' OR expires_at > ? ORDER BY created_at DESC, kind, subject, jti`,
     [now],
   )

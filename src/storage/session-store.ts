@@ -3,21 +3,12 @@ import { StorageError } from './errors.js'
 import type { AdminSession, NewAdminSession, SessionStore } from './ports-sessions.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run } from './sql/step.js'
-import { readJson } from './shared.js'
+import { readJson, type Stored } from './shared.js'
 
-interface SessionRow {
-  id: string
-  issuer: string
-  subject: string
-  name: string | null
-  email: string | null
-  roles: string
-  created_at: number | string
-  last_seen_at: number | string
-  expires_at: number | string
-}
+/** See `Stored`; roles as JSON text. */
+type SessionRow = Stored<Omit<AdminSession, 'roles'>> & { readonly roles: string }
 
-const columns = 'id, issuer, subject, name, email, roles, created_at, last_seen_at, expires_at'
+const columns = 'id, issuer, subject, name, email, roles, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"'
 const sessionId = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/
 const digestShape = /^[0-9a-f]{64}$/
 
@@ -72,14 +63,10 @@ export class SqlSessionStore implements SessionStore {
 function fromRow(row: SessionRow): AdminSession {
   const roles = readJson<unknown>(row.roles, `session ${row.id} roles`)
   return {
-    id: row.id,
-    issuer: row.issuer,
-    subject: row.subject,
-    name: row.name,
-    email: row.email,
+    ...row,
     roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [],
-    createdAt: new Date(Number(row.created_at)),
-    lastSeenAt: new Date(Number(row.last_seen_at)),
-    expiresAt: new Date(Number(row.expires_at)),
+    createdAt: new Date(row.createdAt),
+    lastSeenAt: new Date(row.lastSeenAt),
+    expiresAt: new Date(row.expiresAt),
   }
 }

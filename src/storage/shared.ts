@@ -31,6 +31,9 @@ export function recordFromLinks(id: string, open: ChainLink | undefined, close: 
   }
 }
 
+/** A port object as its row comes back when the SELECT names each column as the port does (`created_at AS "createdAt"`): times as epoch ms. */
+export type Stored<T> = { readonly [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] }
+
 /** A JSON column; text that does not parse means the store was altered (`conflict`, naming `what`). */
 export function readJson<T>(text: string, what: string): T {
   try {
