@@ -62,8 +62,7 @@ export class SqlReviewStore implements ReviewStore {
   }
 
   async findMessage(reviewId: string, target: string): Promise<ReviewMessage | undefined> {
-    const row = await this.db.single('reading a review message', 'read', () => get<ReviewMessage>('SELECT channel, ts FROM review_messages WHERE review_id = ? AND target = ?', [reviewId, target]))
-    return row === undefined ? undefined : { channel: row.channel, ts: row.ts }
+    return this.db.single('reading a review message', 'read', () => get<ReviewMessage>('SELECT channel, ts FROM review_messages WHERE review_id = ? AND target = ?', [reviewId, target]))
   }
 
   async create(input: NewReview): Promise<ReviewCreateResult> {

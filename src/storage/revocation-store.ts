@@ -1,7 +1,6 @@
 import { StorageError } from './errors.js'
-import type { ReplayStore, Revocation, RevocationMeta, RevocationSnapshot, RevocationStore } from './ports.js'
-import { revocationFromRow, snapshotFromRows, type RevocationRow } from './revocation-rows.js'
-import { checkTime } from './shared.js'
+import { revocationTokenKey, type ReplayStore, type Revocation, type RevocationMeta, type RevocationSnapshot, type RevocationStore } from './ports.js'
+import { checkTime, type Stored } from './shared.js'
 import type { SqlDb } from './sql/db.js'
 import { all, get, run, type Step } from './sql/step.js'
 
@@ -80,6 +79,31 @@ function active(now: number): Step<RevocationRow[]> {
      WHERE kind <> 'token' OR expires_at > ? ORDER BY created_at DESC, kind, subject, jti`,
     [now],
   )
+}
+
+/** Row of `revocations` (see `Stored`); `jti` is '' but for a token. */
+type RevocationRow = Stored<Omit<Revocation, 'jti'>> & { readonly jti: string }
+
+function revocationFromRow(row: RevocationRow): Revocation {
+  return {
+    ...row,
+    jti: row.kind === 'token' ? row.jti : null,
+    revokedBefore: row.revokedBefore === null ? null : new Date(row.revokedBefore),
+    expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt),
+    createdAt: new Date(row.createdAt),
+  }
+}
+
+function snapshotFromRows(version: number, rows: readonly RevocationRow[]): RevocationSnapshot {
+  const principals = new Map<string, number>()
+  const tokens = new Map<string, number>()
+  const issuers = new Set<string>()
+  for (const row of rows) {
+    if (row.kind === 'principal' && row.revokedBefore !== null) principals.set(row.subject, row.revokedBefore)
+    else if (row.kind === 'token' && row.expiresAt !== null) tokens.set(revocationTokenKey(row.subject, row.jti), row.expiresAt)
+    else if (row.kind === 'issuer') issuers.add(row.subject)
+  }
+  return { version, principals, tokens, issuers }
 }
 
 function* readVersion(): Step<number> {
