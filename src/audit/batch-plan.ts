@@ -1,8 +1,9 @@
 import { StorageError } from '../storage/errors.js'
-import { appendLinks, indexFieldsOf, linkBody, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from './chain.js'
+import { canonicalJson } from './canonical-json.js'
+import { appendLinks, indexFieldsOf, type ChainHead, type ChainLink, type PendingLink, type RecordIndexRow } from './chain.js'
 import type { CloseUpdate, LedgerAppend, LedgerRecord } from './ledger.js'
 import { validateCompletion, validateOpening } from './record-builder.js'
-import type { AuditCompletion, AuditOpening } from './record.js'
+import type { AuditChainPosition, AuditCompletion, AuditOpening } from './record.js'
 
 /**
  * Turns a batch of begin/complete operations into chain links and index rows. Pure: the ledger
@@ -12,11 +13,7 @@ import type { AuditCompletion, AuditOpening } from './record.js'
  */
 
 /** Where a half landed in the chain; returned so a writer can hand complete records to sinks. */
-export interface AuditReceipt {
-  readonly seq: number
-  readonly prevHash: string
-  readonly hash: string
-}
+export type AuditReceipt = AuditChainPosition
 
 /** One operation's outcome in a batch: an operation can fail on its own without failing its batch. */
 export type OpResult<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: Error }
@@ -110,9 +107,10 @@ function indexRow(
   return { id: fields.id, startedAt: fields.startedAt, endedAt, principal: fields.principal, issuer: fields.issuer, rule: fields.rule, decision: fields.decision, outcome, skills: fields.skills, seqOpen, seqClose }
 }
 
+/** The half's link body (canonical JSON), or the error for a half that is not JSON. */
 function serialise(half: AuditOpening | AuditCompletion): string | StorageError {
   try {
-    return linkBody(half)
+    return canonicalJson(half)
   } catch (error) {
     return new StorageError('invalid', `audit record is not JSON: ${(error as Error).message}`)
   }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from './canonical-json.js'
-import type { AuditCompletion, AuditOpening } from './record.js'
+import type { AuditOpening } from './record.js'
 
 /**
  * The audit hash chain (docs/audit.md). Every request contributes two links: `open` carries the
@@ -37,12 +36,7 @@ export interface ChainLink {
   readonly hash: string
 }
 
-export interface PendingLink {
-  readonly kind: ChainLinkKind
-  readonly recordId: string
-  readonly at: number
-  readonly body: string
-}
+export type PendingLink = Pick<ChainLink, 'kind' | 'recordId' | 'at' | 'body'>
 
 /** SHA-256 (hex) of one link; the text layout is documented in docs/audit.md for outside verifiers. */
 export function linkHash(link: Omit<ChainLink, 'hash'>): string {
@@ -50,11 +44,6 @@ export function linkHash(link: Omit<ChainLink, 'hash'>): string {
     .update(`${linkDomain}\n${link.seq}\n${link.kind}\n${link.recordId}\n${link.at}\n${link.prevHash}\n`)
     .update(link.body)
     .digest('hex')
-}
-
-/** Serialises a half for its link. Throws TypeError for values that are not JSON. */
-export function linkBody(half: AuditOpening | AuditCompletion): string {
-  return canonicalJson(half)
 }
 
 /**

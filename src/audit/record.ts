@@ -155,51 +155,29 @@ export interface AuditChainPosition {
   readonly hash: string
 }
 
-/** What `AuditStore.get/list/iterate` return and what sinks and exports carry. */
-export interface AuditRecord {
-  readonly v: typeof auditRecordVersion
-  readonly id: string
+/** What `AuditStore.get/list/iterate` return and what sinks and exports carry: both halves joined (see `assembleRecord`). */
+export interface AuditRecord
+  extends Pick<AuditOpening, 'v' | 'id' | 'principal' | 'issuer' | 'sub' | 'claims' | 'rule' | 'decision' | 'reasons' | 'reviewId' | 'endpoint'>,
+    Pick<AuditOpening, 'model' | 'skills' | 'tools' | 'containerId' | 'causedBy' | 'content' | 'request' | 'aggregate'>,
+    Pick<AuditCompletion, 'status' | 'upstreamRequestId' | 'usage' | 'response' | 'error'> {
   readonly time: { readonly start: string; readonly firstByte: string | null; readonly end: string | null }
-  readonly principal: string | null
-  readonly issuer: string | null
-  readonly sub: string | null
-  readonly claims: Readonly<Record<string, AuditClaimValue>>
-  readonly rule: string | null
-  readonly decision: AuditDecision
-  readonly reasons: readonly AuditReason[]
-  readonly reviewId: string | null
-  readonly endpoint: string
-  readonly model: string | null
-  readonly skills: readonly string[]
-  readonly tools: readonly string[]
-  readonly containerId: string | null
   /** The client's session id (`x-claude-code-session-id`); a session is (principal, clientSession). */
   readonly clientSession: string | null
-  /** Present only on MCP tool-call records linked to the `/v1/messages` record that caused them. */
-  readonly causedBy?: string
-  readonly status: number | null
-  readonly upstreamRequestId: string | null
-  readonly usage: AuditUsage | null
   readonly latency: AuditLatency | null
-  readonly content: AuditContentMode
-  readonly request: AuditRequest
-  readonly response: AuditResponse | null
   readonly maskHits: { readonly request: AuditMaskHits; readonly response: AuditMaskHits }
   readonly outcome: AuditState
-  readonly error: string | null
   /** prevHash of the opening link. */
   readonly prevHash: string
   /** hash of the record's last link (the completion, or the opening while open). */
   readonly hash: string
   readonly chain: { readonly open: AuditChainPosition; readonly close: AuditChainPosition | null }
-  readonly aggregate?: AuditAggregate
 }
 
 /** Joins the two halves and their chain positions into the record users see. */
 export function assembleRecord(
   opening: AuditOpening,
   completion: AuditCompletion | null,
-  chain: { open: AuditChainPosition; close: AuditChainPosition | null },
+  chain: AuditRecord['chain'],
 ): AuditRecord {
   const c = completion
   return {

@@ -1,4 +1,5 @@
-import { genesisHash, type ChainHead } from '../chain.js'
+import { genesisHash } from '../chain.js'
+import type { VerifyReport } from '../chain-verifier.js'
 import type { HeadInput } from './heads-file.js'
 import type { HeadPayload } from './head.js'
 import { openHead, type HeadPublicKey } from './jws.js'
@@ -60,9 +61,7 @@ export interface HeadReport {
   readonly uncovered: number
 }
 
-export interface ChainFacts {
-  readonly from: ChainHead & { readonly checkpoint: boolean }
-  readonly head: ChainHead
+export interface ChainFacts extends Pick<VerifyReport, 'from' | 'head'> {
   /** The link hash at `seq` as the walk found it; undefined when the walk saw no such link. */
   hashAt(seq: number): string | undefined
 }
