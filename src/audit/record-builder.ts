@@ -186,21 +186,7 @@ function withContentMode(response: AuditResponse, content: AuditContentMode): Au
 
 /** The completion written for a record whose writer died before completing it. */
 export function interruptedCompletion(start: string, end: Date): AuditCompletion {
-  const startMs = Date.parse(start)
-  return {
-    v: auditRecordVersion,
-    firstByte: null,
-    end: end.toISOString(),
-    status: null,
-    upstreamRequestId: null,
-    containerId: null,
-    usage: null,
-    latency: { totalMs: Number.isFinite(startMs) ? end.getTime() - startMs : null, firstByteMs: null, upstreamMs: null },
-    response: null,
-    maskHits: {},
-    outcome: 'interrupted',
-    error: 'writer-lost',
-  }
+  return buildCompletion({ start: new Date(start), end, outcome: 'interrupted', error: 'writer-lost', content: 'metadata' })
 }
 
 /** Anthropic `usage` (snake_case, in `message_start` and `message_delta`) → the record's usage. */

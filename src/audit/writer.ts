@@ -1,4 +1,5 @@
-import type { AuditReceipt, AuditStore } from '../storage/ports.js'
+import type { AuditStore } from '../storage/ports.js'
+import type { AuditOp, AuditReceipt } from './batch-plan.js'
 import { assembleRecord, type AuditCompletion, type AuditOpening } from './record.js'
 import type { AuditSink } from './sinks/types.js'
 
@@ -50,14 +51,12 @@ export interface AuditWriterStats {
   readonly repairing: number
 }
 
-type Op = { readonly kind: 'begin'; readonly opening: AuditOpening } | { readonly kind: 'complete'; readonly id: string; readonly completion: AuditCompletion }
-
 export class AuditWriter {
   readonly #store: AuditStore
   readonly #options: AuditWriterOptions
   /** Openings in flight, kept to hand whole records to sinks without a read. */
   readonly #open = new Map<string, { opening: AuditOpening; receipt: AuditReceipt }>()
-  readonly #queue: Op[] = []
+  readonly #queue: AuditOp[] = []
   /** async: ids whose opening was dropped, so their completion is dropped too (bounded). */
   readonly #droppedIds = new Set<string>()
   #pumping: Promise<void> | undefined
@@ -93,7 +92,10 @@ export class AuditWriter {
     return this.#commit({ kind: 'complete', id, completion }).then(
       () => void this.#repairs.delete(id),
       (error: unknown) => {
-        if (isUnavailable(error)) this.#scheduleRepair(id, completion)
+        if (isUnavailable(error)) {
+          this.#repairs.set(id, completion)
+          this.#scheduleRepair()
+        }
         throw error
       },
     )
@@ -134,8 +136,7 @@ export class AuditWriter {
     return { durability: this.#options.durability, queued: this.#queue.length + this.#inFlight, committed: this.#committed, dropped: this.#dropped, failed: this.#failed, repairing: this.#repairs.size }
   }
 
-  #scheduleRepair(id: string, completion: AuditCompletion): void {
-    this.#repairs.set(id, completion)
+  #scheduleRepair(): void {
     if (this.#repairTimer !== undefined || this.#repairing !== undefined) return
     this.#repairDelay = this.#repairDelay === 0 ? (this.#options.retryDelayMs ?? 100) : Math.min(5_000, this.#repairDelay * 2)
     this.#repairTimer = setTimeout(() => {
@@ -156,24 +157,19 @@ export class AuditWriter {
             this.#failed -= 1 // not a failure yet: it stays waiting
             continue
           }
-          this.#open.delete(id)
           this.#options.onError?.(asError(error), { op: 'complete', id })
         }
         if (this.#repairs.get(id) === completion) this.#repairs.delete(id)
       }
     })().finally(() => {
       this.#repairing = undefined
-      if (this.#repairs.size === 0) {
-        this.#repairDelay = 0
-        return
-      }
-      const [id, completion] = this.#repairs.entries().next().value as [string, AuditCompletion]
-      this.#scheduleRepair(id, completion)
+      if (this.#repairs.size === 0) this.#repairDelay = 0
+      else this.#scheduleRepair()
     })
     return this.#repairing
   }
 
-  async #commit(op: Op): Promise<void> {
+  async #commit(op: AuditOp): Promise<void> {
     try {
       const receipt = op.kind === 'begin' ? await this.#store.begin(op.opening) : await this.#store.complete(op.id, op.completion)
       this.#committed += 1
@@ -187,7 +183,7 @@ export class AuditWriter {
     }
   }
 
-  #afterCommit(op: Op, receipt: AuditReceipt): void {
+  #afterCommit(op: AuditOp, receipt: AuditReceipt): void {
     this.#options.onCommitted?.(receipt, op.kind)
     if (op.kind === 'begin') {
       this.#open.set(op.opening.id, { opening: op.opening, receipt })
@@ -200,7 +196,7 @@ export class AuditWriter {
     for (const sink of this.#options.sinks ?? []) sink.publish(record)
   }
 
-  async #enqueue(op: Op): Promise<void> {
+  async #enqueue(op: AuditOp): Promise<void> {
     const id = op.kind === 'begin' ? op.opening.id : op.id
     const orphan = op.kind === 'complete' && this.#droppedIds.delete(id)
     if (orphan || this.#queue.length + this.#inFlight >= (this.#options.queueSize ?? 10_000)) {
@@ -231,7 +227,7 @@ export class AuditWriter {
       this.#inFlight = batch.length
       const results = await Promise.allSettled(batch.map((op) => this.#commit(op)))
       this.#inFlight = 0
-      const retry: Op[] = []
+      const retry: AuditOp[] = []
       batch.forEach((op, i) => {
         const r = results[i]
         if (r?.status !== 'rejected') return
