@@ -1,4 +1,5 @@
 import { indexFieldsOf, linkHash, type ChainHead, type ChainLink, type RecordIndexRow } from './chain.js'
+import { tryJson } from './heads/head.js'
 import type { AuditCompletion, AuditOpening } from './record.js'
 
 /**
@@ -122,12 +123,8 @@ export class ChainVerifier {
 }
 
 function parseBody(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
+  const value = tryJson(text)
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
 }
 
 function openMismatch(link: ChainLink, opening: AuditOpening, row: RecordIndexRow): string | undefined {

@@ -73,7 +73,7 @@ function isPosition(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
 }
 
-/** A JSON value, or undefined for text that is not JSON: readers of heads report it rather than throw. */
+/** A JSON value, or undefined for text that is not JSON: readers of heads and links report it rather than throw. */
 export function tryJson(text: string): unknown {
   try {
     return JSON.parse(text)

@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
+import { tryJson } from './head.js'
 import { publicKeyOf, type HeadPublicKey, type HeadSigningKey } from './jws.js'
 
 /** The keys a verifier trusts, from what an operator has: PEM blocks or the published JWKS. */
@@ -18,12 +19,8 @@ export function parseTrustedKeys(text: string): Map<string, HeadPublicKey> {
 }
 
 function keysFromJwks(text: string): HeadPublicKey[] {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    throw new Error('key file starts like JSON but is not JSON')
-  }
+  const parsed = tryJson(text)
+  if (parsed === undefined) throw new Error('key file starts like JSON but is not JSON')
   const list = (parsed as { keys?: unknown }).keys
   if (!Array.isArray(list)) throw new Error('key file is JSON but not a JWKS ({"keys": […]})')
   return list.map((jwk: unknown, i) => {

@@ -3,6 +3,7 @@ import type { AuditStore } from '../../storage/ports.js'
 import type { HeadEvent } from './head.js'
 import { openHead, type HeadPublicKey } from './jws.js'
 import type { TsaTrust } from '../timestamp/index.js'
+import { verifyHeadTimestamp } from './timestamps.js'
 
 /**
  * The console's one line about signed heads: the newest head the store kept, and whether it still
@@ -35,9 +36,7 @@ export async function latestHeadStatus(
 
 async function trustedTime(jws: string, token: string | undefined, trust: TsaTrust): Promise<NonNullable<LatestHeadStatus['timestamp']>> {
   if (token === undefined) return { time: null, tsa: null, verifies: false, detail: 'this head has no RFC 3161 timestamp (the TSA has not answered, or was unreachable)' }
-  // Loaded with the first timestamp to check (a gateway with `audit.timestamping`).
-  const { verifyTimestampToken } = await import('../timestamp/index.js')
-  const check = await verifyTimestampToken(new Uint8Array(Buffer.from(token, 'base64')), new Uint8Array(Buffer.from(jws, 'ascii')), trust)
+  const check = await verifyHeadTimestamp(jws, token, trust)
   if (!check.ok) return { time: null, tsa: null, verifies: false, detail: `its RFC 3161 timestamp does not verify: ${check.reason}` }
   return { time: check.time.toISOString(), tsa: check.tsa, verifies: true, detail: 'timestamp valid for this head and chains to audit.timestamping.trust' }
 }

@@ -105,7 +105,7 @@ export class HeadSigner {
   async close(): Promise<void> {
     clearInterval(this.#timer)
     this.tick()
-    await Promise.allSettled([...this.#saving])
+    await this.settled()
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { TsaTrust } from '../timestamp/index.js'
+import type { TimestampCheck, TsaTrust } from '../timestamp/index.js'
 import type { HeadInput } from './heads-file.js'
 import type { HeadProblem, SignedHead } from './head-verifier.js'
 
@@ -36,14 +36,12 @@ export async function checkTimestamps(inputs: readonly HeadInput[], heads: reado
   if (trust === undefined) {
     return { verified: [], problems: [], warnings: stamped.length === 0 ? [] : [`${stamped.length} head timestamp(s) not checked: pass --tsa-cert with the TSA's CA certificate`] }
   }
-  // The ASN.1 and PKI libraries load when there is a timestamp to check, not with every gateway.
-  const { verifyTimestampToken } = await import('../timestamp/index.js')
   const verified: VerifiedTimestamp[] = []
   const verifiedHeads = new Set<string>()
   const problems: HeadProblem[] = []
   for (const input of stamped) {
     const position = positionOf.get(input.jws) ?? null
-    const check = await verifyTimestampToken(new Uint8Array(Buffer.from(input.timestamp ?? '', 'base64')), new Uint8Array(Buffer.from(input.jws, 'ascii')), trust)
+    const check = await verifyHeadTimestamp(input.jws, input.timestamp ?? '', trust)
     if (!check.ok) {
       problems.push({ kind: 'head_timestamp', position, source: input.source, detail: `head at position ${position ?? '?'} (${input.source}): its RFC 3161 timestamp does not verify: ${check.reason}` })
       continue
@@ -58,4 +56,11 @@ export async function checkTimestamps(inputs: readonly HeadInput[], heads: reado
   const warnings = missing.length === 0 ? [] : [`${missing.length} head(s) carry no RFC 3161 timestamp (first: position ${missing[0]?.position} from ${missing[0]?.source}): the TSA was unreachable or timestamping was off when they were signed`]
   verified.sort((a, b) => (a.position ?? -1) - (b.position ?? -1))
   return { verified, problems, warnings }
+}
+
+/** Checks a head's token (DER, base64) against the TSA CA: it must be over the JWS bytes. */
+export async function verifyHeadTimestamp(jws: string, token: string, trust: TsaTrust): Promise<TimestampCheck> {
+  // The ASN.1 and PKI libraries load when there is a timestamp to check, not with every gateway.
+  const { verifyTimestampToken } = await import('../timestamp/index.js')
+  return verifyTimestampToken(new Uint8Array(Buffer.from(token, 'base64')), new Uint8Array(Buffer.from(jws, 'ascii')), trust)
 }
