@@ -14,7 +14,7 @@ export interface RefusalAggregatorOptions {
   readonly record: (opening: AuditOpening, completion: AuditCompletion) => Promise<void>
   readonly newId: () => string
   readonly content: AuditContentMode
-  /** Refusals recorded one by one per address, code and minute before counting starts. */
+  /** Refusals recorded one by one per address, code and minute before counting starts; default 10. */
   readonly burst?: number
   /** Most (address, code) pairs tracked in a minute; past it new pairs share one `*` entry. */
   readonly maxKeys?: number
@@ -30,11 +30,8 @@ export interface UnauthenticatedRefusal {
   readonly status: number
 }
 
-interface Tally {
+interface Tally extends UnauthenticatedRefusal {
   readonly minute: number
-  readonly clientAddress: string
-  readonly code: string
-  readonly status: number
   recorded: number
   counted: number
   first: number
@@ -42,7 +39,6 @@ interface Tally {
 }
 
 const minuteMs = 60_000
-export const DEFAULT_REFUSAL_BURST = 10
 
 export class RefusalAggregator {
   readonly #options: RefusalAggregatorOptions
@@ -57,7 +53,7 @@ export class RefusalAggregator {
   constructor(options: RefusalAggregatorOptions) {
     this.#options = options
     this.#now = options.now ?? Date.now
-    this.#burst = options.burst ?? DEFAULT_REFUSAL_BURST
+    this.#burst = options.burst ?? 10
     this.#maxKeys = options.maxKeys ?? 10_000
   }
 
@@ -104,10 +100,9 @@ export class RefusalAggregator {
     const key = `${refusal.clientAddress} ${refusal.code}`
     const known = this.#tallies.get(key)
     if (known) return known
-    const overflow = this.#tallies.size >= this.#maxKeys
-    const chosen = overflow ? { ...refusal, clientAddress: '*' } : refusal
-    const chosenKey = overflow ? `* ${refusal.code}` : key
-    const tally = this.#tallies.get(chosenKey) ?? { minute, clientAddress: chosen.clientAddress, code: chosen.code, status: chosen.status, recorded: 0, counted: 0, first: now, last: now }
+    const clientAddress = this.#tallies.size >= this.#maxKeys ? '*' : refusal.clientAddress
+    const chosenKey = `${clientAddress} ${refusal.code}`
+    const tally = this.#tallies.get(chosenKey) ?? { minute, clientAddress, code: refusal.code, status: refusal.status, recorded: 0, counted: 0, first: now, last: now }
     this.#tallies.set(chosenKey, tally)
     return tally
   }

@@ -2,8 +2,7 @@ import { createJsonlSink, type JsonlSinkOptions } from './jsonl.js'
 import type { AuditSink, SinkSecret } from './types.js'
 import { createWebhookSink, type WebhookSinkOptions } from './webhook.js'
 
-export { createJsonlSink, type JsonlSinkOptions } from './jsonl.js'
-export { createWebhookSink, type WebhookSinkOptions } from './webhook.js'
+export { createJsonlSink, createWebhookSink, type JsonlSinkOptions, type WebhookSinkOptions }
 export { signatureHeader, signWebhookBody, verifyWebhookSignature, type VerifySignatureOptions } from './signature.js'
 export type { AuditSink, AuditSinkStats, SinkSecret } from './types.js'
 

@@ -54,12 +54,8 @@ export function createJsonlSink(options: JsonlSinkOptions): AuditSink {
 
   return {
     name: toStdout ? 'jsonl:stdout' : `jsonl:${options.path}`,
-    publish(record) {
-      writeLine(JSON.stringify(record))
-    },
-    publishHead(head) {
-      writeLine(JSON.stringify(head))
-    },
+    publish: (record) => writeLine(JSON.stringify(record)),
+    publishHead: (head) => writeLine(JSON.stringify(head)),
     flush() {
       return pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))
     },
