@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { ContentInfo, SignedData } from 'pkijs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTimestampClient, parseTsaTrust, verifyTimestampToken } from '../../src/audit/timestamp/index.js'
-import { hasOpenssl, startLocalTsa, type LocalTsa } from './local-tsa.js'
+import { describeWithOpenssl, startLocalTsa, type LocalTsa } from './local-tsa.js'
 
 /** RFC 3161 timestamps (issue #16 item 4) against a local TSA played by `openssl ts -reply`. */
 const bytes = (text: string) => new Uint8Array(Buffer.from(text))
@@ -18,7 +18,7 @@ describe('TSA trust anchors', () => {
   })
 })
 
-describe.skipIf(!hasOpenssl)('RFC 3161 timestamps (openssl missing: no local TSA)', () => {
+describeWithOpenssl('RFC 3161 timestamps', () => {
   let tsa: LocalTsa
   beforeAll(async () => {
     tsa = await startLocalTsa()
@@ -43,6 +43,19 @@ describe.skipIf(!hasOpenssl)('RFC 3161 timestamps (openssl missing: no local TSA
     forged[forged.length - 3] = (forged[forged.length - 3] ?? 0) ^ 0x01
     expect((await verifyTimestampToken(forged, bytes('head one'), trust)).ok).toBe(false)
     expect(await verifyTimestampToken(bytes('not a token'), bytes('head one'), trust)).toMatchObject({ ok: false })
+  })
+
+  it('accepts each form of the ESS signing-certificate attribute a TSA sends: v1 (SHA-1), v2 (SHA-256 by default, or named)', async () => {
+    for (const essCertIdAlg of ['sha1', 'sha512'] as const) {
+      const other = await startLocalTsa({ essCertIdAlg })
+      try {
+        const trust = parseTsaTrust(other.caPem, 'ca')
+        const got = await createTimestampClient({ url: other.url, trust, timeoutMs: 10_000 })(bytes('head one'))
+        expect(await verifyTimestampToken(new Uint8Array(Buffer.from(got.token, 'base64')), bytes('head one'), trust)).toMatchObject({ ok: true, serial: got.serial })
+      } finally {
+        await other.close()
+      }
+    }
   })
 
   it('anchors the chain in its own trust only, not in a root the token brings along', async () => {

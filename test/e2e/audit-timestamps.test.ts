@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { runAuditCommand } from '../../src/cli/commands/audit.js'
 import { loadConfigText } from '../../src/config/load.js'
 import { stringify } from 'yaml'
-import { hasOpenssl, startLocalTsa, type LocalTsa } from '../audit/local-tsa.js'
+import { describeWithOpenssl, startLocalTsa, type LocalTsa } from '../audit/local-tsa.js'
 import { messageBody, startStack, type Stack } from './harness.js'
 
 /**
@@ -52,7 +52,7 @@ describe('audit.timestamping configuration', () => {
   })
 })
 
-describe.skipIf(!hasOpenssl)('RFC 3161 timestamps through a running gateway (openssl missing: no local TSA)', () => {
+describeWithOpenssl('RFC 3161 timestamps through a running gateway', () => {
   let tsa: LocalTsa
   beforeAll(async () => {
     tsa = await startLocalTsa()

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { hasOpenssl, startLocalTsa, type LocalTsa } from '../audit/local-tsa.js'
+import { describeWithOpenssl, startLocalTsa, type LocalTsa } from '../audit/local-tsa.js'
 import { AUDITOR_TOKEN, browserAvailability, jobCall, openBrowser, signIn, startConsoleStack, type Browser, type ConsoleStack } from './console-stack.js'
 
 /**
@@ -10,7 +10,7 @@ import { AUDITOR_TOKEN, browserAvailability, jobCall, openBrowser, signIn, start
  */
 const availability = browserAvailability()
 
-describe.skipIf(availability !== 'ready' || !hasOpenssl)('the console shows the trusted time of the last signed head', () => {
+describeWithOpenssl('the console shows the trusted time of the last signed head', () => describe.skipIf(availability !== 'ready')('in a browser', () => {
   let tsa: LocalTsa
   let stack: ConsoleStack
   let browser: Browser
@@ -46,4 +46,4 @@ describe.skipIf(availability !== 'ready' || !hasOpenssl)('the console shows the 
     expect(text).toMatch(/Trusted time: existed by 20\d\d-\d\d-\d\dT[0-9:.]+Z \(CN=skillgate test TSA\) ✔/)
     expect(await line.getAttribute('class')).toBe('hint')
   })
-})
+}))

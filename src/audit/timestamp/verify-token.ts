@@ -1,6 +1,6 @@
-import { webcrypto } from 'node:crypto'
-import { fromBER } from 'asn1js'
-import { ContentInfo, CryptoEngine, ExtKeyUsage, SignedData, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_eContentType_TSTInfo, id_sha256, id_sha384, id_sha512, setEngine, type Certificate } from 'pkijs'
+import { createHash, webcrypto } from 'node:crypto'
+import { BitString, fromBER, ObjectIdentifier, OctetString, Sequence, type AsnType } from 'asn1js'
+import { ContentInfo, CryptoEngine, ExtKeyUsage, SignedData, TSTInfo, id_ContentType_SignedData, id_ExtKeyUsage, id_KeyUsage, id_eContentType_TSTInfo, id_sha1, id_sha256, id_sha384, id_sha512, setEngine, type Certificate, type SignerInfo } from 'pkijs'
 import type { TsaTrust } from './trust.js'
 
 /**
@@ -29,8 +29,11 @@ const strongImprints = new Set([id_sha256, id_sha384, id_sha512])
 /**
  * Verifies a TimeStampToken (DER) over `data` with pkijs: one signer, TSTInfo content, the
  * imprint is the hash of `data`, the nonce is the one asked for (when given), the CMS signature
- * is valid, the signer certificate chains to `trust` at the token's time and carries the
- * critical timeStamping extended key usage (RFC 3161 §2.3). Never throws: a reason instead.
+ * is valid, the signer certificate chains to `trust` at the token's time, is reserved for
+ * time-stamping (a critical extended key usage of timeStamping alone, RFC 3161 §2.3, read as
+ * OpenSSL reads it; a key usage, when present, that allows signing) and is the one the signed
+ * ESS signing-certificate attribute names (RFC 3161 §2.4.1, RFC 5816), so no other certificate
+ * with the same key can be passed off as the signer. Never throws: a reason instead.
  */
 export async function verifyTimestampToken(token: Uint8Array, data: Uint8Array, trust: TsaTrust, nonce?: Uint8Array): Promise<TimestampCheck> {
   try {
@@ -61,8 +64,8 @@ async function check(token: Uint8Array, data: Uint8Array, trust: TsaTrust, nonce
   if (result.signatureVerified !== true) return { ok: false, reason: 'the TSA signature does not verify' }
   const signer = result.signerCertificate
   if (!signer) return { ok: false, reason: 'the token names no signer certificate' }
-  const eku = ekuProblem(signer)
-  if (eku) return { ok: false, reason: eku }
+  const problem = ekuProblem(signer) ?? keyUsageProblem(signer) ?? essProblem(signed.signerInfos[0], signer)
+  if (problem) return { ok: false, reason: problem }
   return { ok: true, time: tst.genTime, serial: Buffer.from(tst.serialNumber.valueBlock.valueHexView).toString('hex'), tsa: subjectOf(signer) }
 }
 
@@ -72,7 +75,49 @@ function ekuProblem(cert: Certificate): string | undefined {
   if (!ext.critical) return 'the TSA certificate\'s extended key usage is not critical (RFC 3161 §2.3)'
   const usage = ext.parsedValue instanceof ExtKeyUsage ? ext.parsedValue : undefined
   if (!usage?.keyPurposes.includes(timeStampingPurpose)) return 'the TSA certificate is not for timeStamping (extended key usage)'
+  if (usage.keyPurposes.length !== 1) return 'the TSA certificate is not reserved for timeStamping (its extended key usage lists other purposes)'
   return undefined
+}
+
+/** digitalSignature (bit 0) or nonRepudiation (bit 1), when the certificate restricts its key usage at all. */
+function keyUsageProblem(cert: Certificate): string | undefined {
+  const ext = cert.extensions?.find((e) => e.extnID === id_KeyUsage)
+  if (!ext) return undefined
+  const bits = ext.parsedValue instanceof BitString ? ext.parsedValue.valueBlock.valueHexView[0] : undefined
+  return bits !== undefined && (bits & 0xc0) !== 0 ? undefined : "the TSA certificate's key usage does not allow signing"
+}
+
+const signingCertificate = '1.2.840.113549.1.9.16.2.12'
+const signingCertificateV2 = '1.2.840.113549.1.9.16.2.47'
+const essHashes: Record<string, string> = { [id_sha1]: 'sha1', [id_sha256]: 'sha256', [id_sha384]: 'sha384', [id_sha512]: 'sha512' }
+
+/** The signed ESS attribute's first certificate id must be the hash of the signer certificate. */
+function essProblem(signerInfo: SignerInfo | undefined, cert: Certificate): string | undefined {
+  const attributes = signerInfo?.signedAttrs?.attributes ?? []
+  const v2 = attributes.find((a) => a.type === signingCertificateV2)
+  const attribute = v2 ?? attributes.find((a) => a.type === signingCertificate)
+  if (!attribute) return 'the token does not name its signing certificate (no ESS signing-certificate attribute, RFC 3161 §2.4.1)'
+  const id = firstCertId(attribute.values[0] as AsnType | undefined, v2 !== undefined)
+  const algorithm = id && essHashes[id.hashOid]
+  if (!id || !algorithm) return "the token's ESS signing-certificate attribute cannot be read"
+  const actual = createHash(algorithm).update(new Uint8Array(cert.toSchema().toBER())).digest()
+  return actual.equals(id.hash) ? undefined : "the token's ESS signing-certificate attribute names another certificate"
+}
+
+/**
+ * `SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL }`;
+ * ESSCertID is `{ certHash (SHA-1), issuerSerial? }`, ESSCertIDv2 `{ hashAlgorithm DEFAULT sha256, certHash, issuerSerial? }`.
+ */
+function firstCertId(value: AsnType | undefined, v2: boolean): { hashOid: string; hash: Buffer } | undefined {
+  const certs = value instanceof Sequence ? value.valueBlock.value[0] : undefined
+  const first = certs instanceof Sequence ? certs.valueBlock.value[0] : undefined
+  if (!(first instanceof Sequence)) return undefined
+  const [head, next] = first.valueBlock.value
+  if (!v2) return head instanceof OctetString ? { hashOid: id_sha1, hash: Buffer.from(head.valueBlock.valueHexView) } : undefined
+  if (head instanceof OctetString) return { hashOid: id_sha256, hash: Buffer.from(head.valueBlock.valueHexView) }
+  const oid = head instanceof Sequence ? head.valueBlock.value[0] : undefined
+  if (!(oid instanceof ObjectIdentifier) || !(next instanceof OctetString)) return undefined
+  return { hashOid: oid.valueBlock.toString(), hash: Buffer.from(next.valueBlock.valueHexView) }
 }
 
 function subjectOf(cert: Certificate): string {
