@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { stringify } from 'yaml'
 import { runConfigCommand } from '../../src/cli/commands/config.js'
+import { runMigrate } from '../../src/cli/commands/migrate.js'
 import { consoleHint } from '../../src/cli/console-hint.js'
 import { loadStartConfig } from '../../src/cli/commands/serve.js'
 import { bundledConfigPath, loadConfigFile } from '../../src/config/load.js'
@@ -31,6 +32,21 @@ const file = (name: string, text: string) => {
   writeFileSync(path, text)
   return path
 }
+
+describe('skillgate migrate', () => {
+  it('creates the schema, then finds it current; --json says the store and both versions', async () => {
+    const store = `sqlite:${join(dir, 'migrate.db')}`
+    const first = captureStdout()
+    expect(await runMigrate(['--store', store, '--json'])).toBe(0)
+    const created = JSON.parse(first.text()) as { store: string; from: number; to: number }
+    expect(created).toMatchObject({ store: 'sqlite', from: 0 })
+    expect(created.to).toBeGreaterThan(0)
+    vi.restoreAllMocks()
+    const again = captureStdout()
+    expect(await runMigrate(['--store', store])).toBe(0)
+    expect(again.text()).toBe(`schema is current (version ${created.to})\n`)
+  })
+})
 
 describe('skillgate config validate', () => {
   it('exits 1 and lists every problem of a broken file', async () => {

@@ -2,14 +2,15 @@ import { chooseConfigPath, formatProblems, loadConfigFile } from '../../config/l
 import { openStorage } from '../../storage/open-storage.js'
 import { parseCommandArgs } from '../args.js'
 
-const help = `Usage: skillgate migrate [--store URL | --config F]
+const help = `Usage: skillgate migrate [--store URL | --config F] [--json]
 
 Creates or upgrades the store schema (SQLite or PostgreSQL). Safe to run on every deploy and from
 several replicas at once: migrations are serialised. The gateway also migrates when it starts.
+--json prints {"store":"sqlite"|"postgres","from":N,"to":N}: from = to when nothing was pending.
 `
 
 export async function runMigrate(args: string[]): Promise<number> {
-  const { values } = parseCommandArgs(args, { store: { type: 'string' }, config: { type: 'string', short: 'c' } })
+  const { values } = parseCommandArgs(args, { store: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } })
   if (values.help) return (process.stdout.write(help), 0)
   let url = values.store
   if (!url) {
@@ -23,7 +24,8 @@ export async function runMigrate(args: string[]): Promise<number> {
   const storage = await openStorage(url)
   try {
     const { from, to } = await storage.migrate()
-    process.stdout.write(from === to ? `schema is current (version ${to})\n` : `schema migrated from version ${from} to ${to}\n`)
+    if (values.json) process.stdout.write(`${JSON.stringify({ store: storage.kind, from, to })}\n`)
+    else process.stdout.write(from === to ? `schema is current (version ${to})\n` : `schema migrated from version ${from} to ${to}\n`)
     return 0
   } finally {
     await storage.close()
