@@ -80,7 +80,7 @@ export interface PruneOptions {
    * Signs the checkpoint inside the pruning transaction (synchronous: SQLite's transaction is). The
    * head is stored with the checkpoint and returned in `PruneResult.head`.
    */
-  readonly signCheckpoint?: ((checkpoint: ChainHead) => StoredHead) | undefined
+  readonly signCheckpoint?: ((checkpoint: ChainHead & { readonly before: number }) => StoredHead) | undefined
 }
 
 export interface AuditStoreStats {

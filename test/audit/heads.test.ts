@@ -49,6 +49,10 @@ describe('heads files', () => {
     expect(parseHeadsFile(jsonl, 'audit.jsonl')).toEqual([{ source: 'audit.jsonl line 2', jws: 'x.y.z' }])
     expect(() => parseHeadsFile('{"v":1}\n{"type":"audit_head","jws":"x.y.z"\n', 'cut.jsonl')).toThrow('cut.jsonl line 2 is not JSON')
     expect(() => parseHeadsFile('{"heads":[{"nojws":1}]}', 'h.json')).toThrow('h.json: heads[0] has no jws')
+    // A file that yields no head must not pass as "checked": an empty file, an empty list, records only, another wrapping.
+    for (const text of ['', '{"heads":[]}', '{"v":1,"id":"x"}\n', '{"data":{"heads":[{"jws":"a.b.c"}]}}', '[{"type":"audit_head","jws":"a.b.c"}]']) {
+      expect(() => parseHeadsFile(text, 'f'), text).toThrow(/^f holds no signed head/)
+    }
     // RFC 3161 tokens come along with their head; a token that is not a string is an error, not skipped.
     expect(parseHeadsFile('{"heads":[{"jws":"a.b.c","timestamp":"dG9r"},{"jws":"d.e.f"}]}', 'h.json')).toEqual([
       { source: 'h.json heads[0]', jws: 'a.b.c', timestamp: 'dG9r' },

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { genesisHash, linkHash, type ChainLinkKind } from '../../src/audit/chain.js'
 import { AuditWriter } from '../../src/audit/writer.js'
 import { HeadSigner, latestHeadStatus, markRestore, parseTrustedKeys, signingKeyFromPem, verifyWithHeads, type AuditHeadLine, type HeadInput } from '../../src/audit/heads/index.js'
 import type { Storage } from '../../src/storage/ports.js'
@@ -155,6 +156,28 @@ export function headsContract(ctx: ContractContext): void {
       const beforeSigning = await verifyWithHeads(storage.audit, [], trusted)
       expect(beforeSigning.ok).toBe(true)
       expect(beforeSigning.heads.warnings[0]).toMatch(/checkpoint at position 12 is unsigned/)
+    })
+
+    it('fails a checkpoint that removed links written after a head it covers signed (times rewritten, hashes recomputed)', async () => {
+      const { storage, sink, signer } = await seeded()
+      const tail = opening({ start: ctx.clock.now() })
+      await storage.audit.begin(tail)
+      await storage.audit.complete(tail.id, completion(new Date(tail.start)))
+      // Someone with the store but not the key: every link made ancient, every hash recomputed, the store's heads deleted.
+      let prevHash = genesisHash
+      for (const row of await sql('SELECT seq, kind, record_id, body FROM audit_chain ORDER BY seq')) {
+        const hash = linkHash({ seq: Number(row.seq), kind: row.kind as ChainLinkKind, recordId: String(row.record_id), at: 1, body: String(row.body), prevHash })
+        await sql('UPDATE audit_chain SET at = 1, prev_hash = $1, hash = $2 WHERE seq = $3', [prevHash, hash, Number(row.seq)])
+        prevHash = hash
+      }
+      await sql('UPDATE audit_chain_head SET hash = $1 WHERE id = 1', [prevHash])
+      await sql('DELETE FROM audit_heads')
+      // The gateway's own retention (one hour here) then removes everything, every head behind it, and signs the checkpoint.
+      const pruned = await storage.audit.prune(new Date(ctx.clock.now().getTime() - 3_600_000), { signCheckpoint: signer.checkpointSigner() })
+      expect(pruned).toMatchObject({ removed: 7, checkpoint: { seq: 14 } })
+      const result = await verifyWithHeads(storage.audit, sink, trusted)
+      expect(result.ok).toBe(false)
+      expect(kinds(result)).toEqual(['checkpoint_too_new', 'checkpoint_too_new', 'checkpoint_too_new', 'checkpoint_too_new'])
     })
 
     it('reports a declared restore as a gap, not tampering', async () => {

@@ -155,6 +155,26 @@ export function integrityContract(ctx: ContractContext): void {
       expect((await storage.audit.list({ limit: 10 })).records.map((x) => x.id)).toEqual([r[5]!.id, r[4]!.id])
     })
 
+    it('finds the cut in the links, not the index: a rewritten index removes nothing', async () => {
+      const { storage } = await seeded()
+      const hourAgo = new Date(ctx.clock.now().getTime() - 3_600_000)
+      await ctx.env.sql(`UPDATE audit_records SET ended_at = 1, outcome = 'completed'`)
+      expect(await storage.audit.prune(hourAgo)).toEqual({ removed: 0, checkpoint: null })
+      await ctx.env.sql('DELETE FROM audit_records')
+      expect(await storage.audit.prune(hourAgo)).toEqual({ removed: 0, checkpoint: null })
+      expect(Number((await ctx.env.sql('SELECT COUNT(*) AS n FROM audit_chain'))[0]?.n)).toBe(12)
+    })
+
+    it('stops at a gap or a link that does not follow its predecessor, and removes nothing', async () => {
+      const { storage } = await seeded()
+      const later = new Date(ctx.clock.now().getTime() + 60_000)
+      await ctx.env.sql('DELETE FROM audit_chain WHERE seq = 5')
+      await expect(storage.audit.prune(later)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/audit link 6 does not follow link 4; run audit verify/) })
+      await ctx.env.sql(`UPDATE audit_chain SET prev_hash = '${'0'.repeat(64)}' WHERE seq = 2`)
+      await expect(storage.audit.prune(later)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/audit link 2 does not follow link 1/) })
+      expect(Number((await ctx.env.sql('SELECT COUNT(*) AS n FROM audit_chain'))[0]?.n)).toBe(11)
+    })
+
     it('still finds tampering after a prune', async () => {
       const { storage, ids } = await seeded()
       ctx.clock.advance(60_000)

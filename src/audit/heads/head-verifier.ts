@@ -11,7 +11,8 @@ import { openHead, type HeadPublicKey } from './jws.js'
  * - a head beyond the store's end means newer records were cut off (or an older backup is in use),
  *   unless a later restore head declares those positions lost;
  * - a head at or before the retention checkpoint means the records it covers were removed, which
- *   only a signed checkpoint head makes legitimate;
+ *   only a signed checkpoint head makes legitimate, and only if the head is older than what the
+ *   checkpoint removed: links after a head were written after it was signed;
  * - a head whose hash is not the link hash at its position means the chain was rewritten.
  */
 
@@ -24,8 +25,13 @@ export type HeadProblemKind =
   | 'head_not_on_chain'
   /** Records a head covers were removed behind a checkpoint no checkpoint head signed. */
   | 'unsigned_checkpoint'
+  /** A signed checkpoint removed links written after a head it covers was signed: records newer than its retention time. */
+  | 'checkpoint_too_new'
   /** The head's RFC 3161 timestamp is not over this head, not validly signed, or not from the trusted TSA. */
   | 'head_timestamp'
+
+/** How far apart the clocks of two writers (replicas) may be: a head is signed just after its writer's commit. */
+const writerClockSkewMs = 5 * 60_000
 
 export interface HeadProblem {
   readonly kind: HeadProblemKind
@@ -85,7 +91,9 @@ export function judgeHeads(heads: readonly SignedHead[], signatureProblems: read
   const problems: HeadProblem[] = [...signatureProblems]
   const restores = heads.filter((h) => h.event === 'restore')
   const { from, head: end } = chain
-  const checkpointSigned = from.checkpoint && heads.some((h) => h.event === 'checkpoint' && h.position === from.seq && h.hash === from.hash)
+  const checkpointHead = from.checkpoint ? heads.find((h) => h.event === 'checkpoint' && h.position === from.seq && h.hash === from.hash) : undefined
+  const checkpointSigned = checkpointHead !== undefined
+  const removedBefore = checkpointHead?.before === undefined ? undefined : Date.parse(checkpointHead.before)
   const lostTo = (h: SignedHead) => restores.some((r) => Date.parse(r.time) > Date.parse(h.time) && h.position > r.position && (r.lost?.to == null || h.position <= r.lost.to))
   const fail = (kind: HeadProblemKind, h: SignedHead, detail: string) =>
     problems.push({ kind, position: h.position, source: h.source, detail: `head at position ${h.position} (${h.source}, signed ${h.time} by ${h.writer}): ${detail}` })
@@ -100,7 +108,13 @@ export function judgeHeads(heads: readonly SignedHead[], signatureProblems: read
       fail('unsigned_checkpoint', h, `the records it covers were removed behind the unsigned checkpoint at position ${from.seq}`)
       continue
     }
-    if (removed && h.position < from.seq) continue // covered by the signed checkpoint; its links are gone on purpose
+    if (removed && h.position < from.seq) {
+      // Covered by the signed checkpoint, its links gone on purpose, if they were older than this head.
+      if (removedBefore !== undefined && Date.parse(h.time) > removedBefore + writerClockSkewMs) {
+        fail('checkpoint_too_new', h, `the checkpoint at position ${from.seq} removed records committed before ${checkpointHead?.before}, but links after this head were written after it was signed`)
+      }
+      continue
+    }
     const actual = h.position === from.seq ? from.hash : h.position === 0 ? genesisHash : chain.hashAt(h.position)
     if (actual === h.hash) {
       latest = h

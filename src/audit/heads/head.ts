@@ -28,6 +28,12 @@ export interface HeadPayload {
   readonly event?: HeadEvent
   /** restore only: the positions the restore lost (`to` null: every position signed before it). */
   readonly lost?: { readonly from: number; readonly to: number | null }
+  /**
+   * checkpoint only (ISO 8601): retention removed records committed before this time. Links after
+   * a head were written after it was signed, so a head signed after `before` at a position the
+   * checkpoint removed shows the checkpoint removed newer records (see head-verifier.ts).
+   */
+  readonly before?: string
 }
 
 /** A head as the store keeps it for `GET /admin/api/audit/heads`. */
@@ -62,6 +68,7 @@ export function checkPayload(value: unknown): HeadPayload | string {
   if (typeof p.time !== 'string' || !Number.isFinite(Date.parse(p.time))) return 'payload time is not an ISO 8601 time'
   if (typeof p.writer !== 'string' || p.writer === '') return 'payload writer is missing'
   if (p.event !== undefined && p.event !== 'checkpoint' && p.event !== 'restore') return 'payload event is unknown'
+  if (p.before !== undefined && (p.event !== 'checkpoint' || typeof p.before !== 'string' || !Number.isFinite(Date.parse(p.before)))) return 'payload before is not the ISO 8601 time of a checkpoint'
   if (p.event === 'restore') {
     const lost = p.lost as Record<string, unknown> | undefined
     if (typeof lost !== 'object' || lost === null || !isPosition(lost.from) || !(lost.to === null || isPosition(lost.to))) return 'restore payload has no valid lost range'

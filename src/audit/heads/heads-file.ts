@@ -20,6 +20,7 @@ export function parseHeadsFile(text: string, name: string): HeadInput[] {
   if (whole !== undefined && !Array.isArray(whole) && typeof whole === 'object' && whole !== null && 'heads' in whole) {
     const heads = (whole as { heads: unknown }).heads
     if (!Array.isArray(heads)) throw new Error(`${name}: "heads" is not a list`)
+    if (heads.length === 0) throw new Error(`${name} holds no signed head ("heads" is empty): a store cannot be checked against none`)
     return heads.map((h: unknown, i) => {
       const jws = (h as { jws?: unknown } | null)?.jws
       if (typeof jws !== 'string') throw new Error(`${name}: heads[${i}] has no jws`)
@@ -36,6 +37,8 @@ export function parseHeadsFile(text: string, name: string): HeadInput[] {
     if (typeof v.jws !== 'string') throw new Error(`${name} line ${i + 1}: audit_head without a jws`)
     heads.push(withTimestamp({ source: `${name} line ${i + 1}`, jws: v.jws }, v, `${name} line ${i + 1}`))
   })
+  // Checking against nothing would pass a truncated store: a file that holds no head is a mistake, said so.
+  if (heads.length === 0) throw new Error(`${name} holds no signed head: give the body of GET /admin/api/audit/heads or a sink's JSONL with "audit_head" lines`)
   return heads
 }
 

@@ -12,7 +12,7 @@ import type { HeadSigner } from './signer.js'
 export async function markRestore(store: Pick<AuditStore, 'chainHead' | 'saveHead'>, signer: Pick<HeadSigner, 'sign'>, lostTo: number | null): Promise<StoredHead> {
   const end = await store.chainHead()
   if (lostTo !== null && lostTo <= end.seq) throw new Error(`nothing is lost: the restored store already reaches position ${end.seq}`)
-  const head = signer.sign(end, 'restore', { from: end.seq + 1, to: lostTo })
+  const head = signer.sign(end, 'restore', { lost: { from: end.seq + 1, to: lostTo } })
   await store.saveHead(head)
   return head
 }

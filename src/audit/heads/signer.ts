@@ -67,7 +67,7 @@ export class HeadSigner {
   }
 
   /** Synchronous signing of one head (also for retention, inside its transaction). */
-  sign(point: ChainHead, event?: HeadEvent, lost?: HeadPayload['lost']): StoredHead {
+  sign(point: ChainHead, event?: HeadEvent, details: Pick<HeadPayload, 'lost' | 'before'> = {}): StoredHead {
     const now = this.#options.now()
     const payload: HeadPayload = {
       type: headType,
@@ -77,7 +77,7 @@ export class HeadSigner {
       time: now.toISOString(),
       writer: this.#options.store.writerId,
       ...(event ? { event } : {}),
-      ...(lost ? { lost } : {}),
+      ...details,
     }
     if (event !== 'restore') {
       this.#signedAt = Math.max(this.#signedAt, point.seq)
@@ -87,8 +87,8 @@ export class HeadSigner {
   }
 
   /** For `AuditStore.prune`: signs the checkpoint in the pruning transaction. */
-  checkpointSigner(): (checkpoint: ChainHead) => StoredHead {
-    return (checkpoint) => this.sign(checkpoint, 'checkpoint')
+  checkpointSigner(): (checkpoint: ChainHead & { readonly before: number }) => StoredHead {
+    return ({ seq, hash, before }) => this.sign({ seq, hash }, 'checkpoint', { before: new Date(before).toISOString() })
   }
 
   /** Sends a head made elsewhere (the checkpoint head `prune` stored) to the sinks, timestamped first when configured. */
