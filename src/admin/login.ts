@@ -7,7 +7,7 @@ import { readClaim } from '../policy/claims.js'
 import type { SessionStore } from '../storage/ports-sessions.js'
 import { rolesFromClaim } from './auth.js'
 import { consoleSecurityHeaders } from '../ui/console-handler.js'
-import { digestOf, newSessionSecret, sessionCookieHeader } from './sessions.js'
+import { digestOf, newSessionSecret, roleBasisOf, sessionCookieHeader } from './sessions.js'
 import type { Logger } from 'pino'
 
 /**
@@ -39,6 +39,8 @@ interface Client {
   readonly id: string
   readonly roleClaim: string
   readonly roles: Parameters<typeof rolesFromClaim>[1]
+  /** `roleBasisOf` the issuer: stored with each session it opens. */
+  readonly roleBasis: string
   readonly redirectUri: string
   readonly secret: Secret
   readonly configuration: () => Promise<Oidc.Configuration>
@@ -64,7 +66,7 @@ export function createLogin(deps: LoginDeps): (req: IncomingMessage, res: Server
           discovered = undefined
           throw error
         }))
-    clients.set(issuer.id, { id: issuer.id, roleClaim: issuer.roleClaim, roles: issuer.roles, redirectUri, secret, configuration })
+    clients.set(issuer.id, { id: issuer.id, roleClaim: issuer.roleClaim, roles: issuer.roles, roleBasis: roleBasisOf(issuer), redirectUri, secret, configuration })
   })
 
   return async function login(req, res, path, search) {
@@ -116,7 +118,7 @@ async function callback(deps: LoginDeps, clients: ReadonlyMap<string, Client>, r
   }
   const secret = newSessionSecret()
   const absoluteMs = deps.config.admin.sessions.absoluteTimeout
-  await deps.sessions.create({ secretDigest: digestOf(secret), issuer: client.id, subject: claims.sub, name, email, roles, expiresAt: new Date(Date.now() + absoluteMs) })
+  await deps.sessions.create({ secretDigest: digestOf(secret), issuer: client.id, subject: claims.sub, name, email, roles, roleBasis: client.roleBasis, expiresAt: new Date(Date.now() + absoluteMs) })
   deps.logger.info({ issuer: client.id, sub: claims.sub, roles }, 'console sign-in')
   res.writeHead(303, { ...consoleSecurityHeaders, location: '/ui/#/sso', 'set-cookie': [clear, sessionCookieHeader(secret, client.redirectUri.startsWith('https:'), absoluteMs)], 'cache-control': 'no-store' }).end()
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { canonicalJson } from '../audit/canonical-json.js'
 import type { Config } from '../config/load.js'
 import { AdminError } from './errors.js'
 import { roles as knownRoles, type Caller, type Role } from './types.js'
@@ -24,11 +25,33 @@ export interface SessionAuth {
   readonly absoluteMs: number
   /** `admin.issuers` id → its `iss`, so a session's person is compared like a bearer token's. */
   readonly issuers: ReadonlyMap<string, string>
+  /** `admin.issuers` id → `roleBasisOf` it, as configured now. */
+  readonly roleBases: ReadonlyMap<string, string>
+}
+
+type AdminIssuer = Config['admin']['issuers'][number]
+
+/**
+ * What a session's roles were derived from at sign-in: the issuer, its role claim, its role map and
+ * its browser sign-in client. A session is honoured only while its issuer's entry still says the
+ * same, so removing an issuer or changing who holds which role ends the sessions it opened at their
+ * next use, instead of leaving them their old roles until the absolute timeout.
+ */
+export function roleBasisOf(issuer: AdminIssuer): string {
+  const basis = canonicalJson({ id: issuer.id, iss: issuer.issuer, roleClaim: issuer.roleClaim, roles: issuer.roles ?? null, client: issuer.login?.clientId ?? null })
+  return crypto.createHash('sha256').update(basis, 'utf8').digest('hex')
 }
 
 export function sessionAuthFor(config: Config, store: SessionStore): SessionAuth {
   const { idleTimeout, absoluteTimeout } = config.admin.sessions
-  return { store, idleMs: idleTimeout, absoluteMs: absoluteTimeout, issuers: new Map(config.admin.issuers.map((i) => [i.id, i.issuer])) }
+  const issuers = config.admin.issuers
+  return {
+    store,
+    idleMs: idleTimeout,
+    absoluteMs: absoluteTimeout,
+    issuers: new Map(issuers.map((i) => [i.id, i.issuer])),
+    roleBases: new Map(issuers.map((i) => [i.id, roleBasisOf(i)])),
+  }
 }
 
 export const digestOf = (cookie: string): string => crypto.createHash('sha256').update(cookie, 'utf8').digest('hex')
@@ -59,6 +82,11 @@ export async function sessionCaller(auth: SessionAuth, req: IncomingMessage, coo
   if (req.method !== 'GET' && req.method !== 'HEAD') checkCsrf(req, cookie)
   const session = await auth.store.touch(digestOf(cookie), auth.idleMs)
   if (session === undefined) return undefined
+  if (session.roleBasis === null || auth.roleBases.get(session.issuer) !== session.roleBasis) {
+    // Its issuer is gone or now grants roles differently: the person signs in again under today's settings.
+    await auth.store.revoke(session.id)
+    return undefined
+  }
   const roles = new Set(session.roles.filter((r): r is Role => (knownRoles as readonly string[]).includes(r)))
   return {
     kind: 'oidc',

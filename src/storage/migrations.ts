@@ -327,6 +327,13 @@ export function schemaMigrations(t: SchemaTypes): readonly Migration[] {
       // for decisions made before, or by an approver without one.
       sql: `ALTER TABLE reviews ADD COLUMN approver_name TEXT;`,
     },
+    {
+      version: 12,
+      name: 'console session role basis',
+      // What the session's roles were derived from (see admin/sessions.ts roleBasisOf); NULL for
+      // sessions opened before, which then end at their next use: their person signs in again.
+      sql: `ALTER TABLE admin_sessions ADD COLUMN role_basis TEXT;`,
+    },
   ]
 }
 

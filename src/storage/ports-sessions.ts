@@ -13,6 +13,8 @@ export interface AdminSession {
   readonly name: string | null
   readonly email: string | null
   readonly roles: readonly string[]
+  /** The sign-in settings the roles were derived under; a session is only honoured while they are in force. */
+  readonly roleBasis: string | null
   readonly createdAt: Date
   readonly lastSeenAt: Date
   /** Absolute end, whatever the activity. */
@@ -27,6 +29,7 @@ export interface NewAdminSession {
   readonly name?: string | undefined
   readonly email?: string | undefined
   readonly roles: readonly string[]
+  readonly roleBasis: string
   readonly expiresAt: Date
 }
 

@@ -8,7 +8,7 @@ import { readJson, type Stored } from './shared.js'
 /** See `Stored`; roles as JSON text. */
 type SessionRow = Stored<Omit<AdminSession, 'roles'>> & { readonly roles: string }
 
-const columns = 'id, issuer, subject, name, email, roles, created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"'
+const columns = 'id, issuer, subject, name, email, roles, role_basis AS "roleBasis", created_at AS "createdAt", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"'
 const sessionId = /^ses_[0-9A-HJKMNP-TV-Z]{26}$/
 const digestShape = /^[0-9a-f]{64}$/
 
@@ -18,11 +18,13 @@ export class SqlSessionStore implements SessionStore {
 
   async create(session: NewAdminSession): Promise<AdminSession> {
     if (!digestShape.test(session.secretDigest)) throw new StorageError('invalid', 'a session is stored by the hex SHA-256 of its cookie')
+    if (typeof session.roleBasis !== 'string' || session.roleBasis === '') throw new StorageError('invalid', 'a session needs the basis of its roles')
     const now = this.now().getTime()
     const row = await this.db.single('opening a session', 'write', () =>
       get<SessionRow>(
-        `INSERT INTO admin_sessions (id, secret_digest, issuer, subject, name, email, roles, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${columns}`,
-        [`ses_${ulid(now)}`, session.secretDigest, session.issuer, session.subject, session.name ?? null, session.email ?? null, JSON.stringify(session.roles), now, now, session.expiresAt.getTime()],
+        `INSERT INTO admin_sessions (id, secret_digest, issuer, subject, name, email, roles, role_basis, created_at, last_seen_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${columns}`,
+        [`ses_${ulid(now)}`, session.secretDigest, session.issuer, session.subject, session.name ?? null, session.email ?? null, JSON.stringify(session.roles), session.roleBasis, now, now, session.expiresAt.getTime()],
       ),
     )
     if (row === undefined) throw new StorageError('unavailable', 'the session was not stored')

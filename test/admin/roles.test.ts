@@ -56,7 +56,7 @@ async function newGrant(): Promise<string> {
 
 async function newSession(): Promise<string> {
   const secretDigest = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-  const session = await s.stack.gateway.audit.storage.sessions.create({ secretDigest, issuer: 'people', subject: 'x', roles: ['auditor'], expiresAt: new Date(Date.now() + 60_000) })
+  const session = await s.stack.gateway.audit.storage.sessions.create({ secretDigest, issuer: 'people', subject: 'x', roles: ['auditor'], roleBasis: 'any', expiresAt: new Date(Date.now() + 60_000) })
   return session.id
 }
 

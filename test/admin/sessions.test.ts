@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { csrfHeader, csrfTokenFor, digestOf, newSessionSecret, sessionCookieName } from '../../src/admin/sessions.js'
+import type { IncomingMessage } from 'node:http'
+import { csrfHeader, csrfTokenFor, digestOf, newSessionSecret, roleBasisOf, sessionAuthFor, sessionCaller, sessionCookieName } from '../../src/admin/sessions.js'
+import type { Config } from '../../src/config/load.js'
 import { ISSUER, defaultRules, startStack, type Stack } from '../e2e/harness.js'
 
 /**
@@ -22,10 +24,14 @@ afterAll(async () => {
   await stack?.close()
 })
 
-async function signedIn(subject: string, roles: string[]): Promise<{ cookie: string; csrf: string }> {
+const corp = () => stack.gateway.config.admin.issuers[0]!
+
+/** A session as the sign-in callback opens it, its roles derived under `basisOf` (today's corp entry by default). */
+async function signedIn(subject: string, roles: string[], basisOf = corp()): Promise<{ cookie: string; csrf: string; secret: string }> {
   const secret = newSessionSecret()
-  await stack.gateway.audit.storage.sessions.create({ secretDigest: digestOf(secret), issuer: 'corp', subject, name: `${subject} Example`, email: `${subject}@corp.test`, roles, expiresAt: new Date(Date.now() + 3_600_000) })
-  return { cookie: `${sessionCookieName}=${secret}`, csrf: csrfTokenFor(secret) }
+  const roleBasis = roleBasisOf(basisOf)
+  await stack.gateway.audit.storage.sessions.create({ secretDigest: digestOf(secret), issuer: 'corp', subject, name: `${subject} Example`, email: `${subject}@corp.test`, roles, roleBasis, expiresAt: new Date(Date.now() + 3_600_000) })
+  return { cookie: `${sessionCookieName}=${secret}`, csrf: csrfTokenFor(secret), secret }
 }
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${stack.url}/admin/api${path}`, init)
@@ -106,5 +112,38 @@ describe('console sessions', () => {
     const dana = await signedIn('dana', ['auditor'])
     await api('/session', { headers: { cookie: dana.cookie } })
     expect(stack.logs.join('')).not.toContain(dana.cookie.split('=')[1])
+  })
+
+  it('ends a session whose issuer was removed or now grants roles differently, at its next use', async () => {
+    const config = stack.gateway.config
+    const withCorp = (change: Partial<Config['admin']['issuers'][number]> | undefined): Config => ({
+      ...config,
+      admin: { ...config.admin, issuers: change === undefined ? [] : [{ ...corp(), ...change }] },
+    })
+    const get = { method: 'GET', headers: {} } as IncomingMessage
+    const changes = {
+      'the issuer removed': undefined,
+      'a role map that moved the group': { roles: { admin: ['release-managers'] } },
+      'another role claim': { roleClaim: 'roles' },
+      'another iss': { issuer: 'https://login.other.test' },
+    }
+    for (const [what, change] of Object.entries(changes)) {
+      const erin = await signedIn(`erin-${what}`, ['approver'])
+      const store = stack.gateway.audit.storage.sessions
+      // Unchanged settings: the session carries its roles.
+      expect(await sessionCaller(sessionAuthFor(config, store), get, erin.secret), what).toMatchObject({ roles: new Set(['approver']) })
+      expect(await sessionCaller(sessionAuthFor(withCorp(change), store), get, erin.secret), what).toBeUndefined()
+      // Ended for good: putting the old settings back does not revive it.
+      expect(await sessionCaller(sessionAuthFor(config, store), get, erin.secret), what).toBeUndefined()
+      expect((await store.list()).some((s) => s.subject === `erin-${what}`), what).toBe(false)
+    }
+  })
+
+  it('refuses, over HTTP, a session opened under settings no longer in force', async () => {
+    const frank = await signedIn('frank', ['approver'], { ...corp(), roles: { approver: ['everyone'] } })
+    expect((await api('/session', { headers: { cookie: frank.cookie } })).status).toBe(401)
+    const listed = (await (await api('/sessions', { headers: { cookie: (await signedIn('root2', ['admin'])).cookie } })).json()) as { sessions: Array<Record<string, unknown>> }
+    expect(listed.sessions.some((s) => s.subject === 'frank')).toBe(false)
+    expect(listed.sessions.every((s) => !('roleBasis' in s))).toBe(true)
   })
 })

@@ -57,7 +57,9 @@ export function sessionRoutes(deps: AdminApiDeps): RouteDef[] {
       summary: 'Console sessions in force, newest first',
       responses: { 200: { description: 'The sessions', schema: { type: 'object' } } },
       async handle() {
-        return { status: 200, body: { sessions: await store.list() } }
+        // The role basis is the gateway's own bookkeeping, not something an admin acts on.
+        const sessions = (await store.list()).map(({ id, issuer, subject, name, email, roles, createdAt, lastSeenAt, expiresAt }) => ({ id, issuer, subject, name, email, roles, createdAt, lastSeenAt, expiresAt }))
+        return { status: 200, body: { sessions } }
       },
     }),
     defineRoute({
