@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GatewayError } from '../errors/gateway-error.js'
 import { invalid } from './errors.js'
+import { parseRequestJson } from '../request/json-request.js'
 
 /** Admin request bodies are small JSON documents; anything larger is refused before it is buffered. */
 export const maxBodyBytes = 1024 * 1024
@@ -35,15 +36,11 @@ export async function readRawBody(req: IncomingMessage, limit = maxBodyBytes): P
   return Buffer.concat(chunks)
 }
 
-/** Reads and parses a JSON body of at most `maxBodyBytes`; an empty body reads as `{}`. */
+/** Reads and parses a JSON body of at most `maxBodyBytes` (duplicate members refused); an empty body reads as `{}`. */
 export async function readJsonBody(req: IncomingMessage, limit = maxBodyBytes): Promise<unknown> {
-  const text = (await readRawBody(req, limit)).toString('utf8')
-  if (text.trim() === '') return {}
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    throw new GatewayError('GW_REQUEST_MALFORMED_JSON')
-  }
+  const body = await readRawBody(req, limit)
+  if (body.toString('utf8').trim() === '') return {}
+  return parseRequestJson(body)
 }
 
 const tooLarge = (limit: number) => new GatewayError('GW_REQUEST_TOO_LARGE', { publicDetail: `the admin API accepts at most ${limit} bytes`, headers: { connection: 'close' } })

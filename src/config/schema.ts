@@ -71,7 +71,7 @@ const listenSchema = z
       .int()
       .min(1)
       .default(300)
-      .describe('Unauthenticated refusals one client address may cause per minute (on /v1/* and the token endpoint together); beyond that its requests get 429 without being checked until the minute ends.'),
+      .describe('Unauthenticated refusals one client address may cause per minute (on /v1/*, the token endpoint and the admin API, console sign-in and Slack endpoint together); beyond that its requests there get 429 without being checked until the minute ends.'),
     trustedProxies: z
       .array(z.string().refine(isAddressOrCidr, 'expected an IP address or a CIDR range such as "10.0.0.0/8"'))
       .default([])

@@ -87,7 +87,29 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
   server.on('clientError', answerUnparsable)
 
   function runRoute(route: RouteMatch, ...args: Parameters<RouteMatch['handler']>): Promise<void> {
+    if (isAdminRoute(route.name) && capped(args[0], args[1])) return Promise.resolve()
     return route.handler(...args).catch((error: unknown) => routeFailed(route.name, error, args[1]))
+  }
+
+  /**
+   * The admin API, the console's sign-in and Slack's interactions share `/v1`'s per-address budget
+   * of unauthenticated refusals: each 401 they answer counts, and past the cap the address gets 429
+   * before any credential is read, so guessing admin tokens or flooding the log costs a map lookup.
+   * True when the request was refused here.
+   */
+  function capped(req: Parameters<RouteMatch['handler']>[0], res: Parameters<RouteMatch['handler']>[1]): boolean {
+    const address = anonymous.addressOf(req)
+    const wait = anonymous.retryAfter(address)
+    if (wait > 0) {
+      anonymous.refused(address, 'GW_LIMIT_UNAUTHENTICATED')
+      req.resume()
+      sendError(res, new GatewayError('GW_LIMIT_UNAUTHENTICATED', { headers: { 'retry-after': String(wait) } }), newRequestId())
+      return true
+    }
+    res.once('finish', () => {
+      if (res.statusCode === 401) anonymous.refused(address, 'admin:401')
+    })
+    return false
   }
 
   function routeFailed(name: string, error: unknown, res: Parameters<typeof sendError>[0]): void {
@@ -111,6 +133,9 @@ export function createGatewayServer(deps: ServerDeps): GatewayServer {
     anonymous,
   }
 }
+
+/** Routes registered under `/admin/` (by prefix, or exactly as "METHOD /admin/…"). */
+const isAdminRoute = (name: string): boolean => name.startsWith('/admin/') || name.includes(' /admin/')
 
 /**
  * `requestTimeout: 0` would also switch off node's headers timeout (it defaults to the smaller of

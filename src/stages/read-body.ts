@@ -2,7 +2,7 @@ import { GatewayError } from '../errors/gateway-error.js'
 import { readBody as readWithin } from '../exchange/read-body.js'
 import type { Stage } from '../pipeline/stage.js'
 import { extractRequestFacts } from '../policy/request-facts.js'
-import { JsonBodyError, parseJsonBody } from '../request/json-body.js'
+import { parseRequestJson } from '../request/json-request.js'
 
 export interface BodyReading {
   /** `listen.maxBody`: larger bodies get 413. */
@@ -27,7 +27,7 @@ export const readBody = (reading: BodyReading): Stage =>
     const read = await readWithin(ctx.incoming, { maxBytes: reading.maxBody, idleMs: reading.idleMs, deadlineMs: reading.deadlineMs })
     if (!read.ok) throw refusedBody(read.reason, reading.maxBody)
     ctx.body = read.body
-    if (ctx.endpoint?.inspectBody) ctx.json = parseBody(ctx.body)
+    if (ctx.endpoint?.inspectBody) ctx.json = parseRequestJson(ctx.body)
     ctx.facts = extractRequestFacts(ctx.endpoint?.name ?? 'unknown', ctx.json)
     return next()
   }
@@ -39,25 +39,4 @@ function refusedBody(reason: 'too_large' | 'timeout' | 'aborted', maxBody: numbe
   if (reason === 'too_large') return tooLarge(maxBody)
   if (reason === 'timeout') return new GatewayError('GW_REQUEST_TIMEOUT', { publicDetail: 'the request body stopped arriving', headers: { connection: 'close' } })
   return new GatewayError('GW_REQUEST_UNPARSABLE', { publicDetail: 'the request body ended early', headers: { connection: 'close' } })
-}
-
-/** JSON for inspection: malformed, duplicate members, too deep or out-of-range numbers → 400. */
-function parseBody(body: Buffer): unknown {
-  try {
-    return parseJsonBody(body)
-  } catch (error) {
-    if (!(error instanceof JsonBodyError)) throw error
-    return refuse(error)
-  }
-}
-
-function refuse(error: JsonBodyError): never {
-  switch (error.problem) {
-    case 'malformed':
-      throw new GatewayError('GW_REQUEST_MALFORMED_JSON')
-    case 'duplicate-member':
-      throw new GatewayError('GW_REQUEST_MALFORMED_JSON', { publicDetail: `duplicate member name ${error.publicDetail ?? ''}`.trim() })
-    default:
-      throw new GatewayError('GW_REQUEST_MALFORMED_JSON', { publicDetail: error.publicDetail ?? error.problem })
-  }
 }

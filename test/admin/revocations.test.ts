@@ -80,4 +80,12 @@ describe('admin API: revocations', () => {
     const big = await s.call('POST', '/admin/api/revocations', TOKENS.admin, JSON.stringify({ kind: 'principal', principal: 'x'.repeat(1_100_000) }))
     expect(big.status).toBe(413)
   })
+
+  it('refuses a repeated member, so no reader can take the other one, and changes nothing', async () => {
+    const before = (await s.stack.gateway.audit.storage.revocations.list()).length
+    const twice = await s.call('POST', '/admin/api/revocations', TOKENS.admin, '{"kind":"issuer","issuer":"ci","kind":"principal","principal":"rt:dupkey"}')
+    expect(twice.status).toBe(400)
+    expect(((await twice.json()) as { error: { message: string } }).error.message).toContain('duplicate member name kind')
+    expect((await s.stack.gateway.audit.storage.revocations.list()).length).toBe(before)
+  })
 })

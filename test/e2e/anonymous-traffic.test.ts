@@ -116,6 +116,38 @@ describe('unauthenticated requests per client address', () => {
   })
 })
 
+describe('admin API refusals per client address', () => {
+  let stack: Stack | undefined
+  afterAll(async () => {
+    await stack?.close()
+  })
+
+  it('count against the same budget: wrong admin tokens get 429 past it, before any token is read', async () => {
+    const adminToken = 'sg-admin-token-0123456789abcdef-cap'
+    stack = await startStack({
+      configure: (c) => {
+        c.listen = { host: '127.0.0.1', port: 0, drainTimeout: '5s', unauthenticatedPerMinute: 3 }
+        c.admin = { tokens: [{ name: 'ops', secret: { value: adminToken }, roles: ['admin'] }] }
+      },
+    })
+    const admin = (token: string) => fetch(`${stack!.url}/admin/api/revocations`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } })
+    expect((await admin(adminToken)).status).toBe(200)
+    for (let i = 0; i < 2; i++) expect((await admin(`${adminToken.slice(0, -3)}${i}xx`)).status).toBe(401)
+    // One more refusal on /v1 uses up the address's budget for both surfaces.
+    expect((await post(stack.url, {})).status).toBe(401)
+    const capped = await admin('guess')
+    expect(capped.status).toBe(429)
+    expect(Number(capped.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(((await capped.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error')
+    // Documented: the whole address waits, the right token too; Slack's endpoint and sign-in share it.
+    expect((await admin(adminToken)).status).toBe(429)
+    expect((await fetch(`${stack.url}/admin/slack/interactions`, { method: 'POST', dispatcher: agent, body: 'payload=x' })).status).toBe(429)
+    const text = await (await fetch(`${stack.url}/metrics`, { dispatcher: agent })).text()
+    expect(text).toMatch(/skillgate_unauthenticated_refusals_total\{code="admin:401"\} 2/)
+    expect(stack.logs.join('')).not.toContain(adminToken)
+  })
+})
+
 describe('listen.trustedProxies', () => {
   let stack: Stack | undefined
   afterAll(async () => {
