@@ -84,7 +84,7 @@ export function createAuthenticator(
 function bearerToken(req: IncomingMessage): string {
   const header = req.headers.authorization
   if (header === undefined || header.trim() === '') {
-    throw new GatewayError('GW_AUTHN_MISSING', { publicDetail: 'the admin API takes an admin token (SKILLGATE_ADMIN_TOKEN) or a human OIDC token as "Authorization: Bearer <token>"', headers: challenge })
+    throw new GatewayError('GW_ADMIN_AUTHN_MISSING', { publicDetail: 'the admin API takes an admin token (SKILLGATE_ADMIN_TOKEN) or a human OIDC token as "Authorization: Bearer <token>"', headers: challenge })
   }
   const match = /^Bearer +(\S+) *$/i.exec(header)
   if (!match?.[1]) throw new GatewayError('GW_AUTHN_INVALID', { publicDetail: 'expected "Authorization: Bearer <token>"', headers: challenge })

@@ -60,7 +60,7 @@ function fail(logger: Logger, res: ServerResponse, error: unknown, requestId: st
 function authorize(caller: Caller, allowed: readonly Role[]): void {
   if (hasRole(caller, allowed)) return
   const held = [...caller.roles].join(', ') || 'none'
-  throw new GatewayError('GW_AUTHZ_DENIED', {
+  throw new GatewayError('GW_ADMIN_ROLE_DENIED', {
     publicDetail: `this route needs role ${allowed.join(' or ')}; the credential has ${held}`,
     headers: { 'skillgate-required-role': allowed.join(',') },
   })

@@ -78,9 +78,27 @@ export function createLogin(deps: LoginDeps): (req: IncomingMessage, res: Server
       await start(client, res)
     } catch (error) {
       deps.logger.warn({ detail: (error as Error).message }, 'console sign-in failed')
+      const refused = refusedSignIn(error)
+      if (refused) return page(res, 400, 'Sign-in not completed', `${refused} Start again from the console.`)
       page(res, 502, 'Sign-in failed', 'The identity provider could not complete the sign-in. Try again; if it keeps failing, ask an administrator to check the gateway log.')
     }
   }
+}
+
+/**
+ * What the browser brought back, when that (not the identity provider being unreachable) ended the
+ * sign-in: the provider's own refusal, a code it no longer honours, or an answer that does not belong
+ * to the sign-in started here. openid-client loads lazily, so its errors are told apart by name.
+ */
+function refusedSignIn(error: unknown): string | undefined {
+  if (error instanceof URIError) return 'The sign-in address is malformed.'
+  const { name, code } = error as { name?: unknown; code?: unknown }
+  if (name === 'AuthorizationResponseError') return `The identity provider refused the sign-in (${String((error as { error?: unknown }).error ?? 'error')}).`
+  if (name === 'ResponseBodyError') return 'The identity provider refused the sign-in code: it was already used or has expired.'
+  if (typeof code === 'string' && ['OAUTH_INVALID_RESPONSE', 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'].includes(code)) {
+    return 'The answer does not belong to the sign-in started in this browser, or could not be verified.'
+  }
+  return undefined
 }
 
 async function start(client: Client, res: ServerResponse): Promise<void> {

@@ -71,6 +71,8 @@ export const errorTable = {
   GW_UPSTREAM_STREAM_FAILED: { status: 502, type: 'api_error', message: 'upstream stream failed' },
   GW_UPSTREAM_CREDENTIAL_UNAVAILABLE: { status: 503, type: 'api_error', message: 'the gateway has no upstream credential' },
   GW_MASKING_FAILED: { status: 502, type: 'api_error', message: 'the response could not be masked safely and was withheld' },
+  GW_ADMIN_AUTHN_MISSING: { status: 401, type: 'authentication_error', message: 'no admin credential' },
+  GW_ADMIN_ROLE_DENIED: { status: 403, type: 'permission_error', message: 'the credential lacks a role this needs' },
   GW_ADMIN_INVALID_REQUEST: { status: 400, type: 'invalid_request_error', message: 'invalid admin API request' },
   GW_ADMIN_CONFLICT: { status: 409, type: 'invalid_request_error', message: 'the request conflicts with the current state' },
   GW_ADMIN_SELF_APPROVAL: { status: 403, type: 'permission_error', message: 'a requester cannot decide its own review' },

@@ -31,6 +31,9 @@ describe('admin API authentication', () => {
     expect(status).toBe(401)
     expect(body.error.type).toBe('authentication_error')
     expect(body.error.message).toContain('Authorization: Bearer')
+    // The admin API's own words, not the data plane's (it takes no workload token and no x-api-key).
+    expect(body.error.message).toMatch(/^no admin credential: /)
+    expect(body.error.message).not.toMatch(/x-api-key|workload/)
   })
 
   it.each([
@@ -105,7 +108,9 @@ describe('admin API authentication', () => {
   it('accepts a human OIDC token of admin.issuers with roles from its role claim', async () => {
     const auditor = await s.mintHuman({ sub: 'dana@example.com', groups: 'auditor' })
     expect((await s.call('GET', '/admin/api/audit', auditor)).status).toBe(200)
-    expect((await s.call('POST', '/admin/api/revocations', auditor, { kind: 'principal', principal: 'x' })).status).toBe(403)
+    const denied = await errorOf(await s.call('POST', '/admin/api/revocations', auditor, { kind: 'principal', principal: 'x' }))
+    expect(denied.status).toBe(403)
+    expect(denied.body.error.message).toBe('the credential lacks a role this needs: this route needs role admin; the credential has auditor')
     const line = s.adminLogs.find((l) => l.includes('oidc:people:dana@example.com'))
     expect(line, 'the actor is logged by its safe id').toBeDefined()
   })

@@ -136,6 +136,29 @@ describe('console sign-in through the company IdP', () => {
     expect(res.status).toBe(400)
   })
 
+  it('answers 400, not 502, when what the browser brought back ended the sign-in', async () => {
+    const begin = async () => {
+      const start = await fetch(`${admin}/admin/login/corp`, { redirect: 'manual' })
+      const location = new URL(start.headers.get('location')!)
+      return { cookie: start.headers.getSetCookie()[0]!.split(';')[0]!, location, state: location.searchParams.get('state')! }
+    }
+    const expectRefused = async (res: Response, why: string) => {
+      expect(res.status).toBe(400)
+      expect(await res.text()).toContain(why)
+    }
+    // Another sign-in's answer (its state) with this browser's login cookie.
+    const [a, b] = [await begin(), await begin()]
+    const backB = await idp.signIn(b.location.href, 'alice')
+    await expectRefused(await fetch(backB, { redirect: 'manual', headers: { cookie: a.cookie } }), 'does not belong to the sign-in started in this browser')
+    // The same answer twice: the code is spent.
+    expect((await fetch(backB, { redirect: 'manual', headers: { cookie: b.cookie } })).status).toBe(303)
+    await expectRefused(await fetch(backB, { redirect: 'manual', headers: { cookie: b.cookie } }), 'already used or has expired')
+    // The person declined at the identity provider.
+    const c = await begin()
+    await expectRefused(await fetch(`${admin}/admin/login/callback?error=access_denied&state=${c.state}&iss=${encodeURIComponent(idp.issuer)}`, { redirect: 'manual', headers: { cookie: c.cookie } }), 'refused the sign-in (access_denied)')
+    await expectRefused(await fetch(`${admin}/admin/login/%E0%A4%A`, { redirect: 'manual' }), 'malformed')
+  })
+
   it('signs out on every replica: the session is gone from the store', async () => {
     const alice = await session('alice')
     const out = await fetch(`${admin}/admin/api/session/logout`, { method: 'POST', headers: { cookie: alice.cookie, [csrfHeader]: alice.csrf } })

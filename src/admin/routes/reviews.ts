@@ -110,7 +110,7 @@ async function refusal(deps: AdminApiDeps, id: string, error: unknown): Promise<
     case 'not_approver': {
       const review = await deps.storage.reviews.get(id)
       const roles = review ? deps.approvals.settingsFor(review.rule).approverRoles : []
-      return new GatewayError('GW_AUTHZ_DENIED', { publicDetail: error.message, headers: { 'skillgate-required-role': roles.join(',') } })
+      return new GatewayError('GW_ADMIN_ROLE_DENIED', { publicDetail: error.message, headers: { 'skillgate-required-role': roles.join(',') } })
     }
   }
 }
