@@ -6,7 +6,7 @@ import type { AuditCompletion, AuditOpening, AuditRecord } from '../audit/record
 import type { StoredHead } from '../audit/heads/head.js'
 import type { ChainHead } from '../audit/chain.js'
 import { readHead, renewLease, SqlAuditLedger } from './audit-ledger.js'
-import { insertHead, maxHeadsPage, selectHeads } from './audit-heads.js'
+import { insertHead, maxHeadsPage, selectHeads, wholePositions } from './audit-heads.js'
 import { getRecord, iterateRecords, listRecords } from './audit-queries.js'
 import { pruneSteps } from './audit-retention.js'
 import { StorageError } from './errors.js'
@@ -172,11 +172,12 @@ export class SqlAuditStore implements AuditStore {
   }
 
   /** By position then time. */
-  async listHeads(after?: number): Promise<StoredHead[]> {
+  async listHeads(after?: number, limit = maxHeadsPage): Promise<StoredHead[]> {
     if (after !== undefined && !(Number.isSafeInteger(after) && after >= 0)) throw new StorageError('invalid', 'after must be a non-negative integer')
-    return this.#db.single('listing signed audit heads', 'read', () =>
-      all<StoredHead>(`${selectHeads} WHERE position > ? ORDER BY position, time LIMIT ?`, [after ?? -1, maxHeadsPage]),
+    const rows = await this.#db.single('listing signed audit heads', 'read', () =>
+      all<StoredHead>(`${selectHeads} WHERE position > ? ORDER BY position, time LIMIT ?`, [after ?? -1, limit + 1]),
     )
+    return wholePositions(rows, limit)
   }
 
   async latestHead(): Promise<StoredHead | undefined> {

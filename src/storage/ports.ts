@@ -135,8 +135,11 @@ export interface AuditStore {
   saveHead(head: StoredHead): Promise<void>
   /** Adds the RFC 3161 timestamp obtained for a stored head (its JWS); keeps one already there. */
   saveHeadTimestamp(jws: string, timestamp: string): Promise<void>
-  /** Signed heads with position > `after` (all when undefined), oldest position first, at most 10 000. */
-  listHeads(after?: number): Promise<StoredHead[]>
+  /**
+   * Signed heads with position > `after` (all when undefined), oldest position first, at most
+   * `limit` (10 000): a full page ends at a whole position, so `after` = its last one pages on.
+   */
+  listHeads(after?: number, limit?: number): Promise<StoredHead[]>
   /** The signed head at the highest position (the newest of those), if any. */
   latestHead(): Promise<StoredHead | undefined>
   /** The hash of the link at `seq` as stored, or undefined when there is none. */

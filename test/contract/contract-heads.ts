@@ -215,6 +215,27 @@ export function headsContract(ctx: ContractContext): void {
     })
   })
 
+  describe('listing signed heads', () => {
+    it('pages at whole positions, so paging on with the last position misses no head', async () => {
+      const storage = await ctx.open()
+      const t = ctx.clock.now().getTime()
+      // Two writers (or a checkpoint next to a periodic head) can sign the same position.
+      for (const [i, position] of [1, 2, 2, 3, 4].entries()) {
+        await storage.audit.saveHead({ position, time: t + i, writer: storage.audit.writerId, event: null, jws: `h.${i}.s` })
+      }
+      const seen: string[] = []
+      let after: number | undefined
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await storage.audit.listHeads(after, 2)
+        if (page.length === 0) break
+        seen.push(...page.map((h) => h.jws))
+        after = page.at(-1)!.position
+      }
+      expect(seen).toEqual(['h.0.s', 'h.1.s', 'h.2.s', 'h.3.s', 'h.4.s'])
+      expect((await storage.audit.listHeads(undefined, 2)).map((h) => h.position)).toEqual([1])
+    })
+  })
+
   describe('RFC 3161 timestamps of signed heads (the TSA faked: tokens are checked in test/audit)', () => {
     it('keeps a head\'s timestamp with it, added once after the head was stored', async () => {
       const storage = await ctx.open()

@@ -101,10 +101,19 @@ describe('signed audit chain heads through a running gateway', () => {
       // Declared as a restore, it passes with the gap reported.
       const mark = await audit(['restore-mark', '--store', store, '--key', join(dir, 'audit-signing-key.pem'), '--heads', sinkPath])
       expect(mark.code).toBe(0)
+      expect(mark.out).toMatch(/this excuses 2 signed head\(s\) beyond the restored end, signed \S+ to \S+: if any was signed after your backup/)
       writeFileSync(sinkPath, `${mark.out.split('\n').find((l) => l.startsWith('{'))}\n`, { flag: 'a' })
       run = await audit(['verify', '--store', store, '--heads', sinkPath, '--key', join(dir, 'keys.json')])
       expect(run.out).toContain('declared gap: positions 7..10 lost in a restore')
       expect(run.code).toBe(0)
+
+      // A chain that does not verify by itself is never papered over with a mark.
+      const broken = new Database(store.slice('sqlite:'.length))
+      broken.prepare(`UPDATE audit_chain SET body = replace(body, '"v":', '"v" :') WHERE seq = 3`).run()
+      broken.close()
+      const refused = await audit(['restore-mark', '--store', store, '--key', join(dir, 'audit-signing-key.pem')])
+      expect(refused.code).toBe(1)
+      expect(refused.out).toMatch(/✖ audit chain broken: \d+ problem\(s\): no restore mark signed/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -70,11 +70,33 @@ export async function restoreMark(storage: Storage, options: { key?: string | un
   if (options.key === undefined) throw new UsageError('audit restore-mark needs --key F (the PEM private key of audit.signing.key)')
   const key = signingKeyFromPem(await readText(options.key, '--key'))
   const lostTo = await lostToOf(options)
+  // A mark declares records lost; it must never be the way a broken chain gets past verify.
+  const chain = await storage.audit.verify()
+  if (!chain.ok) {
+    process.stderr.write(`${chainLine(chain)}: no restore mark signed. Run skillgate audit verify and deal with that first; a restore mark only declares the newest records lost.\n`)
+    return 1
+  }
+  const end = await storage.audit.chainHead()
+  const excused = options.heads === undefined ? [] : await headsBeyond(options.heads, end.seq)
   const signer = new HeadSigner({ key, store: storage.audit, everyRecords: 1, everyMs: 1, now: () => new Date(), publish: () => undefined, onError: () => undefined })
   const head = await markRestore(storage.audit, signer, lostTo)
+  if (excused.length > 0) {
+    const times = excused.map((h) => h.time).sort()
+    process.stderr.write(
+      `this excuses ${excused.length} signed head(s) beyond the restored end, signed ${times[0]} to ${times.at(-1)}: ` +
+        `if any was signed after your backup was taken, the records it covers were not lost in this restore; then do not publish this mark.\n`,
+    )
+  }
   process.stderr.write(`restore marked at position ${head.position}: positions ${head.position + 1}..${lostTo ?? 'end'} declared lost. Append this line to your outside copy of the heads:\n`)
   process.stdout.write(`${JSON.stringify({ type: 'audit_head', jws: head.jws })}\n`)
   return 0
+}
+
+/** The heads in the file past `end`, as their payloads say (signatures are verify's business). */
+async function headsBeyond(path: string, end: number): Promise<Array<{ position: number; time: string }>> {
+  return parseHeadsFile(await readText(path, '--heads'), path)
+    .map((h) => payloadOf(h.jws))
+    .filter((p): p is { position: number; time: string } => p !== undefined && p.position > end)
 }
 
 async function lostToOf(options: { heads?: string | undefined; lostTo?: string | undefined }): Promise<number | null> {
@@ -91,9 +113,13 @@ async function lostToOf(options: { heads?: string | undefined; lostTo?: string |
 }
 
 function positionOf(jws: string): number | undefined {
+  return payloadOf(jws)?.position
+}
+
+function payloadOf(jws: string): { position: number; time: string } | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { position?: unknown }
-    return typeof payload.position === 'number' ? payload.position : undefined
+    const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { position?: unknown; time?: unknown }
+    return typeof payload.position === 'number' ? { position: payload.position, time: typeof payload.time === 'string' ? payload.time : '?' } : undefined
   } catch {
     return undefined
   }
