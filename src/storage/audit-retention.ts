@@ -1,4 +1,4 @@
-import { genesisHash, type ChainHead } from '../audit/chain.js'
+import { genesisHash, type ChainHead, type ChainLink } from '../audit/chain.js'
 import type { StoredHead } from '../audit/heads/head.js'
 import { latestCheckpoint, readHead } from './audit-ledger.js'
 import { insertHead } from './audit-heads.js'
@@ -33,7 +33,8 @@ export function* pruneSteps(d: Dialect, before: number, createdAt: number, signC
 /** Links read per statement while looking for the cut. */
 const pageSize = 5_000
 
-type WalkedLink = { seq: number; kind: string; recordId: string; at: number; prevHash: string; hash: string }
+/** A link without its body: the walk needs positions, kinds, times and hashes only. */
+type WalkedLink = Omit<ChainLink, 'body'>
 
 /**
  * The cut, found by walking the links themselves from the last checkpoint, never the index table

@@ -58,7 +58,7 @@ export function sessionRoutes(deps: AdminApiDeps): RouteDef[] {
       responses: { 200: { description: 'The sessions', schema: { type: 'object' } } },
       async handle() {
         // The role basis is the gateway's own bookkeeping, not something an admin acts on.
-        const sessions = (await store.list()).map(({ id, issuer, subject, name, email, roles, createdAt, lastSeenAt, expiresAt }) => ({ id, issuer, subject, name, email, roles, createdAt, lastSeenAt, expiresAt }))
+        const sessions = (await store.list()).map(({ roleBasis: _basis, ...shown }) => shown)
         return { status: 200, body: { sessions } }
       },
     }),

@@ -69,7 +69,9 @@ function chainLine(report: VerifyReport): string {
 export async function restoreMark(storage: Storage, options: { key?: string | undefined; heads?: string | undefined; lostTo?: string | undefined }): Promise<number> {
   if (options.key === undefined) throw new UsageError('audit restore-mark needs --key F (the PEM private key of audit.signing.key)')
   const key = signingKeyFromPem(await readText(options.key, '--key'))
-  const lostTo = await lostToOf(options)
+  // Only the payloads: the signatures are checked by verify, which sees the mark next to them.
+  const fileHeads = options.heads === undefined ? undefined : await headsOf(options.heads)
+  const lostTo = lostToOf(options.lostTo, fileHeads)
   // A mark declares records lost; it must never be the way a broken chain gets past verify.
   const chain = await storage.audit.verify()
   if (!chain.ok) {
@@ -77,7 +79,7 @@ export async function restoreMark(storage: Storage, options: { key?: string | un
     return 1
   }
   const end = await storage.audit.chainHead()
-  const excused = options.heads === undefined ? [] : await headsBeyond(options.heads, end.seq)
+  const excused = (fileHeads ?? []).filter((h) => h.position > end.seq)
   const signer = new HeadSigner({ key, store: storage.audit, everyRecords: 1, everyMs: 1, now: () => new Date(), publish: () => undefined, onError: () => undefined })
   const head = await markRestore(storage.audit, signer, lostTo)
   if (excused.length > 0) {
@@ -92,31 +94,27 @@ export async function restoreMark(storage: Storage, options: { key?: string | un
   return 0
 }
 
-/** The heads in the file past `end`, as their payloads say (signatures are verify's business). */
-async function headsBeyond(path: string, end: number): Promise<Array<{ position: number; time: string }>> {
+type HeadPosition = { position: number; time: string }
+
+/** The heads in the file as their payloads say. */
+async function headsOf(path: string): Promise<HeadPosition[]> {
   return parseHeadsFile(await readText(path, '--heads'), path)
     .map((h) => payloadOf(h.jws))
-    .filter((p): p is { position: number; time: string } => p !== undefined && p.position > end)
+    .filter((p): p is HeadPosition => p !== undefined)
 }
 
-async function lostToOf(options: { heads?: string | undefined; lostTo?: string | undefined }): Promise<number | null> {
-  if (options.lostTo !== undefined) {
-    const n = Number(options.lostTo)
+/** --lost-to, else the newest position in the heads file, else every position (null). */
+function lostToOf(lostTo: string | undefined, fileHeads: readonly HeadPosition[] | undefined): number | null {
+  if (lostTo !== undefined) {
+    const n = Number(lostTo)
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('--lost-to takes a chain position')
     return n
   }
-  if (options.heads === undefined) return null
-  // Only the positions: the signatures are checked by verify, which sees this head next to them.
-  const positions = parseHeadsFile(await readText(options.heads, '--heads'), options.heads).map((h) => positionOf(h.jws))
-  const newest = Math.max(...positions.filter((p): p is number => p !== undefined))
+  const newest = Math.max(...(fileHeads ?? []).map((h) => h.position))
   return Number.isFinite(newest) ? newest : null
 }
 
-function positionOf(jws: string): number | undefined {
-  return payloadOf(jws)?.position
-}
-
-function payloadOf(jws: string): { position: number; time: string } | undefined {
+function payloadOf(jws: string): HeadPosition | undefined {
   try {
     const payload = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { position?: unknown; time?: unknown }
     return typeof payload.position === 'number' ? { position: payload.position, time: typeof payload.time === 'string' ? payload.time : '?' } : undefined
